@@ -1,0 +1,13 @@
+/** A value made on first use, not at module load: nothing is read from the environment at import time. */
+export function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= make();
+    return value;
+  };
+}
+
+/** SDK `send` options for an optional abort signal (exactOptionalPropertyTypes-safe). */
+export function sendOptions(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
+  return signal ? { abortSignal: signal } : {};
+}

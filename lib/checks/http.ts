@@ -1,0 +1,396 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Observation } from '../core/types.ts';
+import { PlanError } from '../plan/errors.ts';
+import { type Fields, join } from '../plan/fields.ts';
+import type { CheckKind } from './kind.ts';
+import type { Lookup } from './resolve.ts';
+
+export interface HttpExpect {
+  /** Inclusive [min, max] ranges; a single status is [s, s]. */
+  readonly status: readonly (readonly [number, number])[];
+  readonly bodyContains?: string;
+  readonly bodyMatches?: string;
+  /** Dotted paths (`data.items[0].id`) to the value each must equal. */
+  readonly json?: Readonly<Record<string, unknown>>;
+  /** Response header (case-insensitive) to the exact value it must have. */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly maxLatencyMs?: number;
+}
+
+export interface HttpSpec {
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+  readonly expect: HttpExpect;
+  /** How many redirects to follow; 0 evaluates the redirect response itself. */
+  readonly followRedirects: number;
+  readonly maxBodyBytes: number;
+}
+
+const methods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+const expectFields = ['status', 'bodyContains', 'bodyMatches', 'json', 'headers', 'maxLatency'] as const;
+const defaultMaxBodyBytes = 1024 * 1024;
+
+export const httpCheck: CheckKind<HttpSpec> = {
+  fields: ['url', 'method', 'headers', 'body', 'expect', 'followRedirects', 'maxBodyBytes'],
+
+  parse(raw, path, f) {
+    const url = f.string(raw.url, join(path, 'url'), { max: 2048 });
+    const method = raw.method === undefined ? 'GET' : f.oneOf(raw.method, join(path, 'method'), methods);
+    const headers = raw.headers === undefined ? {} : f.stringMap(raw.headers, join(path, 'headers'));
+    let body: string | undefined;
+    if (raw.body !== undefined) {
+      body = typeof raw.body === 'string' ? raw.body : JSON.stringify(raw.body);
+      if (body === undefined || body.length > 64 * 1024)
+        f.problem(join(path, 'body'), 'expected a string or JSON value of at most 64 KiB');
+    }
+    const expect = readExpect(raw.expect, join(path, 'expect'), f);
+    let followRedirects = 0;
+    if (raw.followRedirects === true) followRedirects = 5;
+    else if (raw.followRedirects !== undefined && raw.followRedirects !== false) {
+      followRedirects = f.integer(raw.followRedirects, join(path, 'followRedirects'), 0, 10) ?? 0;
+    }
+    const maxBodyBytes =
+      raw.maxBodyBytes === undefined
+        ? defaultMaxBodyBytes
+        : (f.integer(raw.maxBodyBytes, join(path, 'maxBodyBytes'), 0, 10 * 1024 * 1024) ?? defaultMaxBodyBytes);
+    if (url === undefined || method === undefined || headers === undefined || expect === undefined) return undefined;
+    const spec: HttpSpec = { url, method, headers, expect, followRedirects, maxBodyBytes };
+    return body === undefined ? spec : { ...spec, body };
+  },
+
+  create(spec, deps, path) {
+    const url = parseTarget(spec.url, join(path, 'url'));
+    return (signal) => probe(spec, url, deps.lookup, signal);
+  },
+};
+
+function readExpect(value: unknown, path: string, f: Fields): HttpExpect | undefined {
+  const raw = value === undefined ? {} : f.object(value, path, expectFields);
+  if (!raw) return undefined;
+  const status: [number, number][] = [];
+  if (raw.status === undefined) status.push([200, 299]);
+  else {
+    const list = Array.isArray(raw.status) ? raw.status : [raw.status];
+    list.forEach((item, i) => {
+      const at = Array.isArray(raw.status) ? join(join(path, 'status'), i) : join(path, 'status');
+      const range = readStatus(item);
+      if (range) status.push(range);
+      else
+        f.problem(
+          at,
+          `expected an integer 100-599, a class such as "2xx", or a range such as "200-299", got ${JSON.stringify(item)}`,
+        );
+    });
+    if (list.length === 0) f.problem(join(path, 'status'), 'must list at least one status');
+  }
+  const out: {
+    -readonly [K in keyof HttpExpect]: HttpExpect[K];
+  } = { status };
+  if (raw.bodyContains !== undefined) {
+    const s = f.string(raw.bodyContains, join(path, 'bodyContains'), { max: 4096 });
+    if (s !== undefined) out.bodyContains = s;
+  }
+  if (raw.bodyMatches !== undefined && f.regex(raw.bodyMatches, join(path, 'bodyMatches'))) {
+    out.bodyMatches = raw.bodyMatches as string;
+  }
+  if (raw.json !== undefined) {
+    const json = f.object(raw.json, join(path, 'json'));
+    if (json) {
+      for (const key of Object.keys(json)) {
+        if (parseJsonPath(key) === undefined)
+          f.problem(join(join(path, 'json'), key), 'expected a field path such as status or data.items[0].id');
+      }
+      out.json = json;
+    }
+  }
+  if (raw.headers !== undefined) {
+    const headers = f.stringMap(raw.headers, join(path, 'headers'));
+    if (headers) out.headers = headers;
+  }
+  if (raw.maxLatency !== undefined) {
+    const ms = f.duration(raw.maxLatency, join(path, 'maxLatency'), 900_000);
+    if (ms !== undefined) out.maxLatencyMs = ms;
+  }
+  return out;
+}
+
+function readStatus(item: unknown): [number, number] | undefined {
+  if (typeof item === 'number') {
+    return Number.isInteger(item) && item >= 100 && item <= 599 ? [item, item] : undefined;
+  }
+  if (typeof item !== 'string') return undefined;
+  const cls = /^([1-5])xx$/i.exec(item);
+  if (cls) return [Number(cls[1]) * 100, Number(cls[1]) * 100 + 99];
+  const range = /^(\d{3})\s*-\s*(\d{3})$/.exec(item);
+  if (range) {
+    const lo = Number(range[1]);
+    const hi = Number(range[2]);
+    if (lo >= 100 && hi <= 599 && lo <= hi) return [lo, hi];
+  }
+  if (/^\d{3}$/.test(item)) return readStatus(Number(item));
+  return undefined;
+}
+
+function parseTarget(text: string, path: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new PlanError([`${path}: not a valid absolute URL: ${redact(text)}`]);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new PlanError([`${path}: only http and https URLs can be probed, got ${url.protocol}`]);
+  }
+  return url;
+}
+
+/** A URL safe to log: no credentials, no query string, no fragment. */
+export function redact(url: URL | string): string {
+  try {
+    const u = typeof url === 'string' ? new URL(url) : url;
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+interface Response {
+  readonly status: number;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: Buffer;
+  readonly truncated: boolean;
+  readonly url: URL;
+}
+
+async function probe(
+  spec: HttpSpec,
+  target: URL,
+  lookup: Lookup | undefined,
+  signal: AbortSignal,
+): Promise<Observation> {
+  const started = performance.now();
+  let url = target;
+  let method = spec.method;
+  let body = spec.body;
+  let response: Response;
+  for (let hop = 0; ; hop++) {
+    try {
+      response = await send(url, method, spec.headers, body, spec.maxBodyBytes, lookup, signal);
+    } catch (error) {
+      return { outcome: 'error', message: `${method} ${redact(url)}: ${describeNetworkError(error, signal)}` };
+    }
+    const location = response.headers.location;
+    if (response.status < 300 || response.status > 399 || !location || hop >= spec.followRedirects) break;
+    let next: URL;
+    try {
+      next = new URL(location, url);
+    } catch {
+      return {
+        outcome: 'fail',
+        message: `${method} ${redact(url)}: redirect to an invalid location`,
+        value: response.status,
+      };
+    }
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+      return {
+        outcome: 'fail',
+        message: `${method} ${redact(url)}: redirect to unsupported scheme ${next.protocol}`,
+        value: response.status,
+      };
+    }
+    if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+      method = 'GET';
+      body = undefined;
+    }
+    url = next;
+  }
+  const latencyMs = Math.round(performance.now() - started);
+  return assertResponse(spec.expect, method, response, latencyMs);
+}
+
+function assertResponse(expect: HttpExpect, method: string, r: Response, latencyMs: number): Observation {
+  const where = `${method} ${redact(r.url)}`;
+  const fail = (why: string): Observation => ({ outcome: 'fail', message: `${where}: ${why}`, value: r.status });
+  if (!expect.status.some(([lo, hi]) => r.status >= lo && r.status <= hi)) {
+    const redirect = r.status >= 300 && r.status <= 399 && r.headers.location ? ' (redirect not followed)' : '';
+    return fail(`status ${r.status}${redirect}, expected ${expect.status.map(formatRange).join(', ')}`);
+  }
+  if (expect.maxLatencyMs !== undefined && latencyMs > expect.maxLatencyMs) {
+    return fail(`took ${latencyMs} ms, more than maxLatency ${expect.maxLatencyMs} ms`);
+  }
+  for (const [name, want] of Object.entries(expect.headers ?? {})) {
+    const got = r.headers[name.toLowerCase()];
+    const value = Array.isArray(got) ? got.join(', ') : got;
+    if (value !== want)
+      return fail(
+        `header ${name} is ${value === undefined ? 'missing' : JSON.stringify(short(value))}, expected ${JSON.stringify(short(want))}`,
+      );
+  }
+  const needsBody = expect.bodyContains !== undefined || expect.bodyMatches !== undefined || expect.json !== undefined;
+  if (needsBody) {
+    if (r.truncated)
+      return fail(`body is larger than maxBodyBytes (${r.body.length} bytes read); body checks need the whole body`);
+    const text = r.body.toString('utf8');
+    if (expect.bodyContains !== undefined && !text.includes(expect.bodyContains)) {
+      return fail(`body does not contain ${JSON.stringify(short(expect.bodyContains))}`);
+    }
+    if (expect.bodyMatches !== undefined && !new RegExp(expect.bodyMatches).test(text)) {
+      return fail(`body does not match /${short(expect.bodyMatches)}/`);
+    }
+    if (expect.json !== undefined) {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text);
+      } catch {
+        return fail(`body is not JSON (starts ${JSON.stringify(short(text, 40))})`);
+      }
+      for (const [path, want] of Object.entries(expect.json)) {
+        const got = readJsonPath(doc, parseJsonPath(path) ?? []);
+        if (!deepEqual(got, want)) {
+          return fail(
+            `JSON ${path} is ${got === undefined ? 'missing' : short(JSON.stringify(got))}, expected ${short(JSON.stringify(want))}`,
+          );
+        }
+      }
+    }
+  }
+  return { outcome: 'pass', message: `${where}: ${r.status} in ${latencyMs} ms`, value: r.status };
+}
+
+function send(
+  url: URL,
+  method: string,
+  headers: Readonly<Record<string, string>>,
+  body: string | undefined,
+  maxBodyBytes: number,
+  lookup: Lookup | undefined,
+  signal: AbortSignal,
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const outgoing: Record<string, string> = { 'user-agent': 'greenlight', ...headers };
+    if (body !== undefined) {
+      outgoing['content-length'] = String(Buffer.byteLength(body));
+      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+        outgoing['content-type'] = 'application/json';
+      }
+    }
+    const req = request(
+      url,
+      { method, headers: outgoing, signal, agent: false, ...(lookup ? { lookup } : {}) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let truncated = false;
+        const finish = (): void => {
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), truncated, url });
+        };
+        res.on('data', (chunk: Buffer) => {
+          if (truncated) return;
+          const room = maxBodyBytes - size;
+          if (chunk.length > room) {
+            if (room > 0) chunks.push(chunk.subarray(0, room));
+            size = maxBodyBytes;
+            truncated = true;
+            // Enough read: stop the transfer instead of draining a huge body.
+            res.destroy();
+            finish();
+            return;
+          }
+          chunks.push(chunk);
+          size += chunk.length;
+        });
+        res.on('end', finish);
+        res.on('error', (error) => {
+          if (!truncated) reject(error);
+        });
+        res.on('aborted', () => {
+          if (!truncated) reject(new Error('connection closed before the response body ended'));
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function describeNetworkError(error: unknown, signal: AbortSignal): string {
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    return reason instanceof Error && reason.name !== 'AbortError' ? reason.message : 'aborted';
+  }
+  const e = error as NodeJS.ErrnoException;
+  switch (e?.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+      return 'connection reset';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `DNS lookup failed (${e.code})`;
+    case 'ETIMEDOUT':
+      return 'connection timed out';
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'CERT_HAS_EXPIRED':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `TLS certificate rejected (${e.code})`;
+    default:
+      return e?.message ? short(e.message, 200) : 'request failed';
+  }
+}
+
+function formatRange([lo, hi]: readonly [number, number]): string {
+  if (lo === hi) return String(lo);
+  if (lo % 100 === 0 && hi === lo + 99) return `${lo / 100}xx`;
+  return `${lo}-${hi}`;
+}
+
+function short(text: string, max = 80): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+type PathStep = string | number;
+
+/** `data.items[0].id` to ['data', 'items', 0, 'id']. */
+export function parseJsonPath(path: string): PathStep[] | undefined {
+  const steps: PathStep[] = [];
+  const re = /([^.[\]]+)|\[(\d+)\]/g;
+  let consumed = '';
+  for (const m of path.matchAll(re)) {
+    if (m[1] !== undefined) steps.push(m[1]);
+    else steps.push(Number(m[2]));
+    consumed += m[0];
+  }
+  if (steps.length === 0 || consumed.length !== path.replaceAll('.', '').length) return undefined;
+  return steps;
+}
+
+function readJsonPath(doc: unknown, steps: PathStep[]): unknown {
+  let at: unknown = doc;
+  for (const step of steps) {
+    if (at === null || typeof at !== 'object') return undefined;
+    if (typeof step === 'number') {
+      if (!Array.isArray(at)) return undefined;
+      at = at[step];
+    } else {
+      if (Array.isArray(at) || !Object.hasOwn(at, step)) return undefined;
+      at = (at as Record<string, unknown>)[step];
+    }
+  }
+  return at;
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}

@@ -1,0 +1,22 @@
+import type { Clock, Measure } from '../core/types.ts';
+import type { Fields } from '../plan/fields.ts';
+import type { Lookup } from './resolve.ts';
+
+/** What checks may use. Adapters behind small ports; tests wire fakes. */
+export interface CheckDeps {
+  readonly clock: Clock;
+  /** How probes resolve host names; DNS when absent. */
+  readonly lookup?: Lookup | undefined;
+}
+
+/**
+ * One kind of check: how its plan fields are read, and how a measurement is made.
+ * `parse` sees the fields with `{{placeholders}}` still in them; `create` sees them filled
+ * and may throw a `PlanError` for a value that only becomes invalid once filled (a URL).
+ */
+export interface CheckKind<Spec> {
+  /** The fields this kind adds to the common ones (type, count, interval, ...). */
+  readonly fields: readonly string[];
+  parse(raw: Record<string, unknown>, path: string, f: Fields): Spec | undefined;
+  create(spec: Spec, deps: CheckDeps, path: string): Measure;
+}

@@ -1,0 +1,252 @@
+import { assess, count, emptyCounters, worst } from './policy.ts';
+import type {
+  AnalysisState,
+  CheckResult,
+  CheckRun,
+  CheckState,
+  Clock,
+  Counters,
+  Measurement,
+  Observation,
+  Verdict,
+} from './types.ts';
+
+export interface AnalyzeOptions {
+  readonly checks: readonly CheckRun[];
+  readonly clock: Clock;
+  /** Aborted at the deadline: measurements stop and unfinished deciding checks end in error. */
+  readonly signal: AbortSignal;
+  /** State from an earlier, suspended analysis of the same checks. */
+  readonly state?: AnalysisState;
+  /**
+   * Epoch milliseconds. When given, a check whose next measurement could not finish by then is
+   * not started; once no check can go on, the analysis is suspended so a later invocation can resume it.
+   */
+  readonly suspendAt?: number;
+  /** Called after every measurement, for progress and logs. Must not throw. */
+  readonly onMeasurement?: (check: CheckRun, measurement: Measurement, state: CheckState) => void;
+  /** How many recent measurements each check keeps. Default 5. */
+  readonly recentLimit?: number;
+}
+
+export type Analysis =
+  | { readonly kind: 'verdict'; readonly verdict: Verdict; readonly state: AnalysisState }
+  | {
+      readonly kind: 'suspended';
+      /** Epoch milliseconds at which the earliest pending measurement is due. */
+      readonly resumeAt: number;
+      readonly state: AnalysisState;
+      /** The checks as they stand, for logs and progress. */
+      readonly progress: readonly CheckResult[];
+    };
+
+type LoopEnd = 'done' | 'stopped' | 'suspended';
+
+const TIMED_OUT: unique symbol = Symbol('timeout');
+
+const validOutcomes = new Set(['pass', 'fail', 'inconclusive', 'error']);
+
+/**
+ * Runs every check on its schedule, in parallel, and returns the verdict as soon as it is certain:
+ * the first deciding check that cannot pass ends the analysis and aborts the rest.
+ *
+ * @example
+ * const analysis = await analyze({ checks, clock: systemClock, signal: deadline.signal });
+ */
+export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
+  const { checks, clock, signal } = options;
+  const recentLimit = options.recentLimit ?? 5;
+  const startedAt = options.state?.startedAt ?? clock.now();
+  const states = new Map<string, CheckState>();
+  for (const run of checks) {
+    states.set(run.name, options.state?.checks[run.name] ?? freshState(run, clock.now()));
+  }
+
+  const stop = new AbortController();
+  const loopSignal = AbortSignal.any([signal, stop.signal]);
+  const deciding = checks.filter((c) => !c.policy.dryRun);
+  let decidedBy: string | undefined;
+
+  const settle = (): void => {
+    if (stop.signal.aborted) return;
+    const failed = deciding.find((c) => {
+      const s = states.get(c.name)?.status;
+      return s !== 'running' && s !== 'pass';
+    });
+    if (failed) {
+      decidedBy = failed.name;
+      stop.abort();
+      return;
+    }
+    const allPassed = deciding.length > 0 && deciding.every((c) => states.get(c.name)?.status === 'pass');
+    if (allPassed) stop.abort();
+  };
+
+  const loop = async (run: CheckRun): Promise<LoopEnd> => {
+    for (;;) {
+      const current = states.get(run.name) as CheckState;
+      if (current.status !== 'running') return 'done';
+      if (loopSignal.aborted) return 'stopped';
+      if (
+        options.suspendAt !== undefined &&
+        Math.max(current.nextAt, clock.now()) + run.policy.timeoutMs > options.suspendAt
+      ) {
+        return 'suspended';
+      }
+      const wait = current.nextAt - clock.now();
+      if (wait > 0) await clock.sleep(wait, loopSignal);
+      if (loopSignal.aborted) return 'stopped';
+      const m = await measureOnce(run, clock, loopSignal);
+      if (m === undefined) return 'stopped';
+      const counters = count(current, m.outcome);
+      const assessment = assess(counters, run.policy);
+      const next: CheckState = {
+        ...counters,
+        status: assessment.status,
+        reason: assessment.reason,
+        nextAt: Math.max(m.startedAt + run.policy.intervalMs, clock.now()),
+        recent: [...current.recent, m].slice(-recentLimit),
+      };
+      states.set(run.name, next);
+      try {
+        options.onMeasurement?.(run, m, next);
+      } catch {
+        // Progress reporting must never change a verdict.
+      }
+      settle();
+    }
+  };
+
+  settle();
+  const ends = await Promise.all(checks.map(loop));
+  settle();
+
+  const state: AnalysisState = { startedAt, checks: Object.fromEntries(states) };
+  const decided = stop.signal.aborted && !signal.aborted;
+  const anySuspended = ends.includes('suspended');
+  if (!decided && anySuspended && !signal.aborted && deciding.some(isRunning(states))) {
+    const pending = checks
+      .filter((c) => states.get(c.name)?.status === 'running')
+      .map((c) => (states.get(c.name) as CheckState).nextAt);
+    return {
+      kind: 'suspended',
+      resumeAt: Math.min(...pending),
+      state,
+      progress: checks.map((c) => result(c, states.get(c.name) as CheckState, 'suspended')),
+    };
+  }
+
+  const unfinishedReason = signal.aborted
+    ? describeAbort(signal)
+    : decidedBy !== undefined
+      ? `not finished: the verdict was decided by ${decidedBy}`
+      : 'not finished';
+  const results = checks.map((c) => result(c, states.get(c.name) as CheckState, unfinishedReason));
+  return {
+    kind: 'verdict',
+    verdict: toVerdict(results, startedAt, clock.now()),
+    state,
+  };
+}
+
+function isRunning(states: Map<string, CheckState>) {
+  return (c: CheckRun): boolean => states.get(c.name)?.status === 'running';
+}
+
+function freshState(run: CheckRun, now: number): CheckState {
+  return {
+    ...emptyCounters,
+    status: run.policy.count > 0 ? 'running' : 'pass',
+    reason: run.policy.count > 0 ? 'not started' : 'count is 0',
+    nextAt: now + run.policy.initialDelayMs,
+    recent: [],
+  };
+}
+
+function result(run: CheckRun, s: CheckState, unfinished: string): CheckResult {
+  const counters: Counters = {
+    taken: s.taken,
+    passes: s.passes,
+    failures: s.failures,
+    errors: s.errors,
+    inconclusives: s.inconclusives,
+    consecutivePasses: s.consecutivePasses,
+    consecutiveErrors: s.consecutiveErrors,
+  };
+  return {
+    name: run.name,
+    kind: run.kind,
+    status: s.status,
+    dryRun: run.policy.dryRun,
+    reason: s.status === 'running' ? `${unfinished} (${s.taken} of ${run.policy.count} measurements)` : s.reason,
+    counters,
+    recent: s.recent,
+  };
+}
+
+function toVerdict(results: CheckResult[], startedAt: number, finishedAt: number): Verdict {
+  const status = worst(results);
+  const deciding = results.filter((r) => !r.dryRun);
+  const reasons =
+    status === 'pass'
+      ? [deciding.length === 0 ? 'no deciding checks' : `all ${deciding.length} deciding checks passed`]
+      : deciding
+          .filter((r) => r.status !== 'pass')
+          .map((r) => {
+            const last = r.recent.at(-1);
+            const status = r.status === 'running' ? 'error' : r.status;
+            return `${r.name}: ${status}: ${r.reason}${last ? `; last: ${last.message}` : ''}`;
+          });
+  return { status, reasons, checks: results, startedAt, finishedAt };
+}
+
+function describeAbort(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.message) return reason.message;
+  if (typeof reason === 'string' && reason) return reason;
+  return 'aborted before it finished';
+}
+
+/** One measurement, bounded by the check's timeout. `undefined` when the analysis was stopped meanwhile. */
+async function measureOnce(run: CheckRun, clock: Clock, signal: AbortSignal): Promise<Measurement | undefined> {
+  const startedAt = clock.now();
+  const local = new AbortController();
+  const linked = AbortSignal.any([signal, local.signal]);
+  const timer = clock.sleep(run.policy.timeoutMs, linked).then((): typeof TIMED_OUT => TIMED_OUT);
+  const measured = Promise.resolve()
+    .then(() => run.measure(linked))
+    .then(sanitize, (error: unknown) => ({
+      outcome: 'error' as const,
+      message: `check threw: ${errorMessage(error)}`,
+    }));
+  const first = await Promise.race([measured, timer]);
+  if (first === TIMED_OUT && !signal.aborted) {
+    local.abort(new Error(`timed out after ${run.policy.timeoutMs} ms`));
+  } else {
+    local.abort();
+  }
+  if (signal.aborted) return undefined;
+  const durationMs = clock.now() - startedAt;
+  if (first === TIMED_OUT) {
+    return {
+      outcome: 'error',
+      message: `timed out after ${run.policy.timeoutMs} ms`,
+      startedAt,
+      durationMs,
+    };
+  }
+  return { ...first, startedAt, durationMs };
+}
+
+function sanitize(o: Observation): Observation {
+  if (o === null || typeof o !== 'object' || !validOutcomes.has(o.outcome)) {
+    return { outcome: 'error', message: 'check returned no valid outcome' };
+  }
+  const message = typeof o.message === 'string' ? o.message : String(o.message);
+  return o.value === undefined ? { outcome: o.outcome, message } : { outcome: o.outcome, message, value: o.value };
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}

@@ -1,0 +1,101 @@
+/** What one run of a check found. `error` means it could not measure: never a pass. */
+export type Outcome = 'pass' | 'fail' | 'inconclusive' | 'error';
+
+/** What a check returns for one measurement. It never throws for an expected failure. */
+export interface Observation {
+  readonly outcome: Outcome;
+  /** Human-readable and safe to log: no secrets, no response bodies beyond a short excerpt. */
+  readonly message: string;
+  /** The observed value (a status code, a count, a latency), when there is one. */
+  readonly value?: string | number | boolean | null;
+}
+
+export interface Measurement extends Observation {
+  /** Epoch milliseconds at which the measurement started. */
+  readonly startedAt: number;
+  readonly durationMs: number;
+}
+
+/** When and how often a check measures, and what it tolerates. Durations in milliseconds. */
+export interface CheckPolicy {
+  readonly initialDelayMs: number;
+  readonly count: number;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** The check fails once failed measurements exceed this. */
+  readonly failureLimit: number;
+  /** The check errors once this many errors in a row are exceeded. */
+  readonly consecutiveErrorLimit: number;
+  /** When above 0, the check passes as soon as this many passes come in a row, and fails if `count` runs out first. */
+  readonly consecutiveSuccesses: number;
+  /** The check is inconclusive once inconclusive measurements exceed this. */
+  readonly inconclusiveLimit: number;
+  /** Advisory: measured and reported, never deciding the verdict. */
+  readonly dryRun: boolean;
+}
+
+export type Measure = (signal: AbortSignal) => Promise<Observation>;
+
+/** A check ready to run: the engine knows nothing else about it. */
+export interface CheckRun {
+  readonly name: string;
+  readonly kind: string;
+  readonly policy: CheckPolicy;
+  readonly measure: Measure;
+}
+
+/** `running` only appears in suspended state or when a verdict was reached before the check finished. */
+export type CheckStatus = 'running' | 'pass' | 'fail' | 'inconclusive' | 'error';
+
+export interface Counters {
+  readonly taken: number;
+  readonly passes: number;
+  readonly failures: number;
+  readonly errors: number;
+  readonly inconclusives: number;
+  readonly consecutivePasses: number;
+  readonly consecutiveErrors: number;
+}
+
+/** Everything needed to resume a check's schedule in a later invocation. Plain JSON. */
+export interface CheckState extends Counters {
+  readonly status: CheckStatus;
+  readonly reason: string;
+  /** Epoch milliseconds at which the next measurement is due. */
+  readonly nextAt: number;
+  /** The most recent measurements, newest last, bounded. */
+  readonly recent: readonly Measurement[];
+}
+
+export interface AnalysisState {
+  readonly startedAt: number;
+  readonly checks: Readonly<Record<string, CheckState>>;
+}
+
+export type VerdictStatus = 'pass' | 'fail' | 'inconclusive' | 'error';
+
+export interface CheckResult {
+  readonly name: string;
+  readonly kind: string;
+  readonly status: CheckStatus;
+  readonly dryRun: boolean;
+  readonly reason: string;
+  readonly counters: Counters;
+  readonly recent: readonly Measurement[];
+}
+
+export interface Verdict {
+  readonly status: VerdictStatus;
+  /** One line per deciding check that did not pass; a single summary line when all passed. */
+  readonly reasons: readonly string[];
+  readonly checks: readonly CheckResult[];
+  readonly startedAt: number;
+  readonly finishedAt: number;
+}
+
+/** Time, passed in so that the core stays pure and testable. */
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms`, or as soon as `signal` aborts (never rejects). */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}

@@ -1,0 +1,88 @@
+import { PlanError } from './errors.ts';
+import { type Fields, join } from './fields.ts';
+
+/** The names a plan may use as `{{name}}`, filled from the deployment context of each invocation. */
+export const placeholderNames = [
+  // Every trigger
+  'region',
+  'hook',
+  // CodeDeploy
+  'deploymentId',
+  'applicationName',
+  'deploymentGroupName',
+  // Load-balanced targets (CodeDeploy ECS, ECS native)
+  'testListenerUrl',
+  'prodListenerUrl',
+  'greenTargetGroup',
+  'blueTargetGroup',
+  'greenTargetGroupArn',
+  'blueTargetGroupArn',
+  // ECS
+  'cluster',
+  'service',
+  'greenTaskSet',
+  'blueTaskSet',
+  'serviceArn',
+  'targetServiceRevisionArn',
+  'serviceDeploymentArn',
+  'lifecycleStage',
+  // Lambda
+  'functionName',
+  'alias',
+  'currentVersion',
+  'targetVersion',
+  // Proton
+  'protonServiceName',
+] as const;
+
+export type PlaceholderName = (typeof placeholderNames)[number];
+
+/** What is known about the deployment being validated. A missing value is a clear error when a plan needs it. */
+export type DeploymentContext = { [K in PlaceholderName]?: string | undefined };
+
+const pattern = /\{\{\s*([^{}]*?)\s*\}\}/g;
+const known = new Set<string>(placeholderNames);
+
+/** Reports every `{{name}}` in `value` that is not a known placeholder. */
+export function checkPlaceholders(value: unknown, path: string, f: Fields): void {
+  if (typeof value === 'string') {
+    for (const match of value.matchAll(pattern)) {
+      const name = match[1] ?? '';
+      if (!known.has(name)) {
+        f.problem(path, `unknown placeholder {{${name}}} (known: ${placeholderNames.join(', ')})`);
+      }
+    }
+  } else if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) checkPlaceholders(v, join(path, i), f);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) checkPlaceholders(v, join(path, k), f);
+  }
+}
+
+/**
+ * A copy of `value` with every `{{name}}` replaced from `context`.
+ * Throws a `PlanError` naming each field whose placeholder has no value in this deployment.
+ */
+export function fillPlaceholders<T>(value: T, context: DeploymentContext, path: string): T {
+  const issues: string[] = [];
+  const walk = (v: unknown, at: string): unknown => {
+    if (typeof v === 'string') {
+      return v.replace(pattern, (whole, name: string) => {
+        const filled = context[name as PlaceholderName];
+        if (filled === undefined || filled === '') {
+          issues.push(`${at}: {{${name}}} has no value for this deployment`);
+          return whole;
+        }
+        return filled;
+      });
+    }
+    if (Array.isArray(v)) return v.map((item, i) => walk(item, join(at, i)));
+    if (v !== null && typeof v === 'object') {
+      return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, walk(item, join(at, k))]));
+    }
+    return v;
+  };
+  const filled = walk(value, path) as T;
+  if (issues.length > 0) throw new PlanError(issues);
+  return filled;
+}

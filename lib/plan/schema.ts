@@ -1,0 +1,227 @@
+import { load as loadYaml } from 'js-yaml';
+import { type CheckKindName, type CheckSpec, checkKinds, isCheckKind } from '../checks/registry.ts';
+import type { CheckPolicy } from '../core/types.ts';
+import { PlanError } from './errors.ts';
+import { Fields, join } from './fields.ts';
+import { fallbackHook, hookAliases, knownHooks } from './hooks.ts';
+import { checkPlaceholders } from './placeholders.ts';
+
+/** A check as the plan declares it: its kind's own fields, and when and how it is measured. */
+export type PlanCheck = {
+  [K in CheckKindName]: {
+    readonly name: string;
+    readonly type: K;
+    readonly policy: CheckPolicy;
+    readonly spec: CheckSpec<K>;
+  };
+}[CheckKindName];
+
+export interface Plan {
+  readonly version: 1;
+  readonly description?: string;
+  /** Hook or stage name (or `*`) to the names of the checks that decide it. */
+  readonly hooks: Readonly<Record<string, readonly string[]>>;
+  readonly checks: Readonly<Record<string, PlanCheck>>;
+}
+
+export const defaultPolicy: CheckPolicy = {
+  initialDelayMs: 0,
+  count: 1,
+  intervalMs: 5_000,
+  timeoutMs: 5_000,
+  failureLimit: 0,
+  consecutiveErrorLimit: 0,
+  consecutiveSuccesses: 0,
+  inconclusiveLimit: 0,
+  dryRun: false,
+};
+
+const policyFields = [
+  'initialDelay',
+  'count',
+  'interval',
+  'timeout',
+  'failureLimit',
+  'consecutiveErrorLimit',
+  'consecutiveSuccesses',
+  'inconclusiveLimit',
+  'dryRun',
+] as const;
+const commonCheckFields = ['type', 'description', ...policyFields] as const;
+const planFields = ['version', 'description', 'defaults', 'hooks', 'checks'] as const;
+const checkNamePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const maxChecks = 50;
+
+/** Parses plan text: JSON when it looks like JSON, YAML otherwise. */
+export function parsePlanText(text: string, source: string): Plan {
+  if (text.length > 256 * 1024) throw new PlanError([`${source}: plan is larger than 256 KiB`]);
+  let raw: unknown;
+  try {
+    raw = /^\s*[{[]/.test(text) ? JSON.parse(text) : loadYaml(text, { filename: source, json: true });
+  } catch (error) {
+    const detail = (error as Error).message.split('\n')[0];
+    throw new PlanError([`${source}: not valid JSON or YAML: ${detail}`], { cause: error });
+  }
+  return parsePlan(raw);
+}
+
+/** Validates a parsed plan. Throws a `PlanError` that lists every problem with its field path. */
+export function parsePlan(raw: unknown): Plan {
+  const f = new Fields();
+  const top = f.object(raw, 'plan', planFields);
+  if (!top) throw new PlanError(f.issues);
+
+  if (top.version !== 1) f.problem('version', `expected 1, got ${JSON.stringify(top.version) ?? 'nothing'}`);
+  const description = top.description === undefined ? undefined : f.string(top.description, 'description');
+
+  const defaults = readPolicy(
+    top.defaults === undefined ? {} : top.defaults,
+    'defaults',
+    f,
+    defaultPolicy,
+    policyFields,
+  );
+
+  const checks: Record<string, PlanCheck> = {};
+  const rawChecks = f.object(top.checks ?? {}, 'checks');
+  if (rawChecks) {
+    const entries = Object.entries(rawChecks);
+    if (entries.length > maxChecks) f.problem('checks', `must have at most ${maxChecks} checks`);
+    for (const [name, value] of entries.slice(0, maxChecks)) {
+      const path = join('checks', name);
+      if (!checkNamePattern.test(name)) {
+        f.problem(path, 'check names use letters, digits, ".", "_" and "-" (at most 64)');
+        continue;
+      }
+      const check = readCheck(name, value, path, f, defaults ?? defaultPolicy);
+      if (check) checks[name] = check;
+    }
+  }
+
+  const hooks: Record<string, readonly string[]> = {};
+  const rawHooks = f.object(top.hooks, 'hooks');
+  if (rawHooks) {
+    for (const [hook, value] of Object.entries(rawHooks)) {
+      const path = join('hooks', hook);
+      if (!knownHooks.includes(hook)) {
+        f.problem(path, `unknown hook or stage (expected one of: ${knownHooks.join(', ')})`);
+        continue;
+      }
+      const list = f.array(value, path, maxChecks);
+      if (!list) continue;
+      const names: string[] = [];
+      list.forEach((item, i) => {
+        const name = f.string(item, join(path, i));
+        if (name === undefined) return;
+        if (rawChecks && !(name in rawChecks)) {
+          const have = Object.keys(rawChecks);
+          f.problem(
+            join(path, i),
+            `unknown check "${name}" (plan has: ${have.length ? have.join(', ') : 'no checks'})`,
+          );
+          return;
+        }
+        if (names.includes(name)) {
+          f.problem(join(path, i), `check "${name}" is listed twice`);
+          return;
+        }
+        names.push(name);
+      });
+      hooks[hook] = names;
+    }
+  }
+
+  if (f.issues.length > 0) throw new PlanError(f.issues);
+  return description === undefined ? { version: 1, hooks, checks } : { version: 1, description, hooks, checks };
+}
+
+function readCheck(
+  name: string,
+  value: unknown,
+  path: string,
+  f: Fields,
+  defaults: CheckPolicy,
+): PlanCheck | undefined {
+  const raw = f.object(value, path);
+  if (!raw) return undefined;
+  const type = raw.type;
+  if (!isCheckKind(type)) {
+    f.problem(
+      join(path, 'type'),
+      `unknown check type ${JSON.stringify(type) ?? '(missing)'} (expected one of: ${Object.keys(checkKinds).join(', ')})`,
+    );
+    return undefined;
+  }
+  const kind = checkKinds[type];
+  const allowed = [...commonCheckFields, ...kind.fields];
+  f.object(raw, path, allowed);
+  if (raw.description !== undefined) f.string(raw.description, join(path, 'description'));
+  checkPlaceholders(raw, path, f);
+  const policy = readPolicy(raw, path, f, defaults);
+  const spec = kind.parse(raw, path, f);
+  if (!policy || spec === undefined) return undefined;
+  return { name, type, policy, spec } as PlanCheck;
+}
+
+function readPolicy(
+  value: unknown,
+  path: string,
+  f: Fields,
+  base: CheckPolicy,
+  allowed?: readonly string[],
+): CheckPolicy | undefined {
+  const raw = f.object(value, path, allowed);
+  if (!raw) return undefined;
+  const before = f.issues.length;
+  const pick = <T>(key: string, read: (v: unknown, at: string) => T | undefined, fallback: T): T => {
+    if (raw[key] === undefined) return fallback;
+    return read(raw[key], join(path, key)) ?? fallback;
+  };
+  const policy: CheckPolicy = {
+    initialDelayMs: pick('initialDelay', (v, at) => f.duration(v, at, 3_600_000), base.initialDelayMs),
+    count: pick('count', (v, at) => f.integer(v, at, 0, 10_000), base.count),
+    intervalMs: pick('interval', (v, at) => f.duration(v, at, 3_600_000), base.intervalMs),
+    timeoutMs: pick('timeout', (v, at) => positive(f, f.duration(v, at, 900_000), at), base.timeoutMs),
+    failureLimit: pick('failureLimit', (v, at) => f.integer(v, at, 0, 10_000), base.failureLimit),
+    consecutiveErrorLimit: pick(
+      'consecutiveErrorLimit',
+      (v, at) => f.integer(v, at, 0, 10_000),
+      base.consecutiveErrorLimit,
+    ),
+    consecutiveSuccesses: pick(
+      'consecutiveSuccesses',
+      (v, at) => f.integer(v, at, 0, 10_000),
+      base.consecutiveSuccesses,
+    ),
+    inconclusiveLimit: pick('inconclusiveLimit', (v, at) => f.integer(v, at, 0, 10_000), base.inconclusiveLimit),
+    dryRun: pick('dryRun', (v, at) => f.boolean(v, at), base.dryRun),
+  };
+  if (policy.consecutiveSuccesses > policy.count) {
+    f.problem(join(path, 'consecutiveSuccesses'), `cannot exceed count (${policy.count})`);
+  }
+  return f.issues.length > before ? undefined : policy;
+}
+
+function positive(f: Fields, ms: number | undefined, at: string): number | undefined {
+  if (ms === 0) return f.problem(at, 'must be more than 0');
+  return ms;
+}
+
+/**
+ * The checks that decide `hook`: its own entry, else its SAM alias's, else `*`.
+ * Throws a `PlanError` naming the hook and the keys the plan has when none applies.
+ */
+export function checksForHook(plan: Plan, hook: string): { key: string; checks: PlanCheck[] } {
+  const aliases = Object.entries(hookAliases)
+    .filter(([, target]) => target === hook)
+    .map(([alias]) => alias);
+  const key = [hook, ...aliases, fallbackHook].find((k) => plan.hooks[k] !== undefined);
+  if (key === undefined) {
+    const keys = Object.keys(plan.hooks);
+    throw new PlanError([
+      `hooks: no entry for ${hook} and no "${fallbackHook}" fallback (plan has: ${keys.length ? keys.join(', ') : 'no hooks'})`,
+    ]);
+  }
+  const names = plan.hooks[key] ?? [];
+  return { key, checks: names.map((n) => plan.checks[n] as PlanCheck) };
+}

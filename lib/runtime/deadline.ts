@@ -1,0 +1,48 @@
+import { parseDuration } from '../plan/fields.ts';
+
+/** The part of the Lambda context that tells time. */
+export interface RemainingTime {
+  getRemainingTimeInMillis(): number;
+}
+
+export interface Deadline {
+  /** Aborted when the analysis must stop so that the verdict can still be delivered. */
+  readonly signal: AbortSignal;
+  /** Epoch ms at which the analysis is stopped. */
+  readonly analysisEndsAt: number;
+  /** Epoch ms by which the verdict must have been delivered (just before Lambda stops the function). */
+  readonly reportBy: number;
+  dispose(): void;
+}
+
+export class DeadlineReachedError extends Error {
+  constructor(reserveMs: number) {
+    super(`deadline reached: stopped with ${reserveMs} ms left to deliver the verdict`);
+    this.name = 'DeadlineReachedError';
+  }
+}
+
+const defaultReserveMs = 5_000;
+const finalMarginMs = 250;
+
+/**
+ * Splits the invocation's remaining time: the analysis gets all but a reserve, the reserve
+ * delivers the verdict. The reserve is `GREENLIGHT_REPORT_RESERVE` (default 5s), at most half the time left.
+ */
+export function deadlineFor(context: RemainingTime, now: number, reserveSetting: string | undefined): Deadline {
+  const remaining = Math.max(0, context.getRemainingTimeInMillis());
+  const configured = reserveSetting ? (parseDuration(reserveSetting) ?? defaultReserveMs) : defaultReserveMs;
+  const reserveMs = Math.min(configured, Math.floor(remaining / 2));
+  const analysisEndsAt = now + remaining - reserveMs;
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DeadlineReachedError(reserveMs)),
+    Math.max(0, analysisEndsAt - now),
+  );
+  return {
+    signal: controller.signal,
+    analysisEndsAt,
+    reportBy: now + Math.max(0, remaining - finalMarginMs),
+    dispose: () => clearTimeout(timer),
+  };
+}

@@ -1,0 +1,16 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { logger } from './logger.ts';
+
+/**
+ * The one middleware chain every function uses: Lambda context in every log line, keys reset
+ * per invocation. Early timeout is off: each trigger keeps its own reserve to deliver its verdict.
+ */
+export function lambdaHandler<TResult>(
+  run: (event: unknown, context: Context) => Promise<TResult>,
+): middy.MiddyfiedHandler<unknown, TResult, Error, Context> {
+  return middy<unknown, TResult, Error, Context>({ timeoutEarlyInMillis: 0 })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler((event, context) => run(event, context));
+}

@@ -1,0 +1,275 @@
+import type { CodeDeployDeployment, CodeDeployPort, CodeDeployTarget, HookStatus } from '../aws/codedeploy.ts';
+import type { ListenerPort } from '../aws/elbv2.ts';
+import type { CheckDeps } from '../checks/kind.ts';
+import { errorMessage } from '../core/analyze.ts';
+import type { Clock, Verdict } from '../core/types.ts';
+import { PlanError } from '../plan/errors.ts';
+import { codeDeployHooks } from '../plan/hooks.ts';
+import type { DeploymentContext } from '../plan/placeholders.ts';
+import { checksForHook, type Plan } from '../plan/schema.ts';
+import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
+import type { Log } from '../runtime/logger.ts';
+import { buildRuns, evaluate, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { deliver, ReportError } from './report.ts';
+
+/** The CodeDeploy hook event: `{DeploymentId, LifecycleEventHookExecutionId}`; other keys are ignored. */
+export interface HookIds {
+  readonly deploymentId: string;
+  readonly executionId: string;
+}
+
+export interface CodeDeployHookDeps {
+  readonly codedeploy: CodeDeployPort;
+  readonly listeners: ListenerPort;
+  readonly loadPlan: (signal: AbortSignal) => Promise<Plan>;
+  readonly checks: CheckDeps;
+  readonly clock: Clock;
+  readonly log: Log;
+  readonly settings: {
+    /** GREENLIGHT_HOOK: pins the hook instead of reading it from the deployment target. */
+    readonly hook?: string | undefined;
+    /** GREENLIGHT_REPORT_RESERVE: time kept to deliver the verdict (duration, default 5s). */
+    readonly reserve?: string | undefined;
+    readonly region?: string | undefined;
+  };
+}
+
+export interface HookOutcome {
+  readonly deploymentId: string;
+  readonly hook?: string;
+  readonly status: HookStatus;
+  readonly delivery: 'reported' | 'already-completed';
+  readonly reasons: readonly string[];
+}
+
+/** An event from which the hook ids cannot be read: there is nothing to report to. */
+export class HookEventError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HookEventError';
+  }
+}
+
+const idPattern = /^[A-Za-z0-9_-]{1,128}$/;
+const deploymentIdPattern = /^d-[A-Z0-9]{9}$/;
+
+/** Reads the ids; `problems` lists what is off about an event whose ids could still be read. */
+export function readHookIds(event: unknown): HookIds & { problems: string[] } {
+  let value = event;
+  if (typeof value === 'string' && value.length < 64 * 1024) {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      // Not JSON: reported below as not an object.
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new HookEventError('malformed event: expected an object with DeploymentId and LifecycleEventHookExecutionId');
+  }
+  const record = value as Record<string, unknown>;
+  const deploymentId = record.DeploymentId;
+  const executionId = record.LifecycleEventHookExecutionId;
+  if (
+    typeof deploymentId !== 'string' ||
+    typeof executionId !== 'string' ||
+    !idPattern.test(deploymentId) ||
+    !idPattern.test(executionId)
+  ) {
+    throw new HookEventError('malformed event: DeploymentId and LifecycleEventHookExecutionId must be present as ids');
+  }
+  const problems: string[] = [];
+  if (!deploymentIdPattern.test(deploymentId))
+    problems.push('malformed event: DeploymentId is not of the form d-XXXXXXXXX');
+  return { deploymentId, executionId, problems };
+}
+
+/**
+ * Handles one CodeDeploy lifecycle hook invocation: decides Succeeded or Failed and reports it
+ * exactly once, before the Lambda deadline. Every error before the report becomes a Failed report.
+ */
+export function codeDeployHook(deps: CodeDeployHookDeps) {
+  return async (event: unknown, context: RemainingTime): Promise<HookOutcome> => {
+    const { log, clock } = deps;
+    const ids = readHookIds(event);
+    log.appendKeys({ deploymentId: ids.deploymentId });
+    const deadline = deadlineFor(context, clock.now(), deps.settings.reserve);
+    let hook: string | undefined;
+    let verdict: Verdict;
+    try {
+      const decided = await decide(deps, ids, deadline.signal, deadline.analysisEndsAt, (h) => {
+        hook = h;
+        log.appendKeys({ hook: h });
+      });
+      verdict = decided;
+    } catch (error) {
+      const reason = error instanceof PlanError ? error.message : `could not validate: ${errorMessage(error)}`;
+      log.error('no verdict from the checks; reporting Failed', { reason, errorName: (error as Error)?.name });
+      verdict = failedVerdict(reason, clock.now());
+    } finally {
+      deadline.dispose();
+    }
+
+    const status: HookStatus = verdict.status === 'pass' ? 'Succeeded' : 'Failed';
+    log.info('verdict', {
+      verdict: status,
+      analysis: verdict.status,
+      reasons: verdict.reasons,
+      durationMs: verdict.finishedAt - verdict.startedAt,
+      checks: summarizeChecks(verdict.checks),
+    });
+    try {
+      const delivery = await deliver(
+        (signal) =>
+          deps.codedeploy.putLifecycleEventHookStatus(
+            { deploymentId: ids.deploymentId, executionId: ids.executionId, status },
+            signal,
+          ),
+        deadline.reportBy,
+        clock,
+      );
+      if (delivery === 'already-completed') {
+        log.warn('hook status was already reported: duplicate delivery, nothing to do', { status });
+      } else {
+        log.info('reported hook status', { status });
+      }
+      const outcome = { deploymentId: ids.deploymentId, status, delivery, reasons: verdict.reasons };
+      return hook === undefined ? outcome : { ...outcome, hook };
+    } catch (error) {
+      log.error('could not report the hook status to CodeDeploy', {
+        status,
+        error: errorMessage(error),
+        errorName: (error as Error)?.name,
+      });
+      throw error instanceof ReportError ? error : new ReportError(errorMessage(error), { cause: error });
+    }
+  };
+}
+
+async function decide(
+  deps: CodeDeployHookDeps,
+  ids: HookIds & { problems: string[] },
+  signal: AbortSignal,
+  analysisEndsAt: number,
+  onHook: (hook: string) => void,
+): Promise<Verdict> {
+  const { clock, log } = deps;
+  if (ids.problems.length > 0) return failedVerdict(ids.problems.join('; '), clock.now());
+  const plan = await deps.loadPlan(signal);
+  const deployment = await deps.codedeploy.getDeployment(ids.deploymentId, signal);
+  const targetIds = await deps.codedeploy.listDeploymentTargets(ids.deploymentId, signal);
+  const target =
+    targetIds[0] === undefined
+      ? undefined
+      : await deps.codedeploy.getDeploymentTarget(ids.deploymentId, targetIds[0], signal);
+
+  const hook = deps.settings.hook?.trim() || hookInProgress(target);
+  if (!hook) {
+    return failedVerdict(
+      'cannot tell which lifecycle hook is running: no hook is InProgress on the deployment target; set GREENLIGHT_HOOK to pin it',
+      clock.now(),
+    );
+  }
+  onHook(hook);
+  if (deployment.creator === 'autoRollback' || deployment.creator === 'codeDeployRollback') {
+    log.warn('deployment is a rollback: passing without checks, a validator never blocks a rollback', {
+      creator: deployment.creator,
+    });
+    return {
+      status: 'pass',
+      reasons: ['rollback deployment: not blocked'],
+      checks: [],
+      startedAt: clock.now(),
+      finishedAt: clock.now(),
+    };
+  }
+
+  const selected = checksForHook(plan, hook);
+  const context = await resolveContext(deps, deployment, target, hook, usedPlaceholders(selected.checks), signal);
+  const runs = buildRuns(selected.checks, context, deps.checks);
+  log.info('running checks', { planKey: selected.key, checks: runs.map((r) => r.name) });
+  const analysis = await evaluate({ runs, clock, signal, log, suspendAt: analysisEndsAt });
+  if (analysis.kind === 'suspended') {
+    // The schedule does not fit in what is left of this invocation: fail closed, saying so.
+    return failedVerdict(
+      `the plan's schedule does not fit in this invocation (next measurement due in ${Math.max(0, analysis.resumeAt - clock.now())} ms, after the deadline): raise the function timeout or shorten the schedule`,
+      clock.now(),
+    );
+  }
+  return analysis.verdict;
+}
+
+function hookInProgress(target: CodeDeployTarget | undefined): string | undefined {
+  const known: readonly string[] = codeDeployHooks;
+  return target?.lifecycleEvents.find((e) => e.status === 'InProgress' && known.includes(e.name))?.name;
+}
+
+async function resolveContext(
+  deps: CodeDeployHookDeps,
+  deployment: CodeDeployDeployment,
+  target: CodeDeployTarget | undefined,
+  hook: string,
+  needed: Set<string>,
+  signal: AbortSignal,
+): Promise<DeploymentContext> {
+  const context: { -readonly [K in keyof DeploymentContext]: DeploymentContext[K] } = {
+    hook,
+    deploymentId: deployment.deploymentId,
+    applicationName: deployment.applicationName,
+    deploymentGroupName: deployment.deploymentGroupName,
+    region: deps.settings.region,
+  };
+  if (target) {
+    const [cluster, service] = ecsNames(target);
+    context.cluster = cluster;
+    context.service = service;
+    const green = pickTaskSet(target, 'Green');
+    const blue = pickTaskSet(target, 'Blue');
+    context.greenTaskSet = green?.id;
+    context.blueTaskSet = blue?.id;
+    context.greenTargetGroup = green?.targetGroup;
+    context.blueTargetGroup = blue?.targetGroup;
+    context.functionName = target.lambda?.functionName;
+    context.alias = target.lambda?.alias;
+    context.currentVersion = target.lambda?.currentVersion;
+    context.targetVersion = target.lambda?.targetVersion;
+  }
+  const listener = async (name: 'testListenerUrl' | 'prodListenerUrl', arns: readonly string[]): Promise<void> => {
+    if (!needed.has(name)) return;
+    const arn = arns[0];
+    if (arn === undefined) {
+      throw new PlanError([
+        `{{${name}}}: deployment ${deployment.deploymentId} has no ${name === 'testListenerUrl' ? 'test' : 'production'} listener in its load balancer info`,
+      ]);
+    }
+    try {
+      context[name] = await deps.listeners.listenerUrl(arn, signal);
+    } catch (error) {
+      throw new Error(
+        `cannot resolve {{${name}}} from listener ${arn}: ${(error as Error).name}: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+  };
+  await Promise.all([
+    listener('testListenerUrl', deployment.testListenerArns),
+    listener('prodListenerUrl', deployment.prodListenerArns),
+  ]);
+  return context;
+}
+
+/** `cluster:service` target ids, or the service ARN `.../service/cluster/service`. */
+function ecsNames(target: CodeDeployTarget): [string | undefined, string | undefined] {
+  if (target.type !== 'ECSTarget') return [undefined, undefined];
+  const arn = target.targetArn?.match(/:service\/([^/]+)\/([^/]+)$/);
+  if (arn) return [arn[1], arn[2]];
+  const [cluster, service] = target.targetId.split(':');
+  return [cluster || undefined, service || undefined];
+}
+
+/** Labels when CodeDeploy gives them; otherwise the original task set is PRIMARY and the replacement ACTIVE. */
+function pickTaskSet(target: CodeDeployTarget, label: 'Blue' | 'Green') {
+  const labelled = target.taskSets.find((s) => s.label === label);
+  if (labelled) return labelled;
+  if (target.taskSets.some((s) => s.label !== undefined)) return undefined;
+  return target.taskSets.find((s) => s.status === (label === 'Blue' ? 'PRIMARY' : 'ACTIVE'));
+}

@@ -1,0 +1,87 @@
+import type { CheckDeps } from '../checks/kind.ts';
+import { checkKinds } from '../checks/registry.ts';
+import { type Analysis, analyze } from '../core/analyze.ts';
+import type { AnalysisState, CheckResult, CheckRun, Clock, Measurement, Verdict } from '../core/types.ts';
+import { join } from '../plan/fields.ts';
+import { type DeploymentContext, fillPlaceholders, type PlaceholderName } from '../plan/placeholders.ts';
+import type { PlanCheck } from '../plan/schema.ts';
+import type { Log } from '../runtime/logger.ts';
+
+/** Turns plan checks into runnable checks for this deployment. Throws a `PlanError` naming the field. */
+export function buildRuns(checks: readonly PlanCheck[], context: DeploymentContext, deps: CheckDeps): CheckRun[] {
+  return checks.map((check) => {
+    const path = join('checks', check.name);
+    const spec = fillPlaceholders(check.spec, context, path);
+    const kind = checkKinds[check.type];
+    // The registry maps each type to its own kind, so this spec fits it.
+    const measure = kind.create(spec as never, deps, path);
+    return { name: check.name, kind: check.type, policy: check.policy, measure };
+  });
+}
+
+/** The placeholder names that `checks` use, so that only those need resolving. */
+export function usedPlaceholders(checks: readonly PlanCheck[]): Set<PlaceholderName> {
+  const names = new Set<PlaceholderName>();
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') {
+      for (const m of v.matchAll(/\{\{\s*([^{}]*?)\s*\}\}/g)) names.add(m[1] as PlaceholderName);
+    } else if (Array.isArray(v)) {
+      for (const item of v) walk(item);
+    } else if (v !== null && typeof v === 'object') {
+      for (const item of Object.values(v)) walk(item);
+    }
+  };
+  for (const c of checks) walk(c.spec);
+  return names;
+}
+
+export interface EvaluateOptions {
+  readonly runs: readonly CheckRun[];
+  readonly clock: Clock;
+  readonly signal: AbortSignal;
+  readonly log: Log;
+  readonly state?: AnalysisState;
+  readonly suspendAt?: number;
+  readonly onMeasurement?: (check: CheckRun, m: Measurement) => void;
+}
+
+/** Runs the analysis with one debug line per measurement. */
+export function evaluate(options: EvaluateOptions): Promise<Analysis> {
+  const { log } = options;
+  return analyze({
+    checks: options.runs,
+    clock: options.clock,
+    signal: options.signal,
+    ...(options.state ? { state: options.state } : {}),
+    ...(options.suspendAt !== undefined ? { suspendAt: options.suspendAt } : {}),
+    onMeasurement: (check, m, state) => {
+      log.debug('measurement', {
+        check: check.name,
+        kind: check.kind,
+        outcome: m.outcome,
+        message: m.message,
+        durationMs: m.durationMs,
+        ...(m.value !== undefined ? { value: m.value } : {}),
+        checkStatus: state.status,
+      });
+      options.onMeasurement?.(check, m);
+    },
+  });
+}
+
+/** A compact, log-safe view of check results. */
+export function summarizeChecks(checks: readonly CheckResult[]): Record<string, unknown>[] {
+  return checks.map((c) => ({
+    check: c.name,
+    kind: c.kind,
+    status: c.status,
+    dryRun: c.dryRun,
+    reason: c.reason,
+    taken: c.counters.taken,
+  }));
+}
+
+/** A verdict for something that went wrong before or outside the analysis: always a failure. */
+export function failedVerdict(reason: string, now: number): Verdict {
+  return { status: 'error', reasons: [reason], checks: [], startedAt: now, finishedAt: now };
+}
