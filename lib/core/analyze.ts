@@ -23,6 +23,11 @@ export interface AnalyzeOptions {
    * not started; once no check can go on, the analysis is suspended so a later invocation can resume it.
    */
   readonly suspendAt?: number;
+  /**
+   * Whether a measurement must also be able to finish (its timeout) by `suspendAt` to start. Default true,
+   * for callers that can resume later; false when there is no later: the deadline cuts what overruns.
+   */
+  readonly suspendCountsTimeout?: boolean;
   /** Called after every measurement, for progress and logs. Must not throw. */
   readonly onMeasurement?: (check: CheckRun, measurement: Measurement, state: CheckState) => void;
   /** How many recent measurements each check keeps. Default 5. */
@@ -56,6 +61,7 @@ const validOutcomes = new Set(['pass', 'fail', 'inconclusive', 'error']);
 export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   const { checks, clock, signal } = options;
   const recentLimit = options.recentLimit ?? 5;
+  const countTimeout = options.suspendCountsTimeout ?? true;
   const startedAt = options.state?.startedAt ?? clock.now();
   const states = new Map<string, CheckState>();
   for (const run of checks) {
@@ -89,7 +95,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
       if (loopSignal.aborted) return 'stopped';
       if (
         options.suspendAt !== undefined &&
-        Math.max(current.nextAt, clock.now()) + run.policy.timeoutMs > options.suspendAt
+        Math.max(current.nextAt, clock.now()) + (countTimeout ? run.policy.timeoutMs : 0) > options.suspendAt
       ) {
         return 'suspended';
       }

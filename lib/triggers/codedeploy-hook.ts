@@ -187,7 +187,8 @@ async function decide(
   const context = await resolveContext(deps, deployment, target, hook, usedPlaceholders(selected.checks), signal);
   const runs = buildRuns(selected.checks, context, deps.checks);
   log.info('running checks', { planKey: selected.key, checks: runs.map((r) => r.name) });
-  const analysis = await evaluate({ runs, clock, signal, log, suspendAt: analysisEndsAt });
+  // CodeDeploy cannot call back: a measurement that starts in time runs until the deadline cuts it.
+  const analysis = await evaluate({ runs, clock, signal, log, suspendAt: analysisEndsAt, suspendCountsTimeout: false });
   if (analysis.kind === 'suspended') {
     // The schedule does not fit in what is left of this invocation: fail closed, saying so.
     return failedVerdict(

@@ -42,6 +42,7 @@ export interface EvaluateOptions {
   readonly log: Log;
   readonly state?: AnalysisState;
   readonly suspendAt?: number;
+  readonly suspendCountsTimeout?: boolean;
   readonly onMeasurement?: (check: CheckRun, m: Measurement) => void;
 }
 
@@ -54,6 +55,7 @@ export function evaluate(options: EvaluateOptions): Promise<Analysis> {
     signal: options.signal,
     ...(options.state ? { state: options.state } : {}),
     ...(options.suspendAt !== undefined ? { suspendAt: options.suspendAt } : {}),
+    ...(options.suspendCountsTimeout !== undefined ? { suspendCountsTimeout: options.suspendCountsTimeout } : {}),
     onMeasurement: (check, m, state) => {
       log.debug('measurement', {
         check: check.name,
