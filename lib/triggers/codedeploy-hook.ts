@@ -50,6 +50,8 @@ export class HookEventError extends Error {
   }
 }
 
+/** How long a failing report is retried before the invocation fails loudly (and Lambda retries it). */
+const reportRetryWindowMs = 30_000;
 const idPattern = /^[A-Za-z0-9_-]{1,128}$/;
 const deploymentIdPattern = /^d-[A-Z0-9]{9}$/;
 
@@ -124,7 +126,7 @@ export function codeDeployHook(deps: CodeDeployHookDeps) {
             { deploymentId: ids.deploymentId, executionId: ids.executionId, status },
             signal,
           ),
-        deadline.reportBy,
+        Math.min(deadline.reportBy, clock.now() + reportRetryWindowMs),
         clock,
       );
       if (delivery === 'already-completed') {

@@ -35,14 +35,16 @@ export async function deliver<T>(send: (signal: AbortSignal) => Promise<T>, by: 
     const left = by - clock.now();
     if (left <= 0) {
       throw new ReportError(
-        `verdict not delivered before the deadline after ${attempt} attempts${last ? `: ${errorMessage(last)}` : ''}`,
+        `verdict not delivered in time after ${attempt} attempts${last ? `; last error: ${(last as Error)?.name ?? 'Error'}: ${errorMessage(last)}` : ''}`,
         { cause: last },
       );
     }
     attempt++;
+    const signal = AbortSignal.timeout(left);
     try {
-      return await send(AbortSignal.timeout(left));
+      return await send(signal);
     } catch (error) {
+      if (signal.aborted) continue;
       last = error;
       if (!isRetryable(error)) {
         throw new ReportError(`verdict not delivered: ${(error as Error)?.name ?? 'Error'}: ${errorMessage(error)}`, {

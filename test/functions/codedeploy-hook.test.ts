@@ -11,7 +11,7 @@ import { type Moto, startMoto } from '../../local/moto.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 
-type Handler = typeof import('../../functions/codedeploy-hook/handler.ts')['handler'];
+type Handler = typeof import('../../functions/codedeploy-hook/index.ts')['handler'];
 
 const issuePlan = `
 version: 1
@@ -71,7 +71,7 @@ beforeAll(async () => {
   process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 = moto.url;
   process.env.GREENLIGHT_RESOLVE = `${lb.dnsName}=127.0.0.1`;
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  ({ handler } = await import('../../functions/codedeploy-hook/handler.ts'));
+  ({ handler } = await import('../../functions/codedeploy-hook/index.ts'));
 }, 60_000);
 
 afterAll(async () => {

@@ -1,0 +1,147 @@
+import { readFile } from 'node:fs/promises';
+import { load, Schema, Type } from 'js-yaml';
+
+/** CloudFormation short-form intrinsics (!Ref, !Sub, ...) as their long forms, so js-yaml can read a template. */
+const intrinsics = ['Ref', 'Sub', 'GetAtt', 'If', 'Equals', 'Not', 'And', 'Or', 'Join', 'Select', 'Split', 'FindInMap', 'ImportValue', 'Base64', 'Condition', 'GetAZs', 'Cidr'];
+const tags = intrinsics.flatMap((name) =>
+  (['scalar', 'sequence', 'mapping'] as const).map(
+    (kind) =>
+      new Type(`!${name}`, {
+        kind,
+        construct: (data: unknown) => {
+          const key = name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
+          if (name === 'GetAtt' && typeof data === 'string') return { [key]: data.split('.') };
+          return { [key]: data };
+        },
+      }),
+  ),
+);
+const schema = new Schema(tags);
+
+export type Template = {
+  Parameters?: Record<string, { Default?: unknown }>;
+  Conditions?: Record<string, unknown>;
+  Globals?: { Function?: Record<string, unknown> };
+  Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }>;
+};
+
+export async function readTemplate(path = 'template.yaml'): Promise<Template> {
+  return load(await readFile(path, 'utf8'), { schema }) as Template;
+}
+
+export const noValue = Symbol('AWS::NoValue');
+
+/** Evaluates the intrinsics a local run can: parameters (defaults or overrides), conditions, pseudo parameters. */
+export function resolver(template: Template, overrides: Record<string, string>, pseudo: Record<string, string>) {
+  const parameters: Record<string, unknown> = {};
+  for (const [name, p] of Object.entries(template.Parameters ?? {})) parameters[name] = overrides[name] ?? p.Default;
+  const ref = (name: string): unknown => {
+    if (name === 'AWS::NoValue') return noValue;
+    if (name in pseudo) return pseudo[name];
+    if (name in parameters) return parameters[name];
+    return `\${${name}}`;
+  };
+  const condition = (name: string): boolean => Boolean(resolve(template.Conditions?.[name]));
+  const resolve = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolve).filter((v) => v !== noValue);
+    if (value === null || typeof value !== 'object') return value;
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record);
+    if (keys.length === 1) {
+      const [key] = keys as [string];
+      const arg = record[key];
+      switch (key) {
+        case 'Ref':
+          return ref(String(arg));
+        case 'Condition':
+          return condition(String(arg));
+        case 'Fn::Sub': {
+          const [text, vars] = Array.isArray(arg) ? (arg as [string, Record<string, unknown>]) : [String(arg), {}];
+          return text.replace(/\$\{([^}!]+)\}/g, (_m, name: string) => {
+            if (name in vars) return String(resolve(vars[name]));
+            const v = ref(name);
+            return v === noValue ? '' : String(v);
+          });
+        }
+        case 'Fn::If': {
+          const [cond, yes, no] = arg as [string, unknown, unknown];
+          return condition(cond) ? resolve(yes) : resolve(no);
+        }
+        case 'Fn::Equals': {
+          const [a, b] = (arg as unknown[]).map(resolve);
+          return a === b;
+        }
+        case 'Fn::Not':
+          return !resolve((arg as unknown[])[0]);
+        case 'Fn::And':
+          return (arg as unknown[]).every((v) => resolve(v));
+        case 'Fn::Or':
+          return (arg as unknown[]).some((v) => resolve(v));
+        case 'Fn::Join': {
+          const [sep, list] = arg as [string, unknown[]];
+          return (resolve(list) as unknown[]).join(sep);
+        }
+        default:
+          if (key.startsWith('Fn::')) return `(${key} not resolved locally)`;
+      }
+    }
+    return Object.fromEntries(
+      Object.entries(record)
+        .map(([k, v]) => [k, resolve(v)] as const)
+        .filter(([, v]) => v !== noValue),
+    );
+  };
+  return { resolve, parameters };
+}
+
+export interface LocalFunction {
+  readonly logicalId: string;
+  readonly entryPoint: string;
+  readonly handler: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly functionName: string;
+  readonly environment: Record<string, string>;
+}
+
+/** What `sam local invoke` would take from the template for one function. */
+export function localFunction(
+  template: Template,
+  logicalId: string,
+  options: { parameters?: Record<string, string>; region: string; stackName: string },
+): LocalFunction {
+  const resource = template.Resources[logicalId];
+  const functions = Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Serverless::Function')
+    .map(([id]) => id);
+  if (!resource || resource.Type !== 'AWS::Serverless::Function') {
+    throw new Error(`${logicalId} is not a function in template.yaml (functions: ${functions.join(', ')})`);
+  }
+  const { resolve } = resolver(template, options.parameters ?? {}, {
+    'AWS::Region': options.region,
+    'AWS::AccountId': '123456789012',
+    'AWS::StackName': options.stackName,
+    'AWS::Partition': 'aws',
+    'AWS::URLSuffix': 'amazonaws.com',
+  });
+  const globals = (resolve(template.Globals?.Function ?? {}) ?? {}) as Record<string, unknown>;
+  const props = resolve(resource.Properties ?? {}) as Record<string, unknown>;
+  const build = (resource.Metadata?.BuildProperties ?? {}) as { EntryPoints?: string[] };
+  const entryPoint = build.EntryPoints?.[0];
+  if (!entryPoint) throw new Error(`${logicalId} has no Metadata.BuildProperties.EntryPoints`);
+  const envOf = (o: Record<string, unknown>) =>
+    ((o.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+  const environment: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...envOf(globals), ...envOf(props) })) {
+    if (v !== undefined && v !== null) environment[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  return {
+    logicalId,
+    entryPoint,
+    handler: String(props.Handler ?? globals.Handler ?? 'index.handler'),
+    timeoutSeconds: Number(props.Timeout ?? globals.Timeout ?? 3),
+    memoryMb: Number(props.MemorySize ?? globals.MemorySize ?? 128),
+    functionName: String(props.FunctionName ?? logicalId),
+    environment,
+  };
+}

@@ -1,0 +1,51 @@
+// Bundles each function the way template.yaml's SAM esbuild build does: ESM, minified, SDK bundled,
+// source maps, to dist/<function-folder>/index.mjs exporting `handler`.
+import { cp, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+export const esbuildOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  minify: true,
+  sourcemap: true,
+  // The SDK's CommonJS parts still call require() for node built-ins.
+  banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+  outExtension: { '.js': '.mjs' },
+  logLevel: 'warning',
+} as const;
+
+export async function functionNames(root = 'functions'): Promise<string[]> {
+  const names = await readdir(root);
+  const out: string[] = [];
+  for (const name of names.sort()) {
+    if ((await stat(join(root, name))).isDirectory()) out.push(name);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const names = (await functionNames()).filter((n) => only.length === 0 || only.includes(n));
+  await rm('dist', { recursive: true, force: true });
+  for (const name of names) {
+    const outdir = join('dist', name);
+    const result = await build({
+      ...esbuildOptions,
+      entryPoints: [join('functions', name, 'index.ts')],
+      outdir,
+      metafile: true,
+    });
+    const bytes = Object.entries(result.metafile.outputs)
+      .filter(([file]) => file.endsWith('.mjs'))
+      .reduce((sum, [, o]) => sum + o.bytes, 0);
+    // Plans bundled with the function, for GREENLIGHT_PLAN_FILE.
+    const plans = await stat('plans').catch(() => undefined);
+    if (plans?.isDirectory()) await cp('plans', join(outdir, 'plans'), { recursive: true });
+    console.log(`${outdir}/index.mjs  ${(bytes / 1024).toFixed(1)} KiB`);
+  }
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,476 @@
+import { describe, expect, it } from 'vitest';
+import { PlanError } from '../../lib/plan/errors.ts';
+import { checksForHook, defaultPolicy, type Plan, parsePlan, parsePlanText } from '../../lib/plan/schema.ts';
+
+const examplePlanYaml = `version: 1
+hooks:
+  AfterAllowTestTraffic: [green-health]
+  "*": [green-health]
+checks:
+  green-health:
+    type: http
+    url: "{{testListenerUrl}}/health"
+    expect:
+      status: [200]
+    count: 3
+    interval: 1s
+`;
+
+const examplePlanObject = {
+  version: 1,
+  hooks: { AfterAllowTestTraffic: ['green-health'], '*': ['green-health'] },
+  checks: {
+    'green-health': {
+      type: 'http',
+      url: '{{testListenerUrl}}/health',
+      expect: { status: [200] },
+      count: 3,
+      interval: '1s',
+    },
+  },
+};
+
+/** The example plan with one check's fields replaced or added. */
+function withCheck(fields: Record<string, unknown>, extra: Record<string, unknown> = {}): unknown {
+  return {
+    ...examplePlanObject,
+    ...extra,
+    checks: { 'green-health': { ...examplePlanObject.checks['green-health'], ...fields } },
+  };
+}
+
+/** The issues of the PlanError that `act` throws; fails the test when it throws nothing or something else. */
+function issuesOf(act: () => unknown): readonly string[] {
+  try {
+    act();
+  } catch (error) {
+    expect(error).toBeInstanceOf(PlanError);
+    return (error as PlanError).issues;
+  }
+  throw new Error('expected a PlanError, nothing was thrown');
+}
+
+function planWithHooks(hooks: Record<string, string[]>): Plan {
+  return parsePlan({
+    version: 1,
+    hooks,
+    checks: {
+      a: { type: 'http', url: 'http://a.example/health' },
+      b: { type: 'http', url: 'http://b.example/health' },
+    },
+  });
+}
+
+describe('parsePlanText', () => {
+  it('parses the example plan written in YAML', () => {
+    // Act
+    const plan = parsePlanText(examplePlanYaml, 'plan.yaml');
+
+    // Assert
+    expect(plan.version).toBe(1);
+    expect(plan.hooks).toEqual({ AfterAllowTestTraffic: ['green-health'], '*': ['green-health'] });
+    expect(plan.checks['green-health']).toEqual({
+      name: 'green-health',
+      type: 'http',
+      policy: { ...defaultPolicy, count: 3, intervalMs: 1000 },
+      spec: {
+        url: '{{testListenerUrl}}/health',
+        method: 'GET',
+        headers: {},
+        expect: { status: [[200, 200]] },
+        followRedirects: 0,
+        maxBodyBytes: 1024 * 1024,
+      },
+    });
+  });
+
+  it('parses the same plan written in JSON to the same result', () => {
+    // Act
+    const fromJson = parsePlanText(JSON.stringify(examplePlanObject, null, 2), 'plan.json');
+
+    // Assert
+    expect(fromJson).toEqual(parsePlanText(examplePlanYaml, 'plan.yaml'));
+  });
+
+  it('keeps the plan description', () => {
+    // Act
+    const plan = parsePlanText(`description: green checks\n${examplePlanYaml}`, 'plan.yaml');
+
+    // Assert
+    expect(plan.description).toBe('green checks');
+  });
+
+  it.each([
+    ['YAML', 'version: 1\nchecks: [unclosed'],
+    ['JSON', '{"version": 1,'],
+  ])('rejects invalid %s with a PlanError naming the source', (_format, text) => {
+    // Act
+    const issues = issuesOf(() => parsePlanText(text, 'GREENLIGHT_PLAN'));
+
+    // Assert
+    expect(issues).toEqual([expect.stringMatching(/^GREENLIGHT_PLAN: not valid JSON or YAML: /)]);
+  });
+
+  it('rejects text that is not a mapping', () => {
+    // Act
+    const issues = issuesOf(() => parsePlanText('just some text', 'GREENLIGHT_PLAN'));
+
+    // Assert
+    expect(issues).toEqual(['plan: expected an object, got "just some text"']);
+  });
+
+  it('rejects a plan larger than 256 KiB before parsing it', () => {
+    // Arrange
+    const huge = `# ${'x'.repeat(256 * 1024)}\n${examplePlanYaml}`;
+
+    // Act
+    const issues = issuesOf(() => parsePlanText(huge, 'plan.yaml'));
+
+    // Assert
+    expect(issues).toEqual(['plan.yaml: plan is larger than 256 KiB']);
+  });
+});
+
+describe('parsePlan', () => {
+  it('names the field and the expected range for an out-of-range status', () => {
+    // Act
+    const issues = issuesOf(() => parsePlan(withCheck({ expect: { status: [700] } })));
+
+    // Assert
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toContain('checks.green-health.expect.status[0]: expected an integer 100-599');
+  });
+
+  it('names a misspelled field and lists the fields allowed there', () => {
+    // Act
+    const issues = issuesOf(() => parsePlan(withCheck({ intervall: '1s' })));
+
+    // Assert
+    expect(issues).toEqual([expect.stringMatching(/^checks\.green-health\.intervall: unknown field \(expected one of: .*interval,/)]);
+  });
+
+  it('names a misspelled field inside expect', () => {
+    // Act
+    const issues = issuesOf(() => parsePlan(withCheck({ expect: { stauts: [200] } })));
+
+    // Assert
+    expect(issues).toEqual([expect.stringContaining('checks.green-health.expect.stauts: unknown field')]);
+  });
+
+  it('names a misspelled top-level field', () => {
+    // Act
+    const issues = issuesOf(() => parsePlan({ ...examplePlanObject, check: {} }));
+
+    // Assert
+    expect(issues).toEqual([expect.stringContaining('check: unknown field (expected one of: version, description')]);
+  });
+
+  it('names an unknown check type and lists the known ones', () => {
+    // Act
+    const issues = issuesOf(() => parsePlan(withCheck({ type: 'htp' })));
+
+    // Assert
+    expect(issues).toEqual(['checks.green-health.type: unknown check type "htp" (expected one of: http)']);
+  });
+
+  it('names a check that has no type', () => {
+    // Act
+    const issues = issuesOf(() => parsePlan(withCheck({ type: undefined })));
+
+    // Assert
+    expect(issues).toEqual([expect.stringContaining('checks.green-health.type: unknown check type (missing)')]);
+  });
+
+  it('names an unknown placeholder and the field it is in', () => {
+    // Act
+    const issues = issuesOf(() => parsePlan(withCheck({ url: '{{nope}}/health' })));
+
+    // Assert
+    expect(issues).toEqual([
+      expect.stringMatching(/^checks\.green-health\.url: unknown placeholder \{\{nope\}\} \(known: .*testListenerUrl/),
+    ]);
+  });
+
+  it('names a hook that lists a check the plan does not have', () => {
+    // Act
+    const issues = issuesOf(() =>
+      parsePlan({ ...examplePlanObject, hooks: { AfterAllowTestTraffic: ['green-health', 'blue-health'] } }),
+    );
+
+    // Assert
+    expect(issues).toEqual(['hooks.AfterAllowTestTraffic[1]: unknown check "blue-health" (plan has: green-health)']);
+  });
+
+  it('names a check listed twice for one hook', () => {
+    // Act
+    const issues = issuesOf(() =>
+      parsePlan({ ...examplePlanObject, hooks: { AfterAllowTestTraffic: ['green-health', 'green-health'] } }),
+    );
+
+    // Assert
+    expect(issues).toEqual(['hooks.AfterAllowTestTraffic[1]: check "green-health" is listed twice']);
+  });
+
+  it('names an unknown hook key', () => {
+    // Act
+    const issues = issuesOf(() => parsePlan({ ...examplePlanObject, hooks: { AfterAllowTestTrafic: ['green-health'] } }));
+
+    // Assert
+    expect(issues).toEqual([
+      expect.stringMatching(/^hooks\.AfterAllowTestTrafic: unknown hook or stage \(expected one of: .*AfterAllowTestTraffic/),
+    ]);
+  });
+
+  it.each([
+    ['missing', undefined, 'version: expected 1, got nothing'],
+    ['2', 2, 'version: expected 1, got 2'],
+    ['the string "1"', '1', 'version: expected 1, got "1"'],
+  ])('rejects version %s', (_name, version, issue) => {
+    // Act
+    const issues = issuesOf(() => parsePlan({ ...examplePlanObject, version }));
+
+    // Assert
+    expect(issues).toEqual([issue]);
+  });
+
+  it('requires hooks', () => {
+    // Act
+    const issues = issuesOf(() => parsePlan({ version: 1, checks: examplePlanObject.checks }));
+
+    // Assert
+    expect(issues).toEqual(['hooks: expected an object, got nothing']);
+  });
+
+  it.each([
+    ['a bare number', 5, 'got 5'],
+    ['words', '5 seconds', 'got "5 seconds"'],
+    ['a negative', '-1s', 'got "-1s"'],
+  ])('rejects a duration given as %s, naming the field', (_name, interval, got) => {
+    // Act
+    const issues = issuesOf(() => parsePlan(withCheck({ interval })));
+
+    // Assert
+    expect(issues).toEqual([
+      `checks.green-health.interval: expected a duration such as 500ms, 5s, 2m or 1h, ${got}`,
+    ]);
+  });
+
+  it('rejects a timeout of zero', () => {
+    // Act
+    const issues = issuesOf(() => parsePlan(withCheck({ timeout: '0s' })));
+
+    // Assert
+    expect(issues).toEqual(['checks.green-health.timeout: must be more than 0']);
+  });
+
+  it('rejects consecutiveSuccesses greater than count', () => {
+    // Act
+    const issues = issuesOf(() => parsePlan(withCheck({ count: 3, consecutiveSuccesses: 4 })));
+
+    // Assert
+    expect(issues).toEqual(['checks.green-health.consecutiveSuccesses: cannot exceed count (3)']);
+  });
+
+  it('rejects a check name with characters outside the allowed set', () => {
+    // Act
+    const issues = issuesOf(() =>
+      parsePlan({ version: 1, hooks: {}, checks: { 'green health': { type: 'http', url: 'http://x/' } } }),
+    );
+
+    // Assert
+    expect(issues).toEqual([expect.stringMatching(/^checks\.green health: check names use letters/)]);
+  });
+
+  it('reports several problems at once, each with its field', () => {
+    // Act
+    const issues = issuesOf(() =>
+      parsePlan({
+        hooks: { Nope: ['green-health'] },
+        checks: {
+          'green-health': { type: 'http', url: '{{nope}}', count: -1, expect: { status: [700] } },
+          other: { type: 'smtp' },
+        },
+      }),
+    );
+
+    // Assert
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        'version: expected 1, got nothing',
+        expect.stringContaining('checks.green-health.url: unknown placeholder {{nope}}'),
+        'checks.green-health.count: expected an integer 0-10000, got -1',
+        expect.stringContaining('checks.green-health.expect.status[0]: expected an integer 100-599'),
+        expect.stringContaining('checks.other.type: unknown check type "smtp"'),
+        expect.stringContaining('hooks.Nope: unknown hook or stage'),
+      ]),
+    );
+    expect(issues).toHaveLength(6);
+  });
+
+  it('puts every issue in the error message', () => {
+    // Act
+    const error = (() => {
+      try {
+        parsePlan({ hooks: {}, checks: { a: { type: 'smtp' } } });
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+
+    // Assert
+    expect(error?.message).toBe(
+      'invalid plan: version: expected 1, got nothing; checks.a.type: unknown check type "smtp" (expected one of: http)',
+    );
+  });
+
+  describe('policy', () => {
+    it('applies the defaults when a check sets nothing', () => {
+      // Act
+      const plan = parsePlan({ version: 1, hooks: {}, checks: { a: { type: 'http', url: 'http://x/' } } });
+
+      // Assert
+      expect(plan.checks.a?.policy).toEqual(defaultPolicy);
+    });
+
+    it('reads every policy field of a check', () => {
+      // Act
+      const plan = parsePlan(
+        withCheck({
+          initialDelay: '500ms',
+          count: 10,
+          interval: '2m',
+          timeout: '1.5s',
+          failureLimit: 2,
+          consecutiveErrorLimit: 3,
+          consecutiveSuccesses: 4,
+          inconclusiveLimit: 5,
+          dryRun: true,
+        }),
+      );
+
+      // Assert
+      expect(plan.checks['green-health']?.policy).toEqual({
+        initialDelayMs: 500,
+        count: 10,
+        intervalMs: 120_000,
+        timeoutMs: 1500,
+        failureLimit: 2,
+        consecutiveErrorLimit: 3,
+        consecutiveSuccesses: 4,
+        inconclusiveLimit: 5,
+        dryRun: true,
+      });
+    });
+
+    it('takes plan-wide defaults, which a check overrides', () => {
+      // Act
+      const plan = parsePlan({
+        version: 1,
+        defaults: { timeout: '2s', failureLimit: 1 },
+        hooks: {},
+        checks: {
+          a: { type: 'http', url: 'http://x/' },
+          b: { type: 'http', url: 'http://x/', failureLimit: 0 },
+        },
+      });
+
+      // Assert
+      expect(plan.checks.a?.policy).toMatchObject({ timeoutMs: 2000, failureLimit: 1 });
+      expect(plan.checks.b?.policy).toMatchObject({ timeoutMs: 2000, failureLimit: 0 });
+    });
+
+    it('names a misspelled field in defaults', () => {
+      // Act
+      const issues = issuesOf(() => parsePlan({ ...examplePlanObject, defaults: { timout: '2s' } }));
+
+      // Assert
+      expect(issues).toEqual([expect.stringContaining('defaults.timout: unknown field')]);
+    });
+  });
+});
+
+describe('checksForHook', () => {
+  it('takes the checks of the hook’s own entry over the fallback', () => {
+    // Arrange
+    const plan = planWithHooks({ AfterAllowTestTraffic: ['a'], '*': ['b'] });
+
+    // Act
+    const { key, checks } = checksForHook(plan, 'AfterAllowTestTraffic');
+
+    // Assert
+    expect(key).toBe('AfterAllowTestTraffic');
+    expect(checks.map((c) => c.name)).toEqual(['a']);
+  });
+
+  it('falls back to "*" for a hook without an entry', () => {
+    // Arrange
+    const plan = planWithHooks({ AfterAllowTestTraffic: ['a'], '*': ['a', 'b'] });
+
+    // Act
+    const { key, checks } = checksForHook(plan, 'BeforeInstall');
+
+    // Assert
+    expect(key).toBe('*');
+    expect(checks.map((c) => c.name)).toEqual(['a', 'b']);
+  });
+
+  it.each([
+    ['PreTraffic', 'BeforeAllowTraffic'],
+    ['PostTraffic', 'AfterAllowTraffic'],
+  ])('uses the SAM alias %s for %s', (alias, hook) => {
+    // Arrange
+    const plan = planWithHooks({ [alias]: ['b'], '*': ['a'] });
+
+    // Act
+    const { key, checks } = checksForHook(plan, hook);
+
+    // Assert
+    expect(key).toBe(alias);
+    expect(checks.map((c) => c.name)).toEqual(['b']);
+  });
+
+  it('prefers the hook’s own name over its SAM alias', () => {
+    // Arrange
+    const plan = planWithHooks({ PreTraffic: ['b'], BeforeAllowTraffic: ['a'] });
+
+    // Act
+    const { key } = checksForHook(plan, 'BeforeAllowTraffic');
+
+    // Assert
+    expect(key).toBe('BeforeAllowTraffic');
+  });
+
+  it('throws a PlanError naming the hook and the keys the plan has when nothing applies', () => {
+    // Arrange
+    const plan = planWithHooks({ AfterAllowTestTraffic: ['a'], PreTraffic: ['b'] });
+
+    // Act
+    const issues = issuesOf(() => checksForHook(plan, 'BeforeInstall'));
+
+    // Assert
+    expect(issues).toEqual([
+      'hooks: no entry for BeforeInstall and no "*" fallback (plan has: AfterAllowTestTraffic, PreTraffic)',
+    ]);
+  });
+
+  it('says so when the plan has no hooks at all', () => {
+    // Act
+    const issues = issuesOf(() => checksForHook(planWithHooks({}), 'BeforeInstall'));
+
+    // Assert
+    expect(issues).toEqual(['hooks: no entry for BeforeInstall and no "*" fallback (plan has: no hooks)']);
+  });
+
+  it('gives zero checks for an explicit empty list, without falling back', () => {
+    // Arrange
+    const plan = planWithHooks({ BeforeInstall: [], '*': ['a'] });
+
+    // Act
+    const { key, checks } = checksForHook(plan, 'BeforeInstall');
+
+    // Assert
+    expect(key).toBe('BeforeInstall');
+    expect(checks).toEqual([]);
+  });
+});
