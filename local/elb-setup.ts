@@ -20,7 +20,8 @@ const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 async function defaultSubnets(motoUrl: string): Promise<string[]> {
   const res = await fetch(`${motoUrl}/?Action=DescribeSubnets&Version=2016-11-15`, {
     headers: {
-      authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0',
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0',
     },
   });
   const text = await res.text();
@@ -35,7 +36,11 @@ export async function createLoadBalancer(
   motoUrl: string,
   options: { name: string; prodPort: number; testPort: number; region?: string },
 ): Promise<LocalLoadBalancer> {
-  const client = new ElasticLoadBalancingV2Client({ endpoint: motoUrl, region: options.region ?? 'us-east-1', credentials });
+  const client = new ElasticLoadBalancingV2Client({
+    endpoint: motoUrl,
+    region: options.region ?? 'us-east-1',
+    credentials,
+  });
   const subnets = await defaultSubnets(motoUrl);
   const lb = (await client.send(new CreateLoadBalancerCommand({ Name: options.name, Subnets: subnets.slice(0, 2) })))
     .LoadBalancers?.[0];

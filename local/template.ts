@@ -2,7 +2,25 @@ import { readFile } from 'node:fs/promises';
 import { load, Schema, Type } from 'js-yaml';
 
 /** CloudFormation short-form intrinsics (!Ref, !Sub, ...) as their long forms, so js-yaml can read a template. */
-const intrinsics = ['Ref', 'Sub', 'GetAtt', 'If', 'Equals', 'Not', 'And', 'Or', 'Join', 'Select', 'Split', 'FindInMap', 'ImportValue', 'Base64', 'Condition', 'GetAZs', 'Cidr'];
+const intrinsics = [
+  'Ref',
+  'Sub',
+  'GetAtt',
+  'If',
+  'Equals',
+  'Not',
+  'And',
+  'Or',
+  'Join',
+  'Select',
+  'Split',
+  'FindInMap',
+  'ImportValue',
+  'Base64',
+  'Condition',
+  'GetAZs',
+  'Cidr',
+];
 const tags = intrinsics.flatMap((name) =>
   (['scalar', 'sequence', 'mapping'] as const).map(
     (kind) =>
@@ -130,7 +148,10 @@ export function localFunction(
   const entryPoint = build.EntryPoints?.[0];
   if (!entryPoint) throw new Error(`${logicalId} has no Metadata.BuildProperties.EntryPoints`);
   const envOf = (o: Record<string, unknown>) =>
-    ((o.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+    ((o.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<
+      string,
+      unknown
+    >;
   const environment: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...envOf(globals), ...envOf(props) })) {
     if (v !== undefined && v !== null) environment[k] = typeof v === 'string' ? v : JSON.stringify(v);

@@ -49,7 +49,11 @@ async function main(): Promise<number> {
     if (i > 0) parameters[pair.slice(0, i)] = pair.slice(i + 1);
   }
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const fn = localFunction(await readTemplate(values.template), logicalId, { parameters, region, stackName: 'greenlight-local' });
+  const fn = localFunction(await readTemplate(values.template), logicalId, {
+    parameters,
+    region,
+    stackName: 'greenlight-local',
+  });
 
   let overrides: Record<string, string> = {};
   if (values['env-vars']) {
@@ -101,22 +105,22 @@ async function main(): Promise<number> {
   child.stdout?.pipe(process.stderr);
   console.error(`invoking ${logicalId} (${fn.functionName}) with ${eventPath}, timeout ${fn.timeoutSeconds}s`);
 
-  const outcome = await new Promise<{ ok: boolean; result?: unknown; errorType?: string; errorMessage?: string } | 'timeout' | 'crashed'>(
-    (done) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        done('timeout');
-      }, timeoutMs + 500);
-      child.on('message', (m) => {
-        clearTimeout(timer);
-        done(m as { ok: boolean });
-      });
-      child.on('exit', () => {
-        clearTimeout(timer);
-        done('crashed');
-      });
-    },
-  );
+  const outcome = await new Promise<
+    { ok: boolean; result?: unknown; errorType?: string; errorMessage?: string } | 'timeout' | 'crashed'
+  >((done) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      done('timeout');
+    }, timeoutMs + 500);
+    child.on('message', (m) => {
+      clearTimeout(timer);
+      done(m as { ok: boolean });
+    });
+    child.on('exit', () => {
+      clearTimeout(timer);
+      done('crashed');
+    });
+  });
   if (outcome === 'timeout') {
     console.error(`Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`);
     return 1;

@@ -1,0 +1,33 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { CheckDeps } from '../checks/kind.ts';
+import { overrideLookup, parseResolveOverrides } from '../checks/resolve.ts';
+import { loadPlan, planSourceFromEnv } from '../plan/load.ts';
+import type { Plan } from '../plan/schema.ts';
+import { systemClock } from '../runtime/clock.ts';
+import { getParameter } from './ssm.ts';
+
+/**
+ * What every function's checks use, wired to the real adapters. Called per invocation, cheap:
+ * SDK clients are made on first use. The one place a new check kind's port is added.
+ */
+export function checkDeps(env: NodeJS.ProcessEnv = process.env): CheckDeps {
+  return {
+    clock: systemClock,
+    lookup: overrideLookup(parseResolveOverrides(env.GREENLIGHT_RESOLVE)),
+  };
+}
+
+/** Loads the function's plan from GREENLIGHT_PLAN, GREENLIGHT_PLAN_FILE or GREENLIGHT_PLAN_PARAMETER. */
+export function planFromEnv(env: NodeJS.ProcessEnv = process.env): (signal: AbortSignal) => Promise<Plan> {
+  return (signal) =>
+    loadPlan(
+      planSourceFromEnv(env),
+      {
+        readFile: (path) => readFile(resolve(env.LAMBDA_TASK_ROOT ?? process.cwd(), path), 'utf8'),
+        readParameter: getParameter,
+      },
+      Date.now(),
+      signal,
+    );
+}
