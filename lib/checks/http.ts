@@ -175,10 +175,11 @@ async function probe(
   let url = target;
   let method = spec.method;
   let body = spec.body;
+  let headers = spec.headers;
   let response: Response;
   for (let hop = 0; ; hop++) {
     try {
-      response = await send(url, method, spec.headers, body, spec.maxBodyBytes, lookup, signal);
+      response = await send(url, method, headers, body, spec.maxBodyBytes, lookup, signal);
     } catch (error) {
       return { outcome: 'error', message: `${method} ${redact(url)}: ${describeNetworkError(error, signal)}` };
     }
@@ -205,10 +206,18 @@ async function probe(
       method = 'GET';
       body = undefined;
     }
+    if (next.origin !== url.origin) headers = withoutCredentials(headers);
     url = next;
   }
   const latencyMs = Math.round(performance.now() - started);
   return assertResponse(spec.expect, method, response, latencyMs);
+}
+
+const credentialHeaders = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+/** Credentials meant for the plan's target never follow a redirect to another origin (as fetch and curl do). */
+function withoutCredentials(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !credentialHeaders.has(name.toLowerCase())));
 }
 
 function assertResponse(expect: HttpExpect, method: string, r: Response, latencyMs: number): Observation {
