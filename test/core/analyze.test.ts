@@ -177,7 +177,7 @@ describe('analyze', () => {
     expect(ms).toBeLessThan(500);
     expect(verdict.checks[0]?.recent[0]).toMatchObject({ outcome: 'error', message: 'timed out after 50 ms' });
     expect(stuck.signals[0]?.aborted).toBe(true);
-    expect(String((stuck.signals[0]?.reason as Error).message)).toBe('timed out after 50 ms');
+    expect(stuck.signals[0]?.reason).toEqual(new Error('timed out after 50 ms'));
   });
 
   it('ends in error, quickly, when the deadline signal aborts with checks unfinished', async () => {
@@ -293,7 +293,10 @@ describe('analyze', () => {
     // Assert
     expect(verdict.status).toBe('error');
     expect(verdict.checks[0]?.counters.passes).toBe(0);
-    expect(verdict.checks[0]?.recent[0]).toMatchObject({ outcome: 'error', message: 'check returned no valid outcome' });
+    expect(verdict.checks[0]?.recent[0]).toMatchObject({
+      outcome: 'error',
+      message: 'check returned no valid outcome',
+    });
   });
 
   it('keeps the value a check observed, with timings', async () => {
@@ -376,6 +379,26 @@ describe('analyze', () => {
       expect(analysis.progress[0]?.reason).toContain('suspended (1 of 3 measurements)');
       expect(JSON.parse(JSON.stringify(analysis.state))).toEqual(analysis.state);
     });
+
+    it.each([
+      [true, 0],
+      [false, 2],
+    ])(
+      'with suspendCountsTimeout %s, starts measurements whose timeout ends after suspendAt: %d of them',
+      async (suspendCountsTimeout, taken) => {
+        // Arrange: due at 0, 200 and 400 ms; each may take up to 1000 ms; suspendAt is 300 ms away
+        const a = scripted('pass');
+        const checks = [check('a', a.measure, { count: 3, intervalMs: 200, timeoutMs: 1000 })];
+
+        // Act
+        const analysis = await run(checks, { suspendAt: Date.now() + 300, suspendCountsTimeout });
+
+        // Assert
+        expect(analysis.kind).toBe('suspended');
+        expect(analysis.state.checks.a?.taken).toBe(taken);
+        expect(a.calls).toHaveLength(taken);
+      },
+    );
 
     it('resumes from state without repeating measurements and reaches the verdict', async () => {
       // Arrange

@@ -84,28 +84,93 @@ describe('assess', () => {
     ['failureLimit 1: one failure then passes passes', { failureLimit: 1 }, ['fail', 'pass', 'pass'], 'pass'],
     // consecutiveErrorLimit
     ['default consecutiveErrorLimit 0: the first error errors', {}, ['error'], 'error'],
-    ['consecutiveErrorLimit 2: two errors in a row are tolerated', { count: 5, consecutiveErrorLimit: 2 }, ['error', 'error'], 'running'],
-    ['consecutiveErrorLimit 2: a third error in a row errors', { count: 5, consecutiveErrorLimit: 2 }, ['error', 'error', 'error'], 'error'],
-    ['consecutiveErrorLimit 1: errors broken by a pass are tolerated', { count: 4, consecutiveErrorLimit: 1 }, ['error', 'pass', 'error', 'pass'], 'pass'],
+    [
+      'consecutiveErrorLimit 2: two errors in a row are tolerated',
+      { count: 5, consecutiveErrorLimit: 2 },
+      ['error', 'error'],
+      'running',
+    ],
+    [
+      'consecutiveErrorLimit 2: a third error in a row errors',
+      { count: 5, consecutiveErrorLimit: 2 },
+      ['error', 'error', 'error'],
+      'error',
+    ],
+    [
+      'consecutiveErrorLimit 1: errors broken by a pass are tolerated',
+      { count: 4, consecutiveErrorLimit: 1 },
+      ['error', 'pass', 'error', 'pass'],
+      'pass',
+    ],
     // inconclusiveLimit
     ['default inconclusiveLimit 0: the first inconclusive is inconclusive', {}, ['inconclusive'], 'inconclusive'],
-    ['inconclusiveLimit 1: one inconclusive is tolerated', { inconclusiveLimit: 1 }, ['inconclusive', 'pass'], 'running'],
-    ['inconclusiveLimit 1: a second inconclusive is inconclusive', { inconclusiveLimit: 1 }, ['inconclusive', 'pass', 'inconclusive'], 'inconclusive'],
+    [
+      'inconclusiveLimit 1: one inconclusive is tolerated',
+      { inconclusiveLimit: 1 },
+      ['inconclusive', 'pass'],
+      'running',
+    ],
+    [
+      'inconclusiveLimit 1: a second inconclusive is inconclusive',
+      { inconclusiveLimit: 1 },
+      ['inconclusive', 'pass', 'inconclusive'],
+      'inconclusive',
+    ],
     // precedence when several limits are exceeded at once
     ['failure wins over errors', { count: 5 }, ['error', 'fail'], 'fail'],
     ['errors win over inconclusive', { count: 5 }, ['inconclusive', 'error'], 'error'],
     // consecutiveSuccesses
-    ['consecutiveSuccesses 2: passes early after two in a row', { count: 5, consecutiveSuccesses: 2 }, ['pass', 'pass'], 'pass'],
+    [
+      'consecutiveSuccesses 2: passes early after two in a row',
+      { count: 5, consecutiveSuccesses: 2 },
+      ['pass', 'pass'],
+      'pass',
+    ],
     ['consecutiveSuccesses 2: one pass keeps running', { count: 5, consecutiveSuccesses: 2 }, ['pass'], 'running'],
-    ['consecutiveSuccesses 2: a broken streak keeps running while reachable', { count: 5, failureLimit: 5, consecutiveSuccesses: 2 }, ['pass', 'fail', 'pass'], 'running'],
-    ['consecutiveSuccesses 2: fails early once it can no longer be reached', { count: 3, failureLimit: 5, consecutiveSuccesses: 2 }, ['fail', 'fail'], 'fail'],
-    ['consecutiveSuccesses 3: fails when count runs out mid-streak', { count: 4, failureLimit: 5, consecutiveSuccesses: 3 }, ['fail', 'pass', 'pass', 'fail'], 'fail'],
-    ['consecutiveSuccesses 2: errors never make the streak', { count: 3, consecutiveErrorLimit: 5, consecutiveSuccesses: 2 }, ['error', 'error'], 'fail'],
+    [
+      'consecutiveSuccesses 2: a broken streak keeps running while reachable',
+      { count: 5, failureLimit: 5, consecutiveSuccesses: 2 },
+      ['pass', 'fail', 'pass'],
+      'running',
+    ],
+    [
+      'consecutiveSuccesses 2: fails early once it can no longer be reached',
+      { count: 3, failureLimit: 5, consecutiveSuccesses: 2 },
+      ['fail', 'fail'],
+      'fail',
+    ],
+    [
+      'consecutiveSuccesses 3: fails when count runs out mid-streak',
+      { count: 4, failureLimit: 5, consecutiveSuccesses: 3 },
+      ['fail', 'pass', 'pass', 'fail'],
+      'fail',
+    ],
+    [
+      'consecutiveSuccesses 2: errors never make the streak',
+      { count: 3, consecutiveErrorLimit: 5, consecutiveSuccesses: 2 },
+      ['error', 'error'],
+      'fail',
+    ],
     // count exhausted
     ['count exhausted with passes passes', {}, ['pass', 'pass', 'pass'], 'pass'],
-    ['count exhausted with some tolerated errors and a pass passes', { consecutiveErrorLimit: 1 }, ['error', 'pass', 'error'], 'pass'],
-    ['count exhausted with only tolerated errors is an error, never a pass', { count: 2, consecutiveErrorLimit: 5 }, ['error', 'error'], 'error'],
-    ['count exhausted with only tolerated inconclusives is an error', { count: 2, inconclusiveLimit: 5 }, ['inconclusive', 'inconclusive'], 'error'],
+    [
+      'count exhausted with some tolerated errors and a pass passes',
+      { consecutiveErrorLimit: 1 },
+      ['error', 'pass', 'error'],
+      'pass',
+    ],
+    [
+      'count exhausted with only tolerated errors is an error, never a pass',
+      { count: 2, consecutiveErrorLimit: 5 },
+      ['error', 'error'],
+      'error',
+    ],
+    [
+      'count exhausted with only tolerated inconclusives is an error',
+      { count: 2, inconclusiveLimit: 5 },
+      ['inconclusive', 'inconclusive'],
+      'error',
+    ],
   ])('%s', (_name, overrides, outcomes, expected) => {
     // Act
     const assessment = assess(counted(outcomes), policy(overrides));
@@ -116,11 +181,31 @@ describe('assess', () => {
 
   it.each<[string, Partial<CheckPolicy>, Outcome[], string]>([
     ['failureLimit', { failureLimit: 1 }, ['fail', 'fail'], '2 failed (failureLimit 1) after 2 of 3 measurements'],
-    ['consecutiveErrorLimit', {}, ['error'], '1 consecutive errors (consecutiveErrorLimit 0) after 1 of 3 measurements'],
+    [
+      'consecutiveErrorLimit',
+      {},
+      ['error'],
+      '1 consecutive errors (consecutiveErrorLimit 0) after 1 of 3 measurements',
+    ],
     ['inconclusiveLimit', {}, ['inconclusive'], '1 inconclusive (inconclusiveLimit 0) after 1 of 3 measurements'],
-    ['no pass', { consecutiveErrorLimit: 5 }, ['error', 'error', 'error'], 'no measurement passed (3 of 3 measurements)'],
-    ['unreachable streak', { count: 2, failureLimit: 5, consecutiveSuccesses: 2 }, ['fail'], 'cannot reach 2 consecutive passes'],
-    ['early pass', { count: 5, consecutiveSuccesses: 2 }, ['pass', 'pass'], '2 consecutive passes after 2 of 5 measurements'],
+    [
+      'no pass',
+      { consecutiveErrorLimit: 5 },
+      ['error', 'error', 'error'],
+      'no measurement passed (3 of 3 measurements)',
+    ],
+    [
+      'unreachable streak',
+      { count: 2, failureLimit: 5, consecutiveSuccesses: 2 },
+      ['fail'],
+      'cannot reach 2 consecutive passes',
+    ],
+    [
+      'early pass',
+      { count: 5, consecutiveSuccesses: 2 },
+      ['pass', 'pass'],
+      '2 consecutive passes after 2 of 5 measurements',
+    ],
   ])('states why, naming the %s', (_name, overrides, outcomes, reason) => {
     // Act
     const assessment = assess(counted(outcomes), policy(overrides));
@@ -157,7 +242,11 @@ describe('worst', () => {
 
   it('ignores dry-run checks, even failing or unfinished ones', () => {
     // Arrange
-    const results = [checkResult('pass', false, 'a'), checkResult('fail', true, 'b'), checkResult('running', true, 'c')];
+    const results = [
+      checkResult('pass', false, 'a'),
+      checkResult('fail', true, 'b'),
+      checkResult('running', true, 'c'),
+    ];
 
     // Act
     const status = worst(results);

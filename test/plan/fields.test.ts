@@ -84,7 +84,11 @@ describe('Fields', () => {
     ['an empty string', (f) => f.string('', 'p'), 'p: must not be empty'],
     ['a string too long', (f) => f.string('abcd', 'p', { max: 3 }), 'p: must be at most 3 characters'],
     ['a string not a string', (f) => f.string(3, 'p'), 'p: expected a string, got 3'],
-    ['a string against a pattern', (f) => f.string('x', 'p', { pattern: /^\d+$/, patternText: 'digits' }), 'p: expected digits'],
+    [
+      'a string against a pattern',
+      (f) => f.string('x', 'p', { pattern: /^\d+$/, patternText: 'digits' }),
+      'p: expected digits',
+    ],
     ['a duration too long', (f) => f.duration('2h', 'p', 3_600_000), 'p: must be at most 1h'],
     ['a list that is not one', (f) => f.array({}, 'p'), 'p: expected a list, got an object'],
     ['a list too long', (f) => f.array([1, 2, 3], 'p', 2), 'p: must have at most 2 entries'],

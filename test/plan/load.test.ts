@@ -18,7 +18,8 @@ function fakeReaders(files: Record<string, string> = {}, parameters: Record<stri
     async readFile(path) {
       asked.push(`file:${path}`);
       const text = files[path];
-      if (text === undefined) throw Object.assign(new Error(`ENOENT: no such file, open '${path}'`), { code: 'ENOENT' });
+      if (text === undefined)
+        throw Object.assign(new Error(`ENOENT: no such file, open '${path}'`), { code: 'ENOENT' });
       return text;
     },
     async readParameter(name) {

@@ -146,7 +146,9 @@ describe('parsePlan', () => {
     const issues = issuesOf(() => parsePlan(withCheck({ intervall: '1s' })));
 
     // Assert
-    expect(issues).toEqual([expect.stringMatching(/^checks\.green-health\.intervall: unknown field \(expected one of: .*interval,/)]);
+    expect(issues).toEqual([
+      expect.stringMatching(/^checks\.green-health\.intervall: unknown field \(expected one of: .*interval,/),
+    ]);
   });
 
   it('names a misspelled field inside expect', () => {
@@ -213,11 +215,15 @@ describe('parsePlan', () => {
 
   it('names an unknown hook key', () => {
     // Act
-    const issues = issuesOf(() => parsePlan({ ...examplePlanObject, hooks: { AfterAllowTestTrafic: ['green-health'] } }));
+    const issues = issuesOf(() =>
+      parsePlan({ ...examplePlanObject, hooks: { AfterAllowTestTrafic: ['green-health'] } }),
+    );
 
     // Assert
     expect(issues).toEqual([
-      expect.stringMatching(/^hooks\.AfterAllowTestTrafic: unknown hook or stage \(expected one of: .*AfterAllowTestTraffic/),
+      expect.stringMatching(
+        /^hooks\.AfterAllowTestTrafic: unknown hook or stage \(expected one of: .*AfterAllowTestTraffic/,
+      ),
     ]);
   });
 
@@ -250,9 +256,7 @@ describe('parsePlan', () => {
     const issues = issuesOf(() => parsePlan(withCheck({ interval })));
 
     // Assert
-    expect(issues).toEqual([
-      `checks.green-health.interval: expected a duration such as 500ms, 5s, 2m or 1h, ${got}`,
-    ]);
+    expect(issues).toEqual([`checks.green-health.interval: expected a duration such as 500ms, 5s, 2m or 1h, ${got}`]);
   });
 
   it('rejects a timeout of zero', () => {
