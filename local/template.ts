@@ -132,7 +132,7 @@ export function localFunction(
   const functions = Object.entries(template.Resources)
     .filter(([, r]) => r.Type === 'AWS::Serverless::Function')
     .map(([id]) => id);
-  if (!resource || resource.Type !== 'AWS::Serverless::Function') {
+  if (resource?.Type !== 'AWS::Serverless::Function') {
     throw new Error(`${logicalId} is not a function in template.yaml (functions: ${functions.join(', ')})`);
   }
   const { resolve } = resolver(template, options.parameters ?? {}, {

@@ -210,7 +210,7 @@ async function probe(
     url = next;
   }
   const latencyMs = Math.round(performance.now() - started);
-  return assertResponse(spec.expect, method, response, latencyMs);
+  return assertResponse(spec.expect, method, response, latencyMs, spec.followRedirects);
 }
 
 const credentialHeaders = new Set(['authorization', 'proxy-authorization', 'cookie']);
@@ -220,11 +220,22 @@ function withoutCredentials(headers: Readonly<Record<string, string>>): Record<s
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !credentialHeaders.has(name.toLowerCase())));
 }
 
-function assertResponse(expect: HttpExpect, method: string, r: Response, latencyMs: number): Observation {
+function assertResponse(
+  expect: HttpExpect,
+  method: string,
+  r: Response,
+  latencyMs: number,
+  followRedirects: number,
+): Observation {
   const where = `${method} ${redact(r.url)}`;
   const fail = (why: string): Observation => ({ outcome: 'fail', message: `${where}: ${why}`, value: r.status });
   if (!expect.status.some(([lo, hi]) => r.status >= lo && r.status <= hi)) {
-    const redirect = r.status >= 300 && r.status <= 399 && r.headers.location ? ' (redirect not followed)' : '';
+    const redirect =
+      r.status >= 300 && r.status <= 399 && r.headers.location
+        ? followRedirects > 0
+          ? ` (redirect limit of ${followRedirects} reached)`
+          : ' (redirect not followed)'
+        : '';
     return fail(`status ${r.status}${redirect}, expected ${expect.status.map(formatRange).join(', ')}`);
   }
   if (expect.maxLatencyMs !== undefined && latencyMs > expect.maxLatencyMs) {
@@ -367,15 +378,11 @@ type PathStep = string | number;
 
 /** `data.items[0].id` to ['data', 'items', 0, 'id']. */
 export function parseJsonPath(path: string): PathStep[] | undefined {
+  if (!/^(?:[^.[\]]+|\[\d+\])(?:\[\d+\])*(?:\.[^.[\]]+(?:\[\d+\])*)*$/.test(path)) return undefined;
   const steps: PathStep[] = [];
-  const re = /([^.[\]]+)|\[(\d+)\]/g;
-  let consumed = '';
-  for (const m of path.matchAll(re)) {
-    if (m[1] !== undefined) steps.push(m[1]);
-    else steps.push(Number(m[2]));
-    consumed += m[0];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    steps.push(m[1] !== undefined ? m[1] : Number(m[2]));
   }
-  if (steps.length === 0 || consumed.length !== path.replaceAll('.', '').length) return undefined;
   return steps;
 }
 

@@ -196,14 +196,18 @@ function toVerdict(results: CheckResult[], startedAt: number, finishedAt: number
   const reasons =
     status === 'pass'
       ? [deciding.length === 0 ? 'no deciding checks' : `all ${deciding.length} deciding checks passed`]
-      : deciding
-          .filter((r) => r.status !== 'pass')
-          .map((r) => {
-            const last = r.recent.at(-1);
-            const status = r.status === 'running' ? 'error' : r.status;
-            return `${r.name}: ${status}: ${r.reason}${last ? `; last: ${last.message}` : ''}`;
-          });
+      : reasonChecks(deciding).map((r) => {
+          const last = r.recent.at(-1);
+          const status = r.status === 'running' ? 'error' : r.status;
+          return `${r.name}: ${status}: ${r.reason}${last ? `; last: ${last.message}` : ''}`;
+        });
   return { status, reasons, checks: results, startedAt, finishedAt };
+}
+
+/** The checks that decided a non-passing verdict; unfinished ones only when nothing else decided (a deadline). */
+function reasonChecks(deciding: CheckResult[]): CheckResult[] {
+  const decided = deciding.filter((r) => r.status !== 'pass' && r.status !== 'running');
+  return decided.length > 0 ? decided : deciding.filter((r) => r.status === 'running');
 }
 
 function describeAbort(signal: AbortSignal): string {

@@ -70,7 +70,9 @@ export function assess(c: Counters, p: CheckPolicy): Assessment {
   }
   if (remaining > 0) return { status: 'running', reason: `${of} taken` };
   if (c.passes === 0) {
-    return { status: 'error', reason: `no measurement passed (${of})` };
+    // Nothing passed: the worst thing seen decides, and a check never passes on no evidence.
+    const status = c.failures > 0 ? 'fail' : c.errors > 0 ? 'error' : 'inconclusive';
+    return { status, reason: `no measurement passed (${of})` };
   }
   return { status: 'pass', reason: `${c.passes} passed, ${c.failures} failed, ${c.errors} errors (${of})` };
 }

@@ -57,7 +57,7 @@ export function parsePlanText(text: string, source: string): Plan {
   if (text.length > 256 * 1024) throw new PlanError([`${source}: plan is larger than 256 KiB`]);
   let raw: unknown;
   try {
-    raw = /^\s*[{[]/.test(text) ? JSON.parse(text) : loadYaml(text, { filename: source, json: true });
+    raw = /^\s*[{[]/.test(text) ? JSON.parse(text) : loadYaml(text, { filename: source });
   } catch (error) {
     const detail = (error as Error).message.split('\n')[0];
     throw new PlanError([`${source}: not valid JSON or YAML: ${detail}`], { cause: error });
@@ -212,10 +212,11 @@ function positive(f: Fields, ms: number | undefined, at: string): number | undef
  * Throws a `PlanError` naming the hook and the keys the plan has when none applies.
  */
 export function checksForHook(plan: Plan, hook: string): { key: string; checks: PlanCheck[] } {
+  const canonical = hookAliases[hook] ?? hook;
   const aliases = Object.entries(hookAliases)
-    .filter(([, target]) => target === hook)
+    .filter(([, target]) => target === canonical)
     .map(([alias]) => alias);
-  const key = [hook, ...aliases, fallbackHook].find((k) => plan.hooks[k] !== undefined);
+  const key = [hook, canonical, ...aliases, fallbackHook].find((k) => plan.hooks[k] !== undefined);
   if (key === undefined) {
     const keys = Object.keys(plan.hooks);
     throw new PlanError([

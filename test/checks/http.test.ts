@@ -860,7 +860,7 @@ describe('parseJsonPath', () => {
     expect(parseJsonPath(text)).toEqual(steps);
   });
 
-  it.each(['', '.', 'a[x]', 'a[-1]', 'a[0'])('rejects %j', (text) => {
+  it.each(['', '.', 'a[x]', 'a[-1]', 'a[0', 'a..b', '.a', 'a.', 'a.[0]'])('rejects %j', (text) => {
     expect(parseJsonPath(text)).toBeUndefined();
   });
 });

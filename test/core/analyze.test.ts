@@ -476,3 +476,32 @@ describe('analyze', () => {
     });
   });
 });
+
+describe('verdict reasons', () => {
+  it('name the check that decided, not the checks stopped because of it', async () => {
+    const failing = scripted('fail');
+    const slow = hanging();
+
+    const verdict = verdictOf(
+      await run([check('slow', slow.measure, { timeoutMs: 5_000 }), check('failing', failing.measure)]),
+    );
+
+    expect(verdict.status).toBe('fail');
+    expect(verdict.reasons).toHaveLength(1);
+    expect(verdict.reasons[0]).toMatch(/^failing: fail: /);
+    expect(verdict.checks.find((c) => c.name === 'slow')?.reason).toMatch(/decided by failing/);
+  });
+
+  it('name the unfinished checks when a deadline stopped the analysis', async () => {
+    const slow = hanging();
+    const deadline = new AbortController();
+    setTimeout(() => deadline.abort(new Error('deadline reached')), 30);
+
+    const verdict = verdictOf(
+      await run([check('slow', slow.measure, { timeoutMs: 5_000 })], { signal: deadline.signal }),
+    );
+
+    expect(verdict.status).toBe('error');
+    expect(verdict.reasons).toEqual([expect.stringMatching(/^slow: error: deadline reached/)]);
+  });
+});

@@ -166,10 +166,22 @@ describe('assess', () => {
       'error',
     ],
     [
-      'count exhausted with only tolerated inconclusives is an error',
+      'count exhausted with only tolerated inconclusives is inconclusive, never a pass',
       { count: 2, inconclusiveLimit: 5 },
       ['inconclusive', 'inconclusive'],
-      'error',
+      'inconclusive',
+    ],
+    [
+      'count exhausted with only tolerated failures fails, never a pass',
+      { count: 2, failureLimit: 5 },
+      ['fail', 'fail'],
+      'fail',
+    ],
+    [
+      'count exhausted with tolerated failures and errors but no pass fails',
+      { count: 3, failureLimit: 5, consecutiveErrorLimit: 5 },
+      ['error', 'fail', 'error'],
+      'fail',
     ],
   ])('%s', (_name, overrides, outcomes, expected) => {
     // Act

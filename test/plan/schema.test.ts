@@ -478,3 +478,22 @@ describe('checksForHook', () => {
     expect(checks).toEqual([]);
   });
 });
+
+describe('plan reading edge cases', () => {
+  it('rejects a YAML plan that defines the same check twice', () => {
+    const text =
+      'version: 1\nhooks: {"*": [a]}\nchecks:\n  a: {type: http, url: "http://x"}\n  a: {type: http, url: "http://y"}\n';
+
+    expect(() => parsePlanText(text, 'plan.yaml')).toThrow(/duplicated mapping key/);
+  });
+
+  it('finds a BeforeAllowTraffic entry when asked for its SAM name PreTraffic', () => {
+    const plan = parsePlan({
+      version: 1,
+      hooks: { BeforeAllowTraffic: ['a'] },
+      checks: { a: { type: 'http', url: 'http://x' } },
+    });
+
+    expect(checksForHook(plan, 'PreTraffic').key).toBe('BeforeAllowTraffic');
+  });
+});
