@@ -1,6 +1,8 @@
 import {
+  type Action,
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { lazy, sendOptions } from './lazy.ts';
@@ -32,6 +34,65 @@ export function listenerAdapter(client: () => ElasticLoadBalancingV2Client = elb
       if (!dns) throw new Error(`load balancer ${listener.LoadBalancerArn} has no DNS name`);
       const scheme = listener.Protocol === 'HTTPS' || listener.Protocol === 'TLS' ? 'https' : 'http';
       return `${scheme}://${dns}:${listener.Port}`;
+    },
+  };
+}
+
+/**
+ * The listener ARN behind an ECS blue/green `advancedConfiguration` listener rule: an ALB rule ARN
+ * (`...:listener-rule/app/<lb>/<id>/<listener-id>/<rule-id>`) names its listener; an NLB gives the listener itself.
+ * `undefined` for anything else.
+ */
+export function listenerArnOf(ruleOrListenerArn: string): string | undefined {
+  const rule =
+    /^(arn:[^:]+:elasticloadbalancing:[^:]*:\d*:)listener-rule\/((?:app|net)\/[^/]+\/[^/]+\/[^/]+)\/[^/]+$/.exec(
+      ruleOrListenerArn,
+    );
+  if (rule) return `${rule[1]}listener/${rule[2]}`;
+  if (/^arn:[^:]+:elasticloadbalancing:[^:]*:\d*:listener\/(?:app|net)\/[^/]+\/[^/]+\/[^/]+$/.test(ruleOrListenerArn)) {
+    return ruleOrListenerArn;
+  }
+  return undefined;
+}
+
+export interface WeightedTargetGroup {
+  readonly targetGroupArn: string;
+  readonly weight: number;
+}
+
+/** What greenlight asks of Elastic Load Balancing about where a rule or listener forwards. */
+export interface ForwardPort {
+  /** The target groups a listener rule (or an NLB listener's default action) forwards to, with their weights. */
+  forwardWeights(ruleOrListenerArn: string, signal?: AbortSignal): Promise<WeightedTargetGroup[]>;
+}
+
+export function forwardAdapter(client: () => ElasticLoadBalancingV2Client = elbv2Client): ForwardPort {
+  return {
+    async forwardWeights(ruleOrListenerArn, signal) {
+      let actions: Action[] | undefined;
+      if (ruleOrListenerArn.includes(':listener-rule/')) {
+        const out = await client().send(
+          new DescribeRulesCommand({ RuleArns: [ruleOrListenerArn] }),
+          sendOptions(signal),
+        );
+        actions = out.Rules?.[0]?.Actions;
+      } else {
+        const out = await client().send(
+          new DescribeListenersCommand({ ListenerArns: [ruleOrListenerArn] }),
+          sendOptions(signal),
+        );
+        actions = out.Listeners?.[0]?.DefaultActions;
+      }
+      const forward = actions?.find((a) => a.Type === 'forward');
+      if (!forward) throw new Error(`${ruleOrListenerArn} has no forward action`);
+      const groups = forward.ForwardConfig?.TargetGroups;
+      if (groups && groups.length > 0) {
+        return groups
+          .filter((g) => typeof g.TargetGroupArn === 'string')
+          .map((g) => ({ targetGroupArn: g.TargetGroupArn as string, weight: g.Weight ?? 1 }));
+      }
+      // A plain forward to one target group sends it everything.
+      return forward.TargetGroupArn ? [{ targetGroupArn: forward.TargetGroupArn, weight: 1 }] : [];
     },
   };
 }
