@@ -26,6 +26,9 @@ export const placeholderNames = [
   'targetServiceRevisionArn',
   'serviceDeploymentArn',
   'lifecycleStage',
+  // ECS native: the target revision's share of test and production traffic, in percent
+  'testTrafficWeight',
+  'productionTrafficWeight',
   // Lambda
   'functionName',
   'alias',
