@@ -1,0 +1,24 @@
+import { ecsAdapter } from '../../lib/aws/ecs.ts';
+import { forwardAdapter, listenerAdapter } from '../../lib/aws/elbv2.ts';
+import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
+import { systemClock } from '../../lib/runtime/clock.ts';
+import { lambdaHandler } from '../../lib/runtime/lambda.ts';
+import { logger } from '../../lib/runtime/logger.ts';
+import { ecsLifecycleHook } from '../../lib/triggers/ecs-lifecycle-hook.ts';
+
+/** Amazon ECS native blue/green, linear and canary `AWS_LAMBDA` lifecycle hooks: answers SUCCEEDED, FAILED or IN_PROGRESS. */
+export const handler = lambdaHandler((event, context) =>
+  ecsLifecycleHook({
+    ecs: ecsAdapter(),
+    listeners: listenerAdapter(),
+    forwards: forwardAdapter(),
+    loadPlan: planFromEnv(),
+    checks: checkDeps(),
+    clock: systemClock,
+    log: logger,
+    settings: {
+      reserve: process.env.GREENLIGHT_REPORT_RESERVE,
+      region: process.env.AWS_REGION,
+    },
+  })(event, context),
+);

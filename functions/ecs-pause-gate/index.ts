@@ -1,0 +1,26 @@
+import { ecsAdapter } from '../../lib/aws/ecs.ts';
+import { forwardAdapter, listenerAdapter } from '../../lib/aws/elbv2.ts';
+import { asyncInvokeAdapter } from '../../lib/aws/lambda-async.ts';
+import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
+import { systemClock } from '../../lib/runtime/clock.ts';
+import { lambdaHandler } from '../../lib/runtime/lambda.ts';
+import { logger } from '../../lib/runtime/logger.ts';
+import { ecsPauseGate } from '../../lib/triggers/ecs-pause-gate.ts';
+
+/** EventBridge `ECS Hook State Change` (HOOK_AWAITING_ACTION) for PAUSE hooks: ContinueServiceDeployment CONTINUE or ROLLBACK. */
+export const handler = lambdaHandler((event, context) =>
+  ecsPauseGate({
+    ecs: ecsAdapter(),
+    listeners: listenerAdapter(),
+    forwards: forwardAdapter(),
+    invoker: asyncInvokeAdapter(),
+    loadPlan: planFromEnv(),
+    checks: checkDeps(),
+    clock: systemClock,
+    log: logger,
+    settings: {
+      reserve: process.env.GREENLIGHT_REPORT_RESERVE,
+      region: process.env.AWS_REGION,
+    },
+  })(event, context),
+);

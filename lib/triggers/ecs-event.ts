@@ -1,0 +1,227 @@
+import { ecsStages } from '../plan/hooks.ts';
+
+export type EcsStage = (typeof ecsStages)[number];
+
+/** What ECS sends an `AWS_LAMBDA` lifecycle hook, whichever of its two documented shapes it came in. */
+export interface EcsHookEvent {
+  readonly executionId?: string;
+  readonly lifecycleStage: EcsStage;
+  /** The service deployment ARN. */
+  readonly resourceArn?: string;
+  readonly serviceArn: string;
+  readonly targetServiceRevisionArn: string;
+  /** Service revision ARN to percent. Often `{}`. */
+  readonly testTrafficWeights: Readonly<Record<string, number>>;
+  readonly productionTrafficWeights: Readonly<Record<string, number>>;
+  readonly hookDetails?: Readonly<Record<string, unknown>>;
+}
+
+/** An event that cannot be understood; the reason says why, for the FAILED answer. */
+export class EcsEventError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EcsEventError';
+  }
+}
+
+const partition = 'arn:aws[a-z-]*';
+const region = '[a-z]{2}(?:-[a-z]+)+-\\d';
+const name = '[A-Za-z0-9_-]{1,255}';
+export const serviceArnPattern = new RegExp(`^${partition}:ecs:${region}:\\d{12}:service/(?:(${name})/)?(${name})$`);
+export const serviceRevisionArnPattern = new RegExp(
+  `^${partition}:ecs:${region}:\\d{12}:service-revision/${name}/${name}/[A-Za-z0-9_-]{1,128}$`,
+);
+export const serviceDeploymentArnPattern = new RegExp(
+  `^${partition}:ecs:${region}:\\d{12}:service-deployment/(${name})/(${name})/[A-Za-z0-9_-]{1,128}$`,
+);
+const clusterArnPattern = new RegExp(`^${partition}:ecs:${region}:\\d{12}:cluster/(${name})$`);
+const hookIdPattern = /^[A-Za-z0-9_.:-]{1,256}$/;
+const executionIdPattern = /^[A-Za-z0-9_.:-]{1,256}$/;
+const maxEventBytes = 256 * 1024;
+
+/** Reads an ECS lifecycle hook event; unknown keys are ignored. Throws an `EcsEventError` naming the field. */
+export function readEcsHookEvent(event: unknown): EcsHookEvent {
+  const top = asObject(parseMaybeJson(event), 'event');
+  // The current envelope nests these four under executionDetails; older documentation showed them at the top.
+  const details = top.executionDetails === undefined ? top : asObject(top.executionDetails, 'executionDetails');
+  const at = top.executionDetails === undefined ? '' : 'executionDetails.';
+
+  const stage = top.lifecycleStage;
+  if (typeof stage !== 'string' || !(ecsStages as readonly string[]).includes(stage)) {
+    throw new EcsEventError(`lifecycleStage: expected one of ${ecsStages.join(', ')}, got ${show(stage)}`);
+  }
+  const serviceArn = arn(details.serviceArn, `${at}serviceArn`, serviceArnPattern, 'an ECS service ARN');
+  const targetServiceRevisionArn = arn(
+    details.targetServiceRevisionArn,
+    `${at}targetServiceRevisionArn`,
+    serviceRevisionArnPattern,
+    'an ECS service revision ARN',
+  );
+  const resourceArn =
+    top.resourceArn === undefined || top.resourceArn === null
+      ? undefined
+      : arn(top.resourceArn, 'resourceArn', serviceDeploymentArnPattern, 'an ECS service deployment ARN');
+  let executionId: string | undefined;
+  if (top.executionId !== undefined && top.executionId !== null) {
+    if (typeof top.executionId !== 'string' || !executionIdPattern.test(top.executionId)) {
+      throw new EcsEventError(`executionId: expected an id, got ${show(top.executionId)}`);
+    }
+    executionId = top.executionId;
+  }
+  const testTrafficWeights = weights(details.testTrafficWeights, `${at}testTrafficWeights`);
+  const productionTrafficWeights = weights(details.productionTrafficWeights, `${at}productionTrafficWeights`);
+  let hookDetails: Record<string, unknown> | undefined;
+  if (top.hookDetails !== undefined && top.hookDetails !== null) {
+    hookDetails = asObject(top.hookDetails, 'hookDetails');
+  }
+  return {
+    lifecycleStage: stage as EcsStage,
+    serviceArn,
+    targetServiceRevisionArn,
+    testTrafficWeights,
+    productionTrafficWeights,
+    ...(executionId === undefined ? {} : { executionId }),
+    ...(resourceArn === undefined ? {} : { resourceArn }),
+    ...(hookDetails === undefined ? {} : { hookDetails }),
+  };
+}
+
+/** A PAUSE hook waiting for a decision, from EventBridge or from the gate's own continuation. */
+export interface PauseHookRef {
+  readonly hookId: string;
+  readonly serviceDeploymentArn: string;
+  readonly lifecycleStage?: EcsStage;
+  readonly clusterArn?: string;
+  readonly serviceArn?: string;
+  /** Epoch ms, as the event said; DescribeServiceDeployments is the authority. */
+  readonly expiresAt?: number;
+}
+
+export type PauseGateInput =
+  | { readonly kind: 'awaiting'; readonly hook: PauseHookRef; readonly eventId?: string }
+  | { readonly kind: 'continuation'; readonly hook: PauseHookRef; readonly state: unknown }
+  /** Not for this gate (another event name or hook type): a logged no-op. */
+  | { readonly kind: 'ignored'; readonly reason: string };
+
+/** The key of the payload the gate sends its next invocation. */
+export const continuationKey = 'greenlightPauseGateContinuation';
+
+/**
+ * Reads an EventBridge `ECS Hook State Change` event or a continuation. Throws an `EcsEventError` when
+ * the hook cannot be identified: there is then nothing to continue or roll back.
+ */
+export function readPauseGateInput(event: unknown): PauseGateInput {
+  const top = asObject(parseMaybeJson(event), 'event');
+  if (top[continuationKey] !== undefined) {
+    const c = asObject(top[continuationKey], continuationKey);
+    return { kind: 'continuation', hook: readHookRef(c, `${continuationKey}.`), state: c.state };
+  }
+  if (top.source !== 'aws.ecs' || top['detail-type'] !== 'ECS Hook State Change') {
+    throw new EcsEventError(
+      `not an ECS Hook State Change event (source ${show(top.source)}, detail-type ${show(top['detail-type'])})`,
+    );
+  }
+  const detail = asObject(top.detail, 'detail');
+  if (detail.eventName !== 'HOOK_AWAITING_ACTION') {
+    return { kind: 'ignored', reason: `eventName ${show(detail.eventName)} needs no decision` };
+  }
+  if (detail.hookType !== undefined && detail.hookType !== 'PAUSE') {
+    return { kind: 'ignored', reason: `hookType ${show(detail.hookType)} is not a PAUSE hook` };
+  }
+  const hook = readHookRef(detail, 'detail.');
+  return typeof top.id === 'string' ? { kind: 'awaiting', hook, eventId: top.id } : { kind: 'awaiting', hook };
+}
+
+function readHookRef(r: Record<string, unknown>, at: string): PauseHookRef {
+  if (typeof r.hookId !== 'string' || !hookIdPattern.test(r.hookId)) {
+    throw new EcsEventError(`${at}hookId: expected a hook id, got ${show(r.hookId)}`);
+  }
+  const serviceDeploymentArn = arn(
+    r.serviceDeploymentArn,
+    `${at}serviceDeploymentArn`,
+    serviceDeploymentArnPattern,
+    'an ECS service deployment ARN',
+  );
+  const out: { -readonly [K in keyof PauseHookRef]: PauseHookRef[K] } = { hookId: r.hookId, serviceDeploymentArn };
+  // The rest only helps; the gate reads the authoritative values from DescribeServiceDeployments.
+  if (typeof r.lifecycleStage === 'string' && (ecsStages as readonly string[]).includes(r.lifecycleStage)) {
+    out.lifecycleStage = r.lifecycleStage as EcsStage;
+  }
+  if (typeof r.clusterArn === 'string' && clusterArnPattern.test(r.clusterArn)) out.clusterArn = r.clusterArn;
+  if (typeof r.serviceArn === 'string' && serviceArnPattern.test(r.serviceArn)) out.serviceArn = r.serviceArn;
+  if (typeof r.expiresAt === 'string') {
+    const t = Date.parse(r.expiresAt);
+    if (Number.isFinite(t)) out.expiresAt = t;
+  }
+  return out;
+}
+
+/** Cluster and service names from a service ARN (`service/cluster/name`, or the old `service/name`). */
+export function serviceNames(serviceArn: string): { cluster?: string; service?: string } {
+  const m = serviceArnPattern.exec(serviceArn);
+  if (!m) return {};
+  return m[1] === undefined ? { service: m[2] as string } : { cluster: m[1], service: m[2] as string };
+}
+
+/** Cluster and service names from a service deployment ARN (`service-deployment/cluster/service/id`). */
+export function deploymentNames(serviceDeploymentArn: string): { cluster?: string; service?: string } {
+  const m = serviceDeploymentArnPattern.exec(serviceDeploymentArn);
+  return m ? { cluster: m[1] as string, service: m[2] as string } : {};
+}
+
+function parseMaybeJson(event: unknown): unknown {
+  if (typeof event !== 'string') {
+    let size = 0;
+    try {
+      size = Buffer.byteLength(JSON.stringify(event) ?? '');
+    } catch {
+      throw new EcsEventError('event is not JSON');
+    }
+    if (size > maxEventBytes) throw new EcsEventError(`event is larger than ${maxEventBytes} bytes`);
+    return event;
+  }
+  if (event.length > maxEventBytes) throw new EcsEventError(`event is larger than ${maxEventBytes} bytes`);
+  try {
+    return JSON.parse(event);
+  } catch {
+    throw new EcsEventError('event is a string that is not JSON');
+  }
+}
+
+function asObject(value: unknown, path: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new EcsEventError(`${path}: expected an object, got ${show(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function arn(value: unknown, path: string, pattern: RegExp, what: string): string {
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    throw new EcsEventError(`${path}: expected ${what}, got ${show(value)}`);
+  }
+  return value;
+}
+
+function weights(value: unknown, path: string): Record<string, number> {
+  if (value === undefined || value === null) return {};
+  const r = asObject(value, path);
+  const entries = Object.entries(r);
+  if (entries.length > 20) throw new EcsEventError(`${path}: more than 20 revisions`);
+  const out: Record<string, number> = {};
+  for (const [revision, w] of entries) {
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 100) {
+      throw new EcsEventError(`${path}: the weight of ${revision} must be a number 0-100, got ${show(w)}`);
+    }
+    out[revision] = w;
+  }
+  return out;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  return String(value);
+}

@@ -1,0 +1,289 @@
+import { createHash } from 'node:crypto';
+import { assess } from '../core/policy.ts';
+import type { AnalysisState, CheckPolicy, CheckState, Measurement, Outcome } from '../core/types.ts';
+import type { PlanCheck } from '../plan/schema.ts';
+
+/**
+ * An analysis carried between invocations: in an ECS hook's `hookDetails` (IN_PROGRESS) or in the
+ * payload a PAUSE gate sends to its next invocation. It comes back through hands we do not control,
+ * so everything read back is checked: shape, sizes, numbers, counters that agree with the plan's
+ * policy, the plan's fingerprint, the deployment it belongs to and the absolute deadline.
+ *
+ * The digest is not a signature (there is no secret): it catches corruption and naive edits. Whoever
+ * could forge a state could as well change the service's hook configuration.
+ */
+
+/** The state as JSON may not exceed this; recent measurements are dropped first to fit. */
+export const maxStateBytes = 16 * 1024;
+/** Recent measurements carried per check: enough for a reason, small enough for hookDetails. */
+export const stateRecentLimit = 2;
+/** No analysis may run longer than this, from its first invocation. */
+export const maxAnalysisMs = 24 * 3_600_000;
+const maxMessageChars = 200;
+const maxLegs = 5_000;
+const clockSkewMs = 60_000;
+const stateVersion = 1;
+
+/** A carried state that cannot be used: the verdict fails, closed, with this reason. */
+export class StateError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StateError';
+  }
+}
+
+export interface CarriedState {
+  readonly analysis: AnalysisState;
+  /** Epoch ms past which the analysis fails instead of going on. */
+  readonly deadline: number;
+  /** Invocations so far, this one excluded. */
+  readonly legs: number;
+}
+
+export interface StateBinding {
+  /** From `planFingerprint`: state from another plan, stage or check set is refused. */
+  readonly fingerprint: string;
+  /** What the state belongs to (a service deployment and its stage or hook); state from elsewhere is refused. */
+  readonly bind: string;
+}
+
+/** A short, stable hash of what decides the analysis: the stage and the selected checks with their policies. */
+export function planFingerprint(checks: readonly PlanCheck[], stage: string): string {
+  return sha256(canonicalJson({ stage, checks: checks.map((c) => ({ ...c })) })).slice(0, 24);
+}
+
+/** The longest a check's schedule can take: initial delay, the intervals between measurements, the last timeout. */
+export function scheduleMs(checks: readonly PlanCheck[]): number {
+  return Math.max(0, ...checks.map((c) => checkScheduleMs(c.policy)));
+}
+
+function checkScheduleMs(p: CheckPolicy): number {
+  if (p.count === 0) return 0;
+  return p.initialDelayMs + (p.count - 1) * p.intervalMs + p.timeoutMs;
+}
+
+/**
+ * The plan's own deadline, fixed at the first invocation: the schedule's length plus a margin for
+ * the gaps between invocations (callback delays, cold starts): one minute and a tenth of the schedule.
+ */
+export function planDeadline(
+  checks: readonly PlanCheck[],
+  startedAt: number,
+): { deadline: number; scheduleMs: number } {
+  const schedule = scheduleMs(checks);
+  return { deadline: startedAt + schedule + 60_000 + Math.ceil(schedule / 10), scheduleMs: schedule };
+}
+
+/** The state as plain JSON with its digest, trimmed to fit `maxStateBytes`. Throws a `StateError` if it cannot fit. */
+export function encodeState(state: CarriedState, binding: StateBinding): Record<string, unknown> {
+  for (const keep of [stateRecentLimit, 1, 0]) {
+    const checks: Record<string, unknown> = {};
+    for (const [name, s] of Object.entries(state.analysis.checks)) {
+      checks[name] = {
+        taken: s.taken,
+        passes: s.passes,
+        failures: s.failures,
+        errors: s.errors,
+        inconclusives: s.inconclusives,
+        consecutivePasses: s.consecutivePasses,
+        consecutiveErrors: s.consecutiveErrors,
+        nextAt: Math.round(s.nextAt),
+        recent: keep === 0 ? [] : s.recent.slice(-keep).map(compactMeasurement),
+      };
+    }
+    const body = {
+      v: stateVersion,
+      plan: binding.fingerprint,
+      bind: binding.bind,
+      startedAt: Math.round(state.analysis.startedAt),
+      deadline: Math.round(state.deadline),
+      legs: state.legs,
+      checks,
+    };
+    const encoded = { ...body, digest: sha256(canonicalJson(body)).slice(0, 32) };
+    if (Buffer.byteLength(JSON.stringify(encoded)) <= maxStateBytes) return encoded;
+  }
+  throw new StateError(
+    `the analysis state does not fit in ${maxStateBytes} bytes even without recent measurements: use fewer checks`,
+  );
+}
+
+function compactMeasurement(m: Measurement): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    outcome: m.outcome,
+    message: m.message.length > maxMessageChars ? `${m.message.slice(0, maxMessageChars - 1)}…` : m.message,
+    startedAt: Math.round(m.startedAt),
+    durationMs: Math.max(0, Math.round(m.durationMs)),
+  };
+  if (m.value !== undefined) {
+    out.value = typeof m.value === 'string' && m.value.length > 100 ? m.value.slice(0, 100) : m.value;
+  }
+  return out;
+}
+
+const topKeys = ['v', 'plan', 'bind', 'startedAt', 'deadline', 'legs', 'checks', 'digest'];
+const checkKeys = [
+  'taken',
+  'passes',
+  'failures',
+  'errors',
+  'inconclusives',
+  'consecutivePasses',
+  'consecutiveErrors',
+  'nextAt',
+  'recent',
+];
+const outcomes: readonly Outcome[] = ['pass', 'fail', 'inconclusive', 'error'];
+
+/**
+ * Reads carried state back for `checks`, or throws a `StateError` saying what is wrong with it.
+ * Check statuses and reasons are not carried: they are recomputed from the counters and the plan's policy.
+ */
+export function decodeState(
+  raw: unknown,
+  expected: StateBinding & { readonly checks: readonly PlanCheck[] },
+  now: number,
+): CarriedState {
+  let size: number;
+  try {
+    size = Buffer.byteLength(JSON.stringify(raw) ?? '');
+  } catch (error) {
+    throw new StateError('state is not JSON', { cause: error });
+  }
+  if (size > maxStateBytes) throw new StateError(`state is larger than ${maxStateBytes} bytes (${size})`);
+  const top = record(raw, 'state');
+  exactKeys(top, topKeys, 'state');
+  if (top.v !== stateVersion) throw new StateError(`state.v: expected ${stateVersion}`);
+  const { digest, ...body } = top;
+  if (typeof digest !== 'string' || digest !== sha256(canonicalJson(body)).slice(0, 32)) {
+    throw new StateError('state.digest does not match: the state was altered');
+  }
+  if (top.plan !== expected.fingerprint) {
+    throw new StateError('state.plan: the state belongs to another plan or stage (the plan changed mid-analysis?)');
+  }
+  if (top.bind !== expected.bind) throw new StateError('state.bind: the state belongs to another deployment');
+  const startedAt = int(top.startedAt, 'state.startedAt', now - maxAnalysisMs - 3_600_000, now + clockSkewMs);
+  const deadline = int(top.deadline, 'state.deadline', startedAt, startedAt + maxAnalysisMs + 3_600_000);
+  if (deadline <= now) {
+    throw new StateError(`the analysis deadline passed ${Math.round((now - deadline) / 1000)} s ago`);
+  }
+  const legs = int(top.legs, 'state.legs', 1, maxLegs);
+
+  const rawChecks = record(top.checks, 'state.checks');
+  const names = expected.checks.map((c) => c.name);
+  exactKeys(rawChecks, names, 'state.checks', true);
+  const checks: Record<string, CheckState> = {};
+  for (const check of expected.checks) {
+    checks[check.name] = readCheckState(rawChecks[check.name], `state.checks.${check.name}`, check.policy, {
+      startedAt,
+      deadline,
+    });
+  }
+  return { analysis: { startedAt, checks }, deadline, legs };
+}
+
+function readCheckState(
+  value: unknown,
+  path: string,
+  policy: CheckPolicy,
+  window: { startedAt: number; deadline: number },
+): CheckState {
+  const r = record(value, path);
+  exactKeys(r, checkKeys, path);
+  const n = (key: string, max: number): number => int(r[key], `${path}.${key}`, 0, max);
+  const counters = {
+    taken: n('taken', policy.count),
+    passes: n('passes', policy.count),
+    failures: n('failures', policy.count),
+    errors: n('errors', policy.count),
+    inconclusives: n('inconclusives', policy.count),
+    consecutivePasses: n('consecutivePasses', policy.count),
+    consecutiveErrors: n('consecutiveErrors', policy.count),
+  };
+  if (counters.passes + counters.failures + counters.errors + counters.inconclusives !== counters.taken) {
+    throw new StateError(`${path}: counters do not add up to taken`);
+  }
+  if (counters.consecutivePasses > counters.passes || counters.consecutiveErrors > counters.errors) {
+    throw new StateError(`${path}: consecutive counters exceed their totals`);
+  }
+  if (counters.consecutivePasses > 0 && counters.consecutiveErrors > 0) {
+    throw new StateError(`${path}: cannot have both consecutive passes and consecutive errors`);
+  }
+  const nextAt = int(r.nextAt, `${path}.nextAt`, window.startedAt, window.deadline + policy.intervalMs + 3_600_000);
+  const list = r.recent;
+  if (!Array.isArray(list) || list.length > stateRecentLimit) {
+    throw new StateError(`${path}.recent: expected a list of at most ${stateRecentLimit} measurements`);
+  }
+  if (list.length > counters.taken) throw new StateError(`${path}.recent: more measurements than taken`);
+  const recent = list.map((m, i) => readMeasurement(m, `${path}.recent[${i}]`, window));
+  const assessment = policy.count === 0 ? { status: 'pass' as const, reason: 'count is 0' } : assess(counters, policy);
+  return { ...counters, status: assessment.status, reason: assessment.reason, nextAt, recent };
+}
+
+function readMeasurement(value: unknown, path: string, window: { startedAt: number; deadline: number }): Measurement {
+  const r = record(value, path);
+  exactKeys(r, ['outcome', 'message', 'startedAt', 'durationMs', 'value'], path, false, ['value']);
+  if (!outcomes.includes(r.outcome as Outcome)) throw new StateError(`${path}.outcome: expected one of ${outcomes}`);
+  if (typeof r.message !== 'string' || r.message.length > maxMessageChars) {
+    throw new StateError(`${path}.message: expected a string of at most ${maxMessageChars} characters`);
+  }
+  const startedAt = int(r.startedAt, `${path}.startedAt`, window.startedAt, window.deadline);
+  const durationMs = int(r.durationMs, `${path}.durationMs`, 0, 3_600_000);
+  const m = { outcome: r.outcome as Outcome, message: r.message, startedAt, durationMs };
+  if (r.value === undefined) return m;
+  const v = r.value;
+  const ok =
+    v === null ||
+    typeof v === 'boolean' ||
+    (typeof v === 'number' && Number.isFinite(v)) ||
+    (typeof v === 'string' && v.length <= 100);
+  if (!ok) throw new StateError(`${path}.value: expected a short string, a number, a boolean or null`);
+  return { ...m, value: v as string | number | boolean | null };
+}
+
+function record(value: unknown, path: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new StateError(`${path}: expected an object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function exactKeys(
+  r: Record<string, unknown>,
+  keys: readonly string[],
+  path: string,
+  names = false,
+  optional: readonly string[] = [],
+): void {
+  for (const key of Object.keys(r)) {
+    if (!keys.includes(key)) throw new StateError(`${path}: unexpected ${names ? 'check' : 'field'} ${key}`);
+  }
+  for (const key of keys) {
+    if (!(key in r) && !optional.includes(key)) {
+      throw new StateError(`${path}: missing ${names ? 'check' : 'field'} ${key}`);
+    }
+  }
+}
+
+function int(value: unknown, path: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new StateError(`${path}: expected an integer within bounds`);
+  }
+  return value;
+}
+
+/** JSON with object keys sorted, so a digest survives a round trip that reorders keys. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { AnalysisState, CheckState } from '../../lib/core/types.ts';
+import { parsePlan } from '../../lib/plan/schema.ts';
+import {
+  type CarriedState,
+  canonicalJson,
+  decodeState,
+  encodeState,
+  maxStateBytes,
+  planDeadline,
+  planFingerprint,
+  scheduleMs,
+} from '../../lib/triggers/ecs-state.ts';
+
+const plan = parsePlan({
+  version: 1,
+  hooks: { POST_TEST_TRAFFIC_SHIFT: ['green-health', 'green-api'] },
+  checks: {
+    'green-health': { type: 'http', url: '{{testListenerUrl}}/health', count: 5, interval: '10s', timeout: '2s' },
+    'green-api': { type: 'http', url: '{{testListenerUrl}}/api', count: 3, interval: '1m', initialDelay: '30s' },
+  },
+});
+const checks = Object.values(plan.checks);
+const now = 1_800_000_000_000;
+const binding = { fingerprint: planFingerprint(checks, 'POST_TEST_TRAFFIC_SHIFT'), bind: 'arn:deployment|POST_TEST' };
+const expected = { ...binding, checks };
+
+function checkState(over: Partial<CheckState> = {}): CheckState {
+  return {
+    taken: 2,
+    passes: 2,
+    failures: 0,
+    errors: 0,
+    inconclusives: 0,
+    consecutivePasses: 2,
+    consecutiveErrors: 0,
+    status: 'running',
+    reason: '2 of 5 measurements taken',
+    nextAt: now + 10_000,
+    recent: [
+      { outcome: 'pass', message: 'GET /health: 200', value: 200, startedAt: now - 10_000, durationMs: 12 },
+      { outcome: 'pass', message: 'GET /health: 200', value: 200, startedAt: now, durationMs: 9 },
+    ],
+    ...over,
+  };
+}
+
+function carried(over: Partial<CarriedState> = {}): CarriedState {
+  const analysis: AnalysisState = {
+    startedAt: now - 20_000,
+    checks: { 'green-health': checkState(), 'green-api': checkState({ nextAt: now + 60_000 }) },
+  };
+  return { analysis, deadline: now + 10 * 60_000, legs: 2, ...over };
+}
+
+/** Re-signs an edited state, as someone who read this code could: semantic checks must still catch it. */
+function resign(state: Record<string, unknown>): Record<string, unknown> {
+  const { digest: _drop, ...body } = state;
+  return { ...body, digest: createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 32) };
+}
+
+describe('the carried analysis state', () => {
+  it('round-trips, with statuses and reasons recomputed from the counters', () => {
+    const encoded = encodeState(carried(), binding);
+
+    const back = decodeState(JSON.parse(JSON.stringify(encoded)), expected, now);
+
+    expect(back.deadline).toBe(now + 10 * 60_000);
+    expect(back.legs).toBe(2);
+    expect(back.analysis.checks['green-health']).toMatchObject({ taken: 2, passes: 2, status: 'running' });
+    expect(back.analysis.checks['green-health']?.recent).toHaveLength(2);
+  });
+
+  it('survives a round trip that reorders keys', () => {
+    const encoded = encodeState(carried(), binding);
+    const reordered = Object.fromEntries(Object.entries(encoded).reverse());
+
+    expect(() => decodeState(reordered, expected, now)).not.toThrow();
+  });
+
+  it('refuses an edited counter (digest)', () => {
+    const encoded = encodeState(carried(), binding) as { checks: Record<string, Record<string, unknown>> };
+    (encoded.checks['green-health'] as Record<string, unknown>).passes = 5;
+
+    expect(() => decodeState(encoded, expected, now)).toThrow(/digest does not match/);
+  });
+
+  it('refuses counters that do not add up even when re-signed', () => {
+    const encoded = encodeState(carried(), binding) as { checks: Record<string, Record<string, unknown>> };
+    (encoded.checks['green-health'] as Record<string, unknown>).passes = 5;
+
+    expect(() => decodeState(resign(encoded), expected, now)).toThrow(/do not add up/);
+  });
+
+  it('refuses more measurements than the plan allows even when re-signed', () => {
+    const encoded = encodeState(carried(), binding) as { checks: Record<string, Record<string, unknown>> };
+    Object.assign(encoded.checks['green-api'] as Record<string, unknown>, {
+      taken: 9,
+      passes: 9,
+      consecutivePasses: 9,
+    });
+
+    expect(() => decodeState(resign(encoded), expected, now)).toThrow(/green-api.taken: expected an integer/);
+  });
+
+  it('refuses an unknown or missing check even when re-signed', () => {
+    const encoded = encodeState(carried(), binding) as { checks: Record<string, unknown> };
+    encoded.checks.intruder = encoded.checks['green-api'];
+
+    expect(() => decodeState(resign(encoded), expected, now)).toThrow(/unexpected check intruder/);
+  });
+
+  it('refuses state from another plan', () => {
+    const encoded = encodeState(carried(), { ...binding, fingerprint: 'aaaaaaaaaaaaaaaaaaaaaaaa' });
+
+    expect(() => decodeState(encoded, expected, now)).toThrow(/another plan/);
+  });
+
+  it('refuses state from another deployment', () => {
+    const encoded = encodeState(carried(), { ...binding, bind: 'arn:other|POST_TEST' });
+
+    expect(() => decodeState(encoded, expected, now)).toThrow(/another deployment/);
+  });
+
+  it('fails closed once the deadline has passed', () => {
+    const encoded = encodeState(carried({ deadline: now - 1_000 }), binding);
+
+    expect(() => decodeState(encoded, expected, now)).toThrow(/deadline passed/);
+  });
+
+  it('refuses a deadline beyond the longest analysis allowed', () => {
+    const encoded = encodeState(carried({ deadline: now + 30 * 3_600_000 }), binding);
+
+    expect(() => decodeState(encoded, expected, now)).toThrow(/state.deadline/);
+  });
+
+  it('refuses an oversized state before reading it', () => {
+    const encoded = { ...encodeState(carried(), binding), padding: 'x'.repeat(maxStateBytes) };
+
+    expect(() => decodeState(encoded, expected, now)).toThrow(/larger than 16384 bytes/);
+  });
+
+  it('refuses what is not a state at all', () => {
+    for (const junk of [null, 'a string', [1, 2], 42, { v: 1 }]) {
+      expect(() => decodeState(junk, expected, now)).toThrow();
+    }
+  });
+
+  it('drops recent measurements, then fails, rather than exceed the size bound', () => {
+    const long = 'm'.repeat(199);
+    const many: Record<string, CheckState> = {};
+    for (let i = 0; i < 40; i++) {
+      many[`c${i}`] = checkState({
+        recent: [
+          { outcome: 'pass', message: long, startedAt: now, durationMs: 1 },
+          { outcome: 'pass', message: long, startedAt: now, durationMs: 1 },
+        ],
+      });
+    }
+    const encoded = encodeState({ analysis: { startedAt: now, checks: many }, deadline: now + 1, legs: 1 }, binding);
+    expect(JSON.stringify(encoded).length).toBeLessThanOrEqual(maxStateBytes);
+
+    const huge: Record<string, CheckState> = {};
+    for (let i = 0; i < 200; i++) huge[`check-with-a-long-name-${i}`] = checkState({ recent: [] });
+    expect(() =>
+      encodeState({ analysis: { startedAt: now, checks: huge }, deadline: now + 1, legs: 1 }, binding),
+    ).toThrow(/does not fit/);
+  });
+});
+
+describe('the plan deadline', () => {
+  it('is the longest schedule plus a margin for the gaps between invocations', () => {
+    // green-api: 30s + 2 x 1m + 5s timeout = 155s; green-health: 4 x 10s + 2s = 42s
+    expect(scheduleMs(checks)).toBe(155_000);
+    expect(planDeadline(checks, now)).toEqual({ deadline: now + 155_000 + 60_000 + 15_500, scheduleMs: 155_000 });
+  });
+
+  it('changes the fingerprint when a policy or the stage changes', () => {
+    const other = parsePlan({
+      version: 1,
+      hooks: { POST_TEST_TRAFFIC_SHIFT: ['green-health'] },
+      checks: { 'green-health': { type: 'http', url: '{{testListenerUrl}}/health', count: 6, interval: '10s' } },
+    });
+    expect(planFingerprint(Object.values(other.checks), 'POST_TEST_TRAFFIC_SHIFT')).not.toBe(binding.fingerprint);
+    expect(planFingerprint(checks, 'PRE_PRODUCTION_TRAFFIC_SHIFT')).not.toBe(binding.fingerprint);
+    expect(planFingerprint(checks, 'POST_TEST_TRAFFIC_SHIFT')).toBe(binding.fingerprint);
+  });
+});
