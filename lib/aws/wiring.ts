@@ -5,7 +5,20 @@ import { overrideLookup, parseResolveOverrides } from '../checks/resolve.ts';
 import { loadPlan, planSourceFromEnv } from '../plan/load.ts';
 import type { Plan } from '../plan/schema.ts';
 import { systemClock } from '../runtime/clock.ts';
+import { cloudWatchAdapter } from './cloudwatch.ts';
+import { ecsChecksAdapter } from './ecs-checks.ts';
+import { lambdaInvokeAdapter } from './lambda.ts';
+import { lazy } from './lazy.ts';
 import { getParameter } from './ssm.ts';
+import { targetHealthAdapter } from './target-health.ts';
+
+/** The check kinds' AWS ports: made once, over SDK clients that are themselves made on first use. */
+const checkPorts = lazy(() => ({
+  ecs: ecsChecksAdapter(),
+  targetHealth: targetHealthAdapter(),
+  cloudwatch: cloudWatchAdapter(),
+  lambda: lambdaInvokeAdapter(),
+}));
 
 /**
  * What every function's checks use, wired to the real adapters. Called per invocation, cheap:
@@ -15,6 +28,7 @@ export function checkDeps(env: NodeJS.ProcessEnv = process.env): CheckDeps {
   return {
     clock: systemClock,
     lookup: overrideLookup(parseResolveOverrides(env.GREENLIGHT_RESOLVE)),
+    ...checkPorts(),
   };
 }
 

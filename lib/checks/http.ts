@@ -386,7 +386,7 @@ export function parseJsonPath(path: string): PathStep[] | undefined {
   return steps;
 }
 
-function readJsonPath(doc: unknown, steps: PathStep[]): unknown {
+export function readJsonPath(doc: unknown, steps: PathStep[]): unknown {
   let at: unknown = doc;
   for (const step of steps) {
     if (at === null || typeof at !== 'object') return undefined;
@@ -401,7 +401,7 @@ function readJsonPath(doc: unknown, steps: PathStep[]): unknown {
   return at;
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
+export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;

@@ -1,3 +1,7 @@
+import type { CloudWatchPort } from '../aws/cloudwatch.ts';
+import type { EcsChecksPort } from '../aws/ecs-checks.ts';
+import type { LambdaInvokePort } from '../aws/lambda.ts';
+import type { TargetHealthPort } from '../aws/target-health.ts';
 import type { Clock, Measure } from '../core/types.ts';
 import type { Fields } from '../plan/fields.ts';
 import type { Lookup } from './resolve.ts';
@@ -7,6 +11,14 @@ export interface CheckDeps {
   readonly clock: Clock;
   /** How probes resolve host names; DNS when absent. */
   readonly lookup?: Lookup | undefined;
+  /** ecs-service, ecs-tasks. */
+  readonly ecs?: EcsChecksPort | undefined;
+  /** target-health. */
+  readonly targetHealth?: TargetHealthPort | undefined;
+  /** cloudwatch-alarms, cloudwatch-metric. */
+  readonly cloudwatch?: CloudWatchPort | undefined;
+  /** lambda-invoke. */
+  readonly lambda?: LambdaInvokePort | undefined;
 }
 
 /**

@@ -1,9 +1,23 @@
+import { cloudWatchAlarmsCheck } from './cloudwatch-alarms.ts';
+import { cloudWatchMetricCheck } from './cloudwatch-metric.ts';
+import { compareCheck } from './compare.ts';
+import { ecsServiceCheck } from './ecs-service.ts';
+import { ecsTasksCheck } from './ecs-tasks.ts';
 import { httpCheck } from './http.ts';
 import type { CheckKind } from './kind.ts';
+import { lambdaInvokeCheck } from './lambda-invoke.ts';
+import { targetHealthCheck } from './target-health.ts';
 
 /** Every check kind, by the `type` a plan gives it. A new kind is one file and one line here. */
 export const checkKinds = {
   http: httpCheck,
+  'ecs-service': ecsServiceCheck,
+  'ecs-tasks': ecsTasksCheck,
+  'target-health': targetHealthCheck,
+  'cloudwatch-alarms': cloudWatchAlarmsCheck,
+  'cloudwatch-metric': cloudWatchMetricCheck,
+  'lambda-invoke': lambdaInvokeCheck,
+  compare: compareCheck,
   // biome-ignore lint/suspicious/noExplicitAny: kinds differ in their spec type; CheckSpec recovers each one.
 } as const satisfies Record<string, CheckKind<any>>;
 

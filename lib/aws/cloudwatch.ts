@@ -1,0 +1,183 @@
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+  type MetricDataQuery,
+  type MetricDataResult,
+} from '@aws-sdk/client-cloudwatch';
+import { compact } from './codedeploy.ts';
+import { lazy, sendOptions } from './lazy.ts';
+
+export interface AlarmState {
+  readonly name: string;
+  readonly type: 'metric' | 'composite';
+  /** `OK`, `ALARM` or `INSUFFICIENT_DATA`. */
+  readonly state: string;
+  readonly reason?: string;
+}
+
+/** One metric of a GetMetricData query, or a metric math expression over other queries' ids. */
+export interface MetricQuery {
+  readonly id: string;
+  readonly returnData: boolean;
+  readonly metric?: {
+    readonly namespace: string;
+    readonly name: string;
+    readonly dimensions: Readonly<Record<string, string>>;
+    readonly stat: string;
+    /** Seconds. */
+    readonly period: number;
+  };
+  readonly expression?: string;
+  /** Seconds; for expressions. */
+  readonly period?: number;
+}
+
+export interface MetricSeries {
+  readonly id: string;
+  readonly label?: string;
+  /** `Complete`, `PartialData`, `InternalError` or `Forbidden`. */
+  readonly status: string;
+  /** Newest first, paired with `timestamps` (epoch milliseconds). */
+  readonly values: readonly number[];
+  readonly timestamps: readonly number[];
+  /** CloudWatch's own notes, such as an arithmetic error in an expression. */
+  readonly messages: readonly string[];
+}
+
+/** What the CloudWatch checks ask of CloudWatch: reads only. */
+export interface CloudWatchPort {
+  /** Metric and composite alarms by exact names, or by name prefix. */
+  alarms(query: { names: readonly string[] } | { prefix: string }, signal?: AbortSignal): Promise<AlarmState[]>;
+  metricData(
+    input: { queries: readonly MetricQuery[]; start: Date; end: Date },
+    signal?: AbortSignal,
+  ): Promise<MetricSeries[]>;
+}
+
+/** More alarms than this under one prefix is a plan mistake, not something to page through for minutes. */
+const maxAlarms = 500;
+const maxMetricPages = 10;
+
+export const cloudWatchClient = lazy(() => new CloudWatchClient({}));
+
+export function cloudWatchAdapter(client: () => CloudWatchClient = cloudWatchClient): CloudWatchPort {
+  return {
+    async alarms(query, signal) {
+      const found: AlarmState[] = [];
+      const byName = 'names' in query;
+      // DescribeAlarms takes at most 100 names per call.
+      const batches = byName ? chunk(query.names, 100) : [undefined];
+      for (const names of batches) {
+        let nextToken: string | undefined;
+        do {
+          const out = await client().send(
+            new DescribeAlarmsCommand({
+              ...(names ? { AlarmNames: [...names] } : { AlarmNamePrefix: (query as { prefix: string }).prefix }),
+              AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+              NextToken: nextToken,
+            }),
+            sendOptions(signal),
+          );
+          for (const a of out.MetricAlarms ?? []) {
+            found.push(
+              compact({
+                name: a.AlarmName ?? '',
+                type: 'metric',
+                state: a.StateValue ?? 'unknown',
+                reason: a.StateReason,
+              }),
+            );
+          }
+          for (const a of out.CompositeAlarms ?? []) {
+            found.push(
+              compact({
+                name: a.AlarmName ?? '',
+                type: 'composite',
+                state: a.StateValue ?? 'unknown',
+                reason: a.StateReason,
+              }),
+            );
+          }
+          nextToken = out.NextToken;
+        } while (nextToken && found.length < maxAlarms);
+      }
+      return found;
+    },
+
+    async metricData(input, signal) {
+      const queries: MetricDataQuery[] = input.queries.map((q) =>
+        q.metric
+          ? {
+              Id: q.id,
+              ReturnData: q.returnData,
+              MetricStat: {
+                Metric: {
+                  Namespace: q.metric.namespace,
+                  MetricName: q.metric.name,
+                  Dimensions: Object.entries(q.metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
+                },
+                Period: q.metric.period,
+                Stat: q.metric.stat,
+              },
+            }
+          : { Id: q.id, ReturnData: q.returnData, Expression: q.expression, ...(q.period ? { Period: q.period } : {}) },
+      );
+      const series = new Map<
+        string,
+        { label?: string; status: string; values: number[]; timestamps: number[]; messages: string[] }
+      >();
+      let nextToken: string | undefined;
+      let pages = 0;
+      do {
+        const out = await client().send(
+          new GetMetricDataCommand({
+            MetricDataQueries: queries,
+            StartTime: input.start,
+            EndTime: input.end,
+            ScanBy: 'TimestampDescending',
+            NextToken: nextToken,
+          }),
+          sendOptions(signal),
+        );
+        const general = (out.Messages ?? []).map((m) => `${m.Code ?? 'Message'}: ${m.Value ?? ''}`);
+        for (const r of out.MetricDataResults ?? []) merge(series, r, general);
+        nextToken = out.NextToken;
+      } while (nextToken && ++pages < maxMetricPages);
+      return [...series.entries()].map(([id, s]) => compact({ id, ...s }));
+    },
+  };
+}
+
+function merge(
+  series: Map<string, { label?: string; status: string; values: number[]; timestamps: number[]; messages: string[] }>,
+  r: MetricDataResult,
+  general: readonly string[],
+): void {
+  const id = r.Id ?? '';
+  const s = series.get(id) ?? { status: 'Complete', values: [], timestamps: [], messages: [...general] };
+  if (r.Label !== undefined) s.label = r.Label;
+  // The worst status of any page wins: a later Complete page does not hide an earlier InternalError.
+  if (r.StatusCode && r.StatusCode !== 'Complete' && s.status !== 'InternalError' && s.status !== 'Forbidden') {
+    s.status = r.StatusCode;
+  } else if (r.StatusCode === 'Complete' && s.status === 'PartialData') {
+    s.status = 'Complete';
+  }
+  const values = r.Values ?? [];
+  const timestamps = r.Timestamps ?? [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    const t = timestamps[i];
+    if (v === undefined || t === undefined) continue;
+    s.values.push(v);
+    s.timestamps.push(t.getTime());
+  }
+  for (const m of r.Messages ?? []) s.messages.push(`${m.Code ?? 'Message'}: ${m.Value ?? ''}`);
+  series.set(id, s);
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

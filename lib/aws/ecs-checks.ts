@@ -1,0 +1,225 @@
+import {
+  DescribeServiceDeploymentsCommand,
+  DescribeServiceRevisionsCommand,
+  DescribeTaskSetsCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListServiceDeploymentsCommand,
+  ListTasksCommand,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import { compact } from './codedeploy.ts';
+import { lazy, sendOptions } from './lazy.ts';
+
+/** A CodeDeploy task set as the ecs-service check sees it. Missing counts stay absent: never guessed. */
+export interface TaskSetState {
+  readonly id: string;
+  readonly status?: string;
+  readonly stabilityStatus?: string;
+  readonly desired?: number;
+  readonly running?: number;
+  readonly pending?: number;
+}
+
+/** The service deployment whose target is a given service revision (ECS native deployments). */
+export interface RevisionDeploymentState {
+  readonly serviceDeploymentArn: string;
+  readonly status?: string;
+  readonly statusReason?: string;
+  readonly rollback: boolean;
+  readonly requested?: number;
+  readonly running?: number;
+  readonly pending?: number;
+}
+
+export interface RevisionState {
+  readonly arn: string;
+  readonly taskDefinition?: string;
+  /** Epoch milliseconds. */
+  readonly createdAt?: number;
+}
+
+export interface ContainerState {
+  readonly name: string;
+  readonly lastStatus?: string;
+  readonly exitCode?: number;
+  readonly healthStatus?: string;
+  readonly reason?: string;
+}
+
+export interface TaskState {
+  readonly arn: string;
+  readonly lastStatus?: string;
+  readonly desiredStatus?: string;
+  readonly healthStatus?: string;
+  readonly stopCode?: string;
+  readonly stoppedReason?: string;
+  /** Epoch milliseconds. */
+  readonly stoppedAt?: number;
+  readonly startedBy?: string;
+  readonly taskDefinitionArn?: string;
+  readonly containers: readonly ContainerState[];
+}
+
+export interface TaskFailure {
+  readonly arn?: string;
+  readonly reason?: string;
+  readonly detail?: string;
+}
+
+export interface TaskQuery {
+  readonly cluster: string;
+  readonly startedBy?: string;
+  readonly serviceName?: string;
+}
+
+/** What the ECS checks ask of Amazon ECS: reads only. */
+export interface EcsChecksPort {
+  /** `undefined` when the service has no such task set. */
+  taskSet(
+    ref: { cluster: string; service: string; taskSet: string },
+    signal?: AbortSignal,
+  ): Promise<TaskSetState | undefined>;
+  /** The newest service deployment targeting `revisionArn`; `undefined` when there is none. */
+  revisionDeployment(
+    ref: { cluster: string; service: string; revisionArn: string },
+    signal?: AbortSignal,
+  ): Promise<RevisionDeploymentState | undefined>;
+  /** `undefined` when ECS does not know the revision. */
+  serviceRevision(revisionArn: string, signal?: AbortSignal): Promise<RevisionState | undefined>;
+  /** Running and stopped tasks that match, described; `failures` as DescribeTasks reports them. */
+  tasks(
+    query: TaskQuery,
+    signal?: AbortSignal,
+  ): Promise<{ tasks: TaskState[]; failures: TaskFailure[]; truncated: boolean }>;
+}
+
+/** Enough tasks for any green fleet greenlight validates; more would only slow the check down. */
+const maxTasks = 500;
+
+export const ecsChecksClient = lazy(() => new ECSClient({}));
+
+export function ecsChecksAdapter(client: () => ECSClient = ecsChecksClient): EcsChecksPort {
+  return {
+    async taskSet(ref, signal) {
+      const out = await client().send(
+        new DescribeTaskSetsCommand({ cluster: ref.cluster, service: ref.service, taskSets: [ref.taskSet] }),
+        sendOptions(signal),
+      );
+      const set = out.taskSets?.find((s) => s.id === ref.taskSet || s.taskSetArn === ref.taskSet);
+      if (!set) return undefined;
+      return compact({
+        id: set.id ?? ref.taskSet,
+        status: set.status,
+        stabilityStatus: set.stabilityStatus,
+        desired: set.computedDesiredCount,
+        running: set.runningCount,
+        pending: set.pendingCount,
+      });
+    },
+
+    async revisionDeployment(ref, signal) {
+      let arn: string | undefined;
+      let nextToken: string | undefined;
+      let pages = 0;
+      do {
+        const out = await client().send(
+          new ListServiceDeploymentsCommand({ cluster: ref.cluster, service: ref.service, nextToken }),
+          sendOptions(signal),
+        );
+        // Newest first, as ECS lists them: the first match is the deployment in progress.
+        arn = out.serviceDeployments?.find((d) => d.targetServiceRevisionArn === ref.revisionArn)?.serviceDeploymentArn;
+        nextToken = out.nextToken;
+      } while (!arn && nextToken && ++pages < 5);
+      if (!arn) return undefined;
+      const out = await client().send(
+        new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }),
+        sendOptions(signal),
+      );
+      const d = out.serviceDeployments?.[0];
+      if (!d) return undefined;
+      const target = d.targetServiceRevision;
+      return compact({
+        serviceDeploymentArn: d.serviceDeploymentArn ?? arn,
+        status: d.status,
+        statusReason: d.statusReason,
+        rollback: d.rollback !== undefined,
+        requested: target?.requestedTaskCount,
+        running: target?.runningTaskCount,
+        pending: target?.pendingTaskCount,
+      });
+    },
+
+    async serviceRevision(revisionArn, signal) {
+      const out = await client().send(
+        new DescribeServiceRevisionsCommand({ serviceRevisionArns: [revisionArn] }),
+        sendOptions(signal),
+      );
+      const r = out.serviceRevisions?.[0];
+      if (!r) return undefined;
+      return compact({
+        arn: r.serviceRevisionArn ?? revisionArn,
+        taskDefinition: r.taskDefinition,
+        createdAt: r.createdAt?.getTime(),
+      });
+    },
+
+    async tasks(query, signal) {
+      const arns: string[] = [];
+      let truncated = false;
+      for (const desiredStatus of ['RUNNING', 'STOPPED'] as const) {
+        let nextToken: string | undefined;
+        do {
+          const out = await client().send(
+            new ListTasksCommand({
+              cluster: query.cluster,
+              startedBy: query.startedBy,
+              serviceName: query.serviceName,
+              desiredStatus,
+              nextToken,
+            }),
+            sendOptions(signal),
+          );
+          arns.push(...(out.taskArns ?? []));
+          nextToken = out.nextToken;
+        } while (nextToken && arns.length < maxTasks);
+        if (nextToken) truncated = true;
+      }
+      const tasks: TaskState[] = [];
+      const failures: TaskFailure[] = [];
+      const unique = [...new Set(arns)].slice(0, maxTasks);
+      for (let i = 0; i < unique.length; i += 100) {
+        const out = await client().send(
+          new DescribeTasksCommand({ cluster: query.cluster, tasks: unique.slice(i, i + 100) }),
+          sendOptions(signal),
+        );
+        tasks.push(...(out.tasks ?? []).map(toTaskState));
+        failures.push(...(out.failures ?? []).map((f) => compact({ arn: f.arn, reason: f.reason, detail: f.detail })));
+      }
+      return { tasks, failures, truncated };
+    },
+  };
+}
+
+function toTaskState(t: Task): TaskState {
+  return compact({
+    arn: t.taskArn ?? '(unknown task)',
+    lastStatus: t.lastStatus,
+    desiredStatus: t.desiredStatus,
+    healthStatus: t.healthStatus,
+    stopCode: t.stopCode,
+    stoppedReason: t.stoppedReason,
+    stoppedAt: t.stoppedAt?.getTime(),
+    startedBy: t.startedBy,
+    taskDefinitionArn: t.taskDefinitionArn,
+    containers: (t.containers ?? []).map((c) =>
+      compact({
+        name: c.name ?? '(unnamed)',
+        lastStatus: c.lastStatus,
+        exitCode: c.exitCode,
+        healthStatus: c.healthStatus,
+        reason: c.reason,
+      }),
+    ),
+  });
+}

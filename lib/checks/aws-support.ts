@@ -1,0 +1,50 @@
+import type { Observation, Outcome } from '../core/types.ts';
+import { type Fields, join } from '../plan/fields.ts';
+
+/** What a check reports when there is nothing to judge (no datapoints, INSUFFICIENT_DATA). */
+export type NoDataOutcome = Outcome;
+export const noDataOutcomes: readonly NoDataOutcome[] = ['fail', 'inconclusive', 'error', 'pass'];
+
+/**
+ * An AWS call that failed (throttled, denied, not found, aborted) as an `error` measurement:
+ * never a pass, and the message names the SDK's error class so the cause is plain in the verdict.
+ */
+export function awsError(what: string, error: unknown, signal: AbortSignal): Observation {
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    const why = reason instanceof Error && reason.name !== 'AbortError' ? reason.message : 'aborted';
+    return { outcome: 'error', message: `${what}: ${why}` };
+  }
+  const e = error as { name?: unknown; message?: unknown } | null | undefined;
+  const name = typeof e?.name === 'string' && e.name ? e.name : 'Error';
+  const message = typeof e?.message === 'string' && e.message && e.message !== name ? `: ${short(e.message, 200)}` : '';
+  return { outcome: 'error', message: `${what}: ${name}${message}` };
+}
+
+/** A string field, or `fallback` (often a `{{placeholder}}` that targets green) when the plan omits it. */
+export function textOr(
+  raw: Record<string, unknown>,
+  key: string,
+  path: string,
+  f: Fields,
+  fallback: string,
+  max = 2048,
+): string | undefined {
+  return raw[key] === undefined ? fallback : f.string(raw[key], join(path, key), { max });
+}
+
+/** The port a kind needs; a function wired without it is a deployment mistake, said plainly. */
+export function need<T>(port: T | undefined, what: string, kind: string): T {
+  if (port === undefined) throw new Error(`the ${kind} check needs ${what}, which this function does not wire`);
+  return port;
+}
+
+export function short(text: string, max = 120): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** `a, b, c and 4 more`, so a message stays one readable line. */
+export function listSome(items: readonly string[], max = 5): string {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}

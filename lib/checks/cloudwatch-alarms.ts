@@ -1,0 +1,91 @@
+import type { AlarmState } from '../aws/cloudwatch.ts';
+import type { Observation } from '../core/types.ts';
+import { join } from '../plan/fields.ts';
+import { awsError, listSome, type NoDataOutcome, need, noDataOutcomes } from './aws-support.ts';
+import type { CheckKind } from './kind.ts';
+
+export interface CloudWatchAlarmsSpec {
+  /** Exact alarm names; each must exist. */
+  readonly alarms?: readonly string[];
+  /** Every alarm whose name starts with this; at least one must exist. */
+  readonly alarmPrefix?: string;
+  /** What an alarm in INSUFFICIENT_DATA means; `fail` by default (an alarm that cannot see is not a green light). */
+  readonly insufficientData: NoDataOutcome;
+}
+
+export const cloudWatchAlarmsCheck: CheckKind<CloudWatchAlarmsSpec> = {
+  fields: ['alarms', 'alarmPrefix', 'insufficientData'],
+
+  parse(raw, path, f) {
+    let alarms: string[] | undefined;
+    let alarmPrefix: string | undefined;
+    const before = f.issues.length;
+    if (raw.alarms !== undefined) {
+      const list = f.array(raw.alarms, join(path, 'alarms'), 100);
+      alarms = list?.map((v, i) => f.string(v, join(join(path, 'alarms'), i), { max: 255 }) ?? '');
+      if (list?.length === 0) f.problem(join(path, 'alarms'), 'must list at least one alarm name');
+    }
+    if (raw.alarmPrefix !== undefined) alarmPrefix = f.string(raw.alarmPrefix, join(path, 'alarmPrefix'), { max: 255 });
+    if (raw.alarms === undefined && raw.alarmPrefix === undefined) {
+      f.problem(join(path, 'alarms'), 'give alarms (a list of names) or alarmPrefix');
+    } else if (raw.alarms !== undefined && raw.alarmPrefix !== undefined) {
+      f.problem(join(path, 'alarmPrefix'), 'give either alarms or alarmPrefix, not both');
+    }
+    const insufficientData =
+      raw.insufficientData === undefined
+        ? 'fail'
+        : f.oneOf(raw.insufficientData, join(path, 'insufficientData'), noDataOutcomes);
+    if (f.issues.length > before || insufficientData === undefined) return undefined;
+    if (alarms) return { alarms, insufficientData };
+    return { alarmPrefix: alarmPrefix as string, insufficientData };
+  },
+
+  create(spec, deps) {
+    const cloudwatch = need(deps.cloudwatch, 'the CloudWatch port', 'cloudwatch-alarms');
+    const names = spec.alarms ? [...new Set(spec.alarms)] : undefined;
+    const what = names ? `alarms ${listSome(names, 3)}` : `alarms named ${spec.alarmPrefix}*`;
+    return async (signal): Promise<Observation> => {
+      let found: AlarmState[];
+      try {
+        found = await cloudwatch.alarms(names ? { names } : { prefix: spec.alarmPrefix ?? '' }, signal);
+      } catch (error) {
+        return awsError(`DescribeAlarms ${what}`, error, signal);
+      }
+      if (names) {
+        const missing = names.filter((n) => !found.some((a) => a.name === n));
+        if (missing.length > 0) return { outcome: 'error', message: `${what}: not found: ${listSome(missing)}` };
+      } else if (found.length === 0) {
+        return { outcome: 'error', message: `${what}: no alarm has this prefix` };
+      }
+      const inAlarm = found.filter((a) => a.state === 'ALARM').map((a) => a.name);
+      if (inAlarm.length > 0) {
+        return {
+          outcome: 'fail',
+          message: `${inAlarm.length} of ${found.length} in ALARM: ${listSome(inAlarm)}`,
+          value: inAlarm.length,
+        };
+      }
+      const blind = found.filter((a) => a.state === 'INSUFFICIENT_DATA').map((a) => a.name);
+      if (blind.length > 0 && spec.insufficientData !== 'pass') {
+        return {
+          outcome: spec.insufficientData,
+          message: `${blind.length} of ${found.length} in INSUFFICIENT_DATA (insufficientData: ${spec.insufficientData}): ${listSome(blind)}`,
+          value: 0,
+        };
+      }
+      const odd = found
+        .filter((a) => a.state !== 'OK' && a.state !== 'INSUFFICIENT_DATA')
+        .map((a) => `${a.name} (${a.state})`);
+      if (odd.length > 0) return { outcome: 'error', message: `unknown alarm state: ${listSome(odd)}` };
+      const note = blind.length > 0 ? `, ${blind.length} in INSUFFICIENT_DATA (insufficientData: pass)` : '';
+      return {
+        outcome: 'pass',
+        message: `${found.length} alarms not in ALARM (${listSome(
+          found.map((a) => a.name),
+          3,
+        )})${note}`,
+        value: 0,
+      };
+    };
+  },
+};

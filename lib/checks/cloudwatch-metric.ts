@@ -1,0 +1,235 @@
+import type { MetricQuery, MetricSeries } from '../aws/cloudwatch.ts';
+import type { Observation } from '../core/types.ts';
+import { describe, type Fields, formatDuration, join } from '../plan/fields.ts';
+import { awsError, listSome, type NoDataOutcome, need, noDataOutcomes, short } from './aws-support.ts';
+import type { CheckKind } from './kind.ts';
+
+export interface MetricDef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly stat: string;
+}
+
+const comparisons = [
+  'GreaterThanThreshold',
+  'GreaterThanOrEqualToThreshold',
+  'LessThanThreshold',
+  'LessThanOrEqualToThreshold',
+] as const;
+export type Comparison = (typeof comparisons)[number];
+const reducers = ['max', 'min', 'avg', 'sum', 'last'] as const;
+export type Reducer = (typeof reducers)[number];
+
+export interface CloudWatchMetricSpec {
+  /** GetMetricData queries by id (the names an expression uses). */
+  readonly metrics: Readonly<Record<string, MetricDef>>;
+  /** Metric math over the ids, e.g. `FILL(errors, 0) / requests`; without it there is exactly one metric. */
+  readonly expression?: string;
+  readonly windowMs: number;
+  readonly periodSeconds: number;
+  /** Fails when the value compares so with `threshold` (CloudWatch alarm semantics). */
+  readonly comparison: Comparison;
+  readonly threshold: number;
+  /** How the datapoints of the window become one value; the worst for `comparison` by default. */
+  readonly reduce: Reducer;
+  /** What no datapoints in the window means; `fail` by default. */
+  readonly noData: NoDataOutcome;
+}
+
+const metricFields = ['namespace', 'name', 'dimensions', 'stat'] as const;
+/** GetMetricData ids start with a lowercase letter. */
+const idPattern = /^[a-z][A-Za-z0-9_]{0,254}$/;
+const resultId = 'greenlightResult';
+/** CloudWatch periods: 1, 5, 10, 20 or 30 seconds (high resolution) or a multiple of 60. */
+const highResolution = new Set([1, 5, 10, 20, 30]);
+
+export const cloudWatchMetricCheck: CheckKind<CloudWatchMetricSpec> = {
+  fields: ['metrics', 'expression', 'window', 'period', 'comparison', 'threshold', 'reduce', 'noData'],
+
+  parse(raw, path, f) {
+    const before = f.issues.length;
+    const metrics = readMetrics(raw.metrics, join(path, 'metrics'), f);
+    let expression: string | undefined;
+    if (raw.expression !== undefined) expression = f.string(raw.expression, join(path, 'expression'), { max: 2048 });
+    else if (metrics && Object.keys(metrics).length > 1) {
+      f.problem(join(path, 'expression'), 'with more than one metric, give an expression over their ids');
+    }
+    const windowMs = raw.window === undefined ? 300_000 : f.duration(raw.window, join(path, 'window'), 24 * 3_600_000);
+    if (windowMs !== undefined && windowMs < 60_000) f.problem(join(path, 'window'), 'must be at least 1m');
+    let periodSeconds = windowMs === undefined ? 60 : Math.max(60, Math.floor(windowMs / 60_000) * 60);
+    if (raw.period !== undefined) {
+      const ms = f.duration(raw.period, join(path, 'period'), 24 * 3_600_000);
+      if (ms !== undefined) {
+        const s = ms / 1000;
+        if (!Number.isInteger(s) || (!highResolution.has(s) && s % 60 !== 0)) {
+          f.problem(join(path, 'period'), 'must be 1s, 5s, 10s, 20s, 30s or a multiple of 1m');
+        } else if (windowMs !== undefined && ms > windowMs) {
+          f.problem(join(path, 'period'), `must not be longer than window (${formatDuration(windowMs)})`);
+        }
+        periodSeconds = s;
+      }
+    }
+    const comparison =
+      raw.comparison === undefined
+        ? 'GreaterThanThreshold'
+        : f.oneOf(raw.comparison, join(path, 'comparison'), comparisons);
+    const threshold =
+      typeof raw.threshold === 'number' && Number.isFinite(raw.threshold)
+        ? raw.threshold
+        : f.problem(join(path, 'threshold'), `expected a number, got ${describe(raw.threshold)}`);
+    const worst: Reducer = comparison?.startsWith('Less') ? 'min' : 'max';
+    const reduce = raw.reduce === undefined ? worst : f.oneOf(raw.reduce, join(path, 'reduce'), reducers);
+    const noData = raw.noData === undefined ? 'fail' : f.oneOf(raw.noData, join(path, 'noData'), noDataOutcomes);
+    if (
+      f.issues.length > before ||
+      !metrics ||
+      windowMs === undefined ||
+      comparison === undefined ||
+      threshold === undefined ||
+      reduce === undefined ||
+      noData === undefined
+    ) {
+      return undefined;
+    }
+    const spec: CloudWatchMetricSpec = { metrics, windowMs, periodSeconds, comparison, threshold, reduce, noData };
+    return expression === undefined ? spec : { ...spec, expression };
+  },
+
+  create(spec, deps) {
+    const cloudwatch = need(deps.cloudwatch, 'the CloudWatch port', 'cloudwatch-metric');
+    const ids = Object.keys(spec.metrics);
+    const queries: MetricQuery[] = Object.entries(spec.metrics).map(([id, m]) => ({
+      id,
+      returnData: spec.expression === undefined,
+      metric: { ...m, dimensions: dimensionValues(m.dimensions), period: spec.periodSeconds },
+    }));
+    if (spec.expression !== undefined) {
+      queries.push({ id: resultId, returnData: true, expression: spec.expression, period: spec.periodSeconds });
+    }
+    const wanted = spec.expression === undefined ? (ids[0] as string) : resultId;
+    const what = spec.expression === undefined ? describeMetric(spec.metrics[wanted]) : short(spec.expression, 100);
+    const window = formatDuration(spec.windowMs);
+
+    return async (signal): Promise<Observation> => {
+      const end = deps.clock.now();
+      let series: MetricSeries[];
+      try {
+        series = await cloudwatch.metricData(
+          { queries, start: new Date(end - spec.windowMs), end: new Date(end) },
+          signal,
+        );
+      } catch (error) {
+        return awsError(`GetMetricData ${what}`, error, signal);
+      }
+      const s = series.find((x) => x.id === wanted);
+      const notes =
+        s && s.messages.length > 0
+          ? ` (CloudWatch: ${listSome(
+              s.messages.map((m) => short(m, 80)),
+              2,
+            )})`
+          : '';
+      if (!s) return { outcome: 'error', message: `GetMetricData ${what}: no result returned` };
+      if (s.status === 'InternalError' || s.status === 'Forbidden') {
+        return { outcome: 'error', message: `GetMetricData ${what}: ${s.status}${notes}` };
+      }
+      const values = s.values.filter((v) => Number.isFinite(v));
+      if (values.length === 0) {
+        return {
+          outcome: spec.noData,
+          message: `${what}: no datapoints in the last ${window} (noData: ${spec.noData})${notes}`,
+          value: null,
+        };
+      }
+      const value = reduceValues(values, s.timestamps, spec.reduce);
+      const breached = compare(value, spec.comparison, spec.threshold);
+      const partial = s.status === 'PartialData' ? ', partial data' : '';
+      const message = `${what}: ${spec.reduce} of ${values.length} datapoints over ${window} is ${round(value)}${partial}; fails when ${symbol[spec.comparison]} ${spec.threshold}${notes}`;
+      return { outcome: breached ? 'fail' : 'pass', message, value: round(value) };
+    };
+  },
+};
+
+function readMetrics(value: unknown, path: string, f: Fields): Record<string, MetricDef> | undefined {
+  const raw = f.object(value, path);
+  if (!raw) return undefined;
+  const entries = Object.entries(raw);
+  if (entries.length === 0 || entries.length > 10) {
+    f.problem(path, 'must name 1 to 10 metrics');
+    return undefined;
+  }
+  const out: Record<string, MetricDef> = {};
+  for (const [id, def] of entries) {
+    const at = join(path, id);
+    if (!idPattern.test(id)) f.problem(at, 'metric ids start with a lowercase letter and use letters, digits and _');
+    const m = f.object(def, at, metricFields);
+    if (!m) continue;
+    const namespace = f.string(m.namespace, join(at, 'namespace'), { max: 255 });
+    const name = f.string(m.name, join(at, 'name'), { max: 255 });
+    const dimensions = m.dimensions === undefined ? {} : f.stringMap(m.dimensions, join(at, 'dimensions'), 30);
+    // CloudWatch itself judges the statistic (Sum, Average, p99, TM(10%:90%), ...): a typo comes back as an error.
+    const stat = f.string(m.stat, join(at, 'stat'), { max: 64 });
+    if (namespace && name && dimensions && stat) out[id] = { namespace, name, dimensions, stat };
+  }
+  return out;
+}
+
+/**
+ * Application Load Balancer metrics take `targetgroup/<name>/<id>` and `app/<name>/<id>`: an ARN
+ * (such as `{{greenTargetGroupArn}}`) is cut down to that, so plans can use the context as it comes.
+ */
+export function dimensionValues(dimensions: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(dimensions)) {
+    const arn = /^arn:[^:]+:elasticloadbalancing:[^:]*:\d*:(?:loadbalancer\/)?(.+)$/.exec(value);
+    out[name] = arn && (name === 'TargetGroup' || name === 'LoadBalancer') ? (arn[1] as string) : value;
+  }
+  return out;
+}
+
+function reduceValues(values: readonly number[], timestamps: readonly number[], how: Reducer): number {
+  switch (how) {
+    case 'max':
+      return Math.max(...values);
+    case 'min':
+      return Math.min(...values);
+    case 'sum':
+      return values.reduce((a, b) => a + b, 0);
+    case 'avg':
+      return values.reduce((a, b) => a + b, 0) / values.length;
+    case 'last': {
+      let at = 0;
+      for (let i = 1; i < values.length; i++) if ((timestamps[i] ?? 0) > (timestamps[at] ?? 0)) at = i;
+      return values[at] as number;
+    }
+  }
+}
+
+const symbol: Record<Comparison, string> = {
+  GreaterThanThreshold: '>',
+  GreaterThanOrEqualToThreshold: '>=',
+  LessThanThreshold: '<',
+  LessThanOrEqualToThreshold: '<=',
+};
+
+function compare(value: number, how: Comparison, threshold: number): boolean {
+  switch (how) {
+    case 'GreaterThanThreshold':
+      return value > threshold;
+    case 'GreaterThanOrEqualToThreshold':
+      return value >= threshold;
+    case 'LessThanThreshold':
+      return value < threshold;
+    case 'LessThanOrEqualToThreshold':
+      return value <= threshold;
+  }
+}
+
+function describeMetric(m: MetricDef | undefined): string {
+  return m ? `${m.namespace} ${m.name} ${m.stat}` : 'metric';
+}
+
+function round(v: number): number {
+  return Math.round(v * 1e6) / 1e6;
+}

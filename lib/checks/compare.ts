@@ -1,0 +1,223 @@
+import type { Measure, Observation } from '../core/types.ts';
+import { join } from '../plan/fields.ts';
+import { short, textOr } from './aws-support.ts';
+import { type HttpSpec, httpCheck } from './http.ts';
+import type { CheckKind } from './kind.ts';
+
+export interface CompareSpec {
+  /** Base URL of blue, the production listener: `{{prodListenerUrl}}` by default. */
+  readonly blue: string;
+  /** Base URL of green, the test listener: `{{testListenerUrl}}` by default. */
+  readonly green: string;
+  /** Appended to both base URLs, such as `/health`. */
+  readonly path: string;
+  /** The HTTP probe both sides get, exactly as the http check reads it. */
+  readonly probe: Omit<HttpSpec, 'url'>;
+  /** Probes of each side per measurement, taken in pairs at the same moment. */
+  readonly samples: number;
+  /** Green fails when its error rate exceeds blue's by more than this (0.05 = 5 percentage points). */
+  readonly maxErrorRateIncrease: number;
+  /** Green fails when its p95 latency exceeds blue's times this factor... */
+  readonly maxLatencyRatio: number;
+  /** ...and by more than this many milliseconds, so that 2 ms against 1 ms is not a regression. */
+  readonly minLatencyIncreaseMs: number;
+  /** Each probe's own time limit. */
+  readonly probeTimeoutMs: number;
+}
+
+const httpFields = ['method', 'headers', 'body', 'expect', 'followRedirects', 'maxBodyBytes'] as const;
+
+export const compareCheck: CheckKind<CompareSpec> = {
+  fields: [
+    'blue',
+    'green',
+    'path',
+    ...httpFields,
+    'samples',
+    'maxErrorRateIncrease',
+    'maxLatencyRatio',
+    'minLatencyIncrease',
+    'probeTimeout',
+  ],
+
+  parse(raw, path, f) {
+    const blue = textOr(raw, 'blue', path, f, '{{prodListenerUrl}}');
+    const green = textOr(raw, 'green', path, f, '{{testListenerUrl}}');
+    const urlPath = raw.path === undefined ? '' : f.string(raw.path, join(path, 'path'), { min: 0, max: 2048 });
+    if (urlPath && !urlPath.startsWith('/')) f.problem(join(path, 'path'), 'must start with /');
+    // The http kind reads the probe fields; its url is set per side once placeholders are filled.
+    const http = httpCheck.parse({ ...pick(raw, httpFields), url: 'http://compare.invalid/' }, path, f);
+    const samples = raw.samples === undefined ? 10 : f.integer(raw.samples, join(path, 'samples'), 1, 200);
+    const maxErrorRateIncrease =
+      raw.maxErrorRateIncrease === undefined
+        ? 0.05
+        : f.number(raw.maxErrorRateIncrease, join(path, 'maxErrorRateIncrease'), 0, 1);
+    const maxLatencyRatio =
+      raw.maxLatencyRatio === undefined ? 1.5 : f.number(raw.maxLatencyRatio, join(path, 'maxLatencyRatio'), 1, 1000);
+    const minLatencyIncreaseMs =
+      raw.minLatencyIncrease === undefined
+        ? 25
+        : f.duration(raw.minLatencyIncrease, join(path, 'minLatencyIncrease'), 600_000);
+    const probeTimeoutMs =
+      raw.probeTimeout === undefined ? 2_000 : f.duration(raw.probeTimeout, join(path, 'probeTimeout'), 600_000);
+    if (probeTimeoutMs === 0) f.problem(join(path, 'probeTimeout'), 'must be more than 0');
+    if (
+      blue === undefined ||
+      green === undefined ||
+      urlPath === undefined ||
+      !http ||
+      samples === undefined ||
+      maxErrorRateIncrease === undefined ||
+      maxLatencyRatio === undefined ||
+      minLatencyIncreaseMs === undefined ||
+      !probeTimeoutMs
+    ) {
+      return undefined;
+    }
+    const { url: _unused, ...probe } = http;
+    return {
+      blue,
+      green,
+      path: urlPath,
+      probe,
+      samples,
+      maxErrorRateIncrease,
+      maxLatencyRatio,
+      minLatencyIncreaseMs,
+      probeTimeoutMs,
+    };
+  },
+
+  create(spec, deps, path) {
+    // The http kind validates each filled URL and names the field when one is not a URL.
+    const blue = httpCheck.create({ ...spec.probe, url: spec.blue + spec.path }, deps, join(path, 'blue'));
+    const green = httpCheck.create({ ...spec.probe, url: spec.green + spec.path }, deps, join(path, 'green'));
+    return (signal) => compareSides(blue, green, spec, signal);
+  },
+};
+
+interface Sample {
+  readonly outcome: Observation['outcome'];
+  readonly message: string;
+  readonly latencyMs: number;
+}
+
+interface SideStats {
+  readonly n: number;
+  readonly errors: number;
+  /** Probes that got no response at all (`error` outcome). */
+  readonly unreachable: number;
+  readonly rate: number;
+  /** Of the probes that got a response; undefined when none did. */
+  readonly p95?: number;
+  readonly firstProblem?: string;
+}
+
+async function compareSides(
+  blue: Measure,
+  green: Measure,
+  spec: CompareSpec,
+  signal: AbortSignal,
+): Promise<Observation> {
+  const blueSamples: Sample[] = [];
+  const greenSamples: Sample[] = [];
+  for (let i = 0; i < spec.samples && !signal.aborted; i++) {
+    // Each pair in the same moment, so both sides see the same backend conditions.
+    const [b, g] = await Promise.all([
+      timed(blue, spec.probeTimeoutMs, signal),
+      timed(green, spec.probeTimeoutMs, signal),
+    ]);
+    blueSamples.push(b);
+    greenSamples.push(g);
+  }
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    const why = reason instanceof Error && reason.name !== 'AbortError' ? reason.message : 'aborted';
+    return {
+      outcome: 'error',
+      message: `compare stopped after ${blueSamples.length} of ${spec.samples} pairs: ${why}`,
+    };
+  }
+  const b = stats(blueSamples);
+  const g = stats(greenSamples);
+  const numbers = `green ${describeSide(g)}; blue ${describeSide(b)}`;
+  if (b.unreachable === b.n) {
+    return {
+      outcome: 'error',
+      message: `no baseline: blue answered none of ${b.n} probes (${short(b.firstProblem ?? 'no response', 160)}); ${numbers}`,
+    };
+  }
+  const rateIncrease = g.rate - b.rate;
+  if (rateIncrease > spec.maxErrorRateIncrease + 1e-9) {
+    return {
+      outcome: 'fail',
+      message: `green error rate exceeds blue's by ${pct(rateIncrease)} (allowed ${pct(spec.maxErrorRateIncrease)}): ${numbers}; first green problem: ${short(g.firstProblem ?? '', 160)}`,
+      value: round(rateIncrease),
+    };
+  }
+  if (g.p95 === undefined) {
+    return { outcome: 'fail', message: `green answered none of ${g.n} probes: ${numbers}`, value: round(rateIncrease) };
+  }
+  if (b.p95 !== undefined && g.p95 > b.p95 * spec.maxLatencyRatio && g.p95 - b.p95 > spec.minLatencyIncreaseMs) {
+    return {
+      outcome: 'fail',
+      message: `green p95 latency ${g.p95} ms is more than ${spec.maxLatencyRatio}x blue's ${b.p95} ms (and ${g.p95 - b.p95} ms more, allowed ${spec.minLatencyIncreaseMs} ms): ${numbers}`,
+      value: round(rateIncrease),
+    };
+  }
+  return { outcome: 'pass', message: `green within margins of blue: ${numbers}`, value: round(rateIncrease) };
+}
+
+async function timed(measure: Measure, timeoutMs: number, signal: AbortSignal): Promise<Sample> {
+  const started = performance.now();
+  const local = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+  let o: Observation;
+  try {
+    o = await measure(local);
+  } catch (error) {
+    o = { outcome: 'error', message: (error as Error)?.message ?? String(error) };
+  }
+  const latencyMs = Math.round(performance.now() - started);
+  if (local.aborted && !signal.aborted && o.outcome === 'error') {
+    return { outcome: 'error', message: `no answer within probeTimeout ${timeoutMs} ms`, latencyMs };
+  }
+  return { outcome: o.outcome, message: o.message, latencyMs };
+}
+
+function stats(samples: readonly Sample[]): SideStats {
+  const n = samples.length;
+  const bad = samples.filter((s) => s.outcome !== 'pass');
+  const unreachable = samples.filter((s) => s.outcome === 'error').length;
+  const answered = samples.filter((s) => s.outcome !== 'error').map((s) => s.latencyMs);
+  const p95 = percentile(answered, 0.95);
+  const out: SideStats = { n, errors: bad.length, unreachable, rate: n === 0 ? 1 : bad.length / n };
+  return {
+    ...out,
+    ...(p95 === undefined ? {} : { p95 }),
+    ...(bad[0] ? { firstProblem: bad[0].message } : {}),
+  };
+}
+
+/** Nearest-rank percentile: with 10 samples, p95 is the largest. */
+export function percentile(values: readonly number[], p: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((x, y) => x - y);
+  const rank = Math.max(1, Math.ceil(p * sorted.length));
+  return sorted[rank - 1];
+}
+
+function describeSide(s: SideStats): string {
+  return `${s.errors}/${s.n} errors (${pct(s.rate)}), p95 ${s.p95 === undefined ? 'n/a' : `${s.p95} ms`}`;
+}
+
+function pct(x: number): string {
+  return `${Math.round(x * 1000) / 10}%`;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+function pick(raw: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => raw[k] !== undefined).map((k) => [k, raw[k]]));
+}

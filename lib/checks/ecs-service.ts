@@ -1,0 +1,199 @@
+import type { EcsChecksPort } from '../aws/ecs-checks.ts';
+import type { Observation } from '../core/types.ts';
+import { PlanError } from '../plan/errors.ts';
+import { type Fields, join } from '../plan/fields.ts';
+import { awsError, need, textOr } from './aws-support.ts';
+import type { CheckKind } from './kind.ts';
+
+/** Green is either a CodeDeploy task set or an ECS native service revision. */
+export type EcsGreen =
+  | { readonly kind: 'taskSet'; readonly cluster: string; readonly service: string; readonly taskSet: string }
+  | {
+      readonly kind: 'serviceRevision';
+      readonly serviceRevision: string;
+      /** Read from the revision ARN when the plan does not give them. */
+      readonly cluster?: string;
+      readonly service?: string;
+    };
+
+export interface EcsServiceSpec {
+  readonly green: EcsGreen;
+  /** Tasks that may still be pending; 0 by default. */
+  readonly maxPending: number;
+  /** Fewer running tasks than this fails even when desired is lower (a green with 0 tasks proves nothing). */
+  readonly minRunning: number;
+}
+
+/** Service deployment states in which green is being given up: never a pass. */
+const givingUp = new Set([
+  'ROLLBACK_REQUESTED',
+  'ROLLBACK_IN_PROGRESS',
+  'ROLLBACK_SUCCESSFUL',
+  'ROLLBACK_FAILED',
+  'STOPPED',
+  'STOP_REQUESTED',
+]);
+
+export const ecsServiceCheck: CheckKind<EcsServiceSpec> = {
+  fields: ['cluster', 'service', 'taskSet', 'serviceRevision', 'maxPending', 'minRunning'],
+
+  parse(raw, path, f) {
+    const green = readGreen(raw, path, f);
+    const maxPending =
+      raw.maxPending === undefined ? 0 : f.integer(raw.maxPending, join(path, 'maxPending'), 0, 10_000);
+    const minRunning =
+      raw.minRunning === undefined ? 1 : f.integer(raw.minRunning, join(path, 'minRunning'), 0, 10_000);
+    if (!green || maxPending === undefined || minRunning === undefined) return undefined;
+    return { green, maxPending, minRunning };
+  },
+
+  create(spec, deps, path) {
+    const ecs = need(deps.ecs, 'the ECS port', 'ecs-service');
+    const green = resolveGreen(spec.green, path);
+    return (signal) =>
+      green.kind === 'taskSet' ? measureTaskSet(ecs, green, spec, signal) : measureRevision(ecs, green, spec, signal);
+  },
+};
+
+/**
+ * `taskSet` (CodeDeploy, default `{{greenTaskSet}}` in `{{cluster}}`/`{{service}}`) or `serviceRevision`
+ * (ECS native, usually `{{targetServiceRevisionArn}}`); giving both is a mistake.
+ */
+export function readGreen(raw: Record<string, unknown>, path: string, f: Fields): EcsGreen | undefined {
+  if (raw.taskSet !== undefined && raw.serviceRevision !== undefined) {
+    f.problem(
+      join(path, 'serviceRevision'),
+      'give either taskSet (CodeDeploy) or serviceRevision (ECS native), not both',
+    );
+    return undefined;
+  }
+  if (raw.serviceRevision !== undefined) {
+    const serviceRevision = f.string(raw.serviceRevision, join(path, 'serviceRevision'), { max: 2048 });
+    const cluster = raw.cluster === undefined ? undefined : f.string(raw.cluster, join(path, 'cluster'), { max: 2048 });
+    const service = raw.service === undefined ? undefined : f.string(raw.service, join(path, 'service'), { max: 2048 });
+    if (serviceRevision === undefined) return undefined;
+    return {
+      kind: 'serviceRevision',
+      serviceRevision,
+      ...(cluster !== undefined ? { cluster } : {}),
+      ...(service !== undefined ? { service } : {}),
+    };
+  }
+  const cluster = textOr(raw, 'cluster', path, f, '{{cluster}}');
+  const service = textOr(raw, 'service', path, f, '{{service}}');
+  const taskSet = textOr(raw, 'taskSet', path, f, '{{greenTaskSet}}');
+  if (cluster === undefined || service === undefined || taskSet === undefined) return undefined;
+  return { kind: 'taskSet', cluster, service, taskSet };
+}
+
+export type ResolvedGreen =
+  | { readonly kind: 'taskSet'; readonly cluster: string; readonly service: string; readonly taskSet: string }
+  | {
+      readonly kind: 'serviceRevision';
+      readonly cluster: string;
+      readonly service: string;
+      readonly serviceRevision: string;
+    };
+
+const revisionArn = /^arn:[^:]+:ecs:[^:]*:\d*:service-revision\/([^/]+)\/([^/]+)\/[^/]+$/;
+
+/** Fills cluster and service from a service revision ARN (`.../service-revision/<cluster>/<service>/<id>`). */
+export function resolveGreen(green: EcsGreen, path: string): ResolvedGreen {
+  if (green.kind === 'taskSet') return green;
+  const match = revisionArn.exec(green.serviceRevision);
+  const cluster = green.cluster ?? match?.[1];
+  const service = green.service ?? match?.[2];
+  if (!match && (cluster === undefined || service === undefined)) {
+    throw new PlanError([
+      `${join(path, 'serviceRevision')}: expected a service revision ARN (arn:aws:ecs:<region>:<account>:service-revision/<cluster>/<service>/<id>), or give cluster and service`,
+    ]);
+  }
+  return {
+    kind: 'serviceRevision',
+    cluster: cluster as string,
+    service: service as string,
+    serviceRevision: green.serviceRevision,
+  };
+}
+
+async function measureTaskSet(
+  ecs: EcsChecksPort,
+  green: Extract<ResolvedGreen, { kind: 'taskSet' }>,
+  spec: EcsServiceSpec,
+  signal: AbortSignal,
+): Promise<Observation> {
+  const where = `task set ${green.taskSet} of ${green.cluster}/${green.service}`;
+  let set: Awaited<ReturnType<EcsChecksPort['taskSet']>>;
+  try {
+    set = await ecs.taskSet(green, signal);
+  } catch (error) {
+    return awsError(`DescribeTaskSets ${where}`, error, signal);
+  }
+  if (!set) return { outcome: 'error', message: `${where}: not found` };
+  if (set.status === 'DRAINING')
+    return { outcome: 'fail', message: `${where}: is DRAINING`, value: set.running ?? null };
+  const label = [set.status, set.stabilityStatus].filter(Boolean).join(', ');
+  return judgeCounts(`${where}${label ? ` (${label})` : ''}`, set.desired, set.running, set.pending, spec);
+}
+
+async function measureRevision(
+  ecs: EcsChecksPort,
+  green: Extract<ResolvedGreen, { kind: 'serviceRevision' }>,
+  spec: EcsServiceSpec,
+  signal: AbortSignal,
+): Promise<Observation> {
+  const where = `service revision ${green.serviceRevision}`;
+  let deployment: Awaited<ReturnType<EcsChecksPort['revisionDeployment']>>;
+  try {
+    deployment = await ecs.revisionDeployment(
+      { cluster: green.cluster, service: green.service, revisionArn: green.serviceRevision },
+      signal,
+    );
+  } catch (error) {
+    return awsError(`ListServiceDeployments/DescribeServiceDeployments ${where}`, error, signal);
+  }
+  if (!deployment) {
+    return {
+      outcome: 'error',
+      message: `${where}: no service deployment of ${green.cluster}/${green.service} targets it`,
+    };
+  }
+  const status = deployment.status ?? 'unknown';
+  if (givingUp.has(status) || deployment.rollback) {
+    const reason = deployment.statusReason ? `: ${deployment.statusReason}` : '';
+    return {
+      outcome: 'fail',
+      message: `${where}: service deployment is ${status}${deployment.rollback ? ' (rollback)' : ''}${reason}`,
+      value: status,
+    };
+  }
+  return judgeCounts(
+    `${where} (deployment ${status})`,
+    deployment.requested,
+    deployment.running,
+    deployment.pending,
+    spec,
+  );
+}
+
+function judgeCounts(
+  where: string,
+  desired: number | undefined,
+  running: number | undefined,
+  pending: number | undefined,
+  spec: EcsServiceSpec,
+): Observation {
+  if (desired === undefined || running === undefined) {
+    return { outcome: 'error', message: `${where}: ECS reported no desired or running count` };
+  }
+  const counts = `${running} running of ${desired} desired, ${pending ?? 0} pending`;
+  const fail = (why: string): Observation => ({
+    outcome: 'fail',
+    message: `${where}: ${counts}: ${why}`,
+    value: running,
+  });
+  if (running < spec.minRunning) return fail(`fewer than minRunning ${spec.minRunning}`);
+  if (running !== desired) return fail('running is not the desired count');
+  if ((pending ?? 0) > spec.maxPending) return fail(`more pending than maxPending ${spec.maxPending}`);
+  return { outcome: 'pass', message: `${where}: ${counts}`, value: running };
+}

@@ -1,0 +1,135 @@
+import type { InvokeResult } from '../aws/lambda.ts';
+import type { Observation } from '../core/types.ts';
+import { type Fields, join } from '../plan/fields.ts';
+import { awsError, need, short, textOr } from './aws-support.ts';
+import { deepEqual, parseJsonPath, readJsonPath } from './http.ts';
+import type { CheckKind } from './kind.ts';
+
+export interface LambdaExpect {
+  readonly bodyContains?: string;
+  readonly bodyMatches?: string;
+  /** Dotted paths (`body.status`) to the value each must equal in the JSON response. */
+  readonly json?: Readonly<Record<string, unknown>>;
+}
+
+export interface LambdaInvokeSpec {
+  /** `{{functionName}}` by default. */
+  readonly functionName: string;
+  /** A version or alias; `{{targetVersion}}` (the new version) by default. */
+  readonly qualifier: string;
+  readonly payload: string;
+  readonly expect: LambdaExpect;
+}
+
+const expectFields = ['bodyContains', 'bodyMatches', 'json'] as const;
+const maxPayloadBytes = 256 * 1024;
+
+export const lambdaInvokeCheck: CheckKind<LambdaInvokeSpec> = {
+  fields: ['functionName', 'qualifier', 'payload', 'expect'],
+
+  parse(raw, path, f) {
+    const functionName = textOr(raw, 'functionName', path, f, '{{functionName}}', 256);
+    const qualifier = textOr(raw, 'qualifier', path, f, '{{targetVersion}}', 128);
+    let payload: string | undefined = '{}';
+    if (raw.payload !== undefined) {
+      payload = typeof raw.payload === 'string' ? raw.payload : JSON.stringify(raw.payload);
+      if (payload === undefined || Buffer.byteLength(payload) > maxPayloadBytes) {
+        payload = f.problem(join(path, 'payload'), 'expected a string or JSON value of at most 256 KiB');
+      }
+    }
+    const expect = readExpect(raw.expect, join(path, 'expect'), f);
+    if (functionName === undefined || qualifier === undefined || payload === undefined || !expect) return undefined;
+    return { functionName, qualifier, payload, expect };
+  },
+
+  create(spec, deps) {
+    const lambda = need(deps.lambda, 'the Lambda port', 'lambda-invoke');
+    const target = `${spec.functionName}:${spec.qualifier}`;
+    return async (signal): Promise<Observation> => {
+      let out: InvokeResult;
+      try {
+        out = await lambda.invoke(
+          { functionName: spec.functionName, qualifier: spec.qualifier, payload: spec.payload },
+          signal,
+        );
+      } catch (error) {
+        return awsError(`Invoke ${target}`, error, signal);
+      }
+      const where = `Invoke ${target}${out.executedVersion ? ` (ran version ${out.executedVersion})` : ''}`;
+      const fail = (why: string): Observation => ({
+        outcome: 'fail',
+        message: `${where}: ${why}`,
+        value: out.functionError ?? 'ok',
+      });
+      if (out.functionError) return fail(`function error ${out.functionError}: ${describeError(out.payload)}`);
+      // A numeric qualifier names the exact version that must have run (an alias may still point at blue).
+      if (/^\d+$/.test(spec.qualifier) && out.executedVersion !== undefined && out.executedVersion !== spec.qualifier) {
+        return fail(`ran version ${out.executedVersion}, expected ${spec.qualifier}`);
+      }
+      const e = spec.expect;
+      if (e.bodyContains !== undefined && !out.payload.includes(e.bodyContains)) {
+        return fail(`response does not contain ${JSON.stringify(short(e.bodyContains, 80))}`);
+      }
+      if (e.bodyMatches !== undefined && !new RegExp(e.bodyMatches).test(out.payload)) {
+        return fail(`response does not match /${short(e.bodyMatches, 80)}/`);
+      }
+      if (e.json !== undefined) {
+        let doc: unknown;
+        try {
+          doc = JSON.parse(out.payload);
+        } catch {
+          return fail(`response is not JSON (starts ${JSON.stringify(short(out.payload, 40))})`);
+        }
+        for (const [path, want] of Object.entries(e.json)) {
+          const got = readJsonPath(doc, parseJsonPath(path) ?? []);
+          if (!deepEqual(got, want)) {
+            return fail(
+              `JSON ${path} is ${got === undefined ? 'missing' : short(JSON.stringify(got), 80)}, expected ${short(JSON.stringify(want), 80)}`,
+            );
+          }
+        }
+      }
+      return {
+        outcome: 'pass',
+        message: `${where}: no function error${Object.keys(e).length ? ', response as expected' : ''}`,
+        value: 'ok',
+      };
+    };
+  },
+};
+
+function readExpect(value: unknown, path: string, f: Fields): LambdaExpect | undefined {
+  const raw = value === undefined ? {} : f.object(value, path, expectFields);
+  if (!raw) return undefined;
+  const out: { -readonly [K in keyof LambdaExpect]: LambdaExpect[K] } = {};
+  if (raw.bodyContains !== undefined) {
+    const s = f.string(raw.bodyContains, join(path, 'bodyContains'), { max: 4096 });
+    if (s !== undefined) out.bodyContains = s;
+  }
+  if (raw.bodyMatches !== undefined && f.regex(raw.bodyMatches, join(path, 'bodyMatches'))) {
+    out.bodyMatches = raw.bodyMatches as string;
+  }
+  if (raw.json !== undefined) {
+    const json = f.object(raw.json, join(path, 'json'));
+    if (json) {
+      for (const key of Object.keys(json)) {
+        if (parseJsonPath(key) === undefined)
+          f.problem(join(join(path, 'json'), key), 'expected a field path such as status or body.items[0].id');
+      }
+      out.json = json;
+    }
+  }
+  return out;
+}
+
+/** `errorType: errorMessage` from a Lambda error payload, short; the stack trace is left out. */
+function describeError(payload: string): string {
+  try {
+    const doc = JSON.parse(payload) as { errorType?: unknown; errorMessage?: unknown };
+    const type = typeof doc.errorType === 'string' ? doc.errorType : 'Error';
+    const message = typeof doc.errorMessage === 'string' ? doc.errorMessage : '';
+    return short(message ? `${type}: ${message}` : type, 200);
+  } catch {
+    return short(payload, 200) || '(no payload)';
+  }
+}

@@ -1,0 +1,58 @@
+import type { TargetState } from '../aws/target-health.ts';
+import { join } from '../plan/fields.ts';
+import { awsError, listSome, need, textOr } from './aws-support.ts';
+import type { CheckKind } from './kind.ts';
+
+export interface TargetHealthSpec {
+  /** A target group name (CodeDeploy gives names) or ARN (ECS native); `{{greenTargetGroup}}` by default. */
+  readonly targetGroup: string;
+  /** Fewer healthy targets than this fails; 1 by default. */
+  readonly minHealthy: number;
+}
+
+export const targetHealthCheck: CheckKind<TargetHealthSpec> = {
+  fields: ['targetGroup', 'minHealthy'],
+
+  parse(raw, path, f) {
+    const targetGroup = textOr(raw, 'targetGroup', path, f, '{{greenTargetGroup}}');
+    const minHealthy =
+      raw.minHealthy === undefined ? 1 : f.integer(raw.minHealthy, join(path, 'minHealthy'), 0, 10_000);
+    if (targetGroup === undefined || minHealthy === undefined) return undefined;
+    return { targetGroup, minHealthy };
+  },
+
+  create(spec, deps) {
+    const elb = need(deps.targetHealth, 'the load balancer port', 'target-health');
+    return async (signal) => {
+      const where = `target group ${spec.targetGroup}`;
+      let targets: TargetState[];
+      try {
+        const arn = await elb.targetGroupArn(spec.targetGroup, signal);
+        targets = await elb.targetHealth(arn, signal);
+      } catch (error) {
+        return awsError(`DescribeTargetHealth ${where}`, error, signal);
+      }
+      // Only `healthy` counts: `initial`, `draining`, `unused` and `unavailable` are not serving green traffic yet (or any more).
+      const healthy = targets.filter((t) => t.state === 'healthy');
+      const others = targets
+        .filter((t) => t.state !== 'healthy')
+        .map((t) => `${t.id}${t.port === undefined ? '' : `:${t.port}`} ${t.state}${t.reason ? ` (${t.reason})` : ''}`);
+      const summary = `${healthy.length} of ${targets.length} targets healthy`;
+      if (others.length > 0) {
+        return {
+          outcome: 'fail',
+          message: `${where}: ${summary}; not healthy: ${listSome(others, 4)}`,
+          value: healthy.length,
+        };
+      }
+      if (healthy.length < spec.minHealthy) {
+        return {
+          outcome: 'fail',
+          message: `${where}: ${summary}, fewer than minHealthy ${spec.minHealthy}`,
+          value: healthy.length,
+        };
+      }
+      return { outcome: 'pass', message: `${where}: ${summary}`, value: healthy.length };
+    };
+  },
+};
