@@ -120,13 +120,19 @@ export async function startEcsFake(options: { fallback?: string; port?: number }
       DescribeServiceRevisions: (input) => {
         const arns = Array.isArray(input.serviceRevisionArns) ? input.serviceRevisionArns.map(String) : [];
         return {
-          serviceRevisions: arns.flatMap((a) => revisions.get(a) ?? []),
+          serviceRevisions: arns.flatMap((a): Record<string, unknown>[] => {
+            const r = revisions.get(a);
+            return r ? [r] : [];
+          }),
           failures: arns.filter((a) => !revisions.has(a)).map((arn) => ({ arn, reason: 'MISSING' })),
         };
       },
       DescribeServiceDeployments: (input) => {
         const arns = Array.isArray(input.serviceDeploymentArns) ? input.serviceDeploymentArns.map(String) : [];
-        const found = arns.flatMap((a) => deployments.get(a) ?? []);
+        const found = arns.flatMap((a): Record<string, unknown>[] => {
+          const d = deployments.get(a);
+          return d ? [d] : [];
+        });
         for (const d of found) expire(d);
         return {
           serviceDeployments: found,
