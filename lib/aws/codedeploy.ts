@@ -1,10 +1,14 @@
 import {
   CodeDeployClient,
+  ContinueDeploymentCommand,
+  DeploymentAlreadyCompletedException,
+  DeploymentIsNotInReadyStateException,
   GetDeploymentCommand,
   GetDeploymentTargetCommand,
   LifecycleEventAlreadyCompletedException,
   ListDeploymentTargetsCommand,
   PutLifecycleEventHookExecutionStatusCommand,
+  StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
 import { lazy, sendOptions } from './lazy.ts';
 
@@ -18,6 +22,23 @@ export interface CodeDeployDeployment {
   readonly creator?: string;
   readonly testListenerArns: readonly string[];
   readonly prodListenerArns: readonly string[];
+  /** `BLUE_GREEN` or `IN_PLACE`. */
+  readonly deploymentType?: string;
+  readonly deploymentOption?: string;
+  /** The blue/green waits this deployment was created with. */
+  readonly blueGreen?: BlueGreenWaits;
+  /** Documented as true once the termination wait starts; CodeDeploy leaves it false for ECS (aws/containers-roadmap#269). */
+  readonly instanceTerminationWaitTimeStarted?: boolean;
+  readonly statusMessages?: readonly string[];
+}
+
+export interface BlueGreenWaits {
+  /** `STOP_DEPLOYMENT`: traffic waits for `ContinueDeployment(READY_WAIT)`; `CONTINUE_DEPLOYMENT`: no ready wait. */
+  readonly readyAction?: string;
+  readonly readyWaitMinutes?: number;
+  /** `TERMINATE` (after the termination wait) or `KEEP_ALIVE`. */
+  readonly terminationAction?: string;
+  readonly terminationWaitMinutes?: number;
 }
 
 export interface TaskSetInfo {
@@ -35,6 +56,8 @@ export interface CodeDeployTarget {
   readonly targetId: string;
   readonly targetArn?: string;
   readonly type: string;
+  /** The target's own status (`InProgress`, `Succeeded`, ...): an ECS target is `Succeeded` once traffic has moved. */
+  readonly status?: string;
   readonly lifecycleEvents: readonly { readonly name: string; readonly status: string }[];
   readonly taskSets: readonly TaskSetInfo[];
   readonly lambda?: {
@@ -47,6 +70,19 @@ export interface CodeDeployTarget {
 
 export type HookStatus = 'Succeeded' | 'Failed';
 
+export type DeploymentWaitType = 'READY_WAIT' | 'TERMINATION_WAIT';
+
+/** What became of a `ContinueDeployment`: `already-completed` and `not-ready` are CodeDeploy's "already done" answers. */
+export type ContinueResult = 'continued' | 'already-completed' | 'not-ready';
+
+/** What became of a `StopDeployment` (always with rollback); `already-completed` when there was nothing left to stop. */
+export interface StopResult {
+  readonly result: 'stopping' | 'already-completed';
+  /** `Pending` or `Succeeded`, as CodeDeploy reports the stop. */
+  readonly status?: string;
+  readonly message?: string;
+}
+
 /** What greenlight asks of CodeDeploy. */
 export interface CodeDeployPort {
   getDeployment(deploymentId: string, signal?: AbortSignal): Promise<CodeDeployDeployment>;
@@ -57,6 +93,13 @@ export interface CodeDeployPort {
     input: { deploymentId: string; executionId: string; status: HookStatus },
     signal?: AbortSignal,
   ): Promise<'reported' | 'already-completed'>;
+  /** Ends a blue/green wait early: READY_WAIT reroutes traffic, TERMINATION_WAIT ends the bake. */
+  continueDeployment(
+    input: { deploymentId: string; waitType: DeploymentWaitType },
+    signal?: AbortSignal,
+  ): Promise<ContinueResult>;
+  /** Stops the deployment and always asks for a rollback: a gate never stops without rolling back. */
+  stopDeploymentWithRollback(deploymentId: string, signal?: AbortSignal): Promise<StopResult>;
 }
 
 export const codeDeployClient = lazy(() => new CodeDeployClient({}));
@@ -67,6 +110,7 @@ export function codeDeployAdapter(client: () => CodeDeployClient = codeDeployCli
       const out = await client().send(new GetDeploymentCommand({ deploymentId }), sendOptions(signal));
       const info = out.deploymentInfo;
       const pair = info?.loadBalancerInfo?.targetGroupPairInfoList?.[0];
+      const blueGreen = info?.blueGreenDeploymentConfiguration;
       return compact({
         deploymentId,
         applicationName: info?.applicationName,
@@ -76,6 +120,18 @@ export function codeDeployAdapter(client: () => CodeDeployClient = codeDeployCli
         creator: info?.creator,
         testListenerArns: pair?.testTrafficRoute?.listenerArns ?? [],
         prodListenerArns: pair?.prodTrafficRoute?.listenerArns ?? [],
+        deploymentType: info?.deploymentStyle?.deploymentType,
+        deploymentOption: info?.deploymentStyle?.deploymentOption,
+        blueGreen: blueGreen
+          ? compact({
+              readyAction: blueGreen.deploymentReadyOption?.actionOnTimeout,
+              readyWaitMinutes: blueGreen.deploymentReadyOption?.waitTimeInMinutes,
+              terminationAction: blueGreen.terminateBlueInstancesOnDeploymentSuccess?.action,
+              terminationWaitMinutes: blueGreen.terminateBlueInstancesOnDeploymentSuccess?.terminationWaitTimeInMinutes,
+            })
+          : undefined,
+        instanceTerminationWaitTimeStarted: info?.instanceTerminationWaitTimeStarted,
+        statusMessages: info?.deploymentStatusMessages,
       });
     },
 
@@ -104,6 +160,7 @@ export function codeDeployAdapter(client: () => CodeDeployClient = codeDeployCli
         targetId: ecs?.targetId ?? lambda?.targetId ?? targetId,
         targetArn: ecs?.targetArn ?? lambda?.targetArn,
         type: t?.deploymentTargetType ?? 'unknown',
+        status: ecs?.status ?? lambda?.status ?? t?.instanceTarget?.status,
         lifecycleEvents: events.map((e) => ({ name: e.lifecycleEventName ?? '', status: e.status ?? 'Unknown' })),
         taskSets: (ecs?.taskSetsInfo ?? []).map((s) =>
           compact({
@@ -141,6 +198,35 @@ export function codeDeployAdapter(client: () => CodeDeployClient = codeDeployCli
         return 'reported';
       } catch (error) {
         if (error instanceof LifecycleEventAlreadyCompletedException) return 'already-completed';
+        throw error;
+      }
+    },
+
+    async continueDeployment(input, signal) {
+      try {
+        await client().send(
+          new ContinueDeploymentCommand({ deploymentId: input.deploymentId, deploymentWaitType: input.waitType }),
+          sendOptions(signal),
+        );
+        return 'continued';
+      } catch (error) {
+        if (error instanceof DeploymentAlreadyCompletedException) return 'already-completed';
+        if (error instanceof DeploymentIsNotInReadyStateException) return 'not-ready';
+        throw error;
+      }
+    },
+
+    async stopDeploymentWithRollback(deploymentId, signal) {
+      try {
+        const out = await client().send(
+          new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: true }),
+          sendOptions(signal),
+        );
+        return compact({ result: 'stopping' as const, status: out.status, message: out.statusMessage });
+      } catch (error) {
+        if (error instanceof DeploymentAlreadyCompletedException) {
+          return { result: 'already-completed', message: (error as Error).message };
+        }
         throw error;
       }
     },

@@ -11,6 +11,18 @@ export interface CodeDeployFake extends JsonFake {
   readonly hookStatuses: Map<string, string>;
   addDeployment(deployment: FakeDeployment): void;
   deployment(deploymentId: string): FakeDeployment | undefined;
+  /** Blue/green: the replacement is ready and traffic waits for ContinueDeployment(READY_WAIT). */
+  becomeReady(deploymentId: string): void;
+  /** Blue/green ECS: traffic has moved and the original task set waits out the termination wait. */
+  beginTerminationWait(deploymentId: string): void;
+}
+
+/** As CodeDeploy shows an ECS termination wait: deployment still InProgress, its target Succeeded. */
+function inTerminationWait(d: FakeDeployment): boolean {
+  const status = d.deploymentInfo.status;
+  if (status !== 'InProgress' && status !== 'Baking') return false;
+  if (d.deploymentInfo.instanceTerminationWaitTimeStarted === true) return true;
+  return Object.values(d.targets).some((t) => (t.ecsTarget as { status?: string } | undefined)?.status === 'Succeeded');
 }
 
 /**
@@ -61,20 +73,23 @@ export async function startCodeDeployFake(port?: number): Promise<CodeDeployFake
       },
       ContinueDeployment: (input) => {
         const d = find(input);
+        const id = d.deploymentInfo.deploymentId;
         const status = d.deploymentInfo.status;
         if (status === 'Succeeded' || status === 'Failed' || status === 'Stopped') {
-          throw new FakeAwsError(
-            'DeploymentAlreadyCompletedException',
-            `deployment ${d.deploymentInfo.deploymentId} is already completed`,
-          );
+          throw new FakeAwsError('DeploymentAlreadyCompletedException', `deployment ${id} is already completed`);
         }
-        if (status !== 'Ready' && input.deploymentWaitType !== 'TERMINATION_WAIT') {
-          throw new FakeAwsError(
-            'DeploymentIsNotInReadyStateException',
-            `deployment ${d.deploymentInfo.deploymentId} is not in a ready state`,
-          );
+        if (input.deploymentWaitType === 'TERMINATION_WAIT') {
+          if (!inTerminationWait(d)) {
+            throw new FakeAwsError('DeploymentIsNotInReadyStateException', `deployment ${id} is not in a ready state`);
+          }
+          // Ending the termination wait early removes the original task set and completes the deployment.
+          d.deploymentInfo.status = 'Succeeded';
+          return {};
         }
-        d.deploymentInfo.status = input.deploymentWaitType === 'TERMINATION_WAIT' ? 'Succeeded' : 'InProgress';
+        if (status !== 'Ready') {
+          throw new FakeAwsError('DeploymentIsNotInReadyStateException', `deployment ${id} is not in a ready state`);
+        }
+        d.deploymentInfo.status = 'InProgress';
         return {};
       },
       StopDeployment: (input) => {
@@ -100,6 +115,21 @@ export async function startCodeDeployFake(port?: number): Promise<CodeDeployFake
     deployment(id) {
       return deployments.get(id);
     },
+    becomeReady(id) {
+      const d = deployments.get(id);
+      if (d) d.deploymentInfo.status = 'Ready';
+    },
+    beginTerminationWait(id) {
+      const d = deployments.get(id);
+      if (!d) return;
+      d.deploymentInfo.status = 'InProgress';
+      for (const t of Object.values(d.targets)) {
+        const ecs = t.ecsTarget as { status?: string; lifecycleEvents?: { status?: string }[] } | undefined;
+        if (!ecs) continue;
+        ecs.status = 'Succeeded';
+        for (const e of ecs.lifecycleEvents ?? []) e.status = 'Succeeded';
+      }
+    },
   };
 }
 
@@ -117,6 +147,9 @@ export interface EcsDeploymentOptions {
   readonly status?: string;
   /** Omit Blue/Green labels, as some responses do. */
   readonly unlabelled?: boolean;
+  /** Blue/green waits: a ready wait (STOP_DEPLOYMENT after so many minutes) and a termination wait. */
+  readonly readyWaitMinutes?: number;
+  readonly terminationWaitMinutes?: number;
 }
 
 const ecsHooks = [
@@ -145,6 +178,22 @@ export function ecsDeployment(o: EcsDeploymentOptions): FakeDeployment {
       computePlatform: 'ECS',
       creator: o.creator ?? 'user',
       deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' },
+      ...(o.readyWaitMinutes !== undefined || o.terminationWaitMinutes !== undefined
+        ? {
+            blueGreenDeploymentConfiguration: {
+              deploymentReadyOption:
+                o.readyWaitMinutes !== undefined
+                  ? { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: o.readyWaitMinutes }
+                  : { actionOnTimeout: 'CONTINUE_DEPLOYMENT' },
+              terminateBlueInstancesOnDeploymentSuccess: {
+                action: 'TERMINATE',
+                terminationWaitTimeInMinutes: o.terminationWaitMinutes ?? 0,
+              },
+            },
+            // As CodeDeploy answers for ECS even during the wait (aws/containers-roadmap#269).
+            instanceTerminationWaitTimeStarted: false,
+          }
+        : {}),
       loadBalancerInfo: {
         targetGroupPairInfoList: [
           {

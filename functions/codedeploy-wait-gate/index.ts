@@ -1,0 +1,27 @@
+import { codeDeployAdapter } from '../../lib/aws/codedeploy.ts';
+import { listenerAdapter } from '../../lib/aws/elbv2.ts';
+import { asyncInvokeAdapter } from '../../lib/aws/lambda-async.ts';
+import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
+import { systemClock } from '../../lib/runtime/clock.ts';
+import { lambdaHandler } from '../../lib/runtime/lambda.ts';
+import { logger } from '../../lib/runtime/logger.ts';
+import { codeDeployWaitGate } from '../../lib/triggers/codedeploy-wait-gate.ts';
+
+/** CodeDeploy blue/green waits (EventBridge): ContinueDeployment on pass, StopDeployment with rollback on fail. */
+export const handler = lambdaHandler((event, context) =>
+  codeDeployWaitGate({
+    codedeploy: codeDeployAdapter(),
+    listeners: listenerAdapter(),
+    invoker: asyncInvokeAdapter(),
+    loadPlan: planFromEnv(),
+    checks: checkDeps(),
+    clock: systemClock,
+    log: logger,
+    settings: {
+      reserve: process.env.GREENLIGHT_REPORT_RESERVE,
+      pollInterval: process.env.GREENLIGHT_WAIT_POLL_INTERVAL,
+      watchLimit: process.env.GREENLIGHT_WAIT_WATCH_LIMIT,
+      region: process.env.AWS_REGION,
+    },
+  })(event, context),
+);

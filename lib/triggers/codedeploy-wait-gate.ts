@@ -1,0 +1,746 @@
+import type { CodeDeployDeployment, CodeDeployPort, CodeDeployTarget, DeploymentWaitType } from '../aws/codedeploy.ts';
+import type { ListenerPort } from '../aws/elbv2.ts';
+import type { AsyncInvokePort } from '../aws/lambda-async.ts';
+import type { CheckDeps } from '../checks/kind.ts';
+import { errorMessage } from '../core/analyze.ts';
+import type { Clock, Verdict } from '../core/types.ts';
+import { PlanError } from '../plan/errors.ts';
+import { formatDuration, parseDuration } from '../plan/fields.ts';
+import type { DeploymentContext } from '../plan/placeholders.ts';
+import { checksForHook, type Plan, type PlanCheck } from '../plan/schema.ts';
+import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
+import type { Log } from '../runtime/logger.ts';
+import { runLeg } from './ecs-leg.ts';
+import {
+  type CarriedState,
+  decodeState,
+  encodeState,
+  maxAnalysisMs,
+  planDeadline,
+  planFingerprint,
+  StateError,
+  scheduleMs,
+} from './ecs-state.ts';
+import { buildRuns, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { deliver, ReportError } from './report.ts';
+
+/**
+ * The CodeDeploy blue/green wait gate.
+ *
+ * - READY_WAIT: CodeDeploy emits `CodeDeploy Deployment State-change Notification` with
+ *   `detail.state: READY` when the replacement is ready and traffic waits for `ContinueDeployment`.
+ *   The gate confirms `status: Ready` with GetDeployment, runs the plan's `ReadyWait` checks and
+ *   continues (pass) or stops with rollback (fail).
+ * - TERMINATION_WAIT: no event marks its start (the deployment's SUCCESS comes after it ends), so the
+ *   gate starts watching at `detail.state: START` and polls GetDeployment / GetDeploymentTarget until
+ *   the wait shows (ECS: the target `Succeeded` while the deployment is still `InProgress`;
+ *   elsewhere `instanceTerminationWaitTimeStarted`), then bakes with the plan's `TerminationWait`
+ *   checks while the original task set still exists.
+ * Work that does not fit in one invocation continues in the next one, queued with an asynchronous
+ * invocation of this function carrying the watch or the analysis state.
+ */
+
+export type WaitPhase = 'watch' | 'bake';
+
+/** What a later invocation of this function needs to go on. Sent as `{greenlightWaitGateContinuation: ...}`. */
+export interface WaitContinuation {
+  readonly kind: 'codedeploy-wait-gate';
+  readonly v: 1;
+  readonly deploymentId: string;
+  readonly wait: DeploymentWaitType;
+  readonly phase: WaitPhase;
+  /** Invocations of this chain so far. */
+  readonly hop: number;
+  /** Epoch ms at which the chain began (watch) or the wait was first seen (bake). */
+  readonly since: number;
+  /** The analysis so far (bake only), as `encodeState` wrote it. */
+  readonly state?: unknown;
+}
+
+export interface WaitGateDeps {
+  readonly codedeploy: CodeDeployPort;
+  readonly listeners: ListenerPort;
+  readonly invoker: AsyncInvokePort;
+  readonly loadPlan: (signal: AbortSignal) => Promise<Plan>;
+  readonly checks: CheckDeps;
+  readonly clock: Clock;
+  readonly log: Log;
+  readonly settings: {
+    /** GREENLIGHT_REPORT_RESERVE: time kept to deliver the decision (default 5s). */
+    readonly reserve?: string | undefined;
+    /** GREENLIGHT_WAIT_POLL_INTERVAL: how often the watcher reads the deployment (default 30s). */
+    readonly pollInterval?: string | undefined;
+    /** GREENLIGHT_WAIT_WATCH_LIMIT: how long to watch for the termination wait before giving up (default 72h). */
+    readonly watchLimit?: string | undefined;
+    readonly region?: string | undefined;
+  };
+}
+
+/** The Lambda context, as far as the gate needs it. */
+export interface WaitInvocation extends RemainingTime {
+  /** This function's ARN: where unfinished work is handed on. */
+  readonly invokedFunctionArn: string;
+}
+
+export type WaitResult =
+  /** The event signals no wait the gate takes on (SUCCESS, FAILURE, STOP, an ungated START, ...). */
+  | 'ignored'
+  /** GetDeployment shows the deployment is not (or no longer) in this wait: a duplicate or stale event. */
+  | 'not-waiting'
+  | 'continued'
+  | 'stopping'
+  /** CodeDeploy's "already done" answers to ContinueDeployment / StopDeployment: logged no-ops. */
+  | 'already-completed'
+  | 'not-ready'
+  /** The watch or the analysis goes on in a later invocation. */
+  | 'resumes-later'
+  /** The deployment ended, or the watch limit passed, before its termination wait began. */
+  | 'watch-ended';
+
+export interface WaitOutcome {
+  readonly deploymentId: string;
+  readonly wait?: DeploymentWaitType;
+  readonly verdict?: 'pass' | 'fail';
+  readonly result: WaitResult;
+  readonly reasons: readonly string[];
+}
+
+/** An event from which no deployment id can be read: there is nothing to decide on. */
+export class WaitEventError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WaitEventError';
+  }
+}
+
+/** A setting or a plan that cannot work with this deployment's waits: a failed verdict, saying why. */
+export class WaitConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WaitConfigError';
+  }
+}
+
+export const deploymentStateChange = 'CodeDeploy Deployment State-change Notification';
+const planKeys = { READY_WAIT: 'ReadyWait', TERMINATION_WAIT: 'TerminationWait' } as const;
+const deploymentIdPattern = /^d-[A-Z0-9]{9}$/;
+const terminal = new Set(['Succeeded', 'Failed', 'Stopped']);
+const rollbackCreators = new Set(['autoRollback', 'codeDeployRollback']);
+/** How long a failing delivery (the decision, or the hand-over) is retried before the invocation fails loudly. */
+const deliveryWindowMs = 30_000;
+/** A guard rail on self-invocation: a watch chain never runs longer than this many invocations. */
+const maxWatchHops = 2_000;
+
+type Input =
+  | {
+      readonly kind: 'event';
+      readonly deploymentId: string;
+      readonly state: string;
+      readonly detailType?: string;
+      readonly time?: number;
+    }
+  | { readonly kind: 'continuation'; readonly c: WaitContinuation; readonly problems: readonly string[] };
+
+/**
+ * Handles one EventBridge event or continuation. Once the gate decides, it delivers the decision
+ * exactly once: `ContinueDeployment` on pass, `StopDeployment` with `autoRollbackEnabled` on fail.
+ */
+export function codeDeployWaitGate(deps: WaitGateDeps) {
+  return async (event: unknown, invocation: WaitInvocation): Promise<WaitOutcome> => {
+    const { clock, log } = deps;
+    const input = readWaitInput(event);
+    const deploymentId = input.kind === 'event' ? input.deploymentId : input.c.deploymentId;
+    log.appendKeys({ deploymentId });
+    const deadline = deadlineFor(invocation, clock.now(), deps.settings.reserve);
+    try {
+      if (input.kind === 'event') return await onEvent(deps, input, invocation, deadline);
+      const { c, problems } = input;
+      log.appendKeys({ wait: c.wait, phase: c.phase, hop: c.hop });
+      if (c.phase === 'watch') {
+        if (problems.length > 0) throw new WaitEventError(`malformed continuation: ${problems.join('; ')}`);
+        return await watchTermination(deps, c, invocation, deadline);
+      }
+      return await decideWait(deps, { ...c, problems }, invocation, deadline);
+    } finally {
+      deadline.dispose();
+    }
+  };
+}
+
+async function onEvent(
+  deps: WaitGateDeps,
+  input: Extract<Input, { kind: 'event' }>,
+  invocation: WaitInvocation,
+  deadline: Deadline,
+): Promise<WaitOutcome> {
+  const { log, clock } = deps;
+  const { deploymentId, state } = input;
+  log.appendKeys({ eventState: state });
+  if (input.detailType !== undefined && input.detailType !== deploymentStateChange) {
+    log.info('not a deployment state change: nothing to do', { detailType: input.detailType });
+    return { deploymentId, result: 'ignored', reasons: [`detail-type ${input.detailType} signals no wait`] };
+  }
+  if (state === 'READY') {
+    log.appendKeys({ wait: 'READY_WAIT' });
+    // The ready wait began when the event was emitted; its timeout counts from there.
+    const since = Math.min(input.time ?? clock.now(), clock.now());
+    const c: WaitContinuation = { ...base(deploymentId, 'READY_WAIT', 'bake'), since };
+    return decideWait(deps, { ...c, problems: [] }, invocation, deadline);
+  }
+  if (state === 'START') return startWatch(deps, deploymentId, invocation, deadline);
+  // SUCCESS, FAILURE and STOP end a deployment: nothing waits any more.
+  log.info('event state signals no wait: nothing to do', { state });
+  return { deploymentId, result: 'ignored', reasons: [`state ${state} signals no wait`] };
+}
+
+function base(deploymentId: string, wait: DeploymentWaitType, phase: WaitPhase): WaitContinuation {
+  return { kind: 'codedeploy-wait-gate', v: 1, deploymentId, wait, phase, hop: 0, since: 0 };
+}
+
+/** At START: watch for the termination wait only if this deployment has one and the plan gates it. */
+async function startWatch(
+  deps: WaitGateDeps,
+  deploymentId: string,
+  invocation: WaitInvocation,
+  deadline: Deadline,
+): Promise<WaitOutcome> {
+  const { log, clock } = deps;
+  log.appendKeys({ wait: 'TERMINATION_WAIT' });
+  readSettings(deps.settings);
+  const deployment = await deps.codedeploy.getDeployment(deploymentId, deadline.signal);
+  const skip = watchSkipReason(deployment);
+  if (skip) {
+    log.info('not watching for a termination wait', { reason: skip });
+    return { deploymentId, wait: 'TERMINATION_WAIT', result: 'ignored', reasons: [skip] };
+  }
+  try {
+    const plan = await deps.loadPlan(deadline.signal);
+    if (!hasEntry(plan, planKeys.TERMINATION_WAIT)) {
+      const reason = 'the plan has no TerminationWait entry (nor "*"): the termination wait is not gated';
+      log.info('not watching for a termination wait', { reason });
+      return { deploymentId, wait: 'TERMINATION_WAIT', result: 'ignored', reasons: [reason] };
+    }
+  } catch (error) {
+    // Watched anyway: when the wait comes, the bake fails closed on the plan if it is still unreadable.
+    log.warn('cannot read the plan now; watching anyway', { error: errorMessage(error) });
+  }
+  const c: WaitContinuation = { ...base(deploymentId, 'TERMINATION_WAIT', 'watch'), since: clock.now() };
+  return watchTermination(deps, c, invocation, deadline, deployment);
+}
+
+/** Polls until the termination wait shows, the deployment ends, or this invocation runs out of time. */
+async function watchTermination(
+  deps: WaitGateDeps,
+  c: WaitContinuation,
+  invocation: WaitInvocation,
+  deadline: Deadline,
+  first?: CodeDeployDeployment,
+): Promise<WaitOutcome> {
+  const { log, clock, codedeploy } = deps;
+  const { deploymentId } = c;
+  const settings = readSettings(deps.settings);
+  let deployment = first;
+  for (;;) {
+    if (clock.now() - c.since > settings.watchLimitMs) {
+      const reason = `no termination wait seen within ${formatDuration(settings.watchLimitMs)} (GREENLIGHT_WAIT_WATCH_LIMIT): no longer watching`;
+      log.error('gave up watching for the termination wait', { reason });
+      return { deploymentId, wait: 'TERMINATION_WAIT', result: 'watch-ended', reasons: [reason] };
+    }
+    try {
+      deployment ??= await codedeploy.getDeployment(deploymentId, deadline.signal);
+      const skip = watchSkipReason(deployment);
+      if (skip) {
+        log.info('stopped watching for the termination wait', { reason: skip });
+        return { deploymentId, wait: 'TERMINATION_WAIT', result: 'watch-ended', reasons: [skip] };
+      }
+      const target = await waitTarget(deps, deployment, deadline.signal);
+      if (terminationWaitStarted(deployment, target)) {
+        log.info('the termination wait has begun: baking on production traffic');
+        const bake: WaitContinuation = { ...c, phase: 'bake', hop: 0, since: clock.now() };
+        return await decideWait(deps, { ...bake, problems: [] }, invocation, deadline, { deployment, target });
+      }
+    } catch (error) {
+      if (deadline.signal.aborted) break;
+      log.warn('could not read the deployment while watching; trying again', {
+        error: errorMessage(error),
+        errorName: (error as Error)?.name,
+      });
+    }
+    deployment = undefined;
+    if (clock.now() + settings.pollIntervalMs >= deadline.analysisEndsAt) break;
+    await clock.sleep(settings.pollIntervalMs, deadline.signal);
+    if (deadline.signal.aborted) break;
+  }
+  if (c.hop + 1 > maxWatchHops) {
+    const reason = `the watch reached ${maxWatchHops} invocations: no longer watching`;
+    log.error('gave up watching for the termination wait', { reason });
+    return { deploymentId, wait: 'TERMINATION_WAIT', result: 'watch-ended', reasons: [reason] };
+  }
+  // Not handed on means nobody watches: fail loudly so that Lambda retries this invocation.
+  await handOver(deps, invocation, { ...c, hop: c.hop + 1 }, deadline);
+  log.info('still no termination wait: watching on in the next invocation', { hop: c.hop + 1 });
+  return { deploymentId, wait: 'TERMINATION_WAIT', result: 'resumes-later', reasons: ['watching'] };
+}
+
+/**
+ * Confirms the wait, runs (or resumes) the analysis and delivers the decision. Any error before the
+ * decision is a failed verdict, except that a deployment no longer in this wait is a no-op.
+ */
+async function decideWait(
+  deps: WaitGateDeps,
+  c: WaitContinuation & { readonly problems: readonly string[] },
+  invocation: WaitInvocation,
+  deadline: Deadline,
+  confirmed?: { deployment: CodeDeployDeployment; target: CodeDeployTarget | undefined },
+): Promise<WaitOutcome> {
+  const { log, clock } = deps;
+  const { deploymentId, wait } = c;
+  const planKey = planKeys[wait];
+  let verdict: Verdict;
+  try {
+    const deployment = confirmed?.deployment ?? (await deps.codedeploy.getDeployment(deploymentId, deadline.signal));
+    const target = confirmed ? confirmed.target : await waitTarget(deps, deployment, deadline.signal);
+    if (!inWait(deployment, target, wait)) {
+      const reason = `deployment is ${deployment.status ?? 'in an unknown state'}, not in its ${wait}: a duplicate or stale event`;
+      log.warn('not waiting: nothing to do', { reason });
+      return { deploymentId, wait, result: 'not-waiting', reasons: [reason] };
+    }
+    verdict = await analyse(deps, c, deployment, target, invocation, deadline);
+  } catch (error) {
+    if (error instanceof HandedOver) return error.outcome;
+    const known = error instanceof PlanError || error instanceof StateError || error instanceof WaitConfigError;
+    const reason = known ? (error as Error).message : `could not validate: ${errorMessage(error)}`;
+    log.error('no verdict from the checks; failing the wait', { reason, errorName: (error as Error)?.name });
+    verdict = failedVerdict(reason, clock.now());
+  }
+  return act(deps, c, planKey, verdict, deadline);
+}
+
+/** Thrown (internally) when the analysis went on to another invocation: no decision in this one. */
+class HandedOver extends Error {
+  readonly outcome: WaitOutcome;
+  constructor(outcome: WaitOutcome) {
+    super('handed over');
+    this.name = 'HandedOver';
+    this.outcome = outcome;
+  }
+}
+
+async function analyse(
+  deps: WaitGateDeps,
+  c: WaitContinuation & { readonly problems: readonly string[] },
+  deployment: CodeDeployDeployment,
+  target: CodeDeployTarget | undefined,
+  invocation: WaitInvocation,
+  deadline: Deadline,
+): Promise<Verdict> {
+  const { log, clock } = deps;
+  const { deploymentId, wait } = c;
+  const planKey = planKeys[wait];
+  if (c.problems.length > 0) throw new WaitConfigError(`malformed continuation: ${c.problems.join('; ')}`);
+  if (rollbackCreators.has(deployment.creator ?? '')) {
+    log.warn('deployment is a rollback: passing without checks, a gate never blocks a rollback', {
+      creator: deployment.creator,
+    });
+    return {
+      status: 'pass',
+      reasons: ['rollback deployment: not blocked'],
+      checks: [],
+      startedAt: clock.now(),
+      finishedAt: clock.now(),
+    };
+  }
+  const settings = readSettings(deps.settings);
+  const plan = await deps.loadPlan(deadline.signal);
+  const selected = checksForHook(plan, planKey);
+  const binding = { fingerprint: planFingerprint(selected.checks, planKey), bind: `${deploymentId}:${wait}` };
+  let carried: CarriedState | undefined;
+  let analysisDeadline: number;
+  if (c.state !== undefined) {
+    carried = decodeState(c.state, { ...binding, checks: selected.checks }, clock.now());
+    analysisDeadline = carried.deadline;
+  } else {
+    analysisDeadline = firstDeadline(deployment, wait, selected.checks, c.since, settings, deadline, clock.now());
+  }
+  const context = await resolveContext(
+    deps,
+    deployment,
+    target,
+    planKey,
+    usedPlaceholders(selected.checks),
+    deadline.signal,
+  );
+  const runs = buildRuns(selected.checks, context, deps.checks);
+  log.info(carried ? 'resuming checks' : 'running checks', {
+    planKey: selected.key,
+    checks: runs.map((r) => r.name),
+    leg: (carried?.legs ?? 0) + 1,
+    analysisDeadline: new Date(analysisDeadline).toISOString(),
+  });
+  const leg = await runLeg({
+    runs,
+    clock,
+    log,
+    signal: deadline.signal,
+    analysisEndsAt: deadline.analysisEndsAt,
+    deadline: analysisDeadline,
+    ...(carried ? { state: carried.analysis } : {}),
+  });
+  if (leg.kind === 'verdict') return leg.verdict;
+
+  const legs = (carried?.legs ?? 0) + 1;
+  const state = encodeState({ analysis: leg.analysis, deadline: analysisDeadline, legs }, binding);
+  try {
+    await handOver(deps, invocation, { ...stripProblems(c), phase: 'bake', hop: c.hop + 1, state }, deadline);
+  } catch (error) {
+    // Nobody would finish the analysis: decide now rather than leave the wait undecided.
+    return failedVerdict(`could not hand the analysis on to the next invocation: ${errorMessage(error)}`, clock.now());
+  }
+  log.info('analysis continues in the next invocation', {
+    legs,
+    resumeAt: new Date(leg.resumeAt).toISOString(),
+    checks: summarizeChecks(leg.progress),
+  });
+  throw new HandedOver({
+    deploymentId,
+    wait,
+    result: 'resumes-later',
+    reasons: [`analysis continues (leg ${legs + 1})`],
+  });
+}
+
+function stripProblems(c: WaitContinuation & { readonly problems?: readonly string[] }): WaitContinuation {
+  const { problems: _problems, ...rest } = c;
+  return rest;
+}
+
+/**
+ * When the first leg starts: the analysis must end before the wait does (the ready wait's timeout
+ * stops the deployment; after the termination wait the original task set is gone), so a schedule
+ * that cannot fit fails now, naming both lengths, rather than being cut short later.
+ */
+function firstDeadline(
+  deployment: CodeDeployDeployment,
+  wait: DeploymentWaitType,
+  checks: readonly PlanCheck[],
+  since: number,
+  settings: Settings,
+  deadline: Deadline,
+  now: number,
+): number {
+  const deciding = checks.filter((c) => !c.policy.dryRun);
+  const schedule = scheduleMs(deciding);
+  if (schedule > maxAnalysisMs) {
+    throw new WaitConfigError(
+      `the ${planKeys[wait]} schedule takes up to ${formatDuration(schedule)}, longer than the ${formatDuration(maxAnalysisMs)} an analysis may be carried across invocations`,
+    );
+  }
+  const planned = planDeadline(deciding, now).deadline;
+  const window = waitWindowMs(deployment, wait);
+  if (window === undefined) return planned;
+  // The termination wait may have begun up to one poll before the watcher saw it.
+  const waitEndsAt = since + window.ms - (wait === 'TERMINATION_WAIT' ? settings.pollIntervalMs : 0);
+  const reserveMs = Math.max(0, deadline.reportBy - deadline.analysisEndsAt);
+  if (now + schedule + reserveMs > waitEndsAt) {
+    throw new WaitConfigError(
+      `the ${planKeys[wait]} schedule takes up to ${formatDuration(schedule)} but the deployment's ${window.name} leaves about ${formatDuration(Math.max(0, Math.floor((waitEndsAt - now) / 1000) * 1000))}: shorten the schedule or lengthen ${window.field}`,
+    );
+  }
+  return Math.min(planned, waitEndsAt - reserveMs);
+}
+
+function waitWindowMs(
+  d: CodeDeployDeployment,
+  wait: DeploymentWaitType,
+): { ms: number; name: string; field: string } | undefined {
+  if (wait === 'READY_WAIT') {
+    const minutes = d.blueGreen?.readyWaitMinutes;
+    if (d.blueGreen?.readyAction !== 'STOP_DEPLOYMENT' || !minutes || minutes <= 0) return undefined;
+    return {
+      ms: minutes * 60_000,
+      name: `ready wait (${minutes} min)`,
+      field: 'deploymentReadyOption.waitTimeInMinutes',
+    };
+  }
+  const minutes = d.blueGreen?.terminationWaitMinutes;
+  if (!minutes || minutes <= 0) return undefined;
+  return {
+    ms: minutes * 60_000,
+    name: `termination wait (${minutes} min)`,
+    field: 'terminateBlueInstancesOnDeploymentSuccess.terminationWaitTimeInMinutes',
+  };
+}
+
+async function act(
+  deps: WaitGateDeps,
+  c: WaitContinuation,
+  planKey: string,
+  verdict: Verdict,
+  deadline: Deadline,
+): Promise<WaitOutcome> {
+  const { log, clock, codedeploy } = deps;
+  const { deploymentId, wait } = c;
+  const pass = verdict.status === 'pass';
+  log.info('verdict', {
+    verdict: pass ? 'pass' : 'fail',
+    analysis: verdict.status,
+    planKey,
+    reasons: verdict.reasons,
+    durationMs: verdict.finishedAt - verdict.startedAt,
+    checks: summarizeChecks(verdict.checks),
+  });
+  const by = Math.min(deadline.reportBy, clock.now() + deliveryWindowMs);
+  try {
+    if (pass) {
+      const answer = await deliver(
+        (signal) => codedeploy.continueDeployment({ deploymentId, waitType: wait }, signal),
+        by,
+        clock,
+      );
+      if (answer === 'continued') log.info('continued the deployment', { waitType: wait });
+      else log.warn('CodeDeploy had already moved on: nothing to continue', { waitType: wait, answer });
+      return { deploymentId, wait, verdict: 'pass', result: answer, reasons: verdict.reasons };
+    }
+    const stop = await deliver((signal) => codedeploy.stopDeploymentWithRollback(deploymentId, signal), by, clock);
+    if (stop.result === 'stopping') {
+      log.warn('stopped the deployment with rollback', { status: stop.status, message: stop.message });
+      return { deploymentId, wait, verdict: 'fail', result: 'stopping', reasons: verdict.reasons };
+    }
+    log.warn('the deployment had already completed: nothing left to stop', { message: stop.message });
+    return { deploymentId, wait, verdict: 'fail', result: 'already-completed', reasons: verdict.reasons };
+  } catch (error) {
+    log.error('could not deliver the decision to CodeDeploy', {
+      decision: pass ? 'ContinueDeployment' : 'StopDeployment',
+      error: errorMessage(error),
+      errorName: (error as Error)?.name,
+    });
+    throw error instanceof ReportError ? error : new ReportError(errorMessage(error), { cause: error });
+  }
+}
+
+async function handOver(
+  deps: WaitGateDeps,
+  invocation: WaitInvocation,
+  c: WaitContinuation,
+  deadline: Deadline,
+): Promise<void> {
+  const arn = invocation.invokedFunctionArn;
+  if (!arn) throw new ReportError('cannot hand on: the invocation has no function ARN');
+  await deliver(
+    (signal) => deps.invoker.invokeAsync(arn, { greenlightWaitGateContinuation: c }, signal),
+    Math.min(deadline.reportBy, deps.clock.now() + deliveryWindowMs),
+    deps.clock,
+  );
+}
+
+/** Why a deployment's termination wait is not watched (or no longer), or undefined to watch it. */
+function watchSkipReason(d: CodeDeployDeployment): string | undefined {
+  if (terminal.has(d.status ?? '')) return `deployment is ${d.status}`;
+  if (d.deploymentType !== undefined && d.deploymentType !== 'BLUE_GREEN') {
+    return `deployment type ${d.deploymentType} has no termination wait`;
+  }
+  if (rollbackCreators.has(d.creator ?? '')) return 'rollback deployment: not gated';
+  const bg = d.blueGreen;
+  if (bg && (bg.terminationAction === 'KEEP_ALIVE' || !bg.terminationWaitMinutes || bg.terminationWaitMinutes <= 0)) {
+    return `no termination wait configured (action ${bg.terminationAction ?? 'unset'}, ${bg.terminationWaitMinutes ?? 0} min)`;
+  }
+  return undefined;
+}
+
+function inWait(d: CodeDeployDeployment, target: CodeDeployTarget | undefined, wait: DeploymentWaitType): boolean {
+  return wait === 'READY_WAIT' ? d.status === 'Ready' : terminationWaitStarted(d, target);
+}
+
+/**
+ * The termination wait, as the APIs show it: still running, traffic moved. For ECS the documented
+ * `instanceTerminationWaitTimeStarted` stays false (aws/containers-roadmap#269); CodeDeploy's own
+ * advice there is that the wait starts as soon as the target is `Succeeded`.
+ */
+function terminationWaitStarted(d: CodeDeployDeployment, target: CodeDeployTarget | undefined): boolean {
+  if (d.status !== 'InProgress' && d.status !== 'Baking') return false;
+  if (d.instanceTerminationWaitTimeStarted === true || d.status === 'Baking') return true;
+  return target?.type === 'ECSTarget' && target.status === 'Succeeded';
+}
+
+/** The ECS target (cluster:service, task sets); other platforms are not read target by target. */
+async function waitTarget(
+  deps: WaitGateDeps,
+  d: CodeDeployDeployment,
+  signal: AbortSignal,
+): Promise<CodeDeployTarget | undefined> {
+  if (d.computePlatform !== 'ECS') return undefined;
+  const ids = await deps.codedeploy.listDeploymentTargets(d.deploymentId, signal);
+  const first = ids[0];
+  return first === undefined ? undefined : deps.codedeploy.getDeploymentTarget(d.deploymentId, first, signal);
+}
+
+function hasEntry(plan: Plan, key: string): boolean {
+  try {
+    checksForHook(plan, key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Settings {
+  readonly pollIntervalMs: number;
+  readonly watchLimitMs: number;
+}
+
+function readSettings(s: WaitGateDeps['settings']): Settings {
+  return {
+    pollIntervalMs: durationSetting('GREENLIGHT_WAIT_POLL_INTERVAL', s.pollInterval, 30_000, 50, 600_000),
+    watchLimitMs: durationSetting(
+      'GREENLIGHT_WAIT_WATCH_LIMIT',
+      s.watchLimit,
+      72 * 3_600_000,
+      60_000,
+      7 * 24 * 3_600_000,
+    ),
+  };
+}
+
+function durationSetting(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined || text.trim() === '') return fallback;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < min || ms > max) {
+    throw new WaitConfigError(
+      `${name}: expected a duration from ${formatDuration(min)} to ${formatDuration(max)} (such as 30s or 2h), got ${JSON.stringify(text)}`,
+    );
+  }
+  return ms;
+}
+
+async function resolveContext(
+  deps: WaitGateDeps,
+  deployment: CodeDeployDeployment,
+  target: CodeDeployTarget | undefined,
+  hook: string,
+  needed: Set<string>,
+  signal: AbortSignal,
+): Promise<DeploymentContext> {
+  const context: { -readonly [K in keyof DeploymentContext]: DeploymentContext[K] } = {
+    hook,
+    deploymentId: deployment.deploymentId,
+    applicationName: deployment.applicationName,
+    deploymentGroupName: deployment.deploymentGroupName,
+    region: deps.settings.region,
+  };
+  if (target) {
+    const arn = target.targetArn?.match(/:service\/([^/]+)\/([^/]+)$/);
+    const [cluster, service] = arn ? [arn[1], arn[2]] : target.targetId.split(':');
+    context.cluster = cluster || undefined;
+    context.service = service || undefined;
+    const labelled = target.taskSets.some((s) => s.label !== undefined);
+    const pick = (label: 'Blue' | 'Green') =>
+      labelled
+        ? target.taskSets.find((s) => s.label === label)
+        : target.taskSets.find((s) => s.status === (label === 'Blue' ? 'PRIMARY' : 'ACTIVE'));
+    const green = pick('Green');
+    const blue = pick('Blue');
+    context.greenTaskSet = green?.id;
+    context.blueTaskSet = blue?.id;
+    context.greenTargetGroup = green?.targetGroup;
+    context.blueTargetGroup = blue?.targetGroup;
+  }
+  const listener = async (name: 'testListenerUrl' | 'prodListenerUrl', arns: readonly string[]): Promise<void> => {
+    if (!needed.has(name)) return;
+    const arn = arns[0];
+    if (arn === undefined) {
+      throw new PlanError([
+        `{{${name}}}: deployment ${deployment.deploymentId} has no ${name === 'testListenerUrl' ? 'test' : 'production'} listener in its load balancer info`,
+      ]);
+    }
+    try {
+      context[name] = await deps.listeners.listenerUrl(arn, signal);
+    } catch (error) {
+      throw new Error(
+        `cannot resolve {{${name}}} from listener ${arn}: ${(error as Error).name}: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  };
+  await Promise.all([
+    listener('testListenerUrl', deployment.testListenerArns),
+    listener('prodListenerUrl', deployment.prodListenerArns),
+  ]);
+  return context;
+}
+
+/**
+ * Reads a CodeDeploy deployment state-change event (unknown keys ignored) or a continuation.
+ * Throws a `WaitEventError` when no deployment id (and, for a continuation, no wait) can be read.
+ */
+export function readWaitInput(event: unknown): Input {
+  let value = event;
+  if (typeof value === 'string' && value.length < 256 * 1024) {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      // Not JSON: reported below as not an object.
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new WaitEventError('malformed event: expected a CodeDeploy deployment state-change event');
+  }
+  const record = value as Record<string, unknown>;
+  if (record.greenlightWaitGateContinuation !== undefined)
+    return readContinuation(record.greenlightWaitGateContinuation);
+  const detail = record.detail;
+  if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) {
+    throw new WaitEventError('malformed event: no detail object');
+  }
+  const d = detail as Record<string, unknown>;
+  if (typeof d.deploymentId !== 'string' || !deploymentIdPattern.test(d.deploymentId)) {
+    throw new WaitEventError('malformed event: detail.deploymentId must be a deployment id (d-XXXXXXXXX)');
+  }
+  if (typeof d.state !== 'string' || d.state === '')
+    throw new WaitEventError('malformed event: detail.state is missing');
+  const detailType = record['detail-type'];
+  const time = typeof record.time === 'string' ? Date.parse(record.time) : Number.NaN;
+  return {
+    kind: 'event',
+    deploymentId: d.deploymentId,
+    state: d.state,
+    ...(typeof detailType === 'string' ? { detailType } : {}),
+    ...(Number.isFinite(time) ? { time } : {}),
+  };
+}
+
+function readContinuation(raw: unknown): Input {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new WaitEventError('malformed continuation: expected an object');
+  }
+  const r = raw as Record<string, unknown>;
+  if (typeof r.deploymentId !== 'string' || !deploymentIdPattern.test(r.deploymentId)) {
+    throw new WaitEventError('malformed continuation: deploymentId must be a deployment id');
+  }
+  if (r.wait !== 'READY_WAIT' && r.wait !== 'TERMINATION_WAIT') {
+    throw new WaitEventError('malformed continuation: wait must be READY_WAIT or TERMINATION_WAIT');
+  }
+  const problems: string[] = [];
+  if (r.kind !== 'codedeploy-wait-gate' || r.v !== 1)
+    problems.push('not a codedeploy-wait-gate continuation of version 1');
+  const phase: WaitPhase = r.phase === 'watch' ? 'watch' : 'bake';
+  if (r.phase !== 'watch' && r.phase !== 'bake') problems.push('phase must be watch or bake');
+  if (phase === 'watch' && r.wait !== 'TERMINATION_WAIT') problems.push('only the termination wait is watched');
+  const hop = typeof r.hop === 'number' && Number.isSafeInteger(r.hop) && r.hop >= 0 ? r.hop : 0;
+  if (hop !== r.hop) problems.push('hop must be a whole number');
+  const since = typeof r.since === 'number' && Number.isFinite(r.since) ? r.since : 0;
+  if (since !== r.since) problems.push('since must be epoch milliseconds');
+  if (phase === 'bake' && r.state === undefined) problems.push('a bake continuation carries its analysis state');
+  const c: WaitContinuation = {
+    kind: 'codedeploy-wait-gate',
+    v: 1,
+    deploymentId: r.deploymentId,
+    wait: r.wait,
+    phase,
+    hop,
+    since,
+    ...(r.state !== undefined ? { state: r.state } : {}),
+  };
+  return { kind: 'continuation', c, problems };
+}
