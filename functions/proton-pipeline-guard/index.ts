@@ -1,0 +1,18 @@
+import { protonAdapter } from '../../lib/aws/proton.ts';
+import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
+import { systemClock } from '../../lib/runtime/clock.ts';
+import { lambdaHandler } from '../../lib/runtime/lambda.ts';
+import { logger } from '../../lib/runtime/logger.ts';
+import { protonPipelineGuard } from '../../lib/triggers/proton-pipeline-guard.ts';
+
+/** LEGACY (AWS Proton support ended 2026-10-07): cancels a service pipeline deployment whose checks fail. */
+export const handler = lambdaHandler((event, context) =>
+  protonPipelineGuard({
+    proton: protonAdapter(),
+    loadPlan: planFromEnv(),
+    checks: checkDeps(),
+    clock: systemClock,
+    log: logger,
+    settings: { reserve: process.env.GREENLIGHT_REPORT_RESERVE, region: process.env.AWS_REGION },
+  })(event, context),
+);
