@@ -172,7 +172,7 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
       checks: verdict.checks.map((c) => ({
         name: c.name,
         kind: c.kind,
-        status: c.status,
+        status: c.status === 'running' ? 'stopped' : c.status,
         dryRun: c.dryRun,
         reason: c.reason,
         counters: c.counters,

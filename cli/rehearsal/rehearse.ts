@@ -36,7 +36,10 @@ options:
   --scenario NAME   one of: ${scenarios.map((s) => s.name).join(', ')} (default healthy)
   --flow NAME       only this deployment kind: ${drivers.map((d) => d.name).join(', ')} (default all)
   --no-moto         use the built-in load balancer stand-in even when moto_server is installed
-  --fast            shorter probe intervals (100ms instead of 800ms), as the tests use
+  --plan FILE       rehearse with your own plan instead of the built-in one: does it catch a
+                    slow or failing green? (probe {{testListenerUrl}} and {{prodListenerUrl}};
+                    the demo service answers /health, /version and /)
+  --fast            shorter probe intervals (100ms instead of 800ms, built-in plan), as the tests use
   --verbose         also print every function log line (JSON) to stderr
   --json            one JSON document on stdout (progress goes to stderr)
   -h, --help
@@ -73,6 +76,7 @@ export async function rehearseCommand(argv: readonly string[]): Promise<number> 
     return 2;
   }
   return rehearse(out, scenario, chosen, {
+    ...(values.plan !== undefined ? { planFile: values.plan } : {}),
     fast: values.fast === true,
     moto: values['no-moto'] !== true,
     verbose: values.verbose === true,
@@ -86,6 +90,7 @@ function parse(argv: readonly string[]) {
     options: {
       scenario: { type: 'string', short: 's' },
       flow: { type: 'string' },
+      plan: { type: 'string' },
       'no-moto': { type: 'boolean' },
       fast: { type: 'boolean' },
       verbose: { type: 'boolean' },
@@ -96,6 +101,7 @@ function parse(argv: readonly string[]) {
 }
 
 interface Options {
+  readonly planFile?: string;
   readonly fast: boolean;
   readonly moto: boolean;
   readonly verbose: boolean;
@@ -122,7 +128,7 @@ async function rehearse(out: Output, scenario: Scenario, chosen: readonly Driver
     out.line(`  ${scenario.shows}`);
     out.line();
 
-    const { plan, text: planText } = await rehearsalPlan(options.fast);
+    const { plan, text: planText, source } = await rehearsalPlan(options);
     const service = await startDemoService(scenario.green);
     cleanups.push(() => service.close());
     const balancer = await loadBalancer(out, service, options.moto);
@@ -143,7 +149,7 @@ async function rehearse(out: Output, scenario: Scenario, chosen: readonly Driver
     );
     for (const note of balancer.notes) out.line(`  ${note}`);
     for (const note of prepared.flatMap((p) => p.notes)) out.line(`  ${note}`);
-    out.line(`  plan               cli/rehearsal/plan.yaml${options.fast ? ' (--fast: interval 100ms)' : ''}`);
+    out.line(`  plan               ${source}`);
 
     const environment = functionEnvironment(planText, balancer, prepared);
     scrubEnvironment();
@@ -212,12 +218,30 @@ async function rehearse(out: Output, scenario: Scenario, chosen: readonly Driver
   }
 }
 
-/** The embedded plan; `--fast` shortens its default interval so a whole rehearsal takes seconds. */
-async function rehearsalPlan(fast: boolean): Promise<{ plan: Plan; text: string }> {
+/**
+ * The built-in plan, whose default interval `--fast` shortens so a whole rehearsal takes seconds;
+ * or the user's own, as it is (a `PlanError` names its fields).
+ */
+async function rehearsalPlan(options: Options): Promise<{ plan: Plan; text: string; source: string }> {
+  if (options.planFile !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(options.planFile, 'utf8');
+    } catch (error) {
+      throw new PlanError([
+        `cannot read ${options.planFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      ]);
+    }
+    return { plan: parsePlanText(text, options.planFile), text, source: options.planFile };
+  }
   const raw = loadYaml(await readFile(planUrl, 'utf8')) as { defaults?: Record<string, unknown> };
-  if (fast) raw.defaults = { ...raw.defaults, interval: '100ms' };
+  if (options.fast) raw.defaults = { ...raw.defaults, interval: '100ms' };
   const text = JSON.stringify(raw);
-  return { plan: parsePlanText(text, 'cli/rehearsal/plan.yaml'), text };
+  return {
+    plan: parsePlanText(text, 'cli/rehearsal/plan.yaml'),
+    text,
+    source: `cli/rehearsal/plan.yaml${options.fast ? ' (--fast: interval 100ms)' : ''}`,
+  };
 }
 
 interface Balancer {

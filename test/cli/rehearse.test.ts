@@ -1,0 +1,145 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { greenlight, run } from './run-cli.ts';
+
+// Every scenario runs the real functions in a child process, with --fast (100ms probe intervals).
+// --no-moto keeps most of them quick; one healthy run goes through moto_server when it is installed.
+const rehearse = (args: readonly string[], env?: NodeJS.ProcessEnv) =>
+  greenlight(['rehearse', '--fast', ...args], { timeoutMs: 60_000, ...(env ? { env } : {}) });
+
+describe('greenlight rehearse (npm start)', () => {
+  it('healthy: every hook succeeds, production moves to green, exit 0 (npm start)', async () => {
+    const r = await run('npm', ['start', '--silent', '--', '--fast'], { timeoutMs: 60_000 });
+
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/greenlight rehearsal: healthy/);
+    // Live progress: each measurement as it happens, numbered against the schedule.
+    expect(r.stdout).toMatch(/green-health\s+1\/5\s+pass/);
+    expect(r.stdout).toMatch(/prod-health\s+5\/5\s+pass/);
+    // A verdict table per hook, in CodeDeploy's order.
+    const order = ['BeforeInstall', 'AfterInstall', 'AfterAllowTestTraffic', 'BeforeAllowTraffic', 'AfterAllowTraffic'];
+    const rows = order.map((hook) =>
+      r.stdout.search(new RegExp(`^\\s+(CodeDeploy ECS blue/green)?\\s+${hook}\\s+Succeeded`, 'm')),
+    );
+    expect(rows.every((i) => i > 0)).toBe(true);
+    expect(rows).toEqual([...rows].sort((a, b) => a - b));
+    expect(r.stdout).toMatch(/production listener serves: green/);
+    expect(r.stdout).toMatch(/As expected for healthy/);
+  }, 60_000);
+
+  it('slow-green: fails fast on maxLatency at the first probing hook, rolls back, skips the rest, exit 0', async () => {
+    const r = await rehearse(['--scenario', 'slow-green', '--no-moto']);
+
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/AfterAllowTestTraffic\n[\s\S]*?Failed in [\d.]+s: CodeDeploy received Failed/);
+    expect(r.stdout).toMatch(/green-health\s+fail\s+2 of 5/);
+    expect(r.stdout).toMatch(/more than maxLatency 250 ms/);
+    expect(r.stdout).toMatch(/rollback\s+AfterAllowTestTraffic failed/);
+    expect(r.stdout).toMatch(/skipped, the deployment failed: BeforeAllowTraffic, AfterAllowTraffic/);
+    expect(r.stdout).toMatch(/production listener serves: blue/);
+    expect(r.stdout).toMatch(/As expected for slow-green/);
+  }, 60_000);
+
+  it('failing-green: the first 500 fails the hook at its first measurement and stops the other checks, exit 0', async () => {
+    const r = await rehearse(['--scenario', 'failing-green', '--no-moto']);
+
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/green-version\s+fail\s+1 of 1/);
+    expect(r.stdout).toMatch(/green-health\s+stopped\s+[01] of 5/);
+    expect(r.stdout).toMatch(/status 500, expected 200/);
+    expect(r.stdout).toMatch(/BeforeAllowTraffic\s+Skipped/);
+    expect(r.stdout).toMatch(/production listener serves: blue/);
+    expect(r.stdout).toMatch(/As expected for failing-green/);
+  }, 60_000);
+
+  it('flaky-green: one failed probe per hook is tolerated by failureLimit 1, every hook succeeds, exit 0', async () => {
+    const r = await rehearse(['--scenario', 'flaky-green', '--no-moto']);
+
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/green-health\s+2\/5\s+fail\s+503/);
+    expect(r.stdout).toMatch(/green-health\s+pass\s+5 of 5\s+1\s+0\s+4 passed, 1 failed/);
+    expect(r.stdout).toMatch(/AfterAllowTraffic\s+Succeeded/);
+    expect(r.stdout).toMatch(/As expected for flaky-green/);
+  }, 60_000);
+
+  it('says clearly when moto_server is not installed, and still rehearses with the built-in stand-in', async () => {
+    const emptyPath = await mkdtemp(join(tmpdir(), 'greenlight-no-moto-'));
+
+    const r = await rehearse(['--scenario', 'failing-green'], { PATH: emptyPath });
+
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/note: moto_server was not found on PATH/);
+    expect(r.stdout).toMatch(/As expected for failing-green/);
+  }, 60_000);
+
+  it('exits 1 when the rehearsal does not behave as its scenario expects: a plan that misses a failing green', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'greenlight-rehearse-'));
+    const lenient = join(dir, 'lenient.yaml');
+    await writeFile(
+      lenient,
+      'version: 1\nhooks:\n  "*": [home]\nchecks:\n  home:\n    type: http\n    url: "{{testListenerUrl}}/"\n    expect: { status: ["2xx", "5xx"] }\n',
+    );
+
+    const r = await rehearse(['--scenario', 'failing-green', '--no-moto', '--plan', lenient]);
+
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/Not as expected for failing-green/);
+    expect(r.stdout).toMatch(/BeforeInstall succeeded, expected failed/);
+    expect(r.stdout).toMatch(/the deployment did not roll back/);
+  }, 60_000);
+
+  it('prints one JSON document with every hook verdict for CI, progress on stderr', async () => {
+    const r = await rehearse(['--scenario', 'slow-green', '--no-moto', '--json']);
+
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      scenario: string;
+      asExpected: boolean;
+      exitCode: number;
+      moto: boolean;
+      flows: { driver: string; rolledBack: boolean; steps: { name: string; status: string; reported?: string }[] }[];
+    };
+    expect(doc).toMatchObject({ scenario: 'slow-green', asExpected: true, exitCode: 0, moto: false });
+    expect(doc.flows[0]?.driver).toBe('codedeploy-ecs');
+    expect(doc.flows[0]?.rolledBack).toBe(true);
+    expect(doc.flows[0]?.steps.map((s) => [s.name, s.status])).toEqual([
+      ['BeforeInstall', 'Succeeded'],
+      ['AfterInstall', 'Succeeded'],
+      ['AfterAllowTestTraffic', 'Failed'],
+      ['BeforeAllowTraffic', 'Skipped'],
+      ['AfterAllowTraffic', 'Skipped'],
+    ]);
+    expect(r.stderr).toMatch(/green-health\s+2\/5\s+fail/);
+  }, 60_000);
+
+  it('exits 2 for an unknown scenario or an invalid plan, naming what is wrong', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'greenlight-rehearse-'));
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(
+      bad,
+      'version: 1\nhooks: {}\nchecks:\n  x:\n    type: http\n    url: "{{testListenerUrl}}"\n    count: many\n',
+    );
+
+    const [unknown, invalid] = await Promise.all([
+      rehearse(['--scenario', 'purple-green']),
+      rehearse(['--no-moto', '--plan', bad]),
+    ]);
+
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(
+      /unknown scenario "purple-green" \(scenarios: healthy, slow-green, failing-green, flaky-green\)/,
+    );
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/checks\.x\.count: expected an integer/);
+  }, 60_000);
+
+  it('explains every scenario and the exit codes with --help', async () => {
+    const r = await greenlight(['rehearse', '--help']);
+
+    expect(r.code).toBe(0);
+    for (const s of ['healthy', 'slow-green', 'failing-green', 'flaky-green']) expect(r.stdout).toContain(`  ${s}`);
+    expect(r.stdout).toMatch(/exit codes: 0 the rehearsal behaved as its scenario expects/);
+  });
+});
