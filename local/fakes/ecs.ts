@@ -22,6 +22,8 @@ export interface EcsFake extends JsonFake {
   /** Pauses a deployment at `stage` with a PAUSE hook awaiting action; returns its id and the EventBridge event ECS would emit. */
   addPauseHook(serviceDeploymentArn: string, options: PauseHookOptions): { hookId: string; event: PauseEvent };
   setDeploymentStatus(serviceDeploymentArn: string, status: string): void;
+  /** How long after a hook's expiry ECS takes its timeout action (default 0); meanwhile the hook still shows AWAITING_ACTION. */
+  setTimeoutLag(ms: number): void;
 }
 
 export interface NativeDeploymentOptions {
@@ -71,6 +73,7 @@ export async function startEcsFake(options: { fallback?: string; port?: number }
   const revisions = new Map<string, Record<string, unknown>>();
   const deployments = new Map<string, Record<string, unknown>>();
   const decisions = new Map<string, { action: string | undefined; at: number }>();
+  let timeoutLagMs = 0;
 
   /** Applies the timeout action of hooks past their expiry, as ECS does on its own. */
   const expire = (d: Record<string, unknown>): void => {
@@ -78,7 +81,7 @@ export async function startEcsFake(options: { fallback?: string; port?: number }
       if (
         hook.status === 'AWAITING_ACTION' &&
         typeof hook.expiresAt === 'number' &&
-        hook.expiresAt * 1000 <= Date.now()
+        hook.expiresAt * 1000 + timeoutLagMs <= Date.now()
       ) {
         hook.status = 'TIMED_OUT';
         if (hook.timeoutAction !== 'CONTINUE') d.status = 'ROLLBACK_REQUESTED';
@@ -288,6 +291,9 @@ export async function startEcsFake(options: { fallback?: string; port?: number }
           expiresAt,
         }),
       };
+    },
+    setTimeoutLag(ms) {
+      timeoutLagMs = ms;
     },
     setDeploymentStatus(arn, status) {
       const d = deployments.get(arn);

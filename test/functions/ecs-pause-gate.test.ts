@@ -1,0 +1,393 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { clearPlanCache } from '../../lib/plan/load.ts';
+import { continuationKey } from '../../lib/triggers/ecs-event.ts';
+import { type BlueGreenRules, createBlueGreenRules } from '../../local/ecs-native-setup.ts';
+import { createLoadBalancer, type LocalLoadBalancer } from '../../local/elb-setup.ts';
+import { type EcsFake, type NativeDeployment, startEcsFake } from '../../local/fakes/ecs.ts';
+import { type LambdaAsyncFake, startLambdaAsyncFake } from '../../local/fakes/lambda-async.ts';
+import { type Moto, startMoto } from '../../local/moto.ts';
+import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
+import { lambdaContext } from '../support/lambda-context.ts';
+
+type Handler = typeof import('../../functions/ecs-pause-gate/index.ts')['handler'];
+
+const plan = `
+version: 1
+hooks:
+  POST_TEST_TRAFFIC_SHIFT: [green-health]
+  PRE_PRODUCTION_TRAFFIC_SHIFT: [green-health]
+checks:
+  green-health:
+    type: http
+    url: "{{testListenerUrl}}/health"
+    count: 3
+    interval: 50ms
+`;
+const functionName = 'greenlight-ecs-pause-gate';
+const samples = new URL('../../../shared/aws-samples/', import.meta.url);
+
+let moto: Moto;
+let ecs: EcsFake;
+let lambda: LambdaAsyncFake;
+let green: HttpTarget;
+let blue: HttpTarget;
+let lb: LocalLoadBalancer;
+let rules: BlueGreenRules;
+let handler: Handler;
+
+const context = (timeoutMs = 30_000) => lambdaContext(timeoutMs, functionName);
+
+function deployment(o: Parameters<EcsFake['addNativeDeployment']>[0] = {}): NativeDeployment {
+  return ecs.addNativeDeployment({
+    loadBalancer: {
+      targetGroupArn: lb.blueTargetGroupArn,
+      alternateTargetGroupArn: lb.greenTargetGroupArn,
+      productionListenerRule: rules.productionListenerRule,
+      testListenerRule: rules.testListenerRule,
+    },
+    ...o,
+  });
+}
+
+function paused(o: { stage?: string; expiresInMs?: number } = {}) {
+  const d = deployment();
+  const { hookId, event } = ecs.addPauseHook(d.serviceDeploymentArn, {
+    lifecycleStage: o.stage ?? 'POST_TEST_TRAFFIC_SHIFT',
+    ...(o.expiresInMs !== undefined ? { expiresInMs: o.expiresInMs } : {}),
+  });
+  return { d, hookId, event };
+}
+
+const decisionsFor = (hookId: string) =>
+  ecs.callsOf('ContinueServiceDeployment').filter((c) => c.input.hookId === hookId);
+
+function hookStatus(d: NativeDeployment, hookId: string): unknown {
+  const details = ecs.serviceDeployment(d.serviceDeploymentArn)?.lifecycleHookDetails as Record<string, unknown>[];
+  return details.find((h) => h.hookId === hookId)?.status;
+}
+
+/** Delivers the gate's own asynchronous invocations to it, as Lambda would, until none is left. */
+async function drain(max = 10): Promise<Awaited<ReturnType<Handler>>[]> {
+  const outcomes: Awaited<ReturnType<Handler>>[] = [];
+  for (let i = 0; i < max; i++) {
+    const queued = lambda.take();
+    if (queued.length === 0) return outcomes;
+    for (const invocation of queued) outcomes.push(await handler(invocation.payload, context(1_000)));
+  }
+  throw new Error(`still continuing after ${max} rounds`);
+}
+
+beforeAll(async () => {
+  [moto, green, blue, lambda] = await Promise.all([
+    startMoto(),
+    startHttpTarget(),
+    startHttpTarget(),
+    startLambdaAsyncFake(),
+  ]);
+  ecs = await startEcsFake({ fallback: moto.url });
+  lb = await createLoadBalancer(moto.url, { name: 'gl-ecs-pause', prodPort: blue.port, testPort: green.port });
+  rules = await createBlueGreenRules(moto.url, lb);
+  process.env.AWS_REGION = 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID = 'test';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  process.env.AWS_ENDPOINT_URL_ECS = ecs.url;
+  process.env.AWS_ENDPOINT_URL_LAMBDA = lambda.url;
+  process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 = moto.url;
+  process.env.GREENLIGHT_RESOLVE = `${lb.dnsName}=127.0.0.1`;
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  ({ handler } = await import('../../functions/ecs-pause-gate/index.ts'));
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([moto?.stop(), ecs?.close(), lambda?.close(), green?.close(), blue?.close()]);
+});
+
+beforeEach(() => {
+  clearPlanCache();
+  process.env.GREENLIGHT_PLAN = plan;
+  delete process.env.GREENLIGHT_PLAN_FILE;
+  delete process.env.GREENLIGHT_PLAN_PARAMETER;
+  process.env.GREENLIGHT_REPORT_RESERVE = '1s';
+  green.respond((_req, res) => res.end('ok'));
+  green.hits.length = 0;
+  lambda.take();
+});
+
+describe('ecs-pause-gate, end to end with the real SDK', () => {
+  it('runs the AWS sample event: a no-op for an unknown or expired hook, a decision for one awaiting action', async () => {
+    const event = JSON.parse(
+      readFileSync(new URL('eventbridge-ecs-hook-state-change-awaiting-action.json', samples), 'utf8'),
+    );
+    const described = JSON.parse(
+      readFileSync(new URL('ecs-describe-service-deployments-lifecycleHookDetails.json', samples), 'utf8'),
+    ) as { serviceDeployments: { lifecycleHookDetails: Record<string, unknown>[] }[] };
+    const arn = event.detail.serviceDeploymentArn as string;
+    const target = 'arn:aws:ecs:us-west-2:123456789012:service-revision/my-cluster/my-service/9313423515462893900';
+
+    const unknown = await handler(event, context());
+    expect(unknown).toMatchObject({ outcome: 'no-op', reasons: ['the service deployment was not found'] });
+
+    // The documented DescribeServiceDeployments answer, as ECS sends it on the wire (timestamps in epoch seconds).
+    const hooks = (described.serviceDeployments[0]?.lifecycleHookDetails ?? []).map((h) => ({
+      ...h,
+      expiresAt: Date.parse(String(h.expiresAt)) / 1000,
+    }));
+    ecs.addServiceDeployment({
+      serviceDeploymentArn: arn,
+      serviceArn: event.detail.serviceArn,
+      clusterArn: event.detail.clusterArn,
+      status: 'IN_PROGRESS',
+      lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
+      targetServiceRevision: { arn: target },
+      lifecycleHookDetails: hooks,
+    });
+    // The sample shows a hook still AWAITING_ACTION past its expiry: ECS has not yet applied the timeout action.
+    ecs.setTimeoutLag(Number.POSITIVE_INFINITY);
+    const expired = await handler(event, context());
+    ecs.setTimeoutLag(0);
+    expect(expired.outcome).toBe('no-op');
+    expect(expired.reasons[0]).toMatch(
+      /expired at 2024-01-15T12:00:00.000Z; ECS applies its timeout action \(ROLLBACK\)/,
+    );
+
+    ecs.addServiceRevision({
+      serviceRevisionArn: target,
+      loadBalancers: [
+        {
+          targetGroupArn: lb.blueTargetGroupArn,
+          advancedConfiguration: {
+            alternateTargetGroupArn: lb.greenTargetGroupArn,
+            productionListenerRule: rules.productionListenerRule,
+            testListenerRule: rules.testListenerRule,
+          },
+        },
+      ],
+    });
+    ecs.addServiceDeployment({
+      serviceDeploymentArn: arn,
+      serviceArn: event.detail.serviceArn,
+      status: 'IN_PROGRESS',
+      targetServiceRevision: { arn: target },
+      lifecycleHookDetails: hooks.map((h) => ({ ...h, expiresAt: Date.now() / 1000 + 600 })),
+    });
+    const decided = await handler(event, context());
+    expect(decided).toMatchObject({ outcome: 'decided', action: 'CONTINUE' });
+    expect(green.hits).toHaveLength(3);
+    expect(ecs.decisions.get(event.detail.hookId)?.action).toBe('CONTINUE');
+  });
+
+  it('continues the deployment when green passes', async () => {
+    const { d, hookId, event } = paused();
+
+    const out = await handler(event, context());
+
+    expect(out).toMatchObject({ outcome: 'decided', hookId, action: 'CONTINUE' });
+    expect(decisionsFor(hookId).map((c) => c.input)).toEqual([
+      { serviceDeploymentArn: d.serviceDeploymentArn, hookId, action: 'CONTINUE' },
+    ]);
+    expect(hookStatus(d, hookId)).toBe('SUCCEEDED');
+    expect(green.hits).toHaveLength(3);
+  });
+
+  it('rolls back, explicitly, when green fails', async () => {
+    green.respond((_req, res) => {
+      res.statusCode = 500;
+      res.end();
+    });
+    const { d, hookId, event } = paused();
+
+    const out = await handler(event, context());
+
+    expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
+    expect(out.reasons.join('\n')).toMatch(/green-health: fail: .*status 500/);
+    expect(decisionsFor(hookId).map((c) => c.input.action)).toEqual(['ROLLBACK']);
+    expect(ecs.serviceDeployment(d.serviceDeploymentArn)?.status).toBe('ROLLBACK_REQUESTED');
+  });
+
+  it('decides once when EventBridge delivers the same event twice at the same time', async () => {
+    const { hookId, event } = paused();
+
+    const outs = await Promise.all([handler(event, context()), handler(structuredClone(event), context())]);
+
+    expect(outs.map((o) => o.outcome).sort()).toEqual(['decided', 'no-op']);
+    expect(ecs.decisions.get(hookId)?.action).toBe('CONTINUE');
+    expect(decisionsFor(hookId).filter((c) => c.input.action === 'CONTINUE').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('treats a later duplicate as a logged no-op without probing or calling ECS again', async () => {
+    const { hookId, event } = paused();
+    await handler(event, context());
+    green.hits.length = 0;
+
+    const again = await handler(event, context());
+
+    expect(again).toMatchObject({ outcome: 'no-op', reasons: ['the hook is SUCCEEDED, not AWAITING_ACTION'] });
+    expect(decisionsFor(hookId)).toHaveLength(1);
+    expect(green.hits).toHaveLength(0);
+  });
+
+  it('leaves an expired pause hook to its timeout action, whether or not ECS has applied it yet', async () => {
+    const timedOut = paused({ expiresInMs: -1_000 });
+    ecs.setTimeoutLag(60_000);
+    const lagging = paused({ expiresInMs: -1_000 });
+
+    const outs = [await handler(lagging.event, context())];
+    ecs.setTimeoutLag(0);
+    outs.push(await handler(timedOut.event, context()));
+
+    expect(outs.map((o) => o.outcome)).toEqual(['no-op', 'no-op']);
+    expect(outs[0]?.reasons[0]).toMatch(/expired at .*timeout action \(ROLLBACK\)/);
+    expect(outs[1]?.reasons[0]).toBe('the hook is TIMED_OUT, not AWAITING_ACTION');
+    expect(decisionsFor(lagging.hookId)).toHaveLength(0);
+    expect(decisionsFor(timedOut.hookId)).toHaveLength(0);
+    expect(green.hits).toHaveLength(0);
+  });
+
+  it('does nothing for a deployment that is no longer in progress', async () => {
+    const { d, hookId, event } = paused();
+    ecs.setDeploymentStatus(d.serviceDeploymentArn, 'STOPPED');
+
+    const out = await handler(event, context());
+
+    expect(out).toMatchObject({ outcome: 'no-op', reasons: ['the service deployment is STOPPED, not IN_PROGRESS'] });
+    expect(decisionsFor(hookId)).toHaveLength(0);
+  });
+
+  it('does not act when the hook was decided elsewhere while the checks ran', async () => {
+    green.respond((_req, res) => {
+      setTimeout(() => res.end('ok'), 150);
+    });
+    process.env.GREENLIGHT_PLAN = plan.replace('count: 3', 'count: 1');
+    const { d, hookId, event } = paused();
+    const running = handler(event, context());
+    await new Promise((r) => setTimeout(r, 60));
+    const details = ecs.serviceDeployment(d.serviceDeploymentArn)?.lifecycleHookDetails as Record<string, unknown>[];
+    Object.assign(details.find((h) => h.hookId === hookId) ?? {}, { status: 'SUCCEEDED' });
+
+    const out = await running;
+
+    expect(out).toMatchObject({ outcome: 'no-op', action: 'CONTINUE' });
+    expect(decisionsFor(hookId)).toHaveLength(0);
+  });
+
+  it('continues a schedule longer than one invocation in new invocations of itself, then decides', async () => {
+    process.env.GREENLIGHT_PLAN = plan
+      .replace('count: 3', 'count: 5')
+      .replace('interval: 50ms', 'interval: 400ms\n    timeout: 300ms');
+    process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
+    const { hookId, event } = paused();
+
+    const first = await handler(event, context(1_000));
+    const queued = [...lambda.invocations];
+    const rest = await drain();
+
+    expect(first).toMatchObject({ outcome: 'continued-later', hookId });
+    const continuation = queued.at(-1);
+    expect(continuation?.functionName).toBe(`arn:aws:lambda:us-east-1:123456789012:function:${functionName}`);
+    expect(continuation?.invocationType).toBe('Event');
+    expect(Object.keys(continuation?.payload as object)).toEqual([continuationKey]);
+    expect(rest.at(-1)).toMatchObject({ outcome: 'decided', action: 'CONTINUE' });
+    expect(rest.length).toBeGreaterThanOrEqual(1);
+    expect(green.hits).toHaveLength(5);
+    expect(decisionsFor(hookId)).toHaveLength(1);
+  });
+
+  it('rolls back on a tampered continuation', async () => {
+    process.env.GREENLIGHT_PLAN = plan.replace('interval: 50ms', 'interval: 400ms\n    timeout: 300ms');
+    process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
+    const { hookId, event } = paused();
+    await handler(event, context(1_000));
+    const [invocation] = lambda.take();
+    const payload = structuredClone(invocation?.payload) as Record<string, { state: Record<string, unknown> }>;
+    const carried = payload[continuationKey] as { state: Record<string, unknown> };
+    carried.state = { ...carried.state, deadline: (carried.state.deadline as number) + 3_600_000 };
+
+    const out = await handler(payload, context());
+
+    expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
+    expect(out.reasons[0]).toMatch(/digest does not match/);
+    expect(decisionsFor(hookId).map((c) => c.input.action)).toEqual(['ROLLBACK']);
+  });
+
+  it('rolls back when it cannot continue itself', async () => {
+    process.env.GREENLIGHT_PLAN = plan.replace('interval: 50ms', 'interval: 400ms\n    timeout: 300ms');
+    process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
+    lambda.failNext({ type: 'AccessDeniedException', status: 403, message: 'not allowed to invoke' });
+    const { hookId, event } = paused();
+
+    const out = await handler(event, context(1_000));
+
+    expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
+    expect(out.reasons[0]).toMatch(/cannot continue the analysis in a new invocation: .*not allowed to invoke/);
+    expect(decisionsFor(hookId)).toHaveLength(1);
+  });
+
+  it('rolls back naming the field when the plan is invalid', async () => {
+    process.env.GREENLIGHT_PLAN = plan.replace('interval: 50ms', 'interval: often');
+    const { event } = paused();
+
+    const out = await handler(event, context());
+
+    expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
+    expect(out.reasons[0]).toMatch(/checks.green-health.interval: expected a duration/);
+    expect(green.hits).toHaveLength(0);
+  });
+
+  it('rolls back naming the stage when the plan has no entry for it', async () => {
+    const { event } = paused({ stage: 'POST_SCALE_UP' });
+
+    const out = await handler(event, context());
+
+    expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
+    expect(out.reasons[0]).toMatch(/no entry for POST_SCALE_UP/);
+  });
+
+  it('rolls back, failing closed, when the hook state cannot be read', async () => {
+    const { hookId, event } = paused();
+    ecs.failNext('DescribeServiceDeployments', { type: 'AccessDeniedException', message: 'denied' }, 1);
+
+    const out = await handler(event, context());
+
+    expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
+    expect(out.reasons[0]).toMatch(/cannot confirm the hook awaits action: AccessDeniedException/);
+    expect(decisionsFor(hookId).map((c) => c.input.action)).toEqual(['ROLLBACK']);
+  });
+
+  it('retries a throttled ContinueServiceDeployment until ECS takes it', async () => {
+    const { hookId, event } = paused();
+    ecs.failNext('ContinueServiceDeployment', { type: 'ThrottlingException', message: 'Rate exceeded' }, 3);
+
+    const out = await handler(event, context());
+
+    expect(out).toMatchObject({ outcome: 'decided', action: 'CONTINUE' });
+    expect(decisionsFor(hookId)).toHaveLength(4);
+    expect(ecs.decisions.get(hookId)?.action).toBe('CONTINUE');
+  });
+
+  it('throws loudly when ContinueServiceDeployment is denied for a hook still awaiting, so Lambda retries', async () => {
+    const { hookId, event } = paused();
+    ecs.failNext('ContinueServiceDeployment', { type: 'AccessDeniedException', message: 'not allowed' }, 1);
+
+    await expect(handler(event, context())).rejects.toThrow(/AccessDenied/);
+    expect(ecs.decisions.has(hookId)).toBe(false);
+  });
+
+  it('ignores events that need no decision or name no hook', async () => {
+    const { event } = paused();
+
+    const other = await handler({ ...event, detail: { ...event.detail, eventName: 'HOOK_SUCCEEDED' } }, context());
+    const broken = await handler({ ...event, detail: { ...event.detail, hookId: undefined } }, context());
+
+    expect(other.outcome).toBe('ignored');
+    expect(broken).toMatchObject({ outcome: 'ignored' });
+    expect(broken.reasons[0]).toMatch(/detail.hookId/);
+  });
+
+  it('sent an explicit CONTINUE or ROLLBACK in every ContinueServiceDeployment request', () => {
+    const calls = ecs.callsOf('ContinueServiceDeployment');
+
+    expect(calls.length).toBeGreaterThan(5);
+    for (const call of calls) expect(['CONTINUE', 'ROLLBACK']).toContain(call.input.action);
+  });
+});
