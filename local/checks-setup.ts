@@ -70,6 +70,29 @@ export async function createEcsTaskSet(
   return { cluster: options.cluster, service: options.service, taskSetId, taskArns };
 }
 
+/** Runs `count` Fargate tasks of `taskDefinition` outside any task set (blue tasks, for instance). */
+export async function runEcsTasks(
+  motoUrl: string,
+  cluster: string,
+  taskDefinition: string,
+  count: number,
+): Promise<void> {
+  const ecs = new ECSClient({ endpoint: motoUrl, region, credentials, maxAttempts: 1 });
+  await ecs.send(new RunTaskCommand({ cluster, taskDefinition, count, launchType: 'FARGATE' }));
+}
+
+/**
+ * moto_server moves a task one lifecycle state on (RUNNING, DEACTIVATING, STOPPING, ...) each time it is
+ * read; this keeps tasks where RunTask and StopTask put them, as ECS does while nothing happens.
+ */
+export async function holdEcsTaskStates(motoUrl: string): Promise<void> {
+  const res = await fetch(`${motoUrl}/moto-api/state-manager/set-transition`, {
+    method: 'POST',
+    body: JSON.stringify({ model_name: 'ecs::task', transition: { progression: 'manual', times: 1_000_000 } }),
+  });
+  if (!res.ok) throw new Error(`moto_server refused the state transition: ${res.status}`);
+}
+
 export async function stopEcsTask(motoUrl: string, cluster: string, taskArn: string): Promise<void> {
   const ecs = new ECSClient({ endpoint: motoUrl, region, credentials, maxAttempts: 1 });
   await ecs.send(new StopTaskCommand({ cluster, task: taskArn, reason: 'stopped by the test' }));

@@ -141,10 +141,12 @@ async function compareSides(
   const b = stats(blueSamples);
   const g = stats(greenSamples);
   const numbers = `green ${describeSide(g)}; blue ${describeSide(b)}`;
-  if (b.unreachable === b.n) {
+  // Without one good blue answer there is nothing to compare green with: never a pass on that.
+  if (b.errors === b.n) {
+    const how = b.unreachable === b.n ? 'answered none' : 'passed none';
     return {
       outcome: 'error',
-      message: `no baseline: blue answered none of ${b.n} probes (${short(b.firstProblem ?? 'no response', 160)}); ${numbers}`,
+      message: `no baseline: blue ${how} of ${b.n} probes (${short(b.firstProblem ?? 'no response', 160)}); ${numbers}`,
     };
   }
   const rateIncrease = g.rate - b.rate;

@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { checkDeps } from '../../lib/aws/wiring.ts';
+import { percentile } from '../../lib/checks/compare.ts';
+import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
+import { measureOnce, planProblems } from '../support/run-check.ts';
+
+let blue: HttpTarget;
+let green: HttpTarget;
+const deps = checkDeps({});
+
+/** What the triggers resolve from the load balancer: production listener to blue, test listener to green. */
+const context = () => ({ prodListenerUrl: blue.url, testListenerUrl: green.url });
+const compare = (fields: Record<string, unknown> = {}) => ({
+  type: 'compare',
+  path: '/health',
+  samples: 10,
+  ...fields,
+});
+
+const delayed =
+  (ms: number, status = 200) =>
+  (_req: unknown, res: { statusCode: number; end: (b: string) => void }) => {
+    setTimeout(() => {
+      res.statusCode = status;
+      res.end('ok');
+    }, ms);
+  };
+
+beforeAll(async () => {
+  [blue, green] = await Promise.all([startHttpTarget(), startHttpTarget()]);
+});
+
+afterAll(async () => {
+  await Promise.all([blue?.close(), green?.close()]);
+});
+
+beforeEach(() => {
+  blue.respond((_req, res) => res.end('ok'));
+  green.respond((_req, res) => res.end('ok'));
+  blue.hits.length = 0;
+  green.hits.length = 0;
+});
+
+describe('compare, blue (production listener) against green (test listener)', () => {
+  it('passes when green is as good as blue, probing both sides the same number of times', async () => {
+    const o = await measureOnce(compare(), context(), deps);
+
+    expect(o.outcome).toBe('pass');
+    expect(o.message).toMatch(
+      /^green within margins of blue: green 0\/10 errors \(0%\), p95 \d+ ms; blue 0\/10 errors \(0%\), p95 \d+ ms$/,
+    );
+    expect(blue.hits).toEqual(Array(10).fill('/health'));
+    expect(green.hits).toEqual(Array(10).fill('/health'));
+  });
+
+  it("fails when green's error rate exceeds blue's by more than the margin", async () => {
+    let n = 0;
+    green.respond((_req, res) => {
+      res.statusCode = n++ % 5 === 0 ? 503 : 200;
+      res.end('ok');
+    });
+
+    const strict = await measureOnce(compare(), context(), deps);
+    const lenient = await measureOnce(compare({ maxErrorRateIncrease: 0.2 }), context(), deps);
+
+    expect(strict.outcome).toBe('fail');
+    expect(strict.message).toContain("green error rate exceeds blue's by 20% (allowed 5%)");
+    expect(strict.message).toContain('first green problem: GET');
+    expect(strict.message).toContain('status 503');
+    expect(lenient.outcome).toBe('pass');
+  });
+
+  it('judges errors relative to blue: the same error rate on both sides passes', async () => {
+    let b = 0;
+    let g = 0;
+    blue.respond((_req, res) => {
+      res.statusCode = b++ % 2 === 0 ? 500 : 200;
+      res.end();
+    });
+    green.respond((_req, res) => {
+      res.statusCode = g++ % 2 === 0 ? 500 : 200;
+      res.end();
+    });
+
+    const o = await measureOnce(compare(), context(), deps);
+
+    expect(o.outcome).toBe('pass');
+    expect(o.message).toContain('green 5/10 errors (50%)');
+    expect(o.message).toContain('blue 5/10 errors (50%)');
+  });
+
+  it("fails when green's p95 latency exceeds blue's by more than the factor", async () => {
+    green.respond(delayed(250));
+
+    const o = await measureOnce(compare({ samples: 3 }), context(), deps);
+
+    expect(o.outcome).toBe('fail');
+    expect(o.message).toMatch(/green p95 latency \d+ ms is more than 1\.5x blue's \d+ ms/);
+  });
+
+  it('does not fail on a latency ratio that is only a few milliseconds (minLatencyIncrease)', async () => {
+    blue.respond(delayed(2));
+    green.respond(delayed(12));
+
+    const o = await measureOnce(compare({ samples: 5, minLatencyIncrease: '200ms' }), context(), deps);
+
+    expect(o.outcome).toBe('pass');
+  });
+
+  it('is an error, never a pass, when blue cannot be measured at all', async () => {
+    const gone = await startHttpTarget();
+    await gone.close();
+
+    const o = await measureOnce(
+      compare({ samples: 3 }),
+      { prodListenerUrl: gone.url, testListenerUrl: green.url },
+      deps,
+    );
+
+    expect(o.outcome).toBe('error');
+    expect(o.message).toMatch(/^no baseline: blue answered none of 3 probes \(GET .*connection refused\)/);
+  });
+
+  it('is an error when blue passes no probe either: no baseline to compare with', async () => {
+    blue.respond((_req, res) => {
+      res.statusCode = 500;
+      res.end();
+    });
+
+    const o = await measureOnce(compare({ samples: 3 }), context(), deps);
+
+    expect(o.outcome).toBe('error');
+    expect(o.message).toContain('no baseline: blue passed none of 3 probes');
+  });
+
+  it('fails when green hangs, each probe cut at probeTimeout', async () => {
+    green.respond(() => {
+      // Never answers.
+    });
+    const started = Date.now();
+
+    const o = await measureOnce(compare({ samples: 3, probeTimeout: '100ms' }), context(), deps);
+
+    expect(o.outcome).toBe('fail');
+    expect(o.message).toContain('green 3/3 errors (100%)');
+    expect(o.message).toContain('no answer within probeTimeout 100 ms');
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('applies the http probe fields to both sides', async () => {
+    blue.respond((_req, res) => res.end('{"status":"ok"}'));
+    green.respond((_req, res) => res.end('{"status":"starting"}'));
+
+    const o = await measureOnce(compare({ samples: 2, expect: { json: { status: 'ok' } } }), context(), deps);
+
+    expect(o.outcome).toBe('fail');
+    expect(o.message).toContain('JSON status is "starting", expected "ok"');
+  });
+});
+
+describe('compare plan fields', () => {
+  it('names bad samples, margins, factors and paths', () => {
+    expect(
+      planProblems(compare({ samples: 0, maxErrorRateIncrease: 2, maxLatencyRatio: 0.5, path: 'health' })),
+    ).toEqual([
+      'checks.subject.path: must start with /',
+      'checks.subject.samples: expected an integer 1-200, got 0',
+      'checks.subject.maxErrorRateIncrease: expected a number 0-1, got 2',
+      'checks.subject.maxLatencyRatio: expected a number 1-1000, got 0.5',
+    ]);
+  });
+
+  it('validates the probe fields the way the http check does', () => {
+    expect(planProblems(compare({ method: 'FETCH', url: 'http://x' }))).toEqual([
+      expect.stringMatching(/^checks\.subject\.url: unknown field/),
+      expect.stringMatching(/^checks\.subject\.method: expected one of GET/),
+    ]);
+  });
+
+  it('fails to build, naming the side, when the deployment has no production listener', async () => {
+    await expect(measureOnce(compare(), { testListenerUrl: 'http://127.0.0.1:1' }, deps)).rejects.toThrow(
+      /checks\.subject\.blue: \{\{prodListenerUrl\}\} has no value for this deployment/,
+    );
+  });
+});
+
+describe('percentile', () => {
+  it('is the nearest rank: with 10 samples p95 is the largest, with 20 the 19th', () => {
+    const ten = [5, 1, 9, 3, 7, 2, 8, 4, 6, 10];
+    const twenty = Array.from({ length: 20 }, (_, i) => i + 1);
+
+    expect(percentile(ten, 0.95)).toBe(10);
+    expect(percentile(twenty, 0.95)).toBe(19);
+    expect(percentile([], 0.95)).toBeUndefined();
+  });
+});
