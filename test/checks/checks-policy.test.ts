@@ -1,0 +1,72 @@
+import { readFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readTemplate, type Template } from '../../local/template.ts';
+
+/** The check kinds' adapters and the IAM prefix of the service each one calls. */
+const adapters = {
+  'lib/aws/ecs-checks.ts': 'ecs',
+  'lib/aws/target-health.ts': 'elasticloadbalancing',
+  'lib/aws/cloudwatch.ts': 'cloudwatch',
+  'lib/aws/lambda.ts': 'lambda',
+} as const;
+/** SDK command names whose IAM action is spelled differently. */
+const actionOf: Record<string, string> = { 'lambda:Invoke': 'lambda:InvokeFunction' };
+
+let template: Template;
+
+beforeAll(async () => {
+  template = await readTemplate();
+});
+
+type Statement = { Sid?: string; Action: string | string[]; Resource: unknown };
+
+/** The policy's statements with `!If [condition, statement, AWS::NoValue]` taken as `enabled` says. */
+function statements(enabled: boolean): Statement[] {
+  const policy = template.Resources.ChecksReadPolicy?.Properties?.PolicyDocument as { Statement: unknown[] };
+  return policy.Statement.flatMap((s) => {
+    const choice = (s as { 'Fn::If'?: [string, Statement, unknown] })['Fn::If'];
+    if (!choice) return [s as Statement];
+    return enabled ? [choice[1]] : [];
+  });
+}
+
+async function actionsTheAdaptersCall(): Promise<string[]> {
+  const actions = new Set<string>();
+  for (const [file, prefix] of Object.entries(adapters)) {
+    const source = await readFile(file, 'utf8');
+    for (const m of source.matchAll(/new (\w+)Command\(/g)) {
+      const action = `${prefix}:${m[1]}`;
+      actions.add(actionOf[action] ?? action);
+    }
+  }
+  return [...actions].sort();
+}
+
+describe('ChecksReadPolicy in template.yaml', () => {
+  it('grants exactly the actions the check adapters call, no more', async () => {
+    const granted = statements(true)
+      .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
+      .sort();
+
+    expect(granted).toEqual(await actionsTheAdaptersCall());
+  });
+
+  it('grants no write action besides the opt-in smoke invocation', () => {
+    const granted = statements(true).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+
+    expect(granted.filter((a) => !/:(Describe|List|Get)/.test(a))).toEqual(['lambda:InvokeFunction']);
+  });
+
+  it('lets no function be invoked unless SmokeTestFunctions names some', () => {
+    expect(template.Parameters?.SmokeTestFunctions?.Default).toBe('');
+    expect(statements(false).map((s) => s.Sid)).not.toContain('SmokeTestInvoke');
+    const invoke = statements(true).find((s) => s.Sid === 'SmokeTestInvoke');
+    expect(JSON.stringify(invoke?.Resource)).toContain(':function:${SmokeTestFunctions}:*');
+  });
+
+  it('is attached to the CodeDeploy hook function', () => {
+    const policies = template.Resources.CodeDeployHookFunction?.Properties?.Policies as unknown[];
+
+    expect(policies).toContainEqual({ Ref: 'ChecksReadPolicy' });
+  });
+});
