@@ -61,7 +61,7 @@ describe('ChecksReadPolicy in template.yaml', () => {
     expect(template.Parameters?.SmokeTestFunctions?.Default).toBe('');
     expect(statements(false).map((s) => s.Sid)).not.toContain('SmokeTestInvoke');
     const invoke = statements(true).find((s) => s.Sid === 'SmokeTestInvoke');
-    expect(JSON.stringify(invoke?.Resource)).toContain(':function:${SmokeTestFunctions}:*');
+    expect(JSON.stringify(invoke?.Resource)).toMatch(/:function:\$\{SmokeTestFunctions\}:\*/);
   });
 
   it('is attached to the CodeDeploy hook function', () => {
