@@ -12,11 +12,21 @@ export type Invocation =
 /** A function of template.yaml, loaded into this process to be invoked like Lambda would. */
 export interface LocalHandler {
   readonly logicalId: string;
+  /** False when template.yaml does not declare the function yet and it runs from its entry point. */
+  readonly inTemplate: boolean;
+  readonly declaredTimeoutSeconds: number;
   readonly functionName: string;
   /** The function's source entry point, relative to the project (functions/<name>/index.ts). */
   readonly entryPoint: string;
   readonly timeoutSeconds: number;
   invoke(event: unknown): Promise<Invocation>;
+}
+
+export interface LoadOptions {
+  /** The invocation's timeout instead of the template's (the rehearsal shortens one to show resumption). */
+  readonly timeoutSeconds?: number;
+  /** Where the function is when template.yaml does not declare it (yet). */
+  readonly notInTemplate?: { readonly entryPoint: string; readonly functionName: string };
 }
 
 /**
@@ -29,12 +39,21 @@ export interface LocalHandler {
 export async function loadHandler(
   logicalId: string,
   overrides: Readonly<Record<string, string>>,
+  options: LoadOptions = {},
 ): Promise<LocalHandler> {
   const region = overrides.AWS_REGION ?? 'us-east-1';
-  const fn = localFunction(await readTemplate(resolve(projectRoot, 'template.yaml')), logicalId, {
-    region,
-    stackName: 'greenlight-rehearsal',
-  });
+  const template = await readTemplate(resolve(projectRoot, 'template.yaml'));
+  const inTemplate = template.Resources[logicalId]?.Type === 'AWS::Serverless::Function';
+  if (!inTemplate && options.notInTemplate) {
+    // A function whose template resource has not landed yet still runs, with the template's Globals.
+    template.Resources[logicalId] = {
+      Type: 'AWS::Serverless::Function',
+      Metadata: { BuildProperties: { EntryPoints: [options.notInTemplate.entryPoint] } },
+      Properties: { Handler: 'index.handler', FunctionName: options.notInTemplate.functionName },
+    };
+  }
+  const declared = localFunction(template, logicalId, { region, stackName: 'greenlight-rehearsal' });
+  const fn = options.timeoutSeconds === undefined ? declared : { ...declared, timeoutSeconds: options.timeoutSeconds };
   const exportName = fn.handler.slice(fn.handler.lastIndexOf('.') + 1);
   const environment: Record<string, string> = { ...fn.environment, ...overrides };
   // NODE_OPTIONS only means something when a process starts.
@@ -47,6 +66,8 @@ export async function loadHandler(
   if (typeof handler !== 'function') throw new Error(`${fn.entryPoint} does not export ${exportName}`);
   return {
     logicalId,
+    inTemplate,
+    declaredTimeoutSeconds: declared.timeoutSeconds,
     functionName: fn.functionName,
     entryPoint: fn.entryPoint,
     timeoutSeconds: fn.timeoutSeconds,

@@ -1,4 +1,4 @@
-import { type CheckRow, measurementLine, type Output, styled } from '../render.ts';
+import { type CheckRow, measurementLine, type Output } from '../render.ts';
 import type { LogRecord } from './log-capture.ts';
 import type { MeasurementRecord } from './types.ts';
 
@@ -91,7 +91,8 @@ export function progress(
               ? `: ${record.error}`
               : '';
         problems.push(`${record.message}${detail}`);
-        out.line(`    ${styled(out, record.level === 'ERROR' ? 'error' : 'inconclusive')} ${record.message}${detail}`);
+        const label = record.level === 'ERROR' ? out.style('red', 'error') : out.style('yellow', 'warn');
+        out.line(`    ${label} ${record.message}${detail}`);
       }
     },
 

@@ -10,13 +10,14 @@ import { createOutput, formatSeconds, type Output, status, table } from '../rend
 import { startDemoService } from './demo-service.ts';
 import { codeDeployEcsDriver } from './drivers/codedeploy-ecs.ts';
 import type { Driver, PreparedDriver } from './drivers/driver.ts';
+import { ecsNativeDriver } from './drivers/ecs-native.ts';
 import { captureLogs } from './log-capture.ts';
 import { progress } from './progress.ts';
 import { findScenario, type Scenario, scenarios } from './scenarios.ts';
 import type { FlowResult } from './types.ts';
 
 /** Every kind of deployment the rehearsal drives, in the order it runs them. */
-export const drivers: readonly Driver[] = [codeDeployEcsDriver];
+export const drivers: readonly Driver[] = [codeDeployEcsDriver, ecsNativeDriver];
 
 const planUrl = new URL('./plan.yaml', import.meta.url);
 
@@ -39,7 +40,7 @@ options:
   --plan FILE       rehearse with your own plan instead of the built-in one: does it catch a
                     slow or failing green? (probe {{testListenerUrl}} and {{prodListenerUrl}};
                     the demo service answers /health, /version and /)
-  --fast            shorter probe intervals (100ms instead of 800ms, built-in plan), as the tests use
+  --fast            shorter probe intervals (100ms instead of 600ms, built-in plan), as the tests use
   --verbose         also print every function log line (JSON) to stderr
   --json            one JSON document on stdout (progress goes to stderr)
   -h, --help
@@ -135,7 +136,7 @@ async function rehearse(out: Output, scenario: Scenario, chosen: readonly Driver
     cleanups.push(balancer.close);
     const prepared: PreparedDriver[] = [];
     for (const driver of chosen) {
-      const p = await driver.prepare();
+      const p = await driver.prepare({ loadBalancer: balancer.lb, motoUrl: balancer.moto ? balancer.url : undefined });
       cleanups.push(() => p.close());
       prepared.push(p);
     }
@@ -337,7 +338,7 @@ function summary(out: Output, flows: readonly FlowResult[]): void {
   out.line();
   out.line(out.style('bold', 'Verdicts'));
   const rows = flows.flatMap((f) =>
-    f.steps.map((s, i) => [
+    [...f.steps, ...f.rollbackSteps].map((s, i) => [
       i === 0 ? f.title : '',
       s.name,
       status(s.status),

@@ -102,6 +102,9 @@ function failedAtFirstProbe(flow: FlowResult, plan: Plan): string[] {
     if (later.status !== 'Skipped') problems.push(`${later.name} ran after the deployment failed`);
   }
   if (!flow.rolledBack) problems.push('the deployment did not roll back');
+  for (const s of flow.rollbackSteps) {
+    if (s.status !== 'Succeeded') problems.push(`${s.name} blocked the rollback (${s.status.toLowerCase()})`);
+  }
   return problems;
 }
 

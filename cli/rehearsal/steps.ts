@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { checksForHook, type Plan } from '../../lib/plan/schema.ts';
 import { checkTable, formatSeconds, type Output, styled } from '../render.ts';
 import type { StepResult } from './types.ts';
 
@@ -46,4 +47,13 @@ export function skipped(name: string): StepResult {
 export function codeDeployId(): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
   return `d-${[...randomBytes(9)].map((b) => alphabet[b % alphabet.length]).join('')}`;
+}
+
+/** Whether the plan gives this hook or stage any checks (a plan without an entry fails the step, it does not skip it). */
+export function planHasChecks(plan: Plan, step: string): boolean {
+  try {
+    return checksForHook(plan, step).checks.length > 0;
+  } catch {
+    return false;
+  }
 }

@@ -32,6 +32,8 @@ export interface FlowResult {
   readonly deployment: string;
   readonly steps: readonly StepResult[];
   readonly rolledBack: boolean;
+  /** Hooks the deployment service runs again while it rolls back (ECS): they must never block it. */
+  readonly rollbackSteps: readonly StepResult[];
   /** Which version the production listener served once the flow ended. */
   readonly productionServes: Version | 'unknown';
 }

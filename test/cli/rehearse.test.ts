@@ -25,7 +25,26 @@ describe('greenlight rehearse (npm start)', () => {
     );
     expect(rows.every((i) => i > 0)).toBe(true);
     expect(rows).toEqual([...rows].sort((a, b) => a - b));
-    expect(r.stdout).toMatch(/production listener serves: green/);
+    // Then the ECS native stages, in ECS's order; analyses longer than an invocation resume from hookDetails.
+    const stages = [
+      'PRE_SCALE_UP',
+      'POST_SCALE_UP',
+      'TEST_TRAFFIC_SHIFT',
+      'POST_TEST_TRAFFIC_SHIFT',
+      'PRE_PRODUCTION_TRAFFIC_SHIFT',
+      'PRODUCTION_TRAFFIC_SHIFT',
+      'POST_PRODUCTION_TRAFFIC_SHIFT',
+    ];
+    const stageRows = stages.map((stage) =>
+      r.stdout.search(new RegExp(`^\\s+(Amazon ECS native blue/green)?\\s+${stage}\\s+Succeeded`, 'm')),
+    );
+    expect(stageRows.every((i) => i > (rows.at(-1) ?? 0))).toBe(true);
+    expect(stageRows).toEqual([...stageRows].sort((a, b) => a - b));
+    expect(r.stdout).toMatch(/IN_PROGRESS callBackDelay \d+s, state in hookDetails/);
+    expect(r.stdout).toMatch(
+      /POST_TEST_TRAFFIC_SHIFT\n[\s\S]*?Succeeded in [\d.]+s, [2-9] invocations: ECS received SUCCEEDED/,
+    );
+    expect(r.stdout.match(/production listener serves: green/g)).toHaveLength(2);
     expect(r.stdout).toMatch(/As expected for healthy/);
   }, 60_000);
 
@@ -50,6 +69,8 @@ describe('greenlight rehearse (npm start)', () => {
     expect(r.stdout).toMatch(/green-health\s+stopped\s+[01] of 5/);
     expect(r.stdout).toMatch(/status 500, expected 200/);
     expect(r.stdout).toMatch(/BeforeAllowTraffic\s+Skipped/);
+    expect(r.stdout).toMatch(/POST_TEST_TRAFFIC_SHIFT\s+Failed/);
+    expect(r.stdout).toMatch(/PRE_PRODUCTION_TRAFFIC_SHIFT\s+Skipped/);
     expect(r.stdout).toMatch(/production listener serves: blue/);
     expect(r.stdout).toMatch(/As expected for failing-green/);
   }, 60_000);
@@ -99,7 +120,13 @@ describe('greenlight rehearse (npm start)', () => {
       asExpected: boolean;
       exitCode: number;
       moto: boolean;
-      flows: { driver: string; rolledBack: boolean; steps: { name: string; status: string; reported?: string }[] }[];
+      flows: {
+        driver: string;
+        rolledBack: boolean;
+        productionServes: string;
+        steps: { name: string; status: string; reported?: string }[];
+        rollbackSteps: { name: string; status: string; reported?: string }[];
+      }[];
     };
     expect(doc).toMatchObject({ scenario: 'slow-green', asExpected: true, exitCode: 0, moto: false });
     expect(doc.flows[0]?.driver).toBe('codedeploy-ecs');
@@ -111,6 +138,18 @@ describe('greenlight rehearse (npm start)', () => {
       ['BeforeAllowTraffic', 'Skipped'],
       ['AfterAllowTraffic', 'Skipped'],
     ]);
+    const ecs = doc.flows[1];
+    expect(ecs?.driver).toBe('ecs-native');
+    expect(ecs?.steps.find((s) => s.status === 'Failed')).toMatchObject({
+      name: 'POST_TEST_TRAFFIC_SHIFT',
+      reported: 'FAILED',
+    });
+    // While ECS rolls back it runs the traffic-shift hooks again: greenlight never blocks them.
+    expect(ecs?.rollbackSteps.map((s) => [s.name, s.reported])).toEqual([
+      ['TEST_TRAFFIC_SHIFT (rollback)', 'SUCCEEDED'],
+      ['PRODUCTION_TRAFFIC_SHIFT (rollback)', 'SUCCEEDED'],
+    ]);
+    expect(ecs?.productionServes).toBe('blue');
     expect(r.stderr).toMatch(/green-health\s+2\/5\s+fail/);
   }, 60_000);
 

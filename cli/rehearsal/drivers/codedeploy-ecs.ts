@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { codeDeployHooks } from '../../../lib/plan/hooks.ts';
-import { checksForHook, type Plan } from '../../../lib/plan/schema.ts';
 import { ecsDeployment, startCodeDeployFake } from '../../../local/fakes/codedeploy.ts';
 import { loadHandler } from '../functions.ts';
-import { codeDeployId, deploymentEvent, flowHeader, skipped, skippedSteps, stepHeader, stepResult } from '../steps.ts';
+import {
+  codeDeployId,
+  deploymentEvent,
+  flowHeader,
+  planHasChecks,
+  skipped,
+  skippedSteps,
+  stepHeader,
+  stepResult,
+} from '../steps.ts';
 import type { StepResult } from '../types.ts';
 import type { Driver, RehearsalContext } from './driver.ts';
 
@@ -78,7 +86,7 @@ export const codeDeployEcsDriver: Driver = {
             }),
           );
           const executionId = randomUUID();
-          stepHeader(out, hook, hasChecks(c.plan, hook));
+          stepHeader(out, hook, planHasChecks(c.plan, hook));
           progress.begin();
           service.newStep();
           const started = Date.now();
@@ -131,20 +139,14 @@ export const codeDeployEcsDriver: Driver = {
           deployment: deploymentId,
           steps,
           rolledBack: failedAt !== undefined,
+          // CodeDeploy runs no hooks while it rolls an ECS deployment back.
+          rollbackSteps: [],
           productionServes,
         };
       },
     };
   },
 };
-
-function hasChecks(plan: Plan, hook: string): boolean {
-  try {
-    return checksForHook(plan, hook).checks.length > 0;
-  } catch {
-    return false;
-  }
-}
 
 function readReasons(result: unknown): string[] {
   const reasons = (result as { reasons?: unknown } | null)?.reasons;

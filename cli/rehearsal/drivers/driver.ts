@@ -26,7 +26,13 @@ export interface RehearsalContext {
 export interface Driver {
   readonly name: string;
   readonly title: string;
-  prepare(): Promise<PreparedDriver>;
+  prepare(setup: DriverSetup): Promise<PreparedDriver>;
+}
+
+export interface DriverSetup {
+  readonly loadBalancer: LocalLoadBalancer;
+  /** moto_server, when the rehearsal runs one. */
+  readonly motoUrl: string | undefined;
 }
 
 export interface PreparedDriver {
