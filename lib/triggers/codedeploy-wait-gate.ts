@@ -22,7 +22,7 @@ import {
   scheduleMs,
 } from './ecs-state.ts';
 import { buildRuns, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
-import { deliver, ReportError } from './report.ts';
+import { deliver, isRetryable, ReportError } from './report.ts';
 
 /**
  * The CodeDeploy blue/green wait gate.
@@ -261,6 +261,8 @@ async function watchTermination(
       }
     } catch (error) {
       if (deadline.signal.aborted) break;
+      // A deployment that does not exist or cannot be read will not become readable by waiting.
+      if (!isRetryable(error)) throw error;
       log.warn('could not read the deployment while watching; trying again', {
         error: errorMessage(error),
         errorName: (error as Error)?.name,
@@ -438,8 +440,10 @@ function firstDeadline(
   const planned = planDeadline(deciding, now).deadline;
   const window = waitWindowMs(deployment, wait);
   if (window === undefined) return planned;
+  // An event older than the wait itself cannot be the one that began it (a replayed sample): count from now.
+  const began = since < now - window.ms ? now : since;
   // The termination wait may have begun up to one poll before the watcher saw it.
-  const waitEndsAt = since + window.ms - (wait === 'TERMINATION_WAIT' ? settings.pollIntervalMs : 0);
+  const waitEndsAt = began + window.ms - (wait === 'TERMINATION_WAIT' ? settings.pollIntervalMs : 0);
   const reserveMs = Math.max(0, deadline.reportBy - deadline.analysisEndsAt);
   if (now + schedule + reserveMs > waitEndsAt) {
     throw new WaitConfigError(

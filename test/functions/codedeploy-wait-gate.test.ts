@@ -269,6 +269,15 @@ describe('codedeploy-wait-gate: READY_WAIT, end to end with the real SDK', () =>
     expect(test.hits).toHaveLength(0);
   });
 
+  it('counts the ready wait from now when the event is older than the wait itself', async () => {
+    const id = newDeployment({ readyWaitMinutes: 60 });
+    codedeploy.becomeReady(id);
+
+    const [out] = await drive(stateChange(id, 'READY', '2016-06-30T22:06:31Z'));
+
+    expect(out).toMatchObject({ verdict: 'pass', result: 'continued' });
+  });
+
   it('never blocks a rollback deployment', async () => {
     test.respond((_req, res) => {
       res.statusCode = 500;
@@ -469,6 +478,16 @@ describe('codedeploy-wait-gate: TERMINATION_WAIT, end to end with the real SDK',
     expect(outcomes[0]?.reasons[0]).toMatch(/no TerminationWait entry/);
   });
 
+  it('fails a watch loudly, for Lambda to retry, when the deployment cannot be read at all', async () => {
+    const id = newDeployment();
+    await handler(stateChange(id, 'START'), lambdaContext(1_500, functionName));
+    const [watch] = lambda.take();
+    codedeploy.failNext('GetDeployment', { type: 'AccessDeniedException', message: 'denied' });
+
+    await expect(handler(watch?.payload, lambdaContext(1_500, functionName))).rejects.toThrow(/denied/);
+    expect(lambda.take()).toHaveLength(0);
+  });
+
   it('ends the watch when the deployment fails before its termination wait', async () => {
     const id = newDeployment();
     await handler(stateChange(id, 'START'), lambdaContext(1_500, functionName));
@@ -479,5 +498,50 @@ describe('codedeploy-wait-gate: TERMINATION_WAIT, end to end with the real SDK',
     const outcomes = await drive(watch?.payload);
 
     expect(outcomes).toEqual([expect.objectContaining({ result: 'watch-ended', reasons: ['deployment is Failed'] })]);
+  });
+});
+
+describe('codedeploy-wait-gate: template wiring', () => {
+  it('subscribes to READY and START for the configured groups, with least-privilege decisions and self-invocation', async () => {
+    const { readTemplate } = await import('../../local/template.ts');
+    const template = await readTemplate();
+    const fn = template.Resources.CodeDeployWaitGateFunction;
+    const props = fn?.Properties as Record<string, unknown> & {
+      Events: Record<string, { Type: string; Properties: { Pattern: Record<string, unknown> } }>;
+      Policies: unknown[];
+    };
+
+    expect(fn?.Type).toBe('AWS::Serverless::Function');
+    expect(fn?.Metadata?.BuildProperties).toMatchObject({ EntryPoints: ['functions/codedeploy-wait-gate/index.ts'] });
+    expect(props.Handler).toBe('index.handler');
+    expect(template.Resources.CodeDeployWaitGateLogGroup?.Properties?.RetentionInDays).toEqual({
+      Ref: 'LogRetentionInDays',
+    });
+    const rule = Object.values(props.Events)[0];
+    expect(rule?.Type).toBe('EventBridgeRule');
+    expect(rule?.Properties.Pattern).toMatchObject({
+      source: ['aws.codedeploy'],
+      'detail-type': ['CodeDeploy Deployment State-change Notification'],
+      detail: { state: ['READY', 'START'] },
+    });
+    const statements = JSON.stringify(props.Policies);
+    expect(statements).toContain('codedeploy:ContinueDeployment');
+    expect(statements).toContain('codedeploy:StopDeployment');
+    expect(statements).toMatch(/deploymentgroup:\$\{WaitGateDeploymentGroups\}/);
+    expect(statements).toMatch(/function:\$\{AWS::StackName\}-codedeploy-wait-gate/);
+    expect(statements).not.toMatch(/"codedeploy:\*"|"lambda:\*"/);
+  });
+
+  it('keeps the legacy Proton guard out of the default deployment', async () => {
+    const { readTemplate } = await import('../../local/template.ts');
+    const template = (await readTemplate()) as Awaited<ReturnType<typeof readTemplate>> & {
+      Outputs: Record<string, { Condition?: string }>;
+    };
+
+    expect(template.Parameters?.EnableProtonGuard?.Default).toBe('false');
+    for (const name of ['ProtonPipelineGuardFunction', 'ProtonPipelineGuardLogGroup']) {
+      expect((template.Resources[name] as { Condition?: string }).Condition).toBe('ProtonGuardEnabled');
+    }
+    expect(template.Outputs.ProtonPipelineGuardFunctionArn?.Condition).toBe('ProtonGuardEnabled');
   });
 });
