@@ -135,7 +135,9 @@ export async function putMetric(
   metric: { namespace: string; name: string; dimensions?: Record<string, string>; values: readonly number[] },
 ): Promise<void> {
   const cw = new CloudWatchClient({ endpoint: motoUrl, region, credentials, maxAttempts: 1 });
-  const now = new Date();
+  // A little in the past, as CloudWatch data always is by the time it is read: moto_server drops the
+  // milliseconds of EndTime, so a datapoint from this very second would fall outside a query ending now.
+  const now = new Date(Date.now() - 10_000);
   await cw.send(
     new PutMetricDataCommand({
       Namespace: metric.namespace,

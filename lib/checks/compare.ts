@@ -4,15 +4,14 @@ import { short, textOr } from './aws-support.ts';
 import { type HttpSpec, httpCheck } from './http.ts';
 import type { CheckKind } from './kind.ts';
 
-export interface CompareSpec {
+/** The http check's probe fields at the top level, as the plan writes them, plus the comparison's own. */
+export interface CompareSpec extends Omit<HttpSpec, 'url'> {
   /** Base URL of blue, the production listener: `{{prodListenerUrl}}` by default. */
   readonly blue: string;
   /** Base URL of green, the test listener: `{{testListenerUrl}}` by default. */
   readonly green: string;
   /** Appended to both base URLs, such as `/health`. */
   readonly path: string;
-  /** The HTTP probe both sides get, exactly as the http check reads it. */
-  readonly probe: Omit<HttpSpec, 'url'>;
   /** Probes of each side per measurement, taken in pairs at the same moment. */
   readonly samples: number;
   /** Green fails when its error rate exceeds blue's by more than this (0.05 = 5 percentage points). */
@@ -76,10 +75,10 @@ export const compareCheck: CheckKind<CompareSpec> = {
     }
     const { url: _unused, ...probe } = http;
     return {
+      ...probe,
       blue,
       green,
       path: urlPath,
-      probe,
       samples,
       maxErrorRateIncrease,
       maxLatencyRatio,
@@ -89,9 +88,17 @@ export const compareCheck: CheckKind<CompareSpec> = {
   },
 
   create(spec, deps, path) {
+    const probe: Omit<HttpSpec, 'url'> = {
+      method: spec.method,
+      headers: spec.headers,
+      expect: spec.expect,
+      followRedirects: spec.followRedirects,
+      maxBodyBytes: spec.maxBodyBytes,
+      ...(spec.body === undefined ? {} : { body: spec.body }),
+    };
     // The http kind validates each filled URL and names the field when one is not a URL.
-    const blue = httpCheck.create({ ...spec.probe, url: spec.blue + spec.path }, deps, join(path, 'blue'));
-    const green = httpCheck.create({ ...spec.probe, url: spec.green + spec.path }, deps, join(path, 'green'));
+    const blue = httpCheck.create({ ...probe, url: spec.blue + spec.path }, deps, join(path, 'blue'));
+    const green = httpCheck.create({ ...probe, url: spec.green + spec.path }, deps, join(path, 'green'));
     return (signal) => compareSides(blue, green, spec, signal);
   },
 };

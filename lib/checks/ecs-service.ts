@@ -5,19 +5,19 @@ import { type Fields, join } from '../plan/fields.ts';
 import { awsError, need, textOr } from './aws-support.ts';
 import type { CheckKind } from './kind.ts';
 
-/** Green is either a CodeDeploy task set or an ECS native service revision. */
-export type EcsGreen =
-  | { readonly kind: 'taskSet'; readonly cluster: string; readonly service: string; readonly taskSet: string }
-  | {
-      readonly kind: 'serviceRevision';
-      readonly serviceRevision: string;
-      /** Read from the revision ARN when the plan does not give them. */
-      readonly cluster?: string;
-      readonly service?: string;
-    };
+/**
+ * Which ECS tasks are green, as the plan gives it: a CodeDeploy task set (`taskSet`, in `cluster`/`service`)
+ * or an ECS native service revision (`serviceRevision`, whose ARN names its cluster and service).
+ * Field names are the plan's, so that a placeholder error names the field the plan wrote.
+ */
+export interface EcsGreen {
+  readonly cluster?: string;
+  readonly service?: string;
+  readonly taskSet?: string;
+  readonly serviceRevision?: string;
+}
 
-export interface EcsServiceSpec {
-  readonly green: EcsGreen;
+export interface EcsServiceSpec extends EcsGreen {
   /** Tasks that may still be pending; 0 by default. */
   readonly maxPending: number;
   /** Fewer running tasks than this fails even when desired is lower (a green with 0 tasks proves nothing). */
@@ -44,12 +44,12 @@ export const ecsServiceCheck: CheckKind<EcsServiceSpec> = {
     const minRunning =
       raw.minRunning === undefined ? 1 : f.integer(raw.minRunning, join(path, 'minRunning'), 0, 10_000);
     if (!green || maxPending === undefined || minRunning === undefined) return undefined;
-    return { green, maxPending, minRunning };
+    return { ...green, maxPending, minRunning };
   },
 
   create(spec, deps, path) {
     const ecs = need(deps.ecs, 'the ECS port', 'ecs-service');
-    const green = resolveGreen(spec.green, path);
+    const green = resolveGreen(spec, path);
     return (signal) =>
       green.kind === 'taskSet' ? measureTaskSet(ecs, green, spec, signal) : measureRevision(ecs, green, spec, signal);
   },
@@ -73,7 +73,6 @@ export function readGreen(raw: Record<string, unknown>, path: string, f: Fields)
     const service = raw.service === undefined ? undefined : f.string(raw.service, join(path, 'service'), { max: 2048 });
     if (serviceRevision === undefined) return undefined;
     return {
-      kind: 'serviceRevision',
       serviceRevision,
       ...(cluster !== undefined ? { cluster } : {}),
       ...(service !== undefined ? { service } : {}),
@@ -83,7 +82,7 @@ export function readGreen(raw: Record<string, unknown>, path: string, f: Fields)
   const service = textOr(raw, 'service', path, f, '{{service}}');
   const taskSet = textOr(raw, 'taskSet', path, f, '{{greenTaskSet}}');
   if (cluster === undefined || service === undefined || taskSet === undefined) return undefined;
-  return { kind: 'taskSet', cluster, service, taskSet };
+  return { cluster, service, taskSet };
 }
 
 export type ResolvedGreen =
@@ -99,7 +98,14 @@ const revisionArn = /^arn:[^:]+:ecs:[^:]*:\d*:service-revision\/([^/]+)\/([^/]+)
 
 /** Fills cluster and service from a service revision ARN (`.../service-revision/<cluster>/<service>/<id>`). */
 export function resolveGreen(green: EcsGreen, path: string): ResolvedGreen {
-  if (green.kind === 'taskSet') return green;
+  if (green.serviceRevision === undefined) {
+    const { cluster, service, taskSet } = green;
+    // readGreen defaults each of them to a placeholder; an empty one is a plan that got around it.
+    if (!cluster || !service || !taskSet) {
+      throw new PlanError([`${path}: a task set needs cluster, service and taskSet`]);
+    }
+    return { kind: 'taskSet', cluster, service, taskSet };
+  }
   const match = revisionArn.exec(green.serviceRevision);
   const cluster = green.cluster ?? match?.[1];
   const service = green.service ?? match?.[2];

@@ -5,8 +5,7 @@ import { awsError, listSome, need, short } from './aws-support.ts';
 import { type EcsGreen, type ResolvedGreen, readGreen, resolveGreen } from './ecs-service.ts';
 import type { CheckKind } from './kind.ts';
 
-export interface EcsTasksSpec {
-  readonly green: EcsGreen;
+export interface EcsTasksSpec extends EcsGreen {
   /** Fewer running green tasks than this fails; 1 by default. */
   readonly minTasks: number;
   /** Tasks without container health checks report UNKNOWN; they fail unless this is true. */
@@ -50,13 +49,13 @@ export const ecsTasksCheck: CheckKind<EcsTasksSpec> = {
     const windowMs = raw.window === undefined ? undefined : f.duration(raw.window, join(path, 'window'));
     if (!green || minTasks === undefined || allowUnknownHealth === undefined || !allowExitCodes) return undefined;
     if (raw.window !== undefined && windowMs === undefined) return undefined;
-    const spec: EcsTasksSpec = { green, minTasks, allowUnknownHealth, allowExitCodes: [...new Set(allowExitCodes)] };
+    const spec: EcsTasksSpec = { ...green, minTasks, allowUnknownHealth, allowExitCodes: [...new Set(allowExitCodes)] };
     return windowMs === undefined ? spec : { ...spec, windowMs };
   },
 
   create(spec, deps, path) {
     const ecs = need(deps.ecs, 'the ECS port', 'ecs-tasks');
-    const green = resolveGreen(spec.green, path);
+    const green = resolveGreen(spec, path);
     return (signal) => measure(ecs, deps.clock, green, spec, signal);
   },
 };

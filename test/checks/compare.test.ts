@@ -177,6 +177,12 @@ describe('compare plan fields', () => {
     ]);
   });
 
+  it('names the plan field of a probe header whose placeholder has no value', async () => {
+    await expect(
+      measureOnce(compare({ headers: { 'x-deployment': '{{deploymentId}}' } }), context(), deps),
+    ).rejects.toThrow(/checks\.subject\.headers\.x-deployment: \{\{deploymentId\}\} has no value/);
+  });
+
   it('fails to build, naming the side, when the deployment has no production listener', async () => {
     await expect(measureOnce(compare(), { testListenerUrl: 'http://127.0.0.1:1' }, deps)).rejects.toThrow(
       /checks\.subject\.blue: \{\{prodListenerUrl\}\} has no value for this deployment/,

@@ -229,6 +229,14 @@ describe('ecs-service plan fields', () => {
     ]);
   });
 
+  it('fails to build, naming the plan field, when the deployment has no green task set (an ECS native one)', async () => {
+    await expect(
+      measureOnce({ type: 'ecs-service' }, { cluster: 'c', service: 's', targetServiceRevisionArn: revisionArn }, deps),
+    ).rejects.toThrow(
+      /^invalid plan: checks\.subject\.taskSet: \{\{greenTaskSet\}\} has no value for this deployment$/,
+    );
+  });
+
   it('names bad bounds', () => {
     expect(planProblems({ type: 'ecs-service', maxPending: 'none', minRunning: 1.5 })).toEqual([
       'checks.subject.maxPending: expected an integer 0-10000, got "none"',
