@@ -37,7 +37,7 @@ const tags = intrinsics.flatMap((name) =>
 const schema = new Schema(tags);
 
 export type Template = {
-  Parameters?: Record<string, { Default?: unknown }>;
+  Parameters?: Record<string, { Type?: string; Default?: unknown }>;
   Conditions?: Record<string, unknown>;
   Globals?: { Function?: Record<string, unknown> };
   Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }>;
@@ -52,7 +52,11 @@ export const noValue = Symbol('AWS::NoValue');
 /** Evaluates the intrinsics a local run can: parameters (defaults or overrides), conditions, pseudo parameters. */
 export function resolver(template: Template, overrides: Record<string, string>, pseudo: Record<string, string>) {
   const parameters: Record<string, unknown> = {};
-  for (const [name, p] of Object.entries(template.Parameters ?? {})) parameters[name] = overrides[name] ?? p.Default;
+  for (const [name, p] of Object.entries(template.Parameters ?? {})) {
+    const value = overrides[name] ?? p.Default;
+    // CloudFormation hands a CommaDelimitedList to intrinsics as a list.
+    parameters[name] = p.Type === 'CommaDelimitedList' && typeof value === 'string' ? value.split(',') : value;
+  }
   const ref = (name: string): unknown => {
     if (name === 'AWS::NoValue') return noValue;
     if (name in pseudo) return pseudo[name];
