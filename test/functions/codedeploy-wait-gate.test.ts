@@ -530,6 +530,7 @@ describe('codedeploy-wait-gate: template wiring', () => {
     expect(statements).toMatch(/deploymentgroup:\$\{WaitGateDeploymentGroups\}/);
     expect(statements).toMatch(/function:\$\{AWS::StackName\}-codedeploy-wait-gate/);
     expect(statements).not.toMatch(/"codedeploy:\*"|"lambda:\*"/);
+    expect(props.Policies).toContainEqual({ Ref: 'ChecksReadPolicy' });
   });
 
   it('keeps the legacy Proton guard out of the default deployment', async () => {
@@ -543,5 +544,8 @@ describe('codedeploy-wait-gate: template wiring', () => {
       expect((template.Resources[name] as { Condition?: string }).Condition).toBe('ProtonGuardEnabled');
     }
     expect(template.Outputs.ProtonPipelineGuardFunctionArn?.Condition).toBe('ProtonGuardEnabled');
+    expect(template.Resources.ProtonPipelineGuardFunction?.Properties?.Policies).toContainEqual({
+      Ref: 'ChecksReadPolicy',
+    });
   });
 });
