@@ -172,7 +172,9 @@ describe('parsePlan', () => {
     const issues = issuesOf(() => parsePlan(withCheck({ type: 'htp' })));
 
     // Assert
-    expect(issues).toEqual(['checks.green-health.type: unknown check type "htp" (expected one of: http)']);
+    expect(issues).toEqual([
+      'checks.green-health.type: unknown check type "htp" (expected one of: http, ecs-service, ecs-tasks, target-health, cloudwatch-alarms, cloudwatch-metric, lambda-invoke, compare)',
+    ]);
   });
 
   it('names a check that has no type', () => {
@@ -324,7 +326,7 @@ describe('parsePlan', () => {
 
     // Assert
     expect(error?.message).toBe(
-      'invalid plan: version: expected 1, got nothing; checks.a.type: unknown check type "smtp" (expected one of: http)',
+      'invalid plan: version: expected 1, got nothing; checks.a.type: unknown check type "smtp" (expected one of: http, ecs-service, ecs-tasks, target-health, cloudwatch-alarms, cloudwatch-metric, lambda-invoke, compare)',
     );
   });
 
