@@ -1,14 +1,14 @@
-import type { CodeDeployDeployment, CodeDeployPort, CodeDeployTarget, HookStatus } from '../aws/codedeploy.ts';
+import type { CodeDeployPort, CodeDeployTarget, HookStatus } from '../aws/codedeploy.ts';
 import type { ListenerPort } from '../aws/elbv2.ts';
 import type { CheckDeps } from '../checks/kind.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Clock, Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { codeDeployHooks } from '../plan/hooks.ts';
-import type { DeploymentContext } from '../plan/placeholders.ts';
 import { checksForHook, type Plan } from '../plan/schema.ts';
 import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import type { Log } from '../runtime/logger.ts';
+import { resolveCodeDeployContext } from './codedeploy-context.ts';
 import { buildRuns, evaluate, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
 import { deliver, ReportError } from './report.ts';
 
@@ -186,7 +186,11 @@ async function decide(
   }
 
   const selected = checksForHook(plan, hook);
-  const context = await resolveContext(deps, deployment, target, hook, usedPlaceholders(selected.checks), signal);
+  const context = await resolveCodeDeployContext(
+    { listeners: deps.listeners, region: deps.settings.region },
+    { deployment, target, hook, needed: usedPlaceholders(selected.checks) },
+    signal,
+  );
   const runs = buildRuns(selected.checks, context, deps.checks);
   log.info('running checks', { planKey: selected.key, checks: runs.map((r) => r.name) });
   // CodeDeploy cannot call back: a measurement that starts in time runs until the deadline cuts it.
@@ -204,75 +208,4 @@ async function decide(
 function hookInProgress(target: CodeDeployTarget | undefined): string | undefined {
   const known: readonly string[] = codeDeployHooks;
   return target?.lifecycleEvents.find((e) => e.status === 'InProgress' && known.includes(e.name))?.name;
-}
-
-async function resolveContext(
-  deps: CodeDeployHookDeps,
-  deployment: CodeDeployDeployment,
-  target: CodeDeployTarget | undefined,
-  hook: string,
-  needed: Set<string>,
-  signal: AbortSignal,
-): Promise<DeploymentContext> {
-  const context: { -readonly [K in keyof DeploymentContext]: DeploymentContext[K] } = {
-    hook,
-    deploymentId: deployment.deploymentId,
-    applicationName: deployment.applicationName,
-    deploymentGroupName: deployment.deploymentGroupName,
-    region: deps.settings.region,
-  };
-  if (target) {
-    const [cluster, service] = ecsNames(target);
-    context.cluster = cluster;
-    context.service = service;
-    const green = pickTaskSet(target, 'Green');
-    const blue = pickTaskSet(target, 'Blue');
-    context.greenTaskSet = green?.id;
-    context.blueTaskSet = blue?.id;
-    context.greenTargetGroup = green?.targetGroup;
-    context.blueTargetGroup = blue?.targetGroup;
-    context.functionName = target.lambda?.functionName;
-    context.alias = target.lambda?.alias;
-    context.currentVersion = target.lambda?.currentVersion;
-    context.targetVersion = target.lambda?.targetVersion;
-  }
-  const listener = async (name: 'testListenerUrl' | 'prodListenerUrl', arns: readonly string[]): Promise<void> => {
-    if (!needed.has(name)) return;
-    const arn = arns[0];
-    if (arn === undefined) {
-      throw new PlanError([
-        `{{${name}}}: deployment ${deployment.deploymentId} has no ${name === 'testListenerUrl' ? 'test' : 'production'} listener in its load balancer info`,
-      ]);
-    }
-    try {
-      context[name] = await deps.listeners.listenerUrl(arn, signal);
-    } catch (error) {
-      throw new Error(
-        `cannot resolve {{${name}}} from listener ${arn}: ${(error as Error).name}: ${errorMessage(error)}`,
-        { cause: error },
-      );
-    }
-  };
-  await Promise.all([
-    listener('testListenerUrl', deployment.testListenerArns),
-    listener('prodListenerUrl', deployment.prodListenerArns),
-  ]);
-  return context;
-}
-
-/** `cluster:service` target ids, or the service ARN `.../service/cluster/service`. */
-function ecsNames(target: CodeDeployTarget): [string | undefined, string | undefined] {
-  if (target.type !== 'ECSTarget') return [undefined, undefined];
-  const arn = target.targetArn?.match(/:service\/([^/]+)\/([^/]+)$/);
-  if (arn) return [arn[1], arn[2]];
-  const [cluster, service] = target.targetId.split(':');
-  return [cluster || undefined, service || undefined];
-}
-
-/** Labels when CodeDeploy gives them; otherwise the original task set is PRIMARY and the replacement ACTIVE. */
-function pickTaskSet(target: CodeDeployTarget, label: 'Blue' | 'Green') {
-  const labelled = target.taskSets.find((s) => s.label === label);
-  if (labelled) return labelled;
-  if (target.taskSets.some((s) => s.label !== undefined)) return undefined;
-  return target.taskSets.find((s) => s.status === (label === 'Blue' ? 'PRIMARY' : 'ACTIVE'));
 }

@@ -6,10 +6,10 @@ import { errorMessage } from '../core/analyze.ts';
 import type { Clock, Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { formatDuration, parseDuration } from '../plan/fields.ts';
-import type { DeploymentContext } from '../plan/placeholders.ts';
 import { checksForHook, type Plan, type PlanCheck } from '../plan/schema.ts';
 import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import type { Log } from '../runtime/logger.ts';
+import { resolveCodeDeployContext } from './codedeploy-context.ts';
 import { runLeg } from './ecs-leg.ts';
 import {
   type CarriedState,
@@ -364,12 +364,9 @@ async function analyse(
   } else {
     analysisDeadline = firstDeadline(deployment, wait, selected.checks, c.since, settings, deadline, clock.now());
   }
-  const context = await resolveContext(
-    deps,
-    deployment,
-    target,
-    planKey,
-    usedPlaceholders(selected.checks),
+  const context = await resolveCodeDeployContext(
+    { listeners: deps.listeners, region: deps.settings.region },
+    { deployment, target, hook: planKey, needed: usedPlaceholders(selected.checks) },
     deadline.signal,
   );
   const runs = buildRuns(selected.checks, context, deps.checks);
@@ -614,64 +611,6 @@ function durationSetting(name: string, text: string | undefined, fallback: numbe
     );
   }
   return ms;
-}
-
-async function resolveContext(
-  deps: WaitGateDeps,
-  deployment: CodeDeployDeployment,
-  target: CodeDeployTarget | undefined,
-  hook: string,
-  needed: Set<string>,
-  signal: AbortSignal,
-): Promise<DeploymentContext> {
-  const context: { -readonly [K in keyof DeploymentContext]: DeploymentContext[K] } = {
-    hook,
-    deploymentId: deployment.deploymentId,
-    applicationName: deployment.applicationName,
-    deploymentGroupName: deployment.deploymentGroupName,
-    region: deps.settings.region,
-  };
-  if (target) {
-    const arn = target.targetArn?.match(/:service\/([^/]+)\/([^/]+)$/);
-    const [cluster, service] = arn ? [arn[1], arn[2]] : target.targetId.split(':');
-    context.cluster = cluster || undefined;
-    context.service = service || undefined;
-    const labelled = target.taskSets.some((s) => s.label !== undefined);
-    const pick = (label: 'Blue' | 'Green') =>
-      labelled
-        ? target.taskSets.find((s) => s.label === label)
-        : target.taskSets.find((s) => s.status === (label === 'Blue' ? 'PRIMARY' : 'ACTIVE'));
-    const green = pick('Green');
-    const blue = pick('Blue');
-    context.greenTaskSet = green?.id;
-    context.blueTaskSet = blue?.id;
-    context.greenTargetGroup = green?.targetGroup;
-    context.blueTargetGroup = blue?.targetGroup;
-  }
-  const listener = async (name: 'testListenerUrl' | 'prodListenerUrl', arns: readonly string[]): Promise<void> => {
-    if (!needed.has(name)) return;
-    const arn = arns[0];
-    if (arn === undefined) {
-      throw new PlanError([
-        `{{${name}}}: deployment ${deployment.deploymentId} has no ${name === 'testListenerUrl' ? 'test' : 'production'} listener in its load balancer info`,
-      ]);
-    }
-    try {
-      context[name] = await deps.listeners.listenerUrl(arn, signal);
-    } catch (error) {
-      throw new Error(
-        `cannot resolve {{${name}}} from listener ${arn}: ${(error as Error).name}: ${errorMessage(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
-  };
-  await Promise.all([
-    listener('testListenerUrl', deployment.testListenerArns),
-    listener('prodListenerUrl', deployment.prodListenerArns),
-  ]);
-  return context;
 }
 
 /**
