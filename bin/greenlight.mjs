@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 const major = Number(process.versions.node.split('.')[0]);
 
 if (major >= 24) {
-  const { main } = await import(new URL('../cli/main.ts', import.meta.url).href);
+  const { main, stopOnBrokenPipe } = await import(new URL('../cli/main.ts', import.meta.url).href);
+  stopOnBrokenPipe();
   process.exitCode = await main(process.argv.slice(2));
 } else {
   const node = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));

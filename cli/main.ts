@@ -39,7 +39,24 @@ export async function main(argv: readonly string[]): Promise<number> {
   return (await load())(rest);
 }
 
+/**
+ * When the reader of our output goes away (`greenlight rehearse | head`), stop as on SIGTERM rather
+ * than crash on EPIPE: the rehearsal then still stops the servers and moto_server it started.
+ */
+export function stopOnBrokenPipe(): void {
+  let stopping = false;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      if (stopping) return;
+      stopping = true;
+      process.kill(process.pid, 'SIGTERM');
+    });
+  }
+}
+
 if (import.meta.main) {
+  stopOnBrokenPipe();
   const code = await main(process.argv.slice(2)).catch((error: unknown) => {
     process.stderr.write(`greenlight: ${(error as Error)?.stack ?? String(error)}\n`);
     return 1;

@@ -115,13 +115,14 @@ async function rehearse(out: Output, scenario: Scenario, chosen: readonly Driver
     for (const close of cleanups.reverse()) await close().catch(() => undefined);
     cleanups.length = 0;
   };
-  const interrupted = (): void => {
-    out.problem('rehearse: interrupted; stopping local servers');
-    void cleanup().finally(() => process.exit(130));
+  let capture: ReturnType<typeof captureLogs> | undefined;
+  const interrupted = (signal: NodeJS.Signals): void => {
+    capture?.restore();
+    out.problem(`rehearse: ${signal === 'SIGINT' ? 'interrupted' : 'stopped'}; stopping local servers`);
+    void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
-  let capture: ReturnType<typeof captureLogs> | undefined;
   try {
     out.line(
       `${out.style('bold', `greenlight rehearsal: ${scenario.name}`)}  ${out.style('dim', '(local, no AWS account)')}`,

@@ -61,7 +61,7 @@ export const ecsNativeDriver: Driver = {
       close: () => ecs.close(),
 
       async run(c) {
-        const { out, service, progress } = c;
+        const { out, service } = c;
         const timeoutSeconds = c.fast ? rehearsalTimeoutSeconds.fast : rehearsalTimeoutSeconds.normal;
         const handler = await loadHandler('EcsLifecycleHookFunction', c.environment, {
           timeoutSeconds,
