@@ -143,6 +143,32 @@ describe('ecs-lifecycle-hook, end to end with the real SDK', () => {
     }
   });
 
+  it("answers IN_PROGRESS in the shape of the AWS response samples, passing the hook configuration's hookDetails through", async () => {
+    const fixture = (name: string) =>
+      JSON.parse(readFileSync(new URL(`../fixtures/aws-samples/${name}`, import.meta.url), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+    const configured = fixture('ecs-native-lambda-hook-config.json');
+    process.env.GREENLIGHT_PLAN = plan.replace('interval: 50ms', 'interval: 400ms\n    timeout: 300ms');
+    process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
+    const d = deployment();
+    const stage = (configured.lifecycleStages as string[])[0] as string;
+
+    const out = await handler(
+      lifecycleHookEvent(d, stage, { hookDetails: configured.hookDetails as Record<string, unknown> }),
+      context(1_000),
+    );
+
+    const typesOf = (o: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v]));
+    const sample = fixture('ecs-native-hook-response-with-hookDetails.json');
+    expect(typesOf(out as unknown as Record<string, unknown>)).toEqual(typesOf(sample));
+    expect(Object.keys(fixture('ecs-native-hook-response.json')).every((k) => k in out)).toBe(true);
+    expect(out.hookStatus).toBe(sample.hookStatus);
+    expect(out.hookDetails).toMatchObject(configured.hookDetails as Record<string, unknown>);
+  });
+
   it('answers SUCCEEDED when green is healthy, probing the test listener of the advancedConfiguration', async () => {
     const d = deployment();
 

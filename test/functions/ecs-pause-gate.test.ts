@@ -25,7 +25,7 @@ checks:
     interval: 50ms
 `;
 const functionName = 'greenlight-ecs-pause-gate';
-const samples = new URL('../../../shared/aws-samples/', import.meta.url);
+const samples = new URL('../fixtures/aws-samples/', import.meta.url);
 
 let moto: Moto;
 let ecs: EcsFake;
@@ -117,7 +117,7 @@ beforeEach(() => {
 describe('ecs-pause-gate, end to end with the real SDK', () => {
   it('runs the AWS sample event: a no-op for an unknown or expired hook, a decision for one awaiting action', async () => {
     const event = JSON.parse(
-      readFileSync(new URL('eventbridge-ecs-hook-state-change-awaiting-action.json', samples), 'utf8'),
+      readFileSync(new URL('../../events/ecs-pause-gate/hook-awaiting-action.json', import.meta.url), 'utf8'),
     );
     const described = JSON.parse(
       readFileSync(new URL('ecs-describe-service-deployments-lifecycleHookDetails.json', samples), 'utf8'),
@@ -175,6 +175,20 @@ describe('ecs-pause-gate, end to end with the real SDK', () => {
     expect(decided).toMatchObject({ outcome: 'decided', action: 'CONTINUE' });
     expect(green.hits).toHaveLength(3);
     expect(ecs.decisions.get(event.detail.hookId)?.action).toBe('CONTINUE');
+  });
+
+  it('ignores the AWS samples of other ECS events without calling ECS', async () => {
+    const before = ecs.calls.length;
+    for (const name of [
+      'eventbridge-ecs-deployment-state-change.json',
+      'eventbridge-ecs-deployment-state-change-failed.json',
+    ]) {
+      const out = await handler(JSON.parse(readFileSync(new URL(name, samples), 'utf8')), context());
+
+      expect(out.outcome, name).toBe('ignored');
+      expect(out.reasons[0], name).toMatch(/not an ECS Hook State Change event/);
+    }
+    expect(ecs.calls.length).toBe(before);
   });
 
   it('continues the deployment when green passes', async () => {

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parsePlanText } from '../../lib/plan/schema.ts';
 import { readTemplate, type Template } from '../../local/template.ts';
 
 let template: Template;
@@ -134,5 +135,29 @@ describe('template.yaml wiring of the ECS native functions', () => {
       { 'Fn::GetAtt': ['EcsLifecycleHookFunction', 'Arn'] },
       { 'Fn::Sub': expect.stringMatching(/^\$\{EcsLifecycleHookFunction\.Arn\}:\*$/) },
     ]);
+  });
+
+  it("documents service hooks whose PAUSE timeout action is ROLLBACK, in the AWS sample's shape, with a valid plan", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Configure the service'));
+    const block = /```json\n([\s\S]*?)\n```/.exec(section)?.[1] ?? '';
+    const example = JSON.parse(block) as { deploymentConfiguration: { lifecycleHooks: Record<string, unknown>[] } };
+    const sample = JSON.parse(
+      readFileSync(new URL('../fixtures/aws-samples/ecs-native-pause-hook-config.json', import.meta.url), 'utf8'),
+    ) as { deploymentConfiguration: { lifecycleHooks: Record<string, unknown>[] } };
+    const hooks = example.deploymentConfiguration.lifecycleHooks;
+    const pause = hooks.filter((h) => h.targetType === 'PAUSE');
+    const lambda = hooks.find((h) => h.targetType === 'AWS_LAMBDA') as { hookDetails: { greenlightPlan: string } };
+
+    expect(pause.length).toBeGreaterThan(0);
+    for (const hook of pause) {
+      expect(Object.keys(hook).sort()).toEqual(
+        Object.keys(sample.deploymentConfiguration.lifecycleHooks[0] ?? {}).sort(),
+      );
+      expect(hook.timeoutConfiguration).toMatchObject({ action: 'ROLLBACK' });
+      expect(hook.lifecycleStages).not.toContain('TEST_TRAFFIC_SHIFT');
+      expect(hook.lifecycleStages).not.toContain('PRODUCTION_TRAFFIC_SHIFT');
+    }
+    expect(() => parsePlanText(lambda.hookDetails.greenlightPlan, 'README')).not.toThrow();
   });
 });
