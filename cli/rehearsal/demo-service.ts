@@ -21,8 +21,8 @@ export interface DemoService {
   close(): Promise<void>;
 }
 
-/** How long slow green takes to answer /health: well over the plan's maxLatency (250ms). */
-export const slowGreenMs = 400;
+/** How long slow green takes to answer /health: well over the plan's maxLatency (300ms), within its timeout (1s). */
+export const slowGreenMs = 600;
 /** Which /health request of each step flaky green fails (1-based). */
 export const flakyRequest = 2;
 

@@ -24,7 +24,7 @@ export const scenarios: readonly Scenario[] = [
   {
     name: 'slow-green',
     green: 'slow',
-    shows: `Green answers /health in ${slowGreenMs} ms, over the plan's maxLatency of 250ms. failureLimit 1 tolerates the first slow probe; the second fails the check, the hook fails before its schedule ends (fail fast), and the deployment rolls back to blue.`,
+    shows: `Green answers /health in ${slowGreenMs} ms, over the plan's maxLatency of 300ms. failureLimit 1 tolerates the first slow probe; the second fails the check, the hook fails before its schedule ends (fail fast), and the deployment rolls back to blue.`,
     expected: 'the first probing hook fails fast on latency and the deployment rolls back to blue',
     check: (flow, plan) => {
       const problems = failedAtFirstProbe(flow, plan);

@@ -54,7 +54,7 @@ describe('greenlight rehearse (npm start)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/AfterAllowTestTraffic\n[\s\S]*?Failed in [\d.]+s: CodeDeploy received Failed/);
     expect(r.stdout).toMatch(/green-health\s+fail\s+2 of 5/);
-    expect(r.stdout).toMatch(/more than maxLatency 250 ms/);
+    expect(r.stdout).toMatch(/more than maxLatency 300 ms/);
     expect(r.stdout).toMatch(/rollback\s+AfterAllowTestTraffic failed/);
     expect(r.stdout).toMatch(/skipped, the deployment failed: BeforeAllowTraffic, AfterAllowTraffic/);
     expect(r.stdout).toMatch(/production listener serves: blue/);
