@@ -109,15 +109,15 @@ export function resolveGreen(green: EcsGreen, path: string): ResolvedGreen {
   const match = revisionArn.exec(green.serviceRevision);
   const cluster = green.cluster ?? match?.[1];
   const service = green.service ?? match?.[2];
-  if (!match && (cluster === undefined || service === undefined)) {
+  if (cluster === undefined || service === undefined) {
     throw new PlanError([
       `${join(path, 'serviceRevision')}: expected a service revision ARN (arn:aws:ecs:<region>:<account>:service-revision/<cluster>/<service>/<id>), or give cluster and service`,
     ]);
   }
   return {
     kind: 'serviceRevision',
-    cluster: cluster as string,
-    service: service as string,
+    cluster,
+    service,
     serviceRevision: green.serviceRevision,
   };
 }

@@ -70,12 +70,13 @@ async function measure(
   let where: string;
   let tasks: TaskState[];
   let failures: TaskFailure[];
+  let truncated: boolean;
   let since = spec.windowMs === undefined ? undefined : clock.now() - spec.windowMs;
   try {
     if (green.kind === 'taskSet') {
       where = `tasks of task set ${green.taskSet}`;
       // A task set's tasks carry its id in startedBy.
-      ({ tasks, failures } = await ecs.tasks({ cluster: green.cluster, startedBy: green.taskSet }, signal));
+      ({ tasks, failures, truncated } = await ecs.tasks({ cluster: green.cluster, startedBy: green.taskSet }, signal));
     } else {
       where = `tasks of service revision ${green.serviceRevision}`;
       const revision = await ecs.serviceRevision(green.serviceRevision, signal);
@@ -84,6 +85,7 @@ async function measure(
       const all = await ecs.tasks({ cluster: green.cluster, serviceName: green.service }, signal);
       tasks = all.tasks.filter((t) => t.taskDefinitionArn === revision.taskDefinition);
       failures = all.failures;
+      truncated = all.truncated;
       if (revision.createdAt !== undefined) since = Math.max(since ?? 0, revision.createdAt);
     }
   } catch (error) {
@@ -121,7 +123,7 @@ async function measure(
         `${taskId(t.arn)} is ${health}${health === 'UNKNOWN' ? ' (no container health check result; allowUnknownHealth is off)' : ''}`,
       );
   }
-  const summary = `${healthy} of ${live.length} running tasks healthy, ${stopped.length} stopped`;
+  const summary = `${healthy} of ${live.length} running tasks healthy, ${stopped.length} stopped${truncated ? ' (of the first tasks ECS listed only)' : ''}`;
   if (problems.length > 0) {
     return { outcome: 'fail', message: `${where}: ${summary}: ${listSome(problems, 3)}`, value: healthy };
   }
