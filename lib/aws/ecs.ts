@@ -78,7 +78,16 @@ export function ecsAdapter(client: () => ECSClient = ecsClient): EcsPort {
         sendOptions(signal),
       );
       const d = out.serviceDeployments?.find((s) => s.serviceDeploymentArn === serviceDeploymentArn);
-      if (!d) return undefined;
+      if (!d) {
+        // MISSING means gone; any other failure means it could not be read, which must not pass for gone.
+        const failure = out.failures?.find((f) => f.arn === serviceDeploymentArn && f.reason !== 'MISSING');
+        if (failure) {
+          throw new Error(
+            `DescribeServiceDeployments failed: ${failure.reason}${failure.detail ? `: ${failure.detail}` : ''}`,
+          );
+        }
+        return undefined;
+      }
       return compact({
         serviceDeploymentArn,
         serviceArn: d.serviceArn,

@@ -22,6 +22,8 @@ export interface EcsFake extends JsonFake {
   /** Pauses a deployment at `stage` with a PAUSE hook awaiting action; returns its id and the EventBridge event ECS would emit. */
   addPauseHook(serviceDeploymentArn: string, options: PauseHookOptions): { hookId: string; event: PauseEvent };
   setDeploymentStatus(serviceDeploymentArn: string, status: string): void;
+  /** DescribeServiceDeployments reports these deployments in `failures` with this reason (other than MISSING). */
+  readonly describeFailures: Map<string, { readonly reason: string; readonly detail?: string }>;
   /** How long after a hook's expiry ECS takes its timeout action (default 0); meanwhile the hook still shows AWAITING_ACTION. */
   setTimeoutLag(ms: number): void;
 }
@@ -74,6 +76,7 @@ export async function startEcsFake(options: { fallback?: string; port?: number }
   const deployments = new Map<string, Record<string, unknown>>();
   const decisions = new Map<string, { action: string | undefined; at: number }>();
   let timeoutLagMs = 0;
+  const describeFailures = new Map<string, { reason: string; detail?: string }>();
 
   /** Applies the timeout action of hooks past their expiry, as ECS does on its own. */
   const expire = (d: Record<string, unknown>): void => {
@@ -134,12 +137,16 @@ export async function startEcsFake(options: { fallback?: string; port?: number }
         const arns = Array.isArray(input.serviceDeploymentArns) ? input.serviceDeploymentArns.map(String) : [];
         const found = arns.flatMap((a): Record<string, unknown>[] => {
           const d = deployments.get(a);
-          return d ? [d] : [];
+          return d && !describeFailures.has(a) ? [d] : [];
         });
         for (const d of found) expire(d);
         return {
           serviceDeployments: found,
-          failures: arns.filter((a) => !deployments.has(a)).map((arn) => ({ arn, reason: 'MISSING' })),
+          failures: arns.flatMap((arn) => {
+            const failure = describeFailures.get(arn);
+            if (failure) return [{ arn, ...failure }];
+            return deployments.has(arn) ? [] : [{ arn, reason: 'MISSING' }];
+          }),
         };
       },
       ContinueServiceDeployment: (input) => {
@@ -252,6 +259,7 @@ export async function startEcsFake(options: { fallback?: string; port?: number }
   return {
     ...fake,
     decisions,
+    describeFailures,
     addService(s) {
       services.set(s.serviceArn, s);
     },

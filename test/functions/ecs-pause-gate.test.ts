@@ -368,6 +368,18 @@ describe('ecs-pause-gate, end to end with the real SDK', () => {
     expect(decisionsFor(hookId).map((c) => c.input.action)).toEqual(['ROLLBACK']);
   });
 
+  it('does not take a deployment ECS could not describe for a missing one: it rolls back', async () => {
+    const { d, hookId, event } = paused();
+    ecs.describeFailures.set(d.serviceDeploymentArn, { reason: 'ACCESS_DENIED', detail: 'not yours' });
+
+    const out = await handler(event, context());
+    ecs.describeFailures.delete(d.serviceDeploymentArn);
+
+    expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
+    expect(out.reasons[0]).toMatch(/DescribeServiceDeployments failed: ACCESS_DENIED: not yours/);
+    expect(decisionsFor(hookId).map((c) => c.input.action)).toEqual(['ROLLBACK']);
+  });
+
   it('retries a throttled ContinueServiceDeployment until ECS takes it', async () => {
     const { hookId, event } = paused();
     ecs.failNext('ContinueServiceDeployment', { type: 'ThrottlingException', message: 'Rate exceeded' }, 3);
