@@ -95,6 +95,26 @@ describe('greenlight check', () => {
     expect(r.stdout).not.toMatch(/Verdict pass/);
   });
 
+  it('sends a host name to a local address with --resolve, like curl', async () => {
+    target.respond((_req, res) => res.end('ok'));
+    const url = target.url.replace('127.0.0.1', 'green.rehearsal.test');
+
+    const r = await greenlight([
+      'check',
+      '--plan',
+      planFile,
+      '--hook',
+      'AfterAllowTestTraffic',
+      '--var',
+      `testListenerUrl=${url}`,
+      '--resolve',
+      'green.rehearsal.test=127.0.0.1',
+    ]);
+
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/GET http:\/\/green\.rehearsal\.test:\d+\/health: 200/);
+  });
+
   it('never prints header values or query strings', async () => {
     target.respond((_req, res) => res.end('ok'));
 
