@@ -69,8 +69,7 @@ export async function startJsonFake(options: JsonFakeOptions): Promise<JsonFake>
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.slice(target.lastIndexOf('.') + 1);
     const handler = options.operations[operation];
-    if (!handler) {
-      if (options.fallback) return forward(options.fallback, req, body, res);
+    if (!handler && !options.fallback) {
       return send(res, 400, {
         __type: 'UnknownOperationException',
         message: `fake does not implement ${operation || '(no X-Amz-Target)'}`,
@@ -80,9 +79,10 @@ export async function startJsonFake(options: JsonFakeOptions): Promise<JsonFake>
     try {
       input = body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
     } catch {
-      return send(res, 400, { __type: 'SerializationException', message: 'body is not JSON' });
+      if (handler) return send(res, 400, { __type: 'SerializationException', message: 'body is not JSON' });
     }
     calls.push({ operation, input, at: Date.now() });
+    // Delays and faults apply to forwarded operations too, so a test can fault what moto_server answers.
     const wait = delays.get(operation) ?? 0;
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const queue = faults.get(operation);
@@ -96,6 +96,7 @@ export async function startJsonFake(options: JsonFakeOptions): Promise<JsonFake>
         message: next.fault.message ?? next.fault.type,
       });
     }
+    if (!handler) return forward(options.fallback as string, req, body, res);
     try {
       const output = await handler(input);
       send(res, 200, output ?? {});
