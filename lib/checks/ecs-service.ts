@@ -2,6 +2,7 @@ import type { EcsChecksPort } from '../aws/ecs-checks.ts';
 import type { Observation } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { type Fields, join } from '../plan/fields.ts';
+import type { DeploymentContext } from '../plan/placeholders.ts';
 import { awsError, need, textOr } from './aws-support.ts';
 import type { CheckKind } from './kind.ts';
 
@@ -15,6 +16,8 @@ export interface EcsGreen {
   readonly service?: string;
   readonly taskSet?: string;
   readonly serviceRevision?: string;
+  /** Neither was given: the deployment decides, see `preferGreen`. */
+  readonly auto?: true;
 }
 
 export interface EcsServiceSpec extends EcsGreen {
@@ -46,6 +49,8 @@ export const ecsServiceCheck: CheckKind<EcsServiceSpec> = {
     if (!green || maxPending === undefined || minRunning === undefined) return undefined;
     return { ...green, maxPending, minRunning };
   },
+
+  prepare: preferGreen,
 
   create(spec, deps, path) {
     const ecs = need(deps.ecs, 'the ECS port', 'ecs-service');
@@ -82,7 +87,20 @@ export function readGreen(raw: Record<string, unknown>, path: string, f: Fields)
   const service = textOr(raw, 'service', path, f, '{{service}}');
   const taskSet = textOr(raw, 'taskSet', path, f, '{{greenTaskSet}}');
   if (cluster === undefined || service === undefined || taskSet === undefined) return undefined;
-  return { cluster, service, taskSet };
+  return raw.taskSet === undefined ? { cluster, service, taskSet, auto: true } : { cluster, service, taskSet };
+}
+
+/**
+ * With no taskSet or serviceRevision in the plan, green is the CodeDeploy green task set when the
+ * deployment has one, else the ECS native target revision, so one plan serves both kinds of deployment.
+ */
+export function preferGreen<S extends EcsGreen>(spec: S, context: DeploymentContext): S {
+  if (!spec.auto) return spec;
+  const { auto: _auto, taskSet: _taskSet, ...rest } = spec;
+  if (!context.greenTaskSet && context.targetServiceRevisionArn) {
+    return { ...rest, serviceRevision: '{{targetServiceRevisionArn}}' } as S;
+  }
+  return { ...rest, taskSet: '{{greenTaskSet}}' } as S;
 }
 
 export type ResolvedGreen =

@@ -2,7 +2,7 @@ import type { EcsChecksPort, TaskFailure, TaskState } from '../aws/ecs-checks.ts
 import type { Clock, Observation } from '../core/types.ts';
 import { join } from '../plan/fields.ts';
 import { awsError, listSome, need, short } from './aws-support.ts';
-import { type EcsGreen, type ResolvedGreen, readGreen, resolveGreen } from './ecs-service.ts';
+import { type EcsGreen, preferGreen, type ResolvedGreen, readGreen, resolveGreen } from './ecs-service.ts';
 import type { CheckKind } from './kind.ts';
 
 export interface EcsTasksSpec extends EcsGreen {
@@ -52,6 +52,8 @@ export const ecsTasksCheck: CheckKind<EcsTasksSpec> = {
     const spec: EcsTasksSpec = { ...green, minTasks, allowUnknownHealth, allowExitCodes: [...new Set(allowExitCodes)] };
     return windowMs === undefined ? spec : { ...spec, windowMs };
   },
+
+  prepare: preferGreen,
 
   create(spec, deps, path) {
     const ecs = need(deps.ecs, 'the ECS port', 'ecs-tasks');

@@ -4,6 +4,7 @@ import type { LambdaInvokePort } from '../aws/lambda.ts';
 import type { TargetHealthPort } from '../aws/target-health.ts';
 import type { Clock, Measure } from '../core/types.ts';
 import type { Fields } from '../plan/fields.ts';
+import type { DeploymentContext } from '../plan/placeholders.ts';
 import type { Lookup } from './resolve.ts';
 
 /** What checks may use. Adapters behind small ports; tests wire fakes. */
@@ -30,5 +31,10 @@ export interface CheckKind<Spec> {
   /** The fields this kind adds to the common ones (type, count, interval, ...). */
   readonly fields: readonly string[];
   parse(raw: Record<string, unknown>, path: string, f: Fields): Spec | undefined;
+  /**
+   * Optional: adjusts a spec to the deployment before its placeholders are filled, for defaults that
+   * depend on the trigger (a CodeDeploy green task set, or an ECS native target revision).
+   */
+  prepare?(spec: Spec, context: DeploymentContext): Spec;
   create(spec: Spec, deps: CheckDeps, path: string): Measure;
 }

@@ -11,8 +11,10 @@ import type { Log } from '../runtime/logger.ts';
 export function buildRuns(checks: readonly PlanCheck[], context: DeploymentContext, deps: CheckDeps): CheckRun[] {
   return checks.map((check) => {
     const path = join('checks', check.name);
-    const spec = fillPlaceholders(check.spec, context, path);
     const kind = checkKinds[check.type];
+    // The registry maps each type to its own kind, so this spec fits it.
+    const prepared = kind.prepare ? kind.prepare(check.spec as never, context) : check.spec;
+    const spec = fillPlaceholders(prepared, context, path);
     // The registry maps each type to its own kind, so this spec fits it.
     const measure = kind.create(spec as never, deps, path);
     return { name: check.name, kind: check.type, policy: check.policy, measure };
@@ -61,7 +63,7 @@ export function evaluate(options: EvaluateOptions): Promise<Analysis> {
         check: check.name,
         kind: check.kind,
         outcome: m.outcome,
-        message: m.message,
+        detail: m.message,
         durationMs: m.durationMs,
         ...(m.value !== undefined ? { value: m.value } : {}),
         checkStatus: state.status,

@@ -229,10 +229,21 @@ describe('ecs-service plan fields', () => {
     ]);
   });
 
-  it('fails to build, naming the plan field, when the deployment has no green task set (an ECS native one)', async () => {
-    await expect(
-      measureOnce({ type: 'ecs-service' }, { cluster: 'c', service: 's', targetServiceRevisionArn: revisionArn }, deps),
-    ).rejects.toThrow(
+  it('targets the ECS native target revision when the plan names neither and the deployment has no task set', async () => {
+    deployments = [serviceDeployment('IN_PROGRESS', { requested: 3, running: 3, pending: 0 })];
+
+    const o = await measureOnce(
+      { type: 'ecs-service' },
+      { cluster: 'native', service: 'web', targetServiceRevisionArn: revisionArn },
+      deps,
+    );
+
+    expect(o.outcome).toBe('pass');
+    expect(o.message).toContain(`service revision ${revisionArn}`);
+  });
+
+  it('fails to build, naming the plan field, when the deployment has neither a task set nor a target revision', async () => {
+    await expect(measureOnce({ type: 'ecs-service' }, { cluster: 'c', service: 's' }, deps)).rejects.toThrow(
       /^invalid plan: checks\.subject\.taskSet: \{\{greenTaskSet\}\} has no value for this deployment$/,
     );
   });
