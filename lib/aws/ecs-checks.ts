@@ -3,13 +3,14 @@ import {
   DescribeServiceRevisionsCommand,
   DescribeTaskSetsCommand,
   DescribeTasksCommand,
-  ECSClient,
+  type ECSClient,
   ListServiceDeploymentsCommand,
   ListTasksCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
 import { compact } from './codedeploy.ts';
-import { lazy, sendOptions } from './lazy.ts';
+import { ecsClient } from './ecs.ts';
+import { sendOptions } from './lazy.ts';
 
 /** A CodeDeploy task set as the ecs-service check sees it. Missing counts stay absent: never guessed. */
 export interface TaskSetState {
@@ -97,9 +98,7 @@ export interface EcsChecksPort {
 /** Enough tasks for any green fleet greenlight validates; more would only slow the check down. */
 const maxTasks = 500;
 
-export const ecsChecksClient = lazy(() => new ECSClient({}));
-
-export function ecsChecksAdapter(client: () => ECSClient = ecsChecksClient): EcsChecksPort {
+export function ecsChecksAdapter(client: () => ECSClient = ecsClient): EcsChecksPort {
   return {
     async taskSet(ref, signal) {
       const out = await client().send(

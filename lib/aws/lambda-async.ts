@@ -1,12 +1,11 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { lazy, sendOptions } from './lazy.ts';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { lambdaClient } from './lambda.ts';
+import { sendOptions } from './lazy.ts';
 
 /** Queues an asynchronous invocation: how a gate continues a long analysis in a fresh invocation of itself. */
 export interface AsyncInvokePort {
   invokeAsync(functionArn: string, payload: unknown, signal?: AbortSignal): Promise<void>;
 }
-
-export const lambdaClient = lazy(() => new LambdaClient({}));
 
 export function asyncInvokeAdapter(client: () => LambdaClient = lambdaClient): AsyncInvokePort {
   return {
