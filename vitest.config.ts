@@ -8,5 +8,8 @@ export default defineConfig({
     // Tests start real servers (moto_server, fakes, HTTP targets) on loopback ports.
     pool: 'forks',
     unstubEnvs: true,
+    // Handlers publish verdict events and metrics by default; tests that check them turn them on, with
+    // a loopback EventBridge endpoint. Everywhere else nothing may reach a real bus or clutter stdout.
+    env: { GREENLIGHT_PUBLISH_VERDICTS: 'false', POWERTOOLS_METRICS_DISABLED: 'true' },
   },
 });

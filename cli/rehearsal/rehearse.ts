@@ -324,6 +324,10 @@ function functionEnvironment(planText: string, balancer: Balancer, prepared: rea
     // Measurements are logged at debug level: that is what the live progress shows.
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
     POWERTOOLS_SERVICE_NAME: 'greenlight',
+    // The rehearsal prints its own verdicts: no metric lines on stdout (they would mix with --json)
+    // and no verdict events (there is no event bus to send them to).
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    GREENLIGHT_PUBLISH_VERDICTS: 'false',
     ...Object.assign({}, ...prepared.map((p) => p.endpoints)),
   } as Record<string, string>;
 }

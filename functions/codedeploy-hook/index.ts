@@ -1,10 +1,13 @@
 import { codeDeployAdapter } from '../../lib/aws/codedeploy.ts';
 import { listenerAdapter } from '../../lib/aws/elbv2.ts';
+import { eventsAdapter } from '../../lib/aws/events.ts';
 import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
 import { logger } from '../../lib/runtime/logger.ts';
+import { metrics } from '../../lib/runtime/metrics.ts';
 import { codeDeployHook } from '../../lib/triggers/codedeploy-hook.ts';
+import { verdictObserver } from '../../lib/triggers/observe.ts';
 
 /** CodeDeploy AppSpec hooks (ECS and Lambda platforms): reports Succeeded or Failed exactly once. */
 export const handler = lambdaHandler((event, context) =>
@@ -15,6 +18,7 @@ export const handler = lambdaHandler((event, context) =>
     checks: checkDeps(),
     clock: systemClock,
     log: logger,
+    observe: verdictObserver({ events: eventsAdapter(), metrics, log: logger, clock: systemClock }),
     settings: {
       hook: process.env.GREENLIGHT_HOOK,
       reserve: process.env.GREENLIGHT_REPORT_RESERVE,

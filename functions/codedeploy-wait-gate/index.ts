@@ -1,11 +1,14 @@
 import { codeDeployAdapter } from '../../lib/aws/codedeploy.ts';
 import { listenerAdapter } from '../../lib/aws/elbv2.ts';
+import { eventsAdapter } from '../../lib/aws/events.ts';
 import { asyncInvokeAdapter } from '../../lib/aws/lambda-async.ts';
 import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
 import { logger } from '../../lib/runtime/logger.ts';
+import { metrics } from '../../lib/runtime/metrics.ts';
 import { codeDeployWaitGate } from '../../lib/triggers/codedeploy-wait-gate.ts';
+import { verdictObserver } from '../../lib/triggers/observe.ts';
 
 /** CodeDeploy blue/green waits (EventBridge): ContinueDeployment on pass, StopDeployment with rollback on fail. */
 export const handler = lambdaHandler((event, context) =>
@@ -17,6 +20,7 @@ export const handler = lambdaHandler((event, context) =>
     checks: checkDeps(),
     clock: systemClock,
     log: logger,
+    observe: verdictObserver({ events: eventsAdapter(), metrics, log: logger, clock: systemClock }),
     settings: {
       reserve: process.env.GREENLIGHT_REPORT_RESERVE,
       pollInterval: process.env.GREENLIGHT_WAIT_POLL_INTERVAL,

@@ -1,10 +1,13 @@
 import { ecsAdapter } from '../../lib/aws/ecs.ts';
 import { forwardAdapter, listenerAdapter } from '../../lib/aws/elbv2.ts';
+import { eventsAdapter } from '../../lib/aws/events.ts';
 import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
 import { logger } from '../../lib/runtime/logger.ts';
+import { metrics } from '../../lib/runtime/metrics.ts';
 import { ecsLifecycleHook } from '../../lib/triggers/ecs-lifecycle-hook.ts';
+import { verdictObserver } from '../../lib/triggers/observe.ts';
 
 /** Amazon ECS native blue/green, linear and canary `AWS_LAMBDA` lifecycle hooks: answers SUCCEEDED, FAILED or IN_PROGRESS. */
 export const handler = lambdaHandler((event, context) =>
@@ -16,6 +19,7 @@ export const handler = lambdaHandler((event, context) =>
     checks: checkDeps(),
     clock: systemClock,
     log: logger,
+    observe: verdictObserver({ events: eventsAdapter(), metrics, log: logger, clock: systemClock }),
     settings: {
       reserve: process.env.GREENLIGHT_REPORT_RESERVE,
       region: process.env.AWS_REGION,

@@ -1,11 +1,14 @@
 import { ecsAdapter } from '../../lib/aws/ecs.ts';
 import { forwardAdapter, listenerAdapter } from '../../lib/aws/elbv2.ts';
+import { eventsAdapter } from '../../lib/aws/events.ts';
 import { asyncInvokeAdapter } from '../../lib/aws/lambda-async.ts';
 import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
 import { logger } from '../../lib/runtime/logger.ts';
+import { metrics } from '../../lib/runtime/metrics.ts';
 import { ecsPauseGate } from '../../lib/triggers/ecs-pause-gate.ts';
+import { verdictObserver } from '../../lib/triggers/observe.ts';
 
 /** EventBridge `ECS Hook State Change` (HOOK_AWAITING_ACTION) for PAUSE hooks: ContinueServiceDeployment CONTINUE or ROLLBACK. */
 export const handler = lambdaHandler((event, context) =>
@@ -18,6 +21,7 @@ export const handler = lambdaHandler((event, context) =>
     checks: checkDeps(),
     clock: systemClock,
     log: logger,
+    observe: verdictObserver({ events: eventsAdapter(), metrics, log: logger, clock: systemClock }),
     settings: {
       reserve: process.env.GREENLIGHT_REPORT_RESERVE,
       region: process.env.AWS_REGION,

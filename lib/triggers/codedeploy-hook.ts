@@ -10,6 +10,7 @@ import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import type { Log } from '../runtime/logger.ts';
 import { resolveCodeDeployContext } from './codedeploy-context.ts';
 import { buildRuns, evaluate, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { deploymentGroup, type ObserveVerdict, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 import { deliver, ReportError } from './report.ts';
 
 /** The CodeDeploy hook event: `{DeploymentId, LifecycleEventHookExecutionId}`; other keys are ignored. */
@@ -25,6 +26,8 @@ export interface CodeDeployHookDeps {
   readonly checks: CheckDeps;
   readonly clock: Clock;
   readonly log: Log;
+  /** Metrics and the verdict event, after the report. */
+  readonly observe?: ObserveVerdict;
   readonly settings: {
     /** GREENLIGHT_HOOK: pins the hook instead of reading it from the deployment target. */
     readonly hook?: string | undefined;
@@ -96,10 +99,12 @@ export function codeDeployHook(deps: CodeDeployHookDeps) {
     log.appendKeys({ deploymentId: ids.deploymentId });
     const deadline = deadlineFor(context, clock.now(), deps.settings.reserve);
     let hook: string | undefined;
+    const scope: VerdictScope = { deploymentId: ids.deploymentId };
     let verdict: Verdict;
     try {
-      const decided = await decide(deps, ids, deadline.signal, deadline.analysisEndsAt, (h) => {
+      const decided = await decide(deps, ids, deadline.signal, deadline.analysisEndsAt, scope, (h) => {
         hook = h;
+        scope.stage = h;
         log.appendKeys({ hook: h });
       });
       verdict = decided;
@@ -134,6 +139,9 @@ export function codeDeployHook(deps: CodeDeployHookDeps) {
       } else {
         log.info('reported hook status', { status });
       }
+      await publishVerdict(deps, deadline.reportBy, () =>
+        verdictRecord('codedeploy-hook', verdict, scope, { decision: status, delivery }),
+      );
       const outcome = { deploymentId: ids.deploymentId, status, delivery, reasons: verdict.reasons };
       return hook === undefined ? outcome : { ...outcome, hook };
     } catch (error) {
@@ -152,12 +160,14 @@ async function decide(
   ids: HookIds & { problems: string[] },
   signal: AbortSignal,
   analysisEndsAt: number,
+  scope: VerdictScope,
   onHook: (hook: string) => void,
 ): Promise<Verdict> {
   const { clock, log } = deps;
   if (ids.problems.length > 0) return failedVerdict(ids.problems.join('; '), clock.now());
   const plan = await deps.loadPlan(signal);
   const deployment = await deps.codedeploy.getDeployment(ids.deploymentId, signal);
+  scope.group = deploymentGroup(deployment);
   const targetIds = await deps.codedeploy.listDeploymentTargets(ids.deploymentId, signal);
   const target =
     targetIds[0] === undefined

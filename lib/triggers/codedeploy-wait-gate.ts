@@ -22,6 +22,7 @@ import {
   scheduleMs,
 } from './ecs-state.ts';
 import { buildRuns, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { deploymentGroup, type ObserveVerdict, publishVerdict, verdictRecord } from './observe.ts';
 import { deliver, isRetryable, ReportError } from './report.ts';
 
 /**
@@ -65,6 +66,8 @@ export interface WaitGateDeps {
   readonly checks: CheckDeps;
   readonly clock: Clock;
   readonly log: Log;
+  /** Metrics and the verdict event, after the decision is delivered. */
+  readonly observe?: ObserveVerdict;
   readonly settings: {
     /** GREENLIGHT_REPORT_RESERVE: time kept to deliver the decision (default 5s). */
     readonly reserve?: string | undefined;
@@ -299,8 +302,10 @@ async function decideWait(
   const { deploymentId, wait } = c;
   const planKey = planKeys[wait];
   let verdict: Verdict;
+  let group: string | undefined;
   try {
     const deployment = confirmed?.deployment ?? (await deps.codedeploy.getDeployment(deploymentId, deadline.signal));
+    group = deploymentGroup(deployment);
     const target = confirmed ? confirmed.target : await waitTarget(deps, deployment, deadline.signal);
     if (!inWait(deployment, target, wait)) {
       const reason = `deployment is ${deployment.status ?? 'in an unknown state'}, not in its ${wait}: a duplicate or stale event`;
@@ -315,7 +320,16 @@ async function decideWait(
     log.error('no verdict from the checks; failing the wait', { reason, errorName: (error as Error)?.name });
     verdict = failedVerdict(reason, clock.now());
   }
-  return act(deps, c, planKey, verdict, deadline);
+  const outcome = await act(deps, c, planKey, verdict, deadline);
+  await publishVerdict(deps, deadline.reportBy, () =>
+    verdictRecord(
+      'codedeploy-wait-gate',
+      verdict,
+      { stage: wait, group, deploymentId },
+      { decision: outcome.verdict === 'pass' ? 'ContinueDeployment' : 'StopDeployment', delivery: outcome.result },
+    ),
+  );
+  return outcome;
 }
 
 /** Thrown (internally) when the analysis went on to another invocation: no decision in this one. */

@@ -18,6 +18,14 @@ import {
   StateError,
 } from './ecs-state.ts';
 import { buildRuns, summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import {
+  answerBy,
+  ecsServiceGroup,
+  type ObserveVerdict,
+  publishVerdict,
+  type VerdictScope,
+  verdictRecord,
+} from './observe.ts';
 
 export type EcsHookStatus = 'SUCCEEDED' | 'FAILED' | 'IN_PROGRESS';
 
@@ -34,6 +42,8 @@ export interface EcsLifecycleHookDeps extends EcsContextDeps {
   readonly checks: CheckDeps;
   readonly clock: Clock;
   readonly log: Log;
+  /** Metrics and the verdict event, for SUCCEEDED and FAILED, just before answering. */
+  readonly observe?: ObserveVerdict;
   readonly settings: {
     /** GREENLIGHT_REPORT_RESERVE: time kept to answer (duration, default 5s). */
     readonly reserve?: string | undefined;
@@ -61,17 +71,48 @@ const maxReasonChars = 500;
  */
 export function ecsLifecycleHook(deps: EcsLifecycleHookDeps) {
   return async (event: unknown, context: RemainingTime): Promise<EcsHookResponse> => {
+    const scope: Seen = {};
+    let answer: EcsHookResponse;
     try {
-      return await handle(deps, event, context);
+      answer = await handle(deps, event, context, scope);
     } catch (error) {
       const reason = `internal error: ${errorMessage(error)}`;
       deps.log.error('unexpected error; answering FAILED', { reason, errorName: (error as Error)?.name });
-      return finalAnswer('FAILED', 'error', [reason]);
+      answer = finalAnswer('FAILED', 'error', [reason]);
     }
+    if (answer.hookStatus !== 'IN_PROGRESS') {
+      const now = deps.clock.now();
+      await publishVerdict(deps, answerBy(context, now), () => answerRecord(answer, scope, now));
+    }
+    return answer;
   };
 }
 
-async function handle(deps: EcsLifecycleHookDeps, event: unknown, context: RemainingTime): Promise<EcsHookResponse> {
+/** What the invocation learnt on its way to the answer, for the verdict record. */
+type Seen = VerdictScope & { verdict?: Verdict };
+
+function answerRecord(answer: EcsHookResponse, seen: Seen, now: number) {
+  const result = answer.hookDetails?.[hookDetailsKeys.result] as { verdict?: string; reasons?: string[] } | undefined;
+  const verdict = seen.verdict ?? {
+    status: answer.hookStatus === 'SUCCEEDED' ? 'pass' : 'error',
+    reasons: result?.reasons ?? [],
+    checks: [],
+    startedAt: now,
+    finishedAt: now,
+  };
+  return verdictRecord('ecs-lifecycle-hook', verdict, seen, {
+    decision: answer.hookStatus,
+    delivery: 'returned',
+    ...(result?.verdict ? { analysis: result.verdict } : {}),
+  });
+}
+
+async function handle(
+  deps: EcsLifecycleHookDeps,
+  event: unknown,
+  context: RemainingTime,
+  seen: Seen,
+): Promise<EcsHookResponse> {
   const { log, clock } = deps;
   let hook: EcsHookEvent;
   try {
@@ -82,6 +123,9 @@ async function handle(deps: EcsLifecycleHookDeps, event: unknown, context: Remai
     log.error('cannot understand the hook event; answering FAILED', { reason });
     return finalAnswer('FAILED', 'error', [reason]);
   }
+  seen.stage = hook.lifecycleStage;
+  seen.group = ecsServiceGroup(hook.serviceArn);
+  seen.deploymentId = hook.resourceArn;
   log.appendKeys({
     lifecycleStage: hook.lifecycleStage,
     ...(hook.resourceArn ? { serviceDeploymentArn: hook.resourceArn } : { serviceArn: hook.serviceArn }),
@@ -96,7 +140,7 @@ async function handle(deps: EcsLifecycleHookDeps, event: unknown, context: Remai
       });
       return finalAnswer('SUCCEEDED', 'skipped', [`rollback in progress, not blocked: ${rollback}`]);
     }
-    return await decide(deps, hook, deadline.signal, deadline.analysisEndsAt);
+    return await decide(deps, hook, deadline.signal, deadline.analysisEndsAt, seen);
   } catch (error) {
     const reason =
       error instanceof PlanError || error instanceof StateError
@@ -114,6 +158,7 @@ async function decide(
   hook: EcsHookEvent,
   signal: AbortSignal,
   analysisEndsAt: number,
+  seen: Seen,
 ): Promise<EcsHookResponse> {
   const { clock, log } = deps;
   const stage = hook.lifecycleStage;
@@ -171,7 +216,10 @@ async function decide(
     deadline,
     ...(carried ? { state: carried.analysis } : {}),
   });
-  if (leg.kind === 'verdict') return verdictAnswer(log, leg.verdict);
+  if (leg.kind === 'verdict') {
+    seen.verdict = leg.verdict;
+    return verdictAnswer(log, leg.verdict);
+  }
 
   const state = encodeState({ analysis: leg.analysis, deadline, legs }, binding);
   const callBackDelay = Math.min(maxCallBackDelaySeconds, Math.max(1, Math.ceil((leg.resumeAt - clock.now()) / 1000)));

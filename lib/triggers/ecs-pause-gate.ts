@@ -11,6 +11,7 @@ import type { Log } from '../runtime/logger.ts';
 import { type EcsContextDeps, resolveEcsContext } from './ecs-context.ts';
 import {
   continuationKey,
+  deploymentNames,
   EcsEventError,
   type EcsStage,
   type PauseGateInput,
@@ -28,6 +29,7 @@ import {
   StateError,
 } from './ecs-state.ts';
 import { buildRuns, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { ecsServiceGroup, type ObserveVerdict, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 import { deliver, ReportError } from './report.ts';
 
 export interface EcsPauseGateDeps extends EcsContextDeps {
@@ -37,6 +39,8 @@ export interface EcsPauseGateDeps extends EcsContextDeps {
   readonly checks: CheckDeps;
   readonly clock: Clock;
   readonly log: Log;
+  /** Metrics and the verdict event, after ContinueServiceDeployment. */
+  readonly observe?: ObserveVerdict;
   readonly settings: {
     readonly reserve?: string | undefined;
     readonly region?: string | undefined;
@@ -334,7 +338,19 @@ async function act(
     throw error instanceof ReportError ? error : new ReportError(errorMessage(error), { cause: error });
   }
   log.info('called ContinueServiceDeployment', { action });
+  await publishVerdict(deps, reportBy, () =>
+    verdictRecord('ecs-pause-gate', verdict, pauseScope(ref), { decision: action, delivery: 'decided' }),
+  );
   return { outcome: 'decided', hookId: ref.hookId, action, reasons: verdict.reasons };
+}
+
+function pauseScope(ref: PauseHookRef): VerdictScope {
+  const names = deploymentNames(ref.serviceDeploymentArn);
+  return {
+    stage: ref.lifecycleStage,
+    group: ecsServiceGroup(ref.serviceArn) ?? (names.cluster && names.service && `${names.cluster}/${names.service}`),
+    deploymentId: ref.serviceDeploymentArn,
+  };
 }
 
 function knownStage(stage: string | undefined): EcsStage | undefined {

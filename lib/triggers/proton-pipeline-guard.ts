@@ -7,6 +7,7 @@ import { checksForHook, type Plan } from '../plan/schema.ts';
 import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import type { Log } from '../runtime/logger.ts';
 import { buildRuns, evaluate, failedVerdict, summarizeChecks } from './evaluate.ts';
+import { type ObserveVerdict, publishVerdict, verdictRecord } from './observe.ts';
 import { deliver, ReportError } from './report.ts';
 
 /**
@@ -23,6 +24,8 @@ export interface ProtonGuardDeps {
   readonly checks: CheckDeps;
   readonly clock: Clock;
   readonly log: Log;
+  /** Metrics and the verdict event, once the verdict is acted on. */
+  readonly observe?: ObserveVerdict;
   readonly settings: {
     /** GREENLIGHT_REPORT_RESERVE: time kept to cancel (default 5s). */
     readonly reserve?: string | undefined;
@@ -134,10 +137,23 @@ export function protonPipelineGuard(deps: ProtonGuardDeps) {
       reasons: verdict.reasons,
       checks: summarizeChecks(verdict.checks),
     });
-    if (pass) return { serviceName, verdict: 'pass', result: 'passed', reasons: verdict.reasons };
+    const published = (result: GuardResult) =>
+      publishVerdict(deps, deadline.reportBy, () =>
+        verdictRecord(
+          'proton-pipeline-guard',
+          verdict,
+          { stage: planKey, group: serviceName, deploymentId: seen?.deploymentId },
+          { decision: pass ? 'continue' : 'cancel', delivery: result },
+        ),
+      );
+    if (pass) {
+      await published('passed');
+      return { serviceName, verdict: 'pass', result: 'passed', reasons: verdict.reasons };
+    }
     try {
       const done = await cancel(deps, serviceName, seen, Math.min(deadline.reportBy, clock.now() + deliveryWindowMs));
       log.warn('pipeline deployment guarded', { result: done.result, pipelineStatus: done.pipelineStatus });
+      await published(done.result);
       return { serviceName, verdict: 'fail', ...done, reasons: [...verdict.reasons, ...done.reasons] };
     } catch (error) {
       log.error('could not cancel the pipeline deployment', {
