@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CheckDeps } from '../checks/kind.ts';
-import { overrideLookup, parseResolveOverrides } from '../checks/resolve.ts';
+import { parseResolveOverrides } from '../checks/resolve.ts';
 import { loadPlan, planSourceFromEnv } from '../plan/load.ts';
 import type { Plan } from '../plan/schema.ts';
 import { systemClock } from '../runtime/clock.ts';
@@ -9,6 +9,7 @@ import { cloudWatchAdapter } from './cloudwatch.ts';
 import { ecsChecksAdapter } from './ecs-checks.ts';
 import { lambdaInvokeAdapter } from './lambda.ts';
 import { lazy } from './lazy.ts';
+import { secretsAdapter } from './secrets.ts';
 import { getParameter } from './ssm.ts';
 import { targetHealthAdapter } from './target-health.ts';
 
@@ -18,6 +19,7 @@ const checkPorts = lazy(() => ({
   targetHealth: targetHealthAdapter(),
   cloudwatch: cloudWatchAdapter(),
   lambda: lambdaInvokeAdapter(),
+  secrets: secretsAdapter(),
 }));
 
 /**
@@ -27,7 +29,8 @@ const checkPorts = lazy(() => ({
 export function checkDeps(env: NodeJS.ProcessEnv = process.env): CheckDeps {
   return {
     clock: systemClock,
-    lookup: overrideLookup(parseResolveOverrides(env.GREENLIGHT_RESOLVE)),
+    // Pinned names skip DNS and the address rules: the operator chose their address (curl --resolve).
+    pinned: parseResolveOverrides(env.GREENLIGHT_RESOLVE),
     ...checkPorts(),
   };
 }

@@ -3,8 +3,9 @@ import { request as httpsRequest } from 'node:https';
 import type { Observation } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { type Fields, join } from '../plan/fields.ts';
+import { EgressRefusedError, type ProbeGuard, probeGuard } from './egress.ts';
 import type { CheckKind } from './kind.ts';
-import type { Lookup } from './resolve.ts';
+import { isSensitiveHeader } from './redact.ts';
 
 export interface HttpExpect {
   /** Inclusive [min, max] ranges; a single status is [s, s]. */
@@ -63,7 +64,10 @@ export const httpCheck: CheckKind<HttpSpec> = {
 
   create(spec, deps, path) {
     const url = parseTarget(spec.url, join(path, 'url'));
-    return (signal) => probe(spec, url, deps.lookup, signal);
+    const guard = probeGuard({ egress: deps.egress, ownHost: url.hostname, pinned: deps.pinned, lookup: deps.lookup });
+    const refused = guard.refuse(url);
+    if (refused) throw new PlanError([`${join(path, 'url')}: refused: ${refused}`]);
+    return (signal) => probe(spec, url, guard, signal);
   },
 };
 
@@ -165,12 +169,7 @@ interface Response {
   readonly url: URL;
 }
 
-async function probe(
-  spec: HttpSpec,
-  target: URL,
-  lookup: Lookup | undefined,
-  signal: AbortSignal,
-): Promise<Observation> {
+async function probe(spec: HttpSpec, target: URL, guard: ProbeGuard, signal: AbortSignal): Promise<Observation> {
   const started = performance.now();
   let url = target;
   let method = spec.method;
@@ -179,8 +178,12 @@ async function probe(
   let response: Response;
   for (let hop = 0; ; hop++) {
     try {
-      response = await send(url, method, headers, body, spec.maxBodyBytes, lookup, signal);
+      response = await send(url, method, headers, body, spec.maxBodyBytes, guard, signal);
     } catch (error) {
+      // A probe the allowlist refused was never sent: a failure of the plan's rules, never a pass.
+      if (error instanceof EgressRefusedError && !signal.aborted) {
+        return { outcome: 'fail', message: `${method} ${redact(url)}: refused: ${error.message}` };
+      }
       return { outcome: 'error', message: `${method} ${redact(url)}: ${describeNetworkError(error, signal)}` };
     }
     const location = response.headers.location;
@@ -202,6 +205,14 @@ async function probe(
         value: response.status,
       };
     }
+    const refused = guard.refuse(next);
+    if (refused) {
+      return {
+        outcome: 'fail',
+        message: `${method} ${redact(url)}: redirect to ${redact(next)} refused: ${refused}`,
+        value: response.status,
+      };
+    }
     if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
       method = 'GET';
       body = undefined;
@@ -213,11 +224,9 @@ async function probe(
   return assertResponse(spec.expect, method, response, latencyMs, spec.followRedirects);
 }
 
-const credentialHeaders = new Set(['authorization', 'proxy-authorization', 'cookie']);
-
 /** Credentials meant for the plan's target never follow a redirect to another origin (as fetch and curl do). */
 function withoutCredentials(headers: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !credentialHeaders.has(name.toLowerCase())));
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !isSensitiveHeader(name)));
 }
 
 function assertResponse(
@@ -286,7 +295,7 @@ function send(
   headers: Readonly<Record<string, string>>,
   body: string | undefined,
   maxBodyBytes: number,
-  lookup: Lookup | undefined,
+  guard: ProbeGuard,
   signal: AbortSignal,
 ): Promise<Response> {
   return new Promise((resolve, reject) => {
@@ -298,40 +307,36 @@ function send(
         outgoing['content-type'] = 'application/json';
       }
     }
-    const req = request(
-      url,
-      { method, headers: outgoing, signal, agent: false, ...(lookup ? { lookup } : {}) },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        let truncated = false;
-        const finish = (): void => {
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), truncated, url });
-        };
-        res.on('data', (chunk: Buffer) => {
-          if (truncated) return;
-          const room = maxBodyBytes - size;
-          if (chunk.length > room) {
-            if (room > 0) chunks.push(chunk.subarray(0, room));
-            size = maxBodyBytes;
-            truncated = true;
-            // Enough read: stop the transfer instead of draining a huge body.
-            res.destroy();
-            finish();
-            return;
-          }
-          chunks.push(chunk);
-          size += chunk.length;
-        });
-        res.on('end', finish);
-        res.on('error', (error) => {
-          if (!truncated) reject(error);
-        });
-        res.on('aborted', () => {
-          if (!truncated) reject(new Error('connection closed before the response body ended'));
-        });
-      },
-    );
+    const req = request(url, { method, headers: outgoing, signal, agent: false, lookup: guard.lookup }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let truncated = false;
+      const finish = (): void => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), truncated, url });
+      };
+      res.on('data', (chunk: Buffer) => {
+        if (truncated) return;
+        const room = maxBodyBytes - size;
+        if (chunk.length > room) {
+          if (room > 0) chunks.push(chunk.subarray(0, room));
+          size = maxBodyBytes;
+          truncated = true;
+          // Enough read: stop the transfer instead of draining a huge body.
+          res.destroy();
+          finish();
+          return;
+        }
+        chunks.push(chunk);
+        size += chunk.length;
+      });
+      res.on('end', finish);
+      res.on('error', (error) => {
+        if (!truncated) reject(error);
+      });
+      res.on('aborted', () => {
+        if (!truncated) reject(new Error('connection closed before the response body ended'));
+      });
+    });
     req.on('error', reject);
     req.end(body);
   });

@@ -1,10 +1,12 @@
 import type { CloudWatchPort } from '../aws/cloudwatch.ts';
 import type { EcsChecksPort } from '../aws/ecs-checks.ts';
 import type { LambdaInvokePort } from '../aws/lambda.ts';
+import type { SecretPort } from '../aws/secrets.ts';
 import type { TargetHealthPort } from '../aws/target-health.ts';
 import type { Clock, Measure } from '../core/types.ts';
 import type { Fields } from '../plan/fields.ts';
 import type { DeploymentContext } from '../plan/placeholders.ts';
+import type { Egress } from './egress.ts';
 import type { Lookup } from './resolve.ts';
 
 /** What checks may use. Adapters behind small ports; tests wire fakes. */
@@ -12,6 +14,12 @@ export interface CheckDeps {
   readonly clock: Clock;
   /** How probes resolve host names; DNS when absent. */
   readonly lookup?: Lookup | undefined;
+  /** GREENLIGHT_RESOLVE: names sent to an address the operator chose, exempt from the address rules. */
+  readonly pinned?: ReadonlyMap<string, string> | undefined;
+  /** Where this check's probes may go: the plan's `allow` and the deployment's listener hosts (set by buildRuns). */
+  readonly egress?: Egress | undefined;
+  /** Reads the values of the plan's `secrets`. */
+  readonly secrets?: SecretPort | undefined;
   /** ecs-service, ecs-tasks. */
   readonly ecs?: EcsChecksPort | undefined;
   /** target-health. */

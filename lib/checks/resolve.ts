@@ -1,4 +1,4 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 
 /** The `lookup` option of node:http requests. */
@@ -11,6 +11,7 @@ export type Lookup = (
 /**
  * Parses GREENLIGHT_RESOLVE, `host=address` pairs separated by commas (like curl's --resolve):
  * how the local rehearsal and `npm run invoke` send a load balancer's DNS name to a server on loopback.
+ * The probes' guard answers these names itself (lib/checks/egress.ts).
  */
 export function parseResolveOverrides(text: string | undefined): Map<string, string> {
   const map = new Map<string, string>();
@@ -19,19 +20,4 @@ export function parseResolveOverrides(text: string | undefined): Map<string, str
     if (host && address && isIP(address)) map.set(host.toLowerCase(), address);
   }
   return map;
-}
-
-/** A lookup that answers overridden names itself and asks DNS for the rest. */
-export function overrideLookup(overrides: ReadonlyMap<string, string>): Lookup | undefined {
-  if (overrides.size === 0) return undefined;
-  return (hostname, options, callback) => {
-    const address = overrides.get(hostname.toLowerCase());
-    if (address === undefined) {
-      dnsLookup(hostname, { all: options.all === true }, callback as never);
-      return;
-    }
-    const family = isIP(address);
-    if (options.all) callback(null, [{ address, family }]);
-    else callback(null, address, family);
-  };
 }

@@ -46,24 +46,43 @@ export type DeploymentContext = { [K in PlaceholderName]?: string | undefined };
 const pattern = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const known = new Set<string>(placeholderNames);
 
-/** Reports every `{{name}}` in `value` that is not a known placeholder. */
-export function checkPlaceholders(value: unknown, path: string, f: Fields): void {
+/** `{{secret:name}}`: a value of the plan's `secrets`, filled only when the check measures (never here). */
+const secretPrefix = 'secret:';
+
+/**
+ * Reports every `{{name}}` in `value` that is not a known placeholder, and every `{{secret:name}}`
+ * whose name is not in `secrets` (the names the plan's `secrets` block declares).
+ */
+export function checkPlaceholders(
+  value: unknown,
+  path: string,
+  f: Fields,
+  secrets: ReadonlySet<string> = new Set(),
+): void {
   if (typeof value === 'string') {
     for (const match of value.matchAll(pattern)) {
       const name = match[1] ?? '';
-      if (!known.has(name)) {
+      if (name.startsWith(secretPrefix)) {
+        const secret = name.slice(secretPrefix.length);
+        if (!secrets.has(secret)) {
+          f.problem(
+            path,
+            `unknown secret {{${name}}} (the plan's secrets: ${secrets.size ? [...secrets].join(', ') : 'none'})`,
+          );
+        }
+      } else if (!known.has(name)) {
         f.problem(path, `unknown placeholder {{${name}}} (known: ${placeholderNames.join(', ')})`);
       }
     }
   } else if (Array.isArray(value)) {
-    for (const [i, v] of value.entries()) checkPlaceholders(v, join(path, i), f);
+    for (const [i, v] of value.entries()) checkPlaceholders(v, join(path, i), f, secrets);
   } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) checkPlaceholders(v, join(path, k), f);
+    for (const [k, v] of Object.entries(value)) checkPlaceholders(v, join(path, k), f, secrets);
   }
 }
 
 /**
- * A copy of `value` with every `{{name}}` replaced from `context`.
+ * A copy of `value` with every `{{name}}` replaced from `context`; `{{secret:name}}` is left as it is.
  * Throws a `PlanError` naming each field whose placeholder has no value in this deployment.
  */
 export function fillPlaceholders<T>(value: T, context: DeploymentContext, path: string): T {
@@ -71,6 +90,7 @@ export function fillPlaceholders<T>(value: T, context: DeploymentContext, path: 
   const walk = (v: unknown, at: string): unknown => {
     if (typeof v === 'string') {
       return v.replace(pattern, (whole, name: string) => {
+        if (name.startsWith(secretPrefix)) return whole;
         const filled = context[name as PlaceholderName];
         if (filled === undefined || filled === '') {
           issues.push(`${at}: {{${name}}} has no value for this deployment`);

@@ -1,5 +1,7 @@
 import { load as loadYaml } from 'js-yaml';
+import { type AllowPolicy, readAllow } from '../checks/egress.ts';
 import { type CheckKindName, type CheckSpec, checkKinds, isCheckKind } from '../checks/registry.ts';
+import { readSecrets, type SecretSource, secretNamesIn } from '../checks/secrets.ts';
 import type { CheckPolicy } from '../core/types.ts';
 import { PlanError } from './errors.ts';
 import { Fields, join } from './fields.ts';
@@ -13,6 +15,10 @@ export type PlanCheck = {
     readonly type: K;
     readonly policy: CheckPolicy;
     readonly spec: CheckSpec<K>;
+    /** The plan's `allow` block, when it has one (copied here so that a check carries where it may probe). */
+    readonly allow?: AllowPolicy;
+    /** The plan's secrets this check uses as `{{secret:name}}`: references, never values. */
+    readonly secrets?: Readonly<Record<string, SecretSource>>;
   };
 }[CheckKindName];
 
@@ -22,6 +28,10 @@ export interface Plan {
   /** Hook or stage name (or `*`) to the names of the checks that decide it. */
   readonly hooks: Readonly<Record<string, readonly string[]>>;
   readonly checks: Readonly<Record<string, PlanCheck>>;
+  /** Where probes may go besides public addresses of their own hosts; defaults when absent. */
+  readonly allow?: AllowPolicy;
+  /** Values checks use as `{{secret:name}}`, read per invocation. */
+  readonly secrets?: Readonly<Record<string, SecretSource>>;
 }
 
 export const defaultPolicy: CheckPolicy = {
@@ -48,7 +58,7 @@ const policyFields = [
   'dryRun',
 ] as const;
 const commonCheckFields = ['type', 'description', ...policyFields] as const;
-const planFields = ['version', 'description', 'defaults', 'hooks', 'checks'] as const;
+const planFields = ['version', 'description', 'defaults', 'allow', 'secrets', 'hooks', 'checks'] as const;
 const checkNamePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const maxChecks = 50;
 
@@ -82,6 +92,10 @@ export function parsePlan(raw: unknown): Plan {
     policyFields,
   );
 
+  const allow = top.allow === undefined ? undefined : readAllow(top.allow, 'allow', f);
+  const secrets = top.secrets === undefined ? undefined : readSecrets(top.secrets, 'secrets', f);
+  const secretNames = new Set(Object.keys(secrets ?? {}));
+
   const checks: Record<string, PlanCheck> = {};
   const rawChecks = f.object(top.checks ?? {}, 'checks');
   if (rawChecks) {
@@ -93,8 +107,8 @@ export function parsePlan(raw: unknown): Plan {
         f.problem(path, 'check names use letters, digits, ".", "_" and "-" (at most 64)');
         continue;
       }
-      const check = readCheck(name, value, path, f, defaults ?? defaultPolicy);
-      if (check) checks[name] = check;
+      const check = readCheck(name, value, path, f, defaults ?? defaultPolicy, secretNames);
+      if (check) checks[name] = withPlanBlocks(check, allow, secrets);
     }
   }
 
@@ -132,7 +146,28 @@ export function parsePlan(raw: unknown): Plan {
   }
 
   if (f.issues.length > 0) throw new PlanError(f.issues);
-  return description === undefined ? { version: 1, hooks, checks } : { version: 1, description, hooks, checks };
+  return {
+    version: 1,
+    ...(description === undefined ? {} : { description }),
+    hooks,
+    checks,
+    ...(allow === undefined ? {} : { allow }),
+    ...(secrets === undefined ? {} : { secrets }),
+  };
+}
+
+/** The check with the plan's `allow` and the secrets it uses; unchanged for a plan without them. */
+function withPlanBlocks(
+  check: PlanCheck,
+  allow: AllowPolicy | undefined,
+  secrets: Readonly<Record<string, SecretSource>> | undefined,
+): PlanCheck {
+  const used = [...secretNamesIn(check.spec)].filter((n) => secrets?.[n] !== undefined);
+  return {
+    ...check,
+    ...(allow === undefined ? {} : { allow }),
+    ...(used.length === 0 ? {} : { secrets: Object.fromEntries(used.map((n) => [n, secrets?.[n] as SecretSource])) }),
+  };
 }
 
 function readCheck(
@@ -141,6 +176,7 @@ function readCheck(
   path: string,
   f: Fields,
   defaults: CheckPolicy,
+  secretNames: ReadonlySet<string>,
 ): PlanCheck | undefined {
   const raw = f.object(value, path);
   if (!raw) return undefined;
@@ -156,7 +192,7 @@ function readCheck(
   const allowed = [...commonCheckFields, ...kind.fields];
   f.object(raw, path, allowed);
   if (raw.description !== undefined) f.string(raw.description, join(path, 'description'));
-  checkPlaceholders(raw, path, f);
+  checkPlaceholders(raw, path, f, secretNames);
   const policy = readPolicy(raw, path, f, defaults);
   const spec = kind.parse(raw, path, f);
   if (!policy || spec === undefined) return undefined;

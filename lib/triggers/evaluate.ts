@@ -1,5 +1,7 @@
+import { defaultAllow, listenerHosts } from '../checks/egress.ts';
 import type { CheckDeps } from '../checks/kind.ts';
 import { checkKinds } from '../checks/registry.ts';
+import { redactedMeasure, secretReader } from '../checks/secrets.ts';
 import { type Analysis, analyze } from '../core/analyze.ts';
 import type { AnalysisState, CheckResult, CheckRun, Clock, Measurement, Verdict } from '../core/types.ts';
 import { join } from '../plan/fields.ts';
@@ -7,16 +9,29 @@ import { type DeploymentContext, fillPlaceholders, type PlaceholderName } from '
 import type { PlanCheck } from '../plan/schema.ts';
 import type { Log } from '../runtime/logger.ts';
 
-/** Turns plan checks into runnable checks for this deployment. Throws a `PlanError` naming the field. */
+/**
+ * Turns plan checks into runnable checks for this deployment. Throws a `PlanError` naming the field.
+ * Each check probes only where the plan's `allow` and the deployment's listeners say, and reports
+ * nothing of its secrets or credential headers.
+ */
 export function buildRuns(checks: readonly PlanCheck[], context: DeploymentContext, deps: CheckDeps): CheckRun[] {
+  const deploymentHosts = listenerHosts([context.testListenerUrl, context.prodListenerUrl]);
+  const read = secretReader(deps.secrets);
   return checks.map((check) => {
     const path = join('checks', check.name);
     const kind = checkKinds[check.type];
     // The registry maps each type to its own kind, so this spec fits it.
     const prepared = kind.prepare ? kind.prepare(check.spec as never, context) : check.spec;
     const spec = fillPlaceholders(prepared, context, path);
-    // The registry maps each type to its own kind, so this spec fits it.
-    const measure = kind.create(spec as never, deps, path);
+    const checkDeps: CheckDeps = { ...deps, egress: { allow: check.allow ?? defaultAllow, deploymentHosts } };
+    const measure = redactedMeasure({
+      spec: spec as { headers?: Readonly<Record<string, string>> },
+      secrets: check.secrets,
+      path,
+      // The registry maps each type to its own kind, so this spec fits it.
+      create: (filled) => kind.create(filled as never, checkDeps, path),
+      read,
+    });
     return { name: check.name, kind: check.type, policy: check.policy, measure };
   });
 }

@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { defaultAllow } from '../../lib/checks/egress.ts';
 import { type HttpSpec, httpCheck, parseJsonPath, redact } from '../../lib/checks/http.ts';
+import type { CheckDeps } from '../../lib/checks/kind.ts';
 import { analyze } from '../../lib/core/analyze.ts';
 import type { CheckPolicy, Measure, Observation } from '../../lib/core/types.ts';
 import { PlanError } from '../../lib/plan/errors.ts';
@@ -19,8 +21,14 @@ function specOf(raw: Record<string, unknown>): HttpSpec {
   return spec;
 }
 
+/** These tests probe servers on 127.0.0.1, which a plan must allow explicitly. */
+const local: CheckDeps = {
+  clock: systemClock,
+  egress: { allow: { ...defaultAllow, addresses: ['loopback'] }, deploymentHosts: new Set() },
+};
+
 function probe(raw: Record<string, unknown>): Measure {
-  return httpCheck.create(specOf(raw), { clock: systemClock }, path);
+  return httpCheck.create(specOf(raw), local, path);
 }
 
 /** One measurement, never allowed to take more than `limitMs`. */

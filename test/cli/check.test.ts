@@ -7,6 +7,7 @@ import { greenlight } from './run-cli.ts';
 
 const plan = `
 version: 1
+allow: { addresses: [loopback] }
 hooks:
   AfterAllowTestTraffic: [green-health, green-api]
   BeforeInstall: []

@@ -312,6 +312,7 @@ describe('codedeploy-hook, end to end with the real SDK', () => {
   it('fills Lambda deployment placeholders for SAM PreTraffic hooks', async () => {
     process.env.GREENLIGHT_PLAN = `
 version: 1
+allow: { addresses: [loopback] }
 hooks:
   PreTraffic: [smoke]
 checks:

@@ -17,6 +17,7 @@ let seq = 0;
 function plan(): string {
   return `
 version: 1
+allow: { addresses: [loopback] }
 hooks:
   ProtonPipeline: [service-health]
 checks:

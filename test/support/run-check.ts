@@ -15,7 +15,13 @@ export async function measureOnce(
   deps: CheckDeps,
   timeoutMs = 15_000,
 ): Promise<Observation> {
-  const plan = parsePlan({ version: 1, hooks: { '*': ['subject'] }, checks: { subject: check } });
+  // The end-to-end check tests probe servers on 127.0.0.1, which a plan must allow explicitly.
+  const plan = parsePlan({
+    version: 1,
+    allow: { addresses: ['loopback'] },
+    hooks: { '*': ['subject'] },
+    checks: { subject: check },
+  });
   const subject = plan.checks.subject;
   if (!subject) throw new Error('the plan lost its check');
   const [run] = buildRuns([subject], context, deps);

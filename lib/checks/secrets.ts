@@ -1,0 +1,166 @@
+import type { SecretPort, SecretSource } from '../aws/secrets.ts';
+import { errorMessage } from '../core/analyze.ts';
+import type { Measure, Observation } from '../core/types.ts';
+import { PlanError } from '../plan/errors.ts';
+import { type Fields, join } from '../plan/fields.ts';
+import { Redactor } from './redact.ts';
+
+/**
+ * A plan's `secrets` block names values that live in SSM Parameter Store (SecureString), and checks use
+ * them as `{{secret:name}}`. The values are read per invocation, when the check first measures, and
+ * scrubbed from everything the check reports: they never reach a verdict reason, a log line, an event
+ * or carried state. The plan itself only ever holds the reference.
+ */
+
+export type { SecretSource } from '../aws/secrets.ts';
+
+export const secretPrefix = 'secret:';
+const secretNamePattern = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+const ssmNamePattern = /^(?:arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter)?\/?[A-Za-z0-9_.\-/]{1,1011}$/;
+const maxSecrets = 20;
+const placeholder = /\{\{\s*([^{}]*?)\s*\}\}/g;
+
+/** Reads the plan's `secrets` block; problems name the field. */
+export function readSecrets(value: unknown, path: string, f: Fields): Record<string, SecretSource> | undefined {
+  const raw = f.object(value, path);
+  if (!raw) return undefined;
+  const before = f.issues.length;
+  const entries = Object.entries(raw);
+  if (entries.length > maxSecrets) f.problem(path, `must have at most ${maxSecrets} secrets`);
+  const out: Record<string, SecretSource> = {};
+  for (const [name, source] of entries.slice(0, maxSecrets)) {
+    const at = join(path, name);
+    if (!secretNamePattern.test(name)) {
+      f.problem(at, 'secret names start with a letter and use letters, digits, "_" and "-" (at most 64)');
+      continue;
+    }
+    const s = f.object(source, at, ['ssm']);
+    if (!s) continue;
+    const ssm = f.string(s.ssm, join(at, 'ssm'), {
+      max: 2048,
+      pattern: ssmNamePattern,
+      patternText: 'an SSM parameter name such as /greenlight/api-token, or its ARN',
+    });
+    if (ssm !== undefined) out[name] = { ssm };
+  }
+  return f.issues.length > before ? undefined : out;
+}
+
+/** The secret names `value` uses as `{{secret:name}}`. */
+export function secretNamesIn(value: unknown, into = new Set<string>()): Set<string> {
+  if (typeof value === 'string') {
+    for (const m of value.matchAll(placeholder)) {
+      const name = m[1] ?? '';
+      if (name.startsWith(secretPrefix)) into.add(name.slice(secretPrefix.length));
+    }
+  } else if (Array.isArray(value)) {
+    for (const v of value) secretNamesIn(v, into);
+  } else if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) secretNamesIn(v, into);
+  }
+  return into;
+}
+
+/** A copy of `value` with every `{{secret:name}}` replaced by its value. */
+function fillSecrets<T>(value: T, values: ReadonlyMap<string, string>): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      return v.replace(placeholder, (whole, name: string) =>
+        name.startsWith(secretPrefix) ? (values.get(name.slice(secretPrefix.length)) ?? whole) : whole,
+      );
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}
+
+/** Reads each secret once per invocation (shared by the checks of that invocation); a failed read is tried again. */
+export function secretReader(
+  port: SecretPort | undefined,
+): (name: string, source: SecretSource, signal: AbortSignal) => Promise<string> {
+  const cache = new Map<string, Promise<string>>();
+  return (name, source, signal) => {
+    if (!port) {
+      return Promise.reject(new Error(`the plan's secrets need the SSM port, which this function does not wire`));
+    }
+    let value = cache.get(name);
+    if (!value) {
+      value = port.read(source, signal);
+      cache.set(name, value);
+      value.catch(() => cache.delete(name));
+    }
+    return value;
+  };
+}
+
+export interface GuardedCheck<Spec> {
+  /** The check's spec, placeholders filled, `{{secret:...}}` still in it. */
+  readonly spec: Spec;
+  /** The plan's secrets this check uses. */
+  readonly secrets?: Readonly<Record<string, SecretSource>> | undefined;
+  readonly path: string;
+  readonly create: (spec: Spec) => Measure;
+  readonly read: ReturnType<typeof secretReader>;
+}
+
+/**
+ * The measure of a check whose reports are scrubbed of its credentials: the values of the secrets it
+ * uses (read on its first measurement, then kept for the invocation) and the values of its credential
+ * headers (Authorization, Cookie, X-Api-Key, ...). A check without secrets is created at once, so a bad
+ * field still fails before any measurement.
+ */
+export function redactedMeasure<Spec extends { headers?: Readonly<Record<string, string>> }>(
+  check: GuardedCheck<Spec>,
+): Measure {
+  const redactor = new Redactor().addHeaders(check.spec.headers);
+  const names = [...secretNamesIn(check.spec)];
+  const guard =
+    (measure: Measure): Measure =>
+    async (signal) => {
+      let o: Observation;
+      try {
+        o = await measure(signal);
+      } catch (error) {
+        o = { outcome: 'error', message: `check threw: ${errorMessage(error)}` };
+      }
+      return redactor.observation(o);
+    };
+  if (names.length === 0) return guard(check.create(check.spec));
+
+  let made: Promise<Measure> | undefined;
+  const make = async (signal: AbortSignal): Promise<Measure> => {
+    const values = new Map<string, string>();
+    for (const name of names) {
+      const source = check.secrets?.[name];
+      if (!source) throw new PlanError([`${check.path}: {{${secretPrefix}${name}}} is not in the plan's secrets`]);
+      let value: string;
+      try {
+        value = await check.read(name, source, signal);
+      } catch (error) {
+        throw new Error(
+          `cannot read secret ${name} (SSM ${source.ssm}): ${(error as Error)?.name ?? 'Error'}: ${errorMessage(error)}`,
+          { cause: error },
+        );
+      }
+      redactor.add(value);
+      values.set(name, value);
+    }
+    // `Authorization: Bearer {{secret:token}}`: the whole filled value is scrubbed too, not only the token.
+    const filled = fillSecrets(check.spec, values);
+    redactor.addHeaders(filled.headers);
+    return check.create(filled);
+  };
+  return guard(async (signal) => {
+    made ??= make(signal);
+    let measure: Measure;
+    try {
+      measure = await made;
+    } catch (error) {
+      made = undefined;
+      return { outcome: 'error', message: errorMessage(error) };
+    }
+    return measure(signal);
+  });
+}

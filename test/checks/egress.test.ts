@@ -1,0 +1,459 @@
+import type { LookupAddress } from 'node:dns';
+import { isIP } from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type AddressClass,
+  classifyAddress,
+  defaultAllow,
+  type Egress,
+  EgressRefusedError,
+  hostMatches,
+  probeGuard,
+} from '../../lib/checks/egress.ts';
+import type { CheckDeps } from '../../lib/checks/kind.ts';
+import type { Lookup } from '../../lib/checks/resolve.ts';
+import type { Observation } from '../../lib/core/types.ts';
+import { PlanError } from '../../lib/plan/errors.ts';
+import { parsePlan } from '../../lib/plan/schema.ts';
+import { systemClock } from '../../lib/runtime/clock.ts';
+import { buildRuns } from '../../lib/triggers/evaluate.ts';
+import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
+import { loopbackOnly, type Tripwire } from '../support/loopback-only.ts';
+
+/** A DNS that answers from a table, remembering what it was asked; a name it does not know is ENOTFOUND. */
+function fakeDns(table: Record<string, string[]>): Lookup & { asked: string[] } {
+  const asked: string[] = [];
+  const lookup = ((hostname, options, callback) => {
+    asked.push(hostname);
+    const addresses = table[hostname.toLowerCase()];
+    setImmediate(() => {
+      if (!addresses) {
+        const error: NodeJS.ErrnoException = new Error(`getaddrinfo ENOTFOUND ${hostname}`);
+        error.code = 'ENOTFOUND';
+        callback(error, options.all ? [] : '');
+        return;
+      }
+      const list: LookupAddress[] = addresses.map((address) => ({ address, family: isIP(address) }));
+      if (options.all) callback(null, list);
+      else callback(null, list[0]?.address ?? '', list[0]?.family);
+    });
+  }) as Lookup & { asked: string[] };
+  lookup.asked = asked;
+  return lookup;
+}
+
+/** What the guard's lookup answers for `host`: the addresses, or the refusal. */
+function resolveThrough(lookup: Lookup, host: string): Promise<string[] | Error> {
+  return new Promise((resolve) => {
+    lookup(host, { all: true }, (error, found) => {
+      if (error) resolve(error);
+      else resolve((found as LookupAddress[]).map((a) => a.address));
+    });
+  });
+}
+
+const egress = (allow: Partial<Egress['allow']> = {}, deploymentHosts: string[] = []): Egress => ({
+  allow: { ...defaultAllow, ...allow },
+  deploymentHosts: new Set(deploymentHosts),
+});
+
+/** Runs one measurement of a plan's only check, built as a trigger builds it. */
+async function measure(
+  plan: Record<string, unknown>,
+  deps: Partial<CheckDeps> = {},
+  context: Record<string, string> = {},
+): Promise<Observation> {
+  const parsed = parsePlan({ version: 1, hooks: { '*': ['subject'] }, ...plan });
+  const check = parsed.checks.subject;
+  if (!check) throw new Error('no check');
+  const [run] = buildRuns([check], context, { clock: systemClock, ...deps });
+  if (!run) throw new Error('no run');
+  return run.measure(AbortSignal.timeout(5_000));
+}
+
+describe('classifyAddress', () => {
+  it.each<[string, AddressClass]>([
+    ['8.8.8.8', 'public'],
+    ['52.94.236.248', 'public'],
+    ['2600:1f18:4a3:6902::1', 'public'],
+    ['127.0.0.1', 'loopback'],
+    ['127.255.0.9', 'loopback'],
+    ['::1', 'loopback'],
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['10.1.2.3', 'private'],
+    ['172.16.0.1', 'private'],
+    ['172.31.255.255', 'private'],
+    ['172.32.0.1', 'public'],
+    ['192.168.1.1', 'private'],
+    ['100.64.0.1', 'private'],
+    ['fc00::1', 'private'],
+    ['fd12:3456::1', 'private'],
+    ['fd00:ec2::253', 'private'],
+    ['169.254.1.1', 'link-local'],
+    ['169.254.169.253', 'link-local'],
+    ['fe80::1', 'link-local'],
+    ['fe80::1%eth0', 'link-local'],
+    ['169.254.169.254', 'metadata'],
+    ['169.254.170.2', 'metadata'],
+    ['169.254.170.23', 'metadata'],
+    ['fd00:ec2::254', 'metadata'],
+    ['fd00:ec2:0:0:0:0:0:254', 'metadata'],
+    ['fd00:ec2::23', 'metadata'],
+    ['::ffff:169.254.169.254', 'metadata'],
+    ['::ffff:a9fe:a9fe', 'metadata'],
+    ['::169.254.169.254', 'metadata'],
+    ['64:ff9b::169.254.169.254', 'metadata'],
+    ['64:ff9b::a00:1', 'private'],
+    ['64:ff9b::808:808', 'public'],
+    ['2002:a9fe:a9fe::1', 'metadata'],
+    ['2002:7f00:1::1', 'loopback'],
+    ['0.0.0.0', 'reserved'],
+    ['0.1.2.3', 'reserved'],
+    ['::', 'reserved'],
+    ['224.0.0.1', 'reserved'],
+    ['255.255.255.255', 'reserved'],
+    ['ff02::1', 'reserved'],
+    ['not an address', 'reserved'],
+  ])('%s is %s', (address, expected) => {
+    expect(classifyAddress(address)).toBe(expected);
+  });
+});
+
+describe('hostMatches', () => {
+  it.each<[string, string, boolean]>([
+    ['api.example.com', 'api.example.com', true],
+    ['api.example.com', 'API.Example.com.', true],
+    ['api.example.com', 'www.example.com', false],
+    ['*.example.com', 'a.b.example.com', true],
+    ['*.example.com', 'example.com', false],
+    ['*.example.com', 'badexample.com', false],
+    ['*', 'anything.test', true],
+    ['[::1]', '::1', true],
+  ])('%s matches %s: %s', (pattern, host, expected) => {
+    expect(hostMatches(pattern, host)).toBe(expected);
+  });
+});
+
+describe('the plan allow block', () => {
+  const check = { type: 'http', url: 'https://api.example.com/health' };
+
+  it('defaults to http and https, no address range beyond public ones, and the check’s own host', () => {
+    const plan = parsePlan({ version: 1, hooks: { '*': ['c'] }, checks: { c: check } });
+    expect(plan.allow).toBeUndefined();
+    expect(plan.checks.c?.allow).toBeUndefined();
+  });
+
+  it('is read, normalized, and carried by every check', () => {
+    const plan = parsePlan({
+      version: 1,
+      allow: { hosts: ['API.example.com', '*.elb.amazonaws.com'], schemes: ['https'], addresses: ['private'] },
+      hooks: { '*': ['c'] },
+      checks: { c: check },
+    });
+    const allow = { hosts: ['api.example.com', '*.elb.amazonaws.com'], schemes: ['https'], addresses: ['private'] };
+    expect(plan.allow).toEqual(allow);
+    expect(plan.checks.c?.allow).toEqual(allow);
+  });
+
+  it('names every field at fault', () => {
+    const act = () =>
+      parsePlan({
+        version: 1,
+        allow: {
+          hosts: ['ok.example', 'bad host', 42],
+          schemes: [],
+          addresses: ['loopback', 'everything'],
+          ports: [80],
+        },
+        hooks: { '*': ['c'] },
+        checks: { c: check },
+      });
+    expect(act).toThrow(PlanError);
+    try {
+      act();
+    } catch (error) {
+      expect((error as PlanError).issues).toEqual([
+        'allow.ports: unknown field (expected one of: hosts, schemes, addresses)',
+        'allow.hosts[1]: expected a host name, *.domain, an IP address or *, got "bad host"',
+        'allow.hosts[2]: expected a string, got 42',
+        'allow.addresses[1]: expected one of loopback, private, link-local, metadata, got "everything"',
+        'allow.schemes: must list http, https or both',
+      ]);
+    }
+  });
+});
+
+describe('the probe guard’s lookup (no connection made)', () => {
+  const dns = fakeDns({
+    'metadata.test': ['169.254.169.254'],
+    'metadata6.test': ['fd00:ec2::254'],
+    'mixed.test': ['93.184.215.14', '169.254.169.254'],
+    'internal.test': ['10.0.3.7'],
+    'local.test': ['127.0.0.1'],
+    'link.test': ['169.254.10.10'],
+    'mapped.test': ['::ffff:10.0.0.1'],
+    'zero.test': ['0.0.0.0'],
+    'public.test': ['93.184.215.14'],
+    'internal-alb.us-east-1.elb.amazonaws.com': ['10.0.7.20', '10.0.8.21'],
+  });
+  const guard = (e: Egress, pinned = new Map<string, string>()) =>
+    probeGuard({ egress: e, ownHost: 'any.test', pinned, lookup: dns });
+
+  it.each<[string, RegExp]>([
+    [
+      'metadata.test',
+      /metadata\.test resolves to 169\.254\.169\.254, a metadata address, and allow\.addresses does not list metadata/,
+    ],
+    ['metadata6.test', /resolves to fd00:ec2::254, a metadata address/],
+    ['mixed.test', /resolves to 169\.254\.169\.254, a metadata address/],
+    ['internal.test', /resolves to 10\.0\.3\.7, a private address, and allow\.addresses does not list private/],
+    ['local.test', /a loopback address, and allow\.addresses does not list loopback/],
+    ['link.test', /a link-local address/],
+    ['mapped.test', /resolves to ::ffff:10\.0\.0\.1, a private address/],
+    ['zero.test', /0\.0\.0\.0, a reserved address, never probed/],
+  ])('refuses %s after resolving it', async (host, why) => {
+    const answer = await resolveThrough(guard(egress()).lookup, host);
+    expect(answer).toBeInstanceOf(EgressRefusedError);
+    expect((answer as Error).message).toMatch(why);
+  });
+
+  it('passes public answers through unchanged', async () => {
+    expect(await resolveThrough(guard(egress()).lookup, 'public.test')).toEqual(['93.184.215.14']);
+  });
+
+  it('lets a deployment listener host resolve to private addresses (internal load balancers), but no other host', async () => {
+    const e = egress({}, ['internal-alb.us-east-1.elb.amazonaws.com']);
+    expect(await resolveThrough(guard(e).lookup, 'internal-alb.us-east-1.elb.amazonaws.com')).toEqual([
+      '10.0.7.20',
+      '10.0.8.21',
+    ]);
+    expect(await resolveThrough(guard(e).lookup, 'internal.test')).toBeInstanceOf(EgressRefusedError);
+  });
+
+  it('gives a deployment listener host no loopback, link-local or metadata addresses', async () => {
+    const e = egress({}, ['metadata.test', 'local.test']);
+    expect(await resolveThrough(guard(e).lookup, 'metadata.test')).toBeInstanceOf(EgressRefusedError);
+    expect(await resolveThrough(guard(e).lookup, 'local.test')).toBeInstanceOf(EgressRefusedError);
+  });
+
+  it('allows exactly the ranges the plan lists, and never a reserved address', async () => {
+    const e = egress({ addresses: ['private', 'metadata'] });
+    expect(await resolveThrough(guard(e).lookup, 'internal.test')).toEqual(['10.0.3.7']);
+    expect(await resolveThrough(guard(e).lookup, 'metadata.test')).toEqual(['169.254.169.254']);
+    expect(await resolveThrough(guard(e).lookup, 'local.test')).toBeInstanceOf(EgressRefusedError);
+    const all = egress({ addresses: ['loopback', 'private', 'link-local', 'metadata'] });
+    expect(await resolveThrough(guard(all).lookup, 'zero.test')).toBeInstanceOf(EgressRefusedError);
+  });
+
+  it('answers a pinned name (GREENLIGHT_RESOLVE) with its address, without DNS or address rules', async () => {
+    dns.asked.length = 0;
+    const pinned = new Map([['green.test', '127.0.0.1']]);
+    expect(await resolveThrough(guard(egress(), pinned).lookup, 'GREEN.test')).toEqual(['127.0.0.1']);
+    expect(dns.asked).toEqual([]);
+  });
+
+  it('passes a DNS failure through as it is', async () => {
+    const answer = await resolveThrough(guard(egress()).lookup, 'nowhere.test');
+    expect(answer).toMatchObject({ code: 'ENOTFOUND' });
+  });
+});
+
+describe('the probe guard’s URL rules (no connection made)', () => {
+  const refuse = (url: string, e: Egress, ownHost = 'green.example') =>
+    probeGuard({ egress: e, ownHost }).refuse(new URL(url));
+
+  it('refuses a scheme the plan does not allow', () => {
+    expect(refuse('http://green.example/', egress({ schemes: ['https'] }))).toBe(
+      'scheme http is not in allow.schemes (https)',
+    );
+    expect(refuse('https://green.example/', egress({ schemes: ['https'] }))).toBeUndefined();
+  });
+
+  it('without allow.hosts, allows only the check’s own host and the deployment’s listeners', () => {
+    const e = egress({}, ['my-alb-123.us-east-1.elb.amazonaws.com']);
+    expect(refuse('https://green.example/x', e)).toBeUndefined();
+    expect(refuse('https://my-alb-123.us-east-1.elb.amazonaws.com/x', e)).toBeUndefined();
+    expect(refuse('https://elsewhere.example/x', e)).toMatch(
+      /host elsewhere\.example is not the check's own host \(green\.example\) nor a deployment listener; list it in allow\.hosts/,
+    );
+  });
+
+  it('with allow.hosts, allows only matching hosts and the deployment’s listeners, the check’s own host included', () => {
+    const e = egress({ hosts: ['*.example.com'] }, ['my-alb.elb.amazonaws.com']);
+    expect(refuse('https://api.example.com/', e, 'api.example.com')).toBeUndefined();
+    expect(refuse('https://my-alb.elb.amazonaws.com/', e, 'api.example.com')).toBeUndefined();
+    expect(refuse('https://green.example/', e, 'green.example')).toBe('host green.example is not in allow.hosts');
+  });
+
+  it.each<[string, RegExp]>([
+    ['http://169.254.169.254/latest/meta-data/', /169\.254\.169\.254 is a metadata address/],
+    ['http://[fd00:ec2::254]/latest/meta-data/', /fd00:ec2::254 is a metadata address/],
+    ['http://[::ffff:169.254.169.254]/', /::ffff:a9fe:a9fe is a metadata address/],
+    ['http://2852039166/', /169\.254\.169\.254 is a metadata address/],
+    ['http://0xa9.0xfe.0xa9.0xfe/', /169\.254\.169\.254 is a metadata address/],
+    ['http://127.0.0.1:9001/2018-06-01/runtime/invocation/next', /127\.0\.0\.1 is a loopback address/],
+    ['http://[::1]/', /::1 is a loopback address/],
+    ['http://0.0.0.0:8080/', /0\.0\.0\.0 is a reserved address, never probed/],
+    ['http://10.0.0.5/', /10\.0\.0\.5 is a private address/],
+    ['http://169.254.1.1/', /169\.254\.1\.1 is a link-local address/],
+  ])('refuses the literal address of %s', (url, why) => {
+    expect(refuse(url, egress({ hosts: ['*'] }))).toMatch(why);
+  });
+});
+
+describe('the http and compare checks go through the guard (real servers on loopback)', () => {
+  let target: HttpTarget;
+  let tripwire: Tripwire;
+
+  beforeAll(async () => {
+    target = await startHttpTarget();
+  });
+
+  afterAll(async () => {
+    await target.close();
+  });
+
+  beforeEach(() => {
+    tripwire = loopbackOnly();
+    target.hits.length = 0;
+  });
+
+  afterEach(() => {
+    tripwire.restore();
+  });
+
+  const redirectTo = (location: string) => {
+    target.respond((req, res) => {
+      if (req.url === '/start') {
+        res.writeHead(302, { location });
+        res.end();
+      } else res.end('reached');
+    });
+  };
+
+  it('refuses a literal loopback URL when the plan does not allow loopback, naming the field and the rule', async () => {
+    await expect(measure({ checks: { subject: { type: 'http', url: `${target.url}/health` } } })).rejects.toThrow(
+      /checks\.subject\.url: refused: 127\.0\.0\.1 is a loopback address, and allow\.addresses does not list loopback/,
+    );
+    expect(target.hits).toEqual([]);
+  });
+
+  it('probes loopback when the plan allows it (local rehearsal)', async () => {
+    const o = await measure({
+      allow: { addresses: ['loopback'] },
+      checks: { subject: { type: 'http', url: `${target.url}/health` } },
+    });
+    expect(o.outcome).toBe('pass');
+  });
+
+  it.each([
+    [
+      'the metadata service',
+      'http://169.254.169.254/latest/meta-data/iam/security-credentials/',
+      /169\.254\.169\.254 is a metadata address/,
+    ],
+    ['the IPv6 metadata service', 'http://[fd00:ec2::254]/latest/api/token', /fd00:ec2::254 is a metadata address/],
+    ['the ECS credentials endpoint', 'http://169.254.170.2/v2/credentials/x', /169\.254\.170\.2 is a metadata address/],
+    ['a link-local address', 'http://169.254.0.1/', /a link-local address/],
+    ['a private address', 'http://10.0.0.1/admin', /10\.0\.0\.1 is a private address/],
+  ])('fails, never following, a redirect to %s', async (_name, location, why) => {
+    redirectTo(location);
+    const o = await measure({
+      allow: { hosts: ['*'], addresses: ['loopback'] },
+      checks: { subject: { type: 'http', url: `${target.url}/start`, followRedirects: true } },
+    });
+    expect(o.outcome).toBe('fail');
+    expect(o.message).toMatch(/redirect to .* refused: /);
+    expect(o.message).toMatch(why);
+    expect(tripwire.blocked).toEqual([]);
+  });
+
+  it('fails a redirect to loopback when only the first host was pinned to it', async () => {
+    redirectTo(`http://127.0.0.1:${target.port}/admin`);
+    const o = await measure(
+      {
+        allow: { hosts: ['*'] },
+        checks: { subject: { type: 'http', url: `http://green.test:${target.port}/start`, followRedirects: true } },
+      },
+      { pinned: new Map([['green.test', '127.0.0.1']]) },
+    );
+    expect(o).toMatchObject({ outcome: 'fail' });
+    expect(o.message).toMatch(/refused: 127\.0\.0\.1 is a loopback address/);
+    expect(target.hits).toEqual(['/start']);
+  });
+
+  it('fails a redirect to a host whose DNS answer is the metadata address, checked after resolution', async () => {
+    const dns = fakeDns({ 'metadata.test': ['169.254.169.254'] });
+    redirectTo('http://metadata.test/latest/meta-data/');
+    const o = await measure(
+      {
+        allow: { hosts: ['*'], addresses: ['loopback'] },
+        checks: { subject: { type: 'http', url: `${target.url}/start`, followRedirects: true } },
+      },
+      { lookup: dns },
+    );
+    expect(o.outcome).toBe('fail');
+    expect(o.message).toMatch(/refused: metadata\.test resolves to 169\.254\.169\.254, a metadata address/);
+    expect(dns.asked).toEqual(['metadata.test']);
+    expect(tripwire.blocked).toEqual([]);
+  });
+
+  it('fails a redirect to another host unless allow.hosts lists it, then follows it', async () => {
+    redirectTo(`http://other.test:${target.port}/next`);
+    const pinned = new Map([
+      ['green.test', '127.0.0.1'],
+      ['other.test', '127.0.0.1'],
+    ]);
+    const check = { type: 'http', url: `http://green.test:${target.port}/start`, followRedirects: true };
+
+    const refused = await measure({ checks: { subject: check } }, { pinned });
+    const followed = await measure({ allow: { hosts: ['*.test'] }, checks: { subject: check } }, { pinned });
+
+    expect(refused.outcome).toBe('fail');
+    expect(refused.message).toMatch(
+      /host other\.test is not the check's own host \(green\.test\) nor a deployment listener; list it in allow\.hosts/,
+    );
+    expect(followed).toMatchObject({ outcome: 'pass' });
+    expect(target.hits).toEqual(['/start', '/start', '/next']);
+  });
+
+  it('fails a redirect to a scheme the plan does not allow', async () => {
+    redirectTo(`https://green.test:${target.port}/secure`);
+    const o = await measure(
+      {
+        allow: { schemes: ['http'] },
+        checks: { subject: { type: 'http', url: `http://green.test:${target.port}/start`, followRedirects: true } },
+      },
+      { pinned: new Map([['green.test', '127.0.0.1']]) },
+    );
+    expect(o.outcome).toBe('fail');
+    expect(o.message).toMatch(/scheme https is not in allow\.schemes \(http\)/);
+  });
+
+  it('lets a deployment listener name (from the context) be probed without allow.hosts', async () => {
+    const url = `http://listener.test:${target.port}`;
+    const o = await measure(
+      { checks: { subject: { type: 'http', url: '{{testListenerUrl}}/health' } } },
+      { pinned: new Map([['listener.test', '127.0.0.1']]) },
+      { testListenerUrl: url },
+    );
+    expect(o.outcome).toBe('pass');
+  });
+
+  it('is an error naming the DNS failure when the name does not resolve', async () => {
+    const o = await measure(
+      { allow: { hosts: ['*'] }, checks: { subject: { type: 'http', url: 'http://gone.test/health' } } },
+      { lookup: fakeDns({}) },
+    );
+    expect(o).toEqual({ outcome: 'error', message: 'GET http://gone.test/health: DNS lookup failed (ENOTFOUND)' });
+  });
+
+  it('refuses compare probes the same way, per side', async () => {
+    const act = measure(
+      { checks: { subject: { type: 'compare', path: '/health', samples: 1 } } },
+      {},
+      { prodListenerUrl: 'http://169.254.169.254', testListenerUrl: target.url },
+    );
+    await expect(act).rejects.toThrow(/checks\.subject\.blue\.url: refused: 169\.254\.169\.254 is a metadata address/);
+  });
+});

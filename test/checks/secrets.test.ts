@@ -1,0 +1,275 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { SecretPort, SecretSource } from '../../lib/aws/secrets.ts';
+import type { CheckDeps } from '../../lib/checks/kind.ts';
+import { isSensitiveHeader, Redactor } from '../../lib/checks/redact.ts';
+import { analyze } from '../../lib/core/analyze.ts';
+import { PlanError } from '../../lib/plan/errors.ts';
+import { parsePlan } from '../../lib/plan/schema.ts';
+import { systemClock } from '../../lib/runtime/clock.ts';
+import { buildRuns } from '../../lib/triggers/evaluate.ts';
+import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
+
+const token = 'tok-5b1e7c2f9a04d3e8';
+
+/** An SSM stand-in: values by parameter name, a record of reads, and faults on demand. */
+function fakeSecrets(values: Record<string, string>): SecretPort & { reads: string[]; failNext: number } {
+  const port = {
+    reads: [] as string[],
+    failNext: 0,
+    async read(source: SecretSource) {
+      port.reads.push(source.ssm);
+      if (port.failNext > 0) {
+        port.failNext--;
+        throw Object.assign(new Error('User is not authorized to perform: ssm:GetParameter'), {
+          name: 'AccessDeniedException',
+        });
+      }
+      const value = values[source.ssm];
+      if (value === undefined) throw Object.assign(new Error('not found'), { name: 'ParameterNotFound' });
+      return value;
+    },
+  };
+  return port;
+}
+
+function issues(act: () => unknown): readonly string[] {
+  try {
+    act();
+  } catch (error) {
+    expect(error).toBeInstanceOf(PlanError);
+    return (error as PlanError).issues;
+  }
+  throw new Error('expected a PlanError');
+}
+
+describe('Redactor', () => {
+  it('scrubs a value as it is, JSON-escaped and URL-encoded', () => {
+    const r = new Redactor().add('p@ss"w/rd');
+    expect(r.scrub('raw p@ss"w/rd, json "p@ss\\"w/rd", url p%40ss%22w%2Frd')).toBe('raw ***, json "***", url ***');
+  });
+
+  it('scrubs the first characters of a value where an excerpt was cut (…)', () => {
+    const r = new Redactor().add(token);
+    expect(r.scrub(`body is not JSON (starts "Bearer ${token.slice(0, 9)}…")`)).toBe(
+      'body is not JSON (starts "Bearer ***…")',
+    );
+  });
+
+  it('leaves values shorter than 4 characters alone, rather than garble every message', () => {
+    expect(new Redactor().add('ab').scrub('about a cab')).toBe('about a cab');
+  });
+
+  it('takes credential headers by name: the whole value and its token parts, not the scheme', () => {
+    const r = new Redactor().addHeaders({
+      Authorization: `Bearer ${token}`,
+      Cookie: 'theme=dark; session=c00k13-v4lu3',
+      'X-Api-Key': 'k3y-v4lu3',
+      Accept: 'application/json',
+    });
+    expect(r.scrub(`Bearer ${token} c00k13-v4lu3 k3y-v4lu3 application/json`)).toBe('*** *** *** application/json');
+  });
+
+  it.each([
+    ['Authorization', true],
+    ['proxy-authorization', true],
+    ['Cookie', true],
+    ['X-Api-Key', true],
+    ['x-auth-token', true],
+    ['X-Amz-Security-Token', true],
+    ['X-Client-Secret', true],
+    ['Accept', false],
+    ['x-target', false],
+  ])('isSensitiveHeader(%s) is %s', (name, expected) => {
+    expect(isSensitiveHeader(name)).toBe(expected);
+  });
+});
+
+describe('the plan secrets block', () => {
+  const check = {
+    type: 'http',
+    url: 'https://api.example.com/',
+    headers: { Authorization: 'Bearer {{secret:apiToken}}' },
+  };
+
+  it('holds references only, and each check carries the ones it uses', () => {
+    const plan = parsePlan({
+      version: 1,
+      secrets: { apiToken: { ssm: '/greenlight/api-token' }, unused: { ssm: '/greenlight/other' } },
+      hooks: { '*': ['a', 'b'] },
+      checks: { a: check, b: { type: 'http', url: 'https://api.example.com/' } },
+    });
+    expect(plan.checks.a?.secrets).toEqual({ apiToken: { ssm: '/greenlight/api-token' } });
+    expect(plan.checks.b?.secrets).toBeUndefined();
+  });
+
+  it('names a secret the plan does not declare', () => {
+    expect(issues(() => parsePlan({ version: 1, hooks: { '*': ['a'] }, checks: { a: check } }))).toEqual([
+      "checks.a.headers.Authorization: unknown secret {{secret:apiToken}} (the plan's secrets: none)",
+    ]);
+  });
+
+  it('names bad secret names and sources', () => {
+    expect(
+      issues(() =>
+        parsePlan({
+          version: 1,
+          secrets: {
+            '9lives': { ssm: '/x' },
+            noSource: {},
+            badName: { ssm: 'has space' },
+            other: { secretsManager: 'arn' },
+          },
+          hooks: { '*': [] },
+          checks: {},
+        }),
+      ),
+    ).toEqual([
+      'secrets.9lives: secret names start with a letter and use letters, digits, "_" and "-" (at most 64)',
+      'secrets.noSource.ssm: expected a string, got nothing',
+      'secrets.badName.ssm: expected an SSM parameter name such as /greenlight/api-token, or its ARN',
+      'secrets.other.secretsManager: unknown field (expected one of: ssm)',
+      'secrets.other.ssm: expected a string, got nothing',
+    ]);
+  });
+});
+
+describe('checks that use secrets (real server on loopback)', () => {
+  let target: HttpTarget;
+  let seen: string[];
+
+  beforeAll(async () => {
+    target = await startHttpTarget();
+  });
+
+  afterAll(async () => {
+    await target.close();
+  });
+
+  beforeEach(() => {
+    seen = [];
+  });
+
+  const plan = (expect: Record<string, unknown> = {}, count = 1) =>
+    parsePlan({
+      version: 1,
+      allow: { addresses: ['loopback'] },
+      secrets: { apiToken: { ssm: '/greenlight/api-token' } },
+      hooks: { '*': ['api'] },
+      checks: {
+        api: {
+          type: 'http',
+          url: `${target.url}/me`,
+          headers: { Authorization: 'Bearer {{secret:apiToken}}', 'X-Request-Token': '{{secret:apiToken}}' },
+          expect,
+          count,
+          interval: '10ms',
+        },
+      },
+    });
+
+  const deps = (secrets: SecretPort): CheckDeps => ({ clock: systemClock, secrets });
+
+  /** A server that answers with what it was sent: the worst case for a leak. */
+  const echo = (status: number) =>
+    target.respond((req, res) => {
+      seen.push(String(req.headers.authorization));
+      res.writeHead(status, { 'content-type': 'text/plain', 'x-echo': String(req.headers.authorization) });
+      res.end(`you sent ${req.headers.authorization} and ${req.headers['x-request-token']}`);
+    });
+
+  it('sends the value read from SSM, and keeps it out of every message even when the server echoes it', async () => {
+    echo(200);
+    const port = fakeSecrets({ '/greenlight/api-token': token });
+    const checks = Object.values(plan({ json: { ok: true }, headers: { 'x-echo': 'nope' } }).checks);
+    const [run] = buildRuns(checks, {}, deps(port));
+
+    const o = await run?.measure(AbortSignal.timeout(5_000));
+
+    expect(seen).toEqual([`Bearer ${token}`]);
+    expect(o?.outcome).toBe('fail');
+    expect(o?.message).toContain('***');
+    expect(o?.message).not.toContain(token);
+    expect(o?.message).not.toContain(token.slice(0, 6));
+  });
+
+  it.each([
+    ['a status failure', 500, {}],
+    ['a body failure', 200, { bodyContains: 'welcome' }],
+    ['a JSON failure', 200, { json: { ok: true } }],
+    ['a body regex failure', 200, { bodyMatches: '^welcome' }],
+  ])('keeps the value out of the verdict on %s', async (_name, status, expectation) => {
+    echo(status);
+    const port = fakeSecrets({ '/greenlight/api-token': token });
+    const runs = buildRuns(Object.values(plan(expectation).checks), {}, deps(port));
+
+    const analysis = await analyze({ checks: runs, clock: systemClock, signal: AbortSignal.timeout(5_000) });
+
+    expect(analysis.kind).toBe('verdict');
+    expect(JSON.stringify(analysis)).not.toContain(token);
+    expect(JSON.stringify(analysis)).not.toContain(token.slice(0, 6));
+  });
+
+  it('reads each secret once per invocation, not once per measurement', async () => {
+    echo(200);
+    const port = fakeSecrets({ '/greenlight/api-token': token });
+    const runs = buildRuns(Object.values(plan({}, 3).checks), {}, deps(port));
+
+    const analysis = await analyze({ checks: runs, clock: systemClock, signal: AbortSignal.timeout(5_000) });
+
+    expect(analysis.kind === 'verdict' && analysis.verdict.status).toBe('pass');
+    expect(port.reads).toEqual(['/greenlight/api-token']);
+    expect(seen).toHaveLength(3);
+  });
+
+  it('is an error, never a pass, when the secret cannot be read, and tries again at the next measurement', async () => {
+    echo(200);
+    const port = fakeSecrets({ '/greenlight/api-token': token });
+    port.failNext = 1;
+    const [run] = buildRuns(Object.values(plan().checks), {}, deps(port));
+
+    const first = await run?.measure(AbortSignal.timeout(5_000));
+    const second = await run?.measure(AbortSignal.timeout(5_000));
+
+    expect(first).toEqual({
+      outcome: 'error',
+      message:
+        'cannot read secret apiToken (SSM /greenlight/api-token): AccessDeniedException: User is not authorized to perform: ssm:GetParameter',
+    });
+    expect(seen).toEqual([`Bearer ${token}`]);
+    expect(second?.outcome).toBe('pass');
+  });
+
+  it('is an error when the function wires no secret reader', async () => {
+    const [run] = buildRuns(Object.values(plan().checks), {}, { clock: systemClock });
+
+    expect(await run?.measure(AbortSignal.timeout(5_000))).toMatchObject({
+      outcome: 'error',
+      message: expect.stringMatching(/secrets need the SSM port/),
+    });
+  });
+
+  it('scrubs credential headers written in the plan itself from what the server echoes', async () => {
+    const checks = Object.values(
+      parsePlan({
+        version: 1,
+        allow: { addresses: ['loopback'] },
+        hooks: { '*': ['api'] },
+        checks: {
+          api: {
+            type: 'http',
+            url: `${target.url}/me`,
+            headers: { authorization: 'Basic dXNlcjpodW50ZXIy' },
+            expect: { json: { user: 'me' } },
+          },
+        },
+      }).checks,
+    );
+    target.respond((req, res) => res.end(String(req.headers.authorization)));
+    const [run] = buildRuns(checks, {}, { clock: systemClock });
+
+    const o = await run?.measure(AbortSignal.timeout(5_000));
+
+    expect(o?.outcome).toBe('fail');
+    expect(JSON.stringify(o)).not.toContain('dXNlcjpodW50ZXIy');
+  });
+});
