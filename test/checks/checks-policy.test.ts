@@ -8,6 +8,8 @@ const adapters = {
   'lib/aws/target-health.ts': 'elasticloadbalancing',
   'lib/aws/cloudwatch.ts': 'cloudwatch',
   'lib/aws/lambda.ts': 'lambda',
+  // The plans' secrets (lib/aws/secrets.ts reads them with ssm.ts's getParameter).
+  'lib/aws/ssm.ts': 'ssm',
 } as const;
 /** SDK command names whose IAM action is spelled differently. */
 const actionOf: Record<string, string> = { 'lambda:Invoke': 'lambda:InvokeFunction' };
