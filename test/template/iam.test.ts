@@ -1,0 +1,321 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readTemplate, type Template } from '../../local/template.ts';
+
+/**
+ * Least privilege, read from template.yaml: no wildcard action, `Resource: '*'` only where AWS offers
+ * nothing narrower, every ARN of the action's own service in this account and region, and each function
+ * granted exactly what its code calls.
+ */
+
+type Statement = {
+  Sid?: string;
+  Effect?: string;
+  Action?: string | string[];
+  NotAction?: unknown;
+  Resource?: unknown;
+  NotResource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
+
+/** Actions AWS authorizes on no resource narrower than `*` (Service Authorization Reference), and why. */
+const onlyOnEveryResource: Record<string, string> = {
+  'elasticloadbalancing:DescribeListeners':
+    'Elastic Load Balancing Describe* actions have no resource-level permissions',
+  'elasticloadbalancing:DescribeLoadBalancers': 'idem',
+  'elasticloadbalancing:DescribeRules': 'idem',
+  'elasticloadbalancing:DescribeTargetGroups': 'idem',
+  'elasticloadbalancing:DescribeTargetHealth': 'idem',
+  'cloudwatch:GetMetricData': 'GetMetricData has no resource-level permissions',
+  'ecs:ListTasks': 'authorized on a container instance, which the ecs-tasks check never names',
+};
+
+/** Statements whose ARN may name every resource of its type in the account and region, and why. */
+const accountWideStatements: Record<string, string> = {
+  EcsServiceAndTasks:
+    'ecs-service and ecs-tasks read the task sets, service deployments, revisions and tasks of whatever cluster a deployment names (CodeDeploy hooks are not tied to EcsClusterNames)',
+};
+
+/** Services without resource-based policies: a wildcard account in their ARNs reaches no other account. */
+const noResourcePolicies = new Set(['ecs']);
+
+/** What the check kinds call (ChecksReadPolicy), for every function that runs checks. */
+const checkActions = [
+  'ecs:DescribeTaskSets',
+  'ecs:ListServiceDeployments',
+  'ecs:DescribeServiceDeployments',
+  'ecs:DescribeServiceRevisions',
+  'ecs:DescribeTasks',
+  'ecs:ListTasks',
+  'elasticloadbalancing:DescribeTargetGroups',
+  'elasticloadbalancing:DescribeTargetHealth',
+  'cloudwatch:DescribeAlarms',
+  'cloudwatch:GetMetricData',
+  'lambda:InvokeFunction', // lambda-invoke smoke tests, only with SmokeTestFunctions
+  'ssm:GetParameter', // the plan (PlanParameterName) and the plans' secrets (SecretParameters)
+];
+/** Every function publishes its verdicts (PublishVerdicts). */
+const observeActions = ['events:PutEvents'];
+
+/** The actions each function's code calls: the one list to change when a function calls something new. */
+const functionActions: Record<string, string[]> = {
+  CodeDeployHookFunction: [
+    'codedeploy:GetDeployment',
+    'codedeploy:ListDeploymentTargets',
+    'codedeploy:GetDeploymentTarget',
+    'codedeploy:PutLifecycleEventHookExecutionStatus',
+    'elasticloadbalancing:DescribeListeners',
+    'elasticloadbalancing:DescribeLoadBalancers',
+  ],
+  EcsLifecycleHookFunction: [
+    'ecs:DescribeServiceDeployments',
+    'ecs:DescribeServices',
+    'ecs:DescribeServiceRevisions',
+    'elasticloadbalancing:DescribeListeners',
+    'elasticloadbalancing:DescribeLoadBalancers',
+    'elasticloadbalancing:DescribeRules',
+  ],
+  EcsPauseGateFunction: [
+    'ecs:DescribeServiceDeployments',
+    'ecs:ContinueServiceDeployment',
+    'ecs:DescribeServices',
+    'ecs:DescribeServiceRevisions',
+    'elasticloadbalancing:DescribeListeners',
+    'elasticloadbalancing:DescribeLoadBalancers',
+    'elasticloadbalancing:DescribeRules',
+    'lambda:InvokeFunction', // itself, to continue a long analysis
+  ],
+  CodeDeployWaitGateFunction: [
+    'codedeploy:GetDeployment',
+    'codedeploy:ListDeploymentTargets',
+    'codedeploy:GetDeploymentTarget',
+    'codedeploy:ContinueDeployment',
+    'codedeploy:StopDeployment',
+    'elasticloadbalancing:DescribeListeners',
+    'elasticloadbalancing:DescribeLoadBalancers',
+    'lambda:InvokeFunction', // itself, to continue a long analysis
+  ],
+  ProtonPipelineGuardFunction: ['proton:GetService', 'proton:CancelServicePipelineDeployment'],
+};
+
+/** The IAM prefix of each SDK client package, and SDK commands whose IAM action is spelled differently. */
+const iamPrefix: Record<string, string> = {
+  codedeploy: 'codedeploy',
+  ecs: 'ecs',
+  'elastic-load-balancing-v2': 'elasticloadbalancing',
+  cloudwatch: 'cloudwatch',
+  lambda: 'lambda',
+  ssm: 'ssm',
+  proton: 'proton',
+  eventbridge: 'events',
+  'secrets-manager': 'secretsmanager',
+};
+const actionOf: Record<string, string> = { 'lambda:Invoke': 'lambda:InvokeFunction' };
+
+let template: Template;
+
+beforeAll(async () => {
+  template = await readTemplate();
+});
+
+const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const actions = (s: Statement): string[] => list(s.Action) as string[];
+
+/** A statement, a policy or a policy reference under `!If [condition, a, b]`, as the conditions say. */
+function choose(value: unknown, enabled: boolean): unknown[] {
+  const choice = (value as { 'Fn::If'?: [string, unknown, unknown] } | null)?.['Fn::If'];
+  if (!choice) return [value];
+  const picked = enabled ? choice[1] : choice[2];
+  return (picked as { Ref?: string } | null)?.Ref === 'AWS::NoValue' ? [] : choose(picked, enabled);
+}
+
+function managedPolicyStatements(id: string, enabled: boolean): Statement[] {
+  const resource = template.Resources[id];
+  if (resource?.Type !== 'AWS::IAM::ManagedPolicy') throw new Error(`${id} is not a managed policy in template.yaml`);
+  const doc = resource.Properties?.PolicyDocument as { Statement: unknown[] };
+  return doc.Statement.flatMap((s) => choose(s, enabled)) as Statement[];
+}
+
+/** Every statement a function's role gets: its inline statements and the managed policies it attaches. */
+function functionStatements(id: string, enabled: boolean): Statement[] {
+  const policies = (template.Resources[id]?.Properties?.Policies ?? []) as unknown[];
+  return policies
+    .flatMap((p) => choose(p, enabled))
+    .flatMap((p) => {
+      const ref = (p as { Ref?: string }).Ref;
+      if (ref) return managedPolicyStatements(ref, enabled);
+      const statements = (p as { Statement?: unknown[] }).Statement;
+      if (!statements) {
+        // A SAM policy template or an AWS managed policy would hide what it grants from this test.
+        throw new Error(`${id}: a policy this test cannot read: ${JSON.stringify(p)}`);
+      }
+      return statements.flatMap((s) => choose(s, enabled)) as Statement[];
+    });
+}
+
+/** Every identity-policy statement in the template (trust policies excluded), with where it is. */
+function allStatements(enabled: boolean): { where: string; s: Statement }[] {
+  const out: { where: string; s: Statement }[] = [];
+  for (const [id, r] of Object.entries(template.Resources)) {
+    if (r.Type === 'AWS::Serverless::Function') {
+      for (const s of functionStatements(id, enabled)) out.push({ where: id, s });
+    } else if (r.Type === 'AWS::IAM::ManagedPolicy') {
+      for (const s of managedPolicyStatements(id, enabled)) out.push({ where: id, s });
+    } else if (r.Type === 'AWS::IAM::Role' || r.Type === 'AWS::IAM::Policy') {
+      const docs =
+        r.Type === 'AWS::IAM::Policy'
+          ? [r.Properties?.PolicyDocument]
+          : ((r.Properties?.Policies ?? []) as { PolicyDocument: unknown }[]).map((p) => p.PolicyDocument);
+      for (const doc of docs) {
+        for (const s of (doc as { Statement: unknown[] }).Statement.flatMap((x) => choose(x, enabled))) {
+          out.push({ where: id, s: s as Statement });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** The ARN text(s) of a resource, with `${...}` left in: `!Sub`, `!Split` of a `!Sub`, `!GetAtt Fn.Arn`. */
+function arnTexts(resource: unknown): string[] {
+  if (typeof resource === 'string') return [resource];
+  if (Array.isArray(resource)) return resource.flatMap(arnTexts);
+  const r = resource as Record<string, unknown>;
+  if ('Fn::Sub' in r) {
+    const sub = r['Fn::Sub'];
+    return [Array.isArray(sub) ? String(sub[0]) : String(sub)].map(functionArnRefs);
+  }
+  if ('Fn::Split' in r) return arnTexts((r['Fn::Split'] as [string, unknown])[1]);
+  if ('Fn::GetAtt' in r) {
+    const [id, attribute] = r['Fn::GetAtt'] as [string, string];
+    return [functionArnRefs(`\${${id}.${attribute}}`)];
+  }
+  throw new Error(`a resource this test cannot read: ${JSON.stringify(resource)}`);
+}
+
+/** `${SomeFunction.Arn}` as the ARN it stands for. */
+function functionArnRefs(text: string): string {
+  return text.replace(/\$\{(\w+)\.Arn\}/g, (whole, id: string) =>
+    template.Resources[id]?.Type === 'AWS::Serverless::Function'
+      ? `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${id}`
+      : whole,
+  );
+}
+
+/** The project files a file imports, transitively (static and dynamic relative imports). */
+function reachable(entry: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(entry)) return seen;
+  seen.add(entry);
+  const source = readFileSync(entry, 'utf8');
+  for (const m of source.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+\.ts)'/g)) {
+    const next = normalize(join(dirname(entry), m[1] as string));
+    if (existsSync(next)) reachable(next, seen);
+  }
+  return seen;
+}
+
+/** The IAM actions of the SDK commands a lib/aws file sends. */
+function commandsOf(file: string): string[] {
+  const source = readFileSync(file, 'utf8');
+  const clients = [...source.matchAll(/from '@aws-sdk\/client-([a-z0-9-]+)'/g)].map((m) => m[1] as string);
+  const commands = [...source.matchAll(/new (\w+)Command\(/g)].map((m) => m[1] as string);
+  if (commands.length === 0) return [];
+  expect(clients, `${file} sends commands of exactly one client`).toHaveLength(1);
+  const prefix = iamPrefix[clients[0] as string];
+  expect(prefix, `IAM prefix of @aws-sdk/client-${clients[0]}`).toBeDefined();
+  return commands.map((c) => actionOf[`${prefix}:${c}`] ?? `${prefix}:${c}`);
+}
+
+const functionIds = () =>
+  Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Serverless::Function')
+    .map(([id]) => id);
+
+describe('IAM in template.yaml', () => {
+  it.each([true, false])('grants no wildcard action, no NotAction and no NotResource (conditions %s)', (enabled) => {
+    const statements = allStatements(enabled);
+    expect(statements.length).toBeGreaterThan(10);
+    for (const { where, s } of statements) {
+      expect(s.NotAction, `${where} ${s.Sid}`).toBeUndefined();
+      expect(s.NotResource, `${where} ${s.Sid}`).toBeUndefined();
+      for (const action of actions(s)) {
+        expect(action, `${where} ${s.Sid}`).toMatch(/^[a-z0-9-]+:[A-Za-z0-9]+$/);
+      }
+    }
+  });
+
+  it("grants Resource '*' only for actions AWS authorizes on no narrower resource", () => {
+    const wide = allStatements(true).filter(({ s }) => list(s.Resource).includes('*'));
+    expect(wide.length).toBeGreaterThan(0);
+    for (const { where, s } of wide) {
+      for (const action of actions(s)) {
+        expect(onlyOnEveryResource[action], `${where} ${s.Sid}: ${action} on '*'`).toBeDefined();
+      }
+    }
+  });
+
+  it("names, in every other statement, ARNs of the action's own service in this account and region", () => {
+    for (const { where, s } of allStatements(true)) {
+      const resources = list(s.Resource);
+      if (resources.includes('*')) continue;
+      const services = new Set(actions(s).map((a) => a.split(':')[0]));
+      for (const arn of arnTexts(resources)) {
+        const at = `${where} ${s.Sid}: ${arn}`;
+        // `${AWS::Region}` has colons of its own: `{Region}` while splitting.
+        const [prefix, partition, service, region, account, ...rest] = arn
+          .replace(/\$\{AWS::(\w+)\}/g, '{$1}')
+          .split(':');
+        const name = rest.join(':');
+        expect(prefix, at).toBe('arn');
+        expect([...services], at).toEqual([service]);
+        if (region === '*' || account === '*') {
+          // Only where the account cannot matter, and the region is pinned by a condition instead.
+          expect(noResourcePolicies.has(service as string), at).toBe(true);
+          expect(s.Condition?.StringEquals?.['aws:RequestedRegion'], at).toEqual({ Ref: 'AWS::Region' });
+          expect(partition, at).toBe('*');
+        } else {
+          expect(partition, at).toBe('{Partition}');
+          expect(region, at).toBe('{Region}');
+          expect(account, at).toBe('{AccountId}');
+        }
+        if (name === '*' || name === '') {
+          expect(accountWideStatements[s.Sid ?? ''], `${at} names every resource`).toBeDefined();
+        }
+      }
+    }
+  });
+
+  it.each(Object.keys(functionActions))('grants %s exactly the actions its code calls', (id) => {
+    expect(functionIds()).toContain(id);
+    const declared = [...new Set([...(functionActions[id] ?? []), ...checkActions, ...observeActions])].sort();
+    const granted = (enabled: boolean) =>
+      [...new Set(functionStatements(id, enabled).flatMap((s) => (s.Effect === 'Allow' ? actions(s) : [])))].sort();
+
+    // Every switch on (plan parameter, secrets, smoke tests, verdict events): exactly what the code calls.
+    expect(granted(true)).toEqual(declared);
+    // Every switch off: never more.
+    expect(declared).toEqual(expect.arrayContaining(granted(false)));
+  });
+
+  it('declares for each function only actions of the SDK commands its code can reach', () => {
+    for (const id of functionIds()) {
+      const build = template.Resources[id]?.Metadata?.BuildProperties as { EntryPoints: string[] };
+      const files = [...reachable(build.EntryPoints[0] as string)].filter((f) => f.startsWith('lib/aws/'));
+      const callable = new Set(files.flatMap(commandsOf));
+      const declared = [...(functionActions[id] ?? []), ...checkActions, ...observeActions];
+      expect(
+        declared.filter((a) => !callable.has(a)),
+        `${id} declares actions its code never sends`,
+      ).toEqual([]);
+    }
+  });
+
+  it('declares every SDK command the adapters send for some function', () => {
+    const sent = readdirSync('lib/aws')
+      .filter((f) => f.endsWith('.ts'))
+      .flatMap((f) => commandsOf(`lib/aws/${f}`));
+    const declared = new Set([...Object.values(functionActions).flat(), ...checkActions, ...observeActions]);
+    expect([...new Set(sent)].filter((a) => !declared.has(a))).toEqual([]);
+  });
+});
