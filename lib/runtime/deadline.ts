@@ -28,11 +28,15 @@ const finalMarginMs = 250;
 /**
  * Splits the invocation's remaining time: the analysis gets all but a reserve, the reserve
  * delivers the verdict. The reserve is `GREENLIGHT_REPORT_RESERVE` (default 5s), at most half the time left.
+ * The verdict is due a final margin before Lambda's own deadline: 250 ms, but never more than half the
+ * reserve, so that however little time is left (or however small the reserve) the report still has time
+ * after the analysis ends.
  */
 export function deadlineFor(context: RemainingTime, now: number, reserveSetting: string | undefined): Deadline {
   const remaining = Math.max(0, context.getRemainingTimeInMillis());
   const configured = reserveSetting ? (parseDuration(reserveSetting) ?? defaultReserveMs) : defaultReserveMs;
   const reserveMs = Math.min(configured, Math.floor(remaining / 2));
+  const marginMs = Math.min(finalMarginMs, Math.floor(reserveMs / 2));
   const analysisEndsAt = now + remaining - reserveMs;
   const controller = new AbortController();
   const timer = setTimeout(
@@ -42,7 +46,7 @@ export function deadlineFor(context: RemainingTime, now: number, reserveSetting:
   return {
     signal: controller.signal,
     analysisEndsAt,
-    reportBy: now + Math.max(0, remaining - finalMarginMs),
+    reportBy: now + remaining - marginMs,
     dispose: () => clearTimeout(timer),
   };
 }
