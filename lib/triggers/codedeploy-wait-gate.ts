@@ -658,13 +658,18 @@ export function readWaitInput(event: unknown): Input {
     throw new WaitEventError('malformed event: detail.state is missing');
   const detailType = record['detail-type'];
   const time = typeof record.time === 'string' ? Date.parse(record.time) : Number.NaN;
+  // Both end up in logs and answers: an oversized one is cut (it then matches nothing and is ignored).
   return {
     kind: 'event',
     deploymentId: d.deploymentId,
-    state: d.state,
-    ...(typeof detailType === 'string' ? { detailType } : {}),
+    state: clip(d.state),
+    ...(typeof detailType === 'string' ? { detailType: clip(detailType) } : {}),
     ...(Number.isFinite(time) ? { time } : {}),
   };
+}
+
+function clip(text: string, max = 128): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 function readContinuation(raw: unknown): Input {

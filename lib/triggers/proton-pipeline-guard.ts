@@ -266,9 +266,14 @@ export function readPipelineEvent(event: unknown): {
     throw new ProtonEventError('malformed event: no service name in detail.serviceName or the pipeline resource ARN');
   }
   const detailType = record['detail-type'];
+  // Both end up in logs and answers: an oversized one is cut (it then matches nothing and is ignored).
   return {
     serviceName,
-    status: typeof d.status === 'string' ? d.status : '',
-    ...(typeof detailType === 'string' ? { detailType } : {}),
+    status: typeof d.status === 'string' ? clip(d.status) : '',
+    ...(typeof detailType === 'string' ? { detailType: clip(detailType) } : {}),
   };
+}
+
+function clip(text: string, max = 128): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
