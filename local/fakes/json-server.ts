@@ -37,6 +37,8 @@ export interface JsonFake {
   failNext(operation: string, fault: FakeFault, times?: number): void;
   /** Every call of `operation` waits `ms` before it is answered. */
   delay(operation: string, ms: number): void;
+  /** Forgets the faults still queued (for `operation`, or all), so a test that faults every call leaves none behind. */
+  clearFaults(operation?: string): void;
   callsOf(operation: string): FakeCall[];
   close(): Promise<void>;
 }
@@ -118,6 +120,10 @@ export async function startJsonFake(options: JsonFakeOptions): Promise<JsonFake>
     },
     delay(operation, ms) {
       delays.set(operation, ms);
+    },
+    clearFaults(operation) {
+      if (operation === undefined) faults.clear();
+      else faults.delete(operation);
     },
     callsOf(operation) {
       return calls.filter((c) => c.operation === operation);
