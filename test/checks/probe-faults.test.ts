@@ -1,0 +1,226 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CheckDeps } from '../../lib/checks/kind.ts';
+import { analyze } from '../../lib/core/analyze.ts';
+import type { Observation, Verdict } from '../../lib/core/types.ts';
+import { parsePlan } from '../../lib/plan/schema.ts';
+import { systemClock } from '../../lib/runtime/clock.ts';
+import { buildRuns } from '../../lib/triggers/evaluate.ts';
+import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
+
+/**
+ * Probe faults test/checks/http.test.ts does not already cover (refused, reset mid-body, hangs, cut-off
+ * bodies, 50 MiB bodies, non-JSON bodies are there): intermittent and constant 503s under the policy,
+ * a body that drips, an untrusted certificate, a body of hundreds of megabytes. Each through the plan,
+ * as a trigger builds it, against a real server on loopback.
+ */
+
+const deps: CheckDeps = { clock: systemClock };
+
+function runsOf(check: Record<string, unknown>) {
+  const plan = parsePlan({
+    version: 1,
+    allow: { addresses: ['loopback'] },
+    hooks: { '*': ['probe'] },
+    checks: { probe: check },
+  });
+  return buildRuns(Object.values(plan.checks), {}, deps);
+}
+
+async function verdictOf(check: Record<string, unknown>, limitMs = 10_000): Promise<Verdict> {
+  const analysis = await analyze({ checks: runsOf(check), clock: systemClock, signal: AbortSignal.timeout(limitMs) });
+  if (analysis.kind !== 'verdict') throw new Error('suspended');
+  return analysis.verdict;
+}
+
+async function measureOnce(check: Record<string, unknown>, limitMs = 10_000): Promise<Observation> {
+  const [run] = runsOf(check);
+  if (!run) throw new Error('no run');
+  return run.measure(AbortSignal.timeout(limitMs));
+}
+
+let target: HttpTarget;
+
+beforeAll(async () => {
+  target = await startHttpTarget();
+});
+
+afterAll(async () => {
+  await target.close();
+});
+
+describe('503s', () => {
+  /** 200, 503, 200, 503, ... in the order requests arrive. */
+  const alternating = () => {
+    let n = 0;
+    target.respond((_req, res) => {
+      res.statusCode = n++ % 2 === 0 ? 200 : 503;
+      res.end();
+    });
+  };
+
+  it('fails on intermittent 503s when the policy tolerates none', async () => {
+    alternating();
+    const v = await verdictOf({ type: 'http', url: `${target.url}/`, count: 6, interval: '10ms' });
+
+    expect(v.status).toBe('fail');
+    expect(v.reasons[0]).toMatch(
+      /probe: fail: 1 failed \(failureLimit 0\) after 2 of 6 measurements; last: .*status 503/,
+    );
+  });
+
+  it('passes intermittent 503s within failureLimit, and fails once they exceed it', async () => {
+    alternating();
+    const within = await verdictOf({
+      type: 'http',
+      url: `${target.url}/`,
+      count: 6,
+      interval: '10ms',
+      failureLimit: 3,
+    });
+    alternating();
+    const beyond = await verdictOf({
+      type: 'http',
+      url: `${target.url}/`,
+      count: 6,
+      interval: '10ms',
+      failureLimit: 2,
+    });
+
+    expect(within.status).toBe('pass');
+    expect(beyond.status).toBe('fail');
+  });
+
+  it('fails on a constant 503 at the first measurement, whatever the count', async () => {
+    target.respond((_req, res) => {
+      res.statusCode = 503;
+      res.end();
+    });
+    const started = Date.now();
+    const v = await verdictOf({ type: 'http', url: `${target.url}/`, count: 50, interval: '1s' });
+
+    expect(v.status).toBe('fail');
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('slow bodies', () => {
+  it('is an error, not a pass, when the body drips a byte at a time past the check timeout', async () => {
+    let dripping: NodeJS.Timeout | undefined;
+    target.respond((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      dripping = setInterval(() => res.write('.'), 20);
+      res.on('close', () => clearInterval(dripping));
+    });
+    const started = Date.now();
+
+    const v = await verdictOf({
+      type: 'http',
+      url: `${target.url}/`,
+      timeout: '300ms',
+      expect: { bodyContains: 'done' },
+    });
+
+    clearInterval(dripping);
+    expect(v.status).toBe('error');
+    expect(v.reasons[0]).toMatch(/timed out after 300 ms/);
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it('is an error when the body never ends even for a status-only check (the response is not complete)', async () => {
+    target.respond((_req, res) => {
+      res.writeHead(200);
+      res.write('partial');
+    });
+
+    const v = await verdictOf({ type: 'http', url: `${target.url}/`, timeout: '300ms' });
+
+    expect(v.status).toBe('error');
+  });
+});
+
+describe('an untrusted TLS certificate', () => {
+  let server: Server;
+  let port: number;
+  let served = 0;
+
+  beforeAll(async () => {
+    server = createHttpsServer(
+      {
+        key: readFileSync('test/fixtures/tls/self-signed-key.pem'),
+        cert: readFileSync('test/fixtures/tls/self-signed-cert.pem'),
+      },
+      (_req, res) => {
+        served++;
+        res.end('ok');
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('is an error naming the certificate problem; the request never reaches the server', async () => {
+    const o = await measureOnce({ type: 'http', url: `https://127.0.0.1:${port}/health` });
+
+    expect(o.outcome).toBe('error');
+    expect(o.message).toMatch(/TLS certificate rejected \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)\)/);
+    expect(served).toBe(0);
+  });
+
+  it('never passes, however many measurements the policy takes', async () => {
+    const v = await verdictOf({
+      type: 'http',
+      url: `https://127.0.0.1:${port}/`,
+      count: 3,
+      interval: '10ms',
+      consecutiveErrorLimit: 5,
+    });
+
+    expect(v.status).toBe('error');
+    expect(v.checks[0]?.counters.passes).toBe(0);
+  });
+});
+
+describe('a body of hundreds of megabytes', () => {
+  it('reads at most maxBodyBytes of a 512 MiB body, quickly, with bounded memory', async () => {
+    const total = 512 * 1024 * 1024;
+    const progress = { sent: 0 };
+    target.respond((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(total) });
+      const chunk = Buffer.alloc(256 * 1024, 0x20);
+      let closed = false;
+      res.on('close', () => {
+        closed = true;
+      });
+      const pump = (): void => {
+        while (!closed && progress.sent < total) {
+          progress.sent += chunk.length;
+          if (!res.write(chunk)) {
+            res.once('drain', pump);
+            return;
+          }
+        }
+        if (!closed) res.end();
+      };
+      pump();
+    });
+    global.gc?.();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const started = Date.now();
+
+    const o = await measureOnce({ type: 'http', url: `${target.url}/huge`, expect: { json: { ok: true } } });
+
+    expect(o.outcome).toBe('fail');
+    expect(o.message).toMatch(/body is larger than maxBodyBytes \(1048576 bytes read\)/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(progress.sent).toBeLessThan(64 * 1024 * 1024);
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+  });
+});
