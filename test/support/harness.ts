@@ -44,7 +44,8 @@ export interface Harness {
 
 let seq = 0;
 
-export async function startHarness(name: string): Promise<Harness> {
+/** `env`: set before the handlers are imported (POWERTOOLS_LOG_LEVEL is read then), over the harness's own. */
+export async function startHarness(name: string, env: Record<string, string> = {}): Promise<Harness> {
   const [moto, codedeploy, lambda, proton, green, blue] = await Promise.all([
     startMoto(),
     startCodeDeployFake(),
@@ -70,6 +71,7 @@ export async function startHarness(name: string): Promise<Harness> {
     AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
     GREENLIGHT_RESOLVE: `${lb.dnsName}=127.0.0.1`,
     POWERTOOLS_LOG_LEVEL: 'SILENT',
+    ...env,
   });
   const [codedeployHook, ecsLifecycleHook, ecsPauseGate, codedeployWaitGate, protonGuard] = await Promise.all([
     import('../../functions/codedeploy-hook/index.ts').then((m) => m.handler),
