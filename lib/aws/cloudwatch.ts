@@ -5,8 +5,7 @@ import {
   type MetricDataQuery,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
-import { compact } from './codedeploy.ts';
-import { lazy, sendOptions } from './lazy.ts';
+import { compact, lazy, sendOptions } from './lazy.ts';
 
 export interface AlarmState {
   readonly name: string;

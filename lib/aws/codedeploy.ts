@@ -10,7 +10,7 @@ import {
   PutLifecycleEventHookExecutionStatusCommand,
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
-import { lazy, sendOptions } from './lazy.ts';
+import { compact, lazy, sendOptions } from './lazy.ts';
 
 export interface CodeDeployDeployment {
   readonly deploymentId: string;
@@ -230,12 +230,5 @@ export function codeDeployAdapter(client: () => CodeDeployClient = codeDeployCli
         throw error;
       }
     },
-  };
-}
-
-/** Drops undefined properties, so optional fields stay absent under exactOptionalPropertyTypes. */
-export function compact<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
-    [K in keyof T]: Exclude<T[K], undefined>;
   };
 }

@@ -8,9 +8,8 @@ import {
   ListTasksCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { compact } from './codedeploy.ts';
 import { ecsClient } from './ecs.ts';
-import { sendOptions } from './lazy.ts';
+import { compact, sendOptions } from './lazy.ts';
 
 /** A CodeDeploy task set as the ecs-service check sees it. Missing counts stay absent: never guessed. */
 export interface TaskSetState {

@@ -6,8 +6,7 @@ import {
   ECSClient,
   type LoadBalancer,
 } from '@aws-sdk/client-ecs';
-import { compact } from './codedeploy.ts';
-import { lazy, sendOptions } from './lazy.ts';
+import { compact, lazy, sendOptions } from './lazy.ts';
 
 /** A service's (or service revision's) load balancer, with the blue/green `advancedConfiguration` flattened in. */
 export interface EcsLoadBalancer {

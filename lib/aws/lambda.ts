@@ -1,6 +1,5 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { compact } from './codedeploy.ts';
-import { lazy, sendOptions } from './lazy.ts';
+import { compact, lazy, sendOptions } from './lazy.ts';
 
 export interface InvokeResult {
   readonly statusCode?: number;

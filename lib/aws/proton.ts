@@ -1,6 +1,5 @@
 import { CancelServicePipelineDeploymentCommand, GetServiceCommand, ProtonClient } from '@aws-sdk/client-proton';
-import { compact } from './codedeploy.ts';
-import { lazy, sendOptions } from './lazy.ts';
+import { compact, lazy, sendOptions } from './lazy.ts';
 
 /** A service pipeline as greenlight needs it: whose deployment, and how it stands. */
 export interface ServicePipelineState {

@@ -3,9 +3,8 @@ import {
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { compact } from './codedeploy.ts';
 import { elbv2Client } from './elbv2.ts';
-import { sendOptions } from './lazy.ts';
+import { compact, sendOptions } from './lazy.ts';
 
 export interface TargetState {
   readonly id: string;
