@@ -1,4 +1,4 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { lazy, sendOptions } from './lazy.ts';
 
 /** One event for an EventBridge bus: `detail` is already JSON text. */
@@ -25,12 +25,18 @@ export class PutEventsError extends Error {
   }
 }
 
-export const eventBridgeClient = lazy(() => new EventBridgeClient({}));
+// Needed only after a verdict is delivered: the client's module is evaluated then, not at every cold start.
+const eventsModule = lazy(() => import('@aws-sdk/client-eventbridge'));
 
-export function eventsAdapter(client: () => EventBridgeClient = eventBridgeClient): EventsPort {
+export const eventBridgeClient = lazy(async () => new (await eventsModule()).EventBridgeClient({}));
+
+export function eventsAdapter(
+  client: () => EventBridgeClient | Promise<EventBridgeClient> = eventBridgeClient,
+): EventsPort {
   return {
     async putEvent(event, signal) {
-      const out = await client().send(
+      const { PutEventsCommand } = await eventsModule();
+      const out = await (await client()).send(
         new PutEventsCommand({
           Entries: [
             {
