@@ -298,7 +298,28 @@ function send(
   guard: ProbeGuard,
   signal: AbortSignal,
 ): Promise<Response> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolveSend, rejectSend) => {
+    if (signal.aborted) {
+      rejectSend(signal.reason);
+      return;
+    }
+    // The signal is watched only while the exchange is under way, not through Node's `signal` option:
+    // the analysis aborts each measurement's signal once it is done, and aborting a request that has
+    // already answered destroys it with an AbortError whose stack Node formats, which under
+    // --enable-source-maps decodes the whole bundle's source map (tens of MB, tens of ms).
+    const onAbort = (): void => {
+      rejectSend(signal.reason);
+      signal.removeEventListener('abort', onAbort);
+      req.destroy();
+    };
+    const resolve = (response: Response): void => {
+      signal.removeEventListener('abort', onAbort);
+      resolveSend(response);
+    };
+    const reject = (error: unknown): void => {
+      signal.removeEventListener('abort', onAbort);
+      rejectSend(error);
+    };
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const outgoing: Record<string, string> = { 'user-agent': 'greenlight', ...headers };
     if (body !== undefined) {
@@ -307,7 +328,7 @@ function send(
         outgoing['content-type'] = 'application/json';
       }
     }
-    const req = request(url, { method, headers: outgoing, signal, agent: false, lookup: guard.lookup }, (res) => {
+    const req = request(url, { method, headers: outgoing, agent: false, lookup: guard.lookup }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       let truncated = false;
@@ -338,6 +359,7 @@ function send(
       });
     });
     req.on('error', reject);
+    signal.addEventListener('abort', onAbort, { once: true });
     req.end(body);
   });
 }
