@@ -165,10 +165,17 @@ async function decide(
 ): Promise<Verdict> {
   const { clock, log } = deps;
   if (ids.problems.length > 0) return failedVerdict(ids.problems.join('; '), clock.now());
-  const plan = await deps.loadPlan(signal);
-  const deployment = await deps.codedeploy.getDeployment(ids.deploymentId, signal);
+  // Independent reads, in parallel: each round trip is time the verdict waits for. Failures are
+  // reported in this order, as if read one after the other.
+  const [planRead, deploymentRead, targetsRead] = await Promise.allSettled([
+    deps.loadPlan(signal),
+    deps.codedeploy.getDeployment(ids.deploymentId, signal),
+    deps.codedeploy.listDeploymentTargets(ids.deploymentId, signal),
+  ]);
+  const plan = settled(planRead);
+  const deployment = settled(deploymentRead);
   scope.group = deploymentGroup(deployment);
-  const targetIds = await deps.codedeploy.listDeploymentTargets(ids.deploymentId, signal);
+  const targetIds = settled(targetsRead);
   const target =
     targetIds[0] === undefined
       ? undefined
@@ -213,6 +220,11 @@ async function decide(
     );
   }
   return analysis.verdict;
+}
+
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }
 
 function hookInProgress(target: CodeDeployTarget | undefined): string | undefined {
