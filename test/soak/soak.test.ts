@@ -119,17 +119,20 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   const n = hitsOf.get(service) ?? 0;
   switch (greenOf.get(service) ?? 'always-503') {
     case 'ok':
-      return json(200, '{"ok":true}');
+      json(200, '{"ok":true}');
+      return;
     case 'slow': {
       const t = setTimeout(() => json(200, '{"ok":true}'), 40);
       res.on('close', () => clearTimeout(t));
       return;
     }
     case 'always-503':
-      return json(503, '{"ok":false}');
+      json(503, '{"ok":false}');
+      return;
     case 'intermittent-503':
       // The first answer fails: with two measurements and failureLimit 0, never a pass.
-      return json(n % 2 === 1 ? 503 : 200, '{"ok":true}');
+      json(n % 2 === 1 ? 503 : 200, '{"ok":true}');
+      return;
     case 'hang':
       return;
     case 'reset':
