@@ -388,7 +388,7 @@ describe('AWS reads that fail: fail closed', () => {
     expect(h.codedeploy.hookStatuses.get(`exec-${id}`)).toBe('Failed');
   });
 
-  it('ecs-lifecycle-hook answers FAILED when the service deployment cannot be described, never SUCCEEDED', async () => {
+  it('ecs-lifecycle-hook answers FAILED, never SUCCEEDED, when the service revision stays throttled through the SDK retries', async () => {
     h.ecs.failNext('DescribeServiceRevisions', { type: 'ThrottlingException', message: 'Rate exceeded' }, 3);
 
     const out = await h.handlers.ecsLifecycleHook(
