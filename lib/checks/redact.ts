@@ -50,10 +50,6 @@ export class Redactor {
     return this;
   }
 
-  get size(): number {
-    return this.#variants.size;
-  }
-
   scrub(text: string): string {
     if (this.#variants.size === 0 || text === '') return text;
     // Longest first, so that a value containing another is scrubbed whole.
