@@ -1,0 +1,663 @@
+// npm run bench: what greenlight costs on top of the AWS SDK clients each function needs.
+// Per function, side by side with a baseline bundle that only imports and constructs the same SDK clients:
+// bundle size, module init (median of fresh processes), peak memory of one invocation; then the verdict
+// overhead (invocation to delivered verdict, less the plan's own waiting, 10 HTTP checks against local
+// servers) and the time to a Failed verdict when green fails its first measurement. Everything runs on
+// loopback: the CodeDeploy, ECS, Proton and EventBridge fakes from local/, probes to local servers.
+//   npm run bench [-- --runs 15 --invocations 21]
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build, type Metafile } from 'esbuild';
+import { type CodeDeployFake, ecsDeployment, startCodeDeployFake } from '../local/fakes/codedeploy.ts';
+import { type EcsFake, lifecycleHookEvent, startEcsFake } from '../local/fakes/ecs.ts';
+import { type JsonFake, startJsonFake } from '../local/fakes/json-server.ts';
+import { type ProtonFake, startProtonFake } from '../local/fakes/proton.ts';
+import { esbuildOptions, functionNames } from '../scripts/build.ts';
+import type { ChildJob, ChildResult } from './child.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '15' },
+    invocations: { type: 'string', default: '21' },
+    only: { type: 'string', multiple: true },
+  },
+});
+const initRuns = Math.max(11, Number(args.runs));
+const invocations = Math.max(5, Number(args.invocations));
+const failInvocations = 5;
+const root = resolve(import.meta.dirname, '..');
+const targets = {
+  bundleKb: 150,
+  initMs: 15,
+  overheadMs: 5,
+  rssMb: 96,
+} as const;
+/** The template's NODE_OPTIONS: Lambda pays for source maps at load too. */
+const nodeOptions = '--enable-source-maps';
+/** The template's MemorySize; peak memory is also taken at Lambda's smallest size. */
+const templateMemoryMb = 256;
+const smallestMemoryMb = 128;
+
+/** The V8 flags the Lambda Node.js runtime starts node with for a memory size (its bootstrap script). */
+function lambdaNodeFlags(memoryMb: number): string[] {
+  const newSpace = Math.floor(memoryMb / 10);
+  return [
+    '--expose-gc',
+    '--max-http-header-size=81920',
+    `--max-semi-space-size=${Math.floor(newSpace / 2)}`,
+    `--max-old-space-size=${memoryMb - newSpace}`,
+  ];
+}
+
+// ---------- bundles ----------
+
+interface Bundle {
+  readonly path: string;
+  readonly bytes: number;
+  readonly metafile: Metafile;
+}
+
+interface FunctionBundles {
+  readonly name: string;
+  readonly greenlight: Bundle;
+  readonly baseline: Bundle;
+  readonly clients: readonly string[];
+}
+
+async function bundle(out: string, entry: { file: string } | { contents: string }): Promise<Bundle> {
+  const result = await build({
+    ...esbuildOptions,
+    ...('file' in entry
+      ? { entryPoints: [entry.file] }
+      : { stdin: { contents: entry.contents, resolveDir: root, sourcefile: 'baseline.ts', loader: 'ts' } }),
+    outdir: out,
+    entryNames: 'index',
+    metafile: true,
+  });
+  const [path, output] =
+    Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs')) ??
+    (() => {
+      throw new Error(`no .mjs output in ${out}`);
+    })();
+  return { path: resolve(root, path), bytes: output.bytes, metafile: result.metafile };
+}
+
+/** The SDK client packages a bundle contains, from its inputs. */
+function sdkClients(metafile: Metafile): string[] {
+  const names = new Set<string>();
+  for (const file of Object.keys(metafile.inputs)) {
+    const m = /node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\//.exec(file);
+    if (m?.[1]) names.add(`@aws-sdk/${m[1]}`);
+  }
+  return [...names].sort();
+}
+
+async function clientClass(pkg: string): Promise<string> {
+  const mod = (await import(pkg)) as Record<string, unknown>;
+  const name = Object.keys(mod).find(
+    (k) =>
+      /^[A-Z]\w*Client$/.test(k) &&
+      typeof mod[k] === 'function' &&
+      'send' in (mod[k] as { prototype: object }).prototype,
+  );
+  if (!name) throw new Error(`no client class in ${pkg}`);
+  return name;
+}
+
+/** Only imports and constructs the same SDK clients, and exports a handler that does nothing. */
+async function baselineSource(clients: readonly string[]): Promise<string> {
+  const lines: string[] = [];
+  const made: string[] = [];
+  for (const [i, pkg] of clients.entries()) {
+    const cls = await clientClass(pkg);
+    lines.push(`import { ${cls} as C${i} } from '${pkg}';`);
+    made.push(`new C${i}({})`);
+  }
+  lines.push(`const clients = [${made.join(', ')}];`);
+  lines.push('export const handler = async () => clients.length;');
+  return lines.join('\n');
+}
+
+async function buildAll(dir: string, names: readonly string[]): Promise<FunctionBundles[]> {
+  // Plain JavaScript for the child: type stripping would load its own compiler into the process measured.
+  await build({
+    entryPoints: [join(root, 'bench', 'child.ts')],
+    outfile: join(dir, 'child.mjs'),
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    logLevel: 'warning',
+  });
+  const out: FunctionBundles[] = [];
+  for (const name of names) {
+    const greenlight = await bundle(join(dir, name, 'greenlight'), { file: join(root, 'functions', name, 'index.ts') });
+    const clients = sdkClients(greenlight.metafile);
+    const baseline = await bundle(join(dir, name, 'baseline'), { contents: await baselineSource(clients) });
+    out.push({ name, greenlight, baseline, clients });
+  }
+  return out;
+}
+
+const sdkPackage = /node_modules\/(@aws-sdk|@smithy|@aws-crypto|tslib|fast-xml-parser|strnum|bowser|uuid)(\/|$)/;
+
+/** What greenlight adds, by source: its own code, non-SDK packages, and SDK code beyond the baseline (commands). */
+function additions(b: FunctionBundles): [string, number][] {
+  const groups = new Map<string, number>();
+  const add = (key: string, n: number) => groups.set(key, (groups.get(key) ?? 0) + n);
+  const inputs = (m: Metafile) => Object.entries(m.outputs).find(([f]) => f.endsWith('.mjs'))?.[1].inputs ?? {};
+  const sdkBytes = (m: Metafile) =>
+    Object.entries(inputs(m))
+      .filter(([file]) => sdkPackage.test(file))
+      .reduce((s, [, i]) => s + i.bytesInOutput, 0);
+  for (const [file, info] of Object.entries(inputs(b.greenlight.metafile))) {
+    if (sdkPackage.test(file)) continue;
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1];
+    add(pkg ?? `greenlight ${file.split('/').slice(0, 2).join('/')}`, info.bytesInOutput);
+  }
+  add('AWS SDK beyond the baseline (commands)', sdkBytes(b.greenlight.metafile) - sdkBytes(b.baseline.metafile));
+  return [...groups].sort((x, y) => y[1] - x[1]);
+}
+
+// ---------- processes ----------
+
+function run(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 120_000,
+): Promise<{ code: number | null; stdout: string; stderr: string; wallMs: number }> {
+  return new Promise((done, fail) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, argv, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr = (stderr + c.toString()).slice(-4_000);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', fail);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr, wallMs: performance.now() - started });
+    });
+  });
+}
+
+const initScript = `
+const started = performance.now();
+const mod = await import(process.argv[1]);
+const importMs = performance.now() - started;
+if (typeof mod.handler !== 'function') throw new Error('no handler');
+process.stdout.write(JSON.stringify({ importMs }));
+`;
+
+/** Module init: a fresh process imports the bundle; greenlight and baseline alternate so drift hits both. */
+async function measureInit(
+  b: FunctionBundles,
+): Promise<Record<'greenlight' | 'baseline', { importMs: number[]; wallMs: number[] }>> {
+  const out = {
+    greenlight: { importMs: [] as number[], wallMs: [] as number[] },
+    baseline: { importMs: [] as number[], wallMs: [] as number[] },
+  };
+  const env = lambdaEnv(b.name);
+  for (let i = 0; i < initRuns + 1; i++) {
+    for (const which of i % 2 === 0 ? (['greenlight', 'baseline'] as const) : (['baseline', 'greenlight'] as const)) {
+      const r = await run(
+        [...lambdaNodeFlags(templateMemoryMb), '--input-type=module', '-e', initScript, `file://${b[which].path}`],
+        env,
+      );
+      if (r.code !== 0) throw new Error(`importing ${b[which].path} failed: ${r.stderr}`);
+      // The first pair warms the file cache; it is not counted.
+      if (i === 0) continue;
+      out[which].importMs.push((JSON.parse(r.stdout) as { importMs: number }).importMs);
+      out[which].wallMs.push(r.wallMs);
+    }
+  }
+  return out;
+}
+
+// ---------- the local world the functions run against ----------
+
+interface World {
+  readonly codedeploy: CodeDeployFake;
+  readonly ecs: EcsFake;
+  readonly proton: ProtonFake;
+  readonly events: JsonFake;
+  /** Ten healthy servers, one per check. */
+  readonly green: readonly Server[];
+  /** Answers 500 to everything. */
+  readonly red: Server;
+  close(): Promise<void>;
+}
+
+const greenHost = 'green.bench.local';
+const redHost = 'red.bench.local';
+
+async function listen(status: number): Promise<Server> {
+  const server = createServer((_req, res) => {
+    res.statusCode = status;
+    res.end(status === 200 ? 'ok' : 'unavailable');
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return server;
+}
+
+const port = (s: Server) => (s.address() as AddressInfo).port;
+
+async function startWorld(): Promise<World> {
+  const [codedeploy, ecs, proton, events, red, ...green] = await Promise.all([
+    startCodeDeployFake(),
+    startEcsFake(),
+    startProtonFake(),
+    startJsonFake({ operations: { PutEvents: () => ({ FailedEntryCount: 0, Entries: [{ EventId: 'bench' }] }) } }),
+    listen(500),
+    ...Array.from({ length: 10 }, () => listen(200)),
+  ]);
+  return {
+    codedeploy,
+    ecs,
+    proton,
+    events,
+    green,
+    red,
+    close: async () => {
+      for (const s of [red, ...green]) s.closeAllConnections();
+      await Promise.all([
+        codedeploy.close(),
+        ecs.close(),
+        proton.close(),
+        events.close(),
+        ...[red, ...green].map((s) => new Promise((done) => s.close(done))),
+      ]);
+    },
+  };
+}
+
+let world: World;
+
+function lambdaEnv(name: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    NODE_OPTIONS: nodeOptions,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    // Anything not pointed at a fake goes to a closed loopback port.
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    AWS_LAMBDA_FUNCTION_NAME: `greenlight-bench-${name}`,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    POWERTOOLS_SERVICE_NAME: 'greenlight',
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    POWERTOOLS_METRICS_NAMESPACE: 'Greenlight',
+    GREENLIGHT_PUBLISH_VERDICTS: 'true',
+    ...extra,
+  };
+}
+
+/** The plan: 10 HTTP checks, each against its own local server; with `failFirst`, the first one's green answers 500. */
+function plan(checks: number, count: number, intervalMs: number, failFirst = false): string {
+  const entries = Object.fromEntries(
+    Array.from({ length: checks }, (_, i) => [
+      `probe-${i}`,
+      {
+        type: 'http',
+        url:
+          failFirst && i === 0
+            ? `http://${redHost}:${port(world.red)}/health`
+            : `http://${greenHost}:${port(world.green[i] as Server)}/health`,
+        count,
+        interval: `${intervalMs}ms`,
+      },
+    ]),
+  );
+  return JSON.stringify({ version: 1, hooks: { '*': Object.keys(entries) }, checks: entries });
+}
+
+let seq = 0;
+
+/** Per function: fresh events (one per invocation, each for its own deployment or hook) and how it delivers. */
+const scenarios: Record<string, (verdict: 'pass' | 'fail', n: number) => { events: unknown[]; deliveredBy: string }> = {
+  'codedeploy-hook': (_verdict, n) => ({
+    deliveredBy: 'PutLifecycleEventHookExecutionStatus',
+    events: Array.from({ length: n }, () => {
+      const deploymentId = `d-B${String(++seq).padStart(8, '0')}`;
+      world.codedeploy.addDeployment(ecsDeployment({ deploymentId, hook: 'AfterAllowTestTraffic' }));
+      return { DeploymentId: deploymentId, LifecycleEventHookExecutionId: `exec-${deploymentId}` };
+    }),
+  }),
+  'ecs-lifecycle-hook': (_verdict, n) => ({
+    deliveredBy: 'return',
+    events: Array.from({ length: n }, () =>
+      lifecycleHookEvent(world.ecs.addNativeDeployment({ service: `bench-${++seq}` }), 'POST_TEST_TRAFFIC_SHIFT'),
+    ),
+  }),
+  'ecs-pause-gate': (_verdict, n) => ({
+    deliveredBy: 'ContinueServiceDeployment',
+    events: Array.from({ length: n }, () => {
+      const d = world.ecs.addNativeDeployment({ service: `bench-${++seq}` });
+      return world.ecs.addPauseHook(d.serviceDeploymentArn, { lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT' }).event;
+    }),
+  }),
+  'codedeploy-wait-gate': (verdict, n) => ({
+    deliveredBy: verdict === 'pass' ? 'ContinueDeployment' : 'StopDeployment',
+    events: Array.from({ length: n }, () => {
+      const deploymentId = `d-W${String(++seq).padStart(8, '0')}`;
+      world.codedeploy.addDeployment(ecsDeployment({ deploymentId, readyWaitMinutes: 60, status: 'Ready' }));
+      return {
+        source: 'aws.codedeploy',
+        'detail-type': 'CodeDeploy Deployment State-change Notification',
+        time: new Date().toISOString(),
+        detail: { deploymentId, state: 'READY' },
+      };
+    }),
+  }),
+  'proton-pipeline-guard': (verdict, n) => ({
+    deliveredBy: verdict === 'pass' ? 'return' : 'CancelServicePipelineDeployment',
+    events: Array.from({ length: n }, () => {
+      const name = `bench${++seq}`;
+      world.proton.addService(name, { deploymentStatus: 'IN_PROGRESS', deploymentId: `dep-${seq}` }, 'CANCELLED');
+      return {
+        source: 'aws.proton',
+        'detail-type': 'AWS Proton Service Pipeline Status Change',
+        detail: { serviceName: name, status: 'IN_PROGRESS' },
+      };
+    }),
+  }),
+};
+
+async function invokeChild(
+  dir: string,
+  b: FunctionBundles,
+  which: 'greenlight' | 'baseline',
+  job: Omit<ChildJob, 'functionName' | 'timeoutMs'>,
+  planText: string,
+  runtime: { memoryMb: number; sourceMaps: boolean } = { memoryMb: templateMemoryMb, sourceMaps: true },
+): Promise<ChildResult> {
+  const tag = `${b.name}-${which}-${++seq}`;
+  const jobPath = join(dir, `${tag}.job.json`);
+  const resultPath = join(dir, `${tag}.result.json`);
+  await writeFile(
+    jobPath,
+    JSON.stringify({ ...job, functionName: `greenlight-bench-${b.name}`, timeoutMs: 900_000 } satisfies ChildJob),
+  );
+  const env = lambdaEnv(b.name, {
+    AWS_ENDPOINT_URL_CODEDEPLOY: world.codedeploy.url,
+    AWS_ENDPOINT_URL_ECS: world.ecs.url,
+    AWS_ENDPOINT_URL_PROTON: world.proton.url,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: world.events.url,
+    GREENLIGHT_PLAN: planText,
+    GREENLIGHT_RESOLVE: `${greenHost}=127.0.0.1,${redHost}=127.0.0.1`,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(runtime.memoryMb),
+    NODE_OPTIONS: runtime.sourceMaps ? nodeOptions : '',
+  });
+  const r = await run(
+    [...lambdaNodeFlags(runtime.memoryMb), join(dir, 'child.mjs'), b[which].path, jobPath, resultPath],
+    env,
+    300_000,
+  );
+  if (r.code !== 0) throw new Error(`${tag} failed (${r.code}): ${r.stderr}`);
+  return JSON.parse(await readFile(resultPath, 'utf8')) as ChildResult;
+}
+
+// ---------- statistics and output ----------
+
+const sorted = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
+const quantile = (xs: readonly number[], q: number) => {
+  const s = sorted(xs);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? Number.NaN;
+};
+const median = (xs: readonly number[]) => {
+  const s = sorted(xs);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+};
+const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+const ms = (x: number) => x.toFixed(1);
+const mark = (ok: boolean) => (ok ? 'yes' : '**NO**');
+
+function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const names = (await functionNames(join(root, 'functions'))).filter(
+    (n) => !args.only?.length || args.only.includes(n),
+  );
+  const dir = await mkdtemp(join(tmpdir(), 'greenlight-bench-'));
+  const report: string[] = [];
+  const say = (text = '') => {
+    report.push(text);
+    process.stdout.write(`${text}\n`);
+  };
+  try {
+    process.stderr.write(`building ${names.length} functions and their baselines...\n`);
+    const bundles = await buildAll(dir, names);
+    world = await startWorld();
+
+    say('## Bundle size, module init, peak memory: greenlight next to its SDK-only baseline');
+    say();
+    say(
+      `Baseline: a bundle that only imports and constructs the SDK clients the function's bundle contains, built with the same esbuild options (scripts/build.ts: minified ESM, SDK bundled). Module init: median of ${initRuns} fresh processes importing the bundle, started as Lambda's Node.js runtime starts node for the template's ${templateMemoryMb} MB with its NODE_OPTIONS (${nodeOptions}); import time measured inside the process, process wall time from spawn to exit. Peak memory: \`process.resourceUsage().maxRSS\` of a fresh process after one invocation (greenlight: 10 HTTP checks, verdict delivered to the local fake, verdict event published; baseline: construct the clients, call a no-op handler).`,
+    );
+    say();
+    const sizeRows: string[][] = [];
+    const initRows: string[][] = [];
+    const memRows: string[][] = [];
+    for (const b of bundles) {
+      process.stderr.write(`${b.name}: module init x${initRuns}, peak memory...\n`);
+      const init = await measureInit(b);
+      const gInit = median(init.greenlight.importMs);
+      const bInit = median(init.baseline.importMs);
+      const peak = async (sourceMaps: boolean) => {
+        const runtime = { memoryMb: smallestMemoryMb, sourceMaps };
+        const job = scenarios[b.name]?.('pass', 1) ?? { events: [], deliveredBy: 'return' };
+        const g = await invokeChild(dir, b, 'greenlight', job, plan(10, 1, 100), runtime);
+        if (!/SUCCEEDED|Succeeded|passed|continued|decided|CONTINUE/.test(g.invocations[0]?.outcome ?? '')) {
+          throw new Error(`${b.name}: the memory run did not pass: ${g.invocations[0]?.outcome}`);
+        }
+        const base = await invokeChild(dir, b, 'baseline', { events: [{}], deliveredBy: 'return' }, '', runtime);
+        return { greenlight: g.maxRssKb / 1024, baseline: base.maxRssKb / 1024 };
+      };
+      const withMaps = await peak(true);
+      const withoutMaps = await peak(false);
+      const delta = b.greenlight.bytes - b.baseline.bytes;
+      sizeRows.push([
+        b.name,
+        kb(b.greenlight.bytes),
+        kb(b.baseline.bytes),
+        kb(delta),
+        mark(delta < targets.bundleKb * 1024),
+        b.clients.map((c) => c.replace('@aws-sdk/client-', '')).join(', '),
+      ]);
+      initRows.push([
+        b.name,
+        ms(gInit),
+        ms(bInit),
+        ms(gInit - bInit),
+        mark(gInit - bInit < targets.initMs),
+        ms(median(init.greenlight.wallMs)),
+        ms(median(init.baseline.wallMs)),
+      ]);
+      memRows.push([
+        b.name,
+        withMaps.greenlight.toFixed(1),
+        withMaps.baseline.toFixed(1),
+        mark(withMaps.greenlight < targets.rssMb),
+        withoutMaps.greenlight.toFixed(1),
+        withoutMaps.baseline.toFixed(1),
+        mark(withoutMaps.greenlight < targets.rssMb),
+      ]);
+    }
+    say(`### Bundle size (KiB; target: greenlight adds under ${targets.bundleKb} KiB)`);
+    say();
+    say(table(['function', 'greenlight', 'baseline', 'added', 'target met', 'SDK clients'], sizeRows));
+    say();
+    const first = bundles[0];
+    if (first) {
+      say(`What greenlight adds to ${first.name}, by source (KiB of minified output):`);
+      say();
+      say(
+        table(
+          ['source', 'KiB'],
+          additions(first).map(([k, v]) => [k, kb(v)]),
+        ),
+      );
+      say();
+    }
+    say(`### Module init (ms; target: greenlight adds under ${targets.initMs} ms)`);
+    say();
+    say(
+      table(
+        [
+          'function',
+          'import, greenlight',
+          'import, baseline',
+          'added',
+          'target met',
+          'process, greenlight',
+          'process, baseline',
+        ],
+        initRows,
+      ),
+    );
+    say();
+    say(
+      `### Peak memory of one invocation (MiB; target: under ${targets.rssMb} MiB, to fit a ${smallestMemoryMb} MB Lambda)`,
+    );
+    say();
+    say(
+      `Run with the V8 limits Lambda's Node.js runtime sets for ${smallestMemoryMb} MB, with the template's NODE_OPTIONS (${nodeOptions}) and without it.`,
+    );
+    say();
+    say(
+      table(
+        [
+          'function',
+          'greenlight, source maps',
+          'baseline, source maps',
+          'target met',
+          'greenlight, no source maps',
+          'baseline, no source maps',
+          'target met',
+        ],
+        memRows,
+      ),
+    );
+    say();
+
+    say('## Verdict overhead and time to a Failed verdict');
+    say();
+    say(
+      `Through each function's real handler (bundled), in a fresh process, against the local fakes. Overhead: from invoking the handler to the delivered verdict (the answer to the function's report call, or the return for hooks answered by value), less the plan's own waiting; median and p90 of ${invocations} invocations after the first (cold) one, which is shown apart. Plans: 10 HTTP checks (or 1), each against its own local server, count 1; and 10 checks with count 3, interval 100 ms (200 ms of waiting subtracted). Time to Failed: the first of 10 checks gets 500 from green; count 20, interval 1 s, a 19 s schedule; ${failInvocations} warm invocations after a cold one.`,
+    );
+    say();
+    const overheadRows: string[][] = [];
+    const failRows: string[][] = [];
+    for (const b of bundles) {
+      process.stderr.write(`${b.name}: verdict overhead, time to Failed...\n`);
+      const scenario = scenarios[b.name];
+      if (!scenario) continue;
+      const runPlan = async (checks: number, count: number, intervalMs: number) => {
+        const job = scenario('pass', invocations + 1);
+        const r = await invokeChild(dir, b, 'greenlight', job, plan(checks, count, intervalMs));
+        const bad = r.invocations.find((i) => Number.isNaN(i.deliveredMs));
+        if (bad) throw new Error(`${b.name}: no delivery seen: ${bad.outcome}`);
+        const waiting = (count - 1) * intervalMs;
+        const warm = r.invocations.slice(1).map((i) => i.deliveredMs - waiting);
+        return { cold: (r.invocations[0]?.deliveredMs ?? Number.NaN) - waiting, warm };
+      };
+      const ten = await runPlan(10, 1, 100);
+      const one = await runPlan(1, 1, 100);
+      const waits = await runPlan(10, 3, 100);
+      overheadRows.push([
+        b.name,
+        `${ms(median(ten.warm))} / ${ms(quantile(ten.warm, 0.9))}`,
+        mark(median(ten.warm) < targets.overheadMs),
+        `${ms(median(one.warm))} / ${ms(quantile(one.warm, 0.9))}`,
+        `${ms(median(waits.warm))} / ${ms(quantile(waits.warm, 0.9))}`,
+        ms(ten.cold),
+      ]);
+      const failJob = scenario('fail', failInvocations + 1);
+      const failed = await invokeChild(
+        dir,
+        b,
+        'greenlight',
+        { ...failJob, probeHost: `${redHost}:${port(world.red)}` },
+        plan(10, 20, 1_000, true),
+      );
+      // The first invocation is cold (shown apart); the rest are warm.
+      const warmFailed = failed.invocations.slice(1);
+      const after = warmFailed.map((i) => i.deliveredMs - (i.firstMeasurementMs ?? Number.NaN));
+      const outcomes = failed.invocations.map((i) => i.outcome);
+      if (outcomes.some((o) => !/FAILED|Failed|ROLLBACK|stopping|cancelled|"fail"/.test(o))) {
+        throw new Error(`${b.name}: the failing green did not fail: ${outcomes.join(' | ')}`);
+      }
+      const cold = failed.invocations[0];
+      failRows.push([
+        b.name,
+        ms(median(warmFailed.map((i) => i.deliveredMs))),
+        `${ms(median(after))} / ${ms(Math.max(...after))}`,
+        cold ? `${ms(cold.deliveredMs)} / ${ms(cold.deliveredMs - (cold.firstMeasurementMs ?? Number.NaN))}` : '',
+        '1000',
+        '19000',
+        mark(Math.max(...after, cold ? cold.deliveredMs - (cold.firstMeasurementMs ?? 0) : 0) < 1_000),
+      ]);
+    }
+    say(`### Verdict overhead (ms, median / p90; target: median under ${targets.overheadMs} ms with 10 checks)`);
+    say();
+    say(
+      table(
+        [
+          'function',
+          '10 checks, count 1',
+          'target met',
+          '1 check, count 1',
+          '10 checks, count 3 every 100 ms, less 200 ms',
+          'first (cold) invocation, 10 checks',
+        ],
+        overheadRows,
+      ),
+    );
+    say();
+    say('### Time to a Failed verdict (ms; target: decided within one interval of the first failed measurement)');
+    say();
+    say(
+      table(
+        [
+          'function',
+          'invocation to delivered Failed (median)',
+          'first failed measurement to delivered (median / max)',
+          'first (cold) invocation: to delivered / after the failed measurement',
+          'interval',
+          'schedule',
+          'target met',
+        ],
+        failRows,
+      ),
+    );
+    say();
+    const header = [
+      '# greenlight benchmark results',
+      '',
+      `Produced by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${process.platform}/${process.arch}. Numbers vary with the machine; the comparisons are side by side in the same run.`,
+      '',
+    ];
+    await writeFile(join(root, 'bench', 'results.md'), `${[...header, ...report].join('\n')}`);
+    process.stderr.write('written to bench/results.md\n');
+  } finally {
+    await world?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
