@@ -79,7 +79,7 @@ describe('greenlight rehearse (npm start)', () => {
     const r = await rehearse(['--scenario', 'flaky-green', '--no-moto']);
 
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/green-health\s+2\/5\s+fail\s+503/);
+    expect(r.stdout).toMatch(/green-health\s+2\/5\s+fail\s+GET \S+\/health: status 503, expected 200/);
     expect(r.stdout).toMatch(/green-health\s+pass\s+5 of 5\s+1\s+0\s+4 passed, 1 failed/);
     expect(r.stdout).toMatch(/AfterAllowTraffic\s+Succeeded/);
     expect(r.stdout).toMatch(/As expected for flaky-green/);
