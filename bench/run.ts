@@ -1,5 +1,6 @@
 // npm run bench: what greenlight costs on top of the AWS SDK clients each function needs.
-// Per function, side by side with a baseline bundle that only imports and constructs the same SDK clients:
+// Per function, side by side with a baseline bundle that only imports and constructs the same SDK clients
+// (and imports the same SDK commands):
 // bundle size, module init (median of fresh processes), peak memory of one invocation; then the verdict
 // overhead (invocation to delivered verdict, less the plan's own waiting, 10 HTTP checks against local
 // servers) and the time to a Failed verdict when green fails its first measurement. Everything runs on
@@ -37,8 +38,8 @@ const targets = {
   overheadMs: 5,
   rssMb: 96,
 } as const;
-/** The template's NODE_OPTIONS: Lambda pays for source maps at load too. */
-const nodeOptions = '--enable-source-maps';
+/** NODE_OPTIONS with the template's EnableSourceMaps=true (off by default: decoding maps costs memory and time). */
+const sourceMapOptions = '--enable-source-maps';
 /** The template's MemorySize; peak memory is also taken at Lambda's smallest size. */
 const templateMemoryMb = 256;
 const smallestMemoryMb = 128;
@@ -109,17 +110,40 @@ async function clientClass(pkg: string): Promise<string> {
   return name;
 }
 
-/** Only imports and constructs the same SDK clients, and exports a handler that does nothing. */
-async function baselineSource(clients: readonly string[]): Promise<string> {
+/**
+ * The SDK commands a bundle contains, by client package. The SDK's ES-module builds tree-shake, so a
+ * client alone leaves out the code of the calls a function makes: the SDK floor is clients and commands.
+ */
+function sdkCommands(metafile: Metafile): Map<string, string[]> {
+  const byPackage = new Map<string, string[]>();
+  for (const file of Object.keys(metafile.inputs)) {
+    const m = /node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\/dist-[a-z]+\/commands\/(\w+Command)\.js$/.exec(file);
+    if (!m?.[1] || !m[2]) continue;
+    const pkg = `@aws-sdk/${m[1]}`;
+    byPackage.set(pkg, [...(byPackage.get(pkg) ?? []), m[2]]);
+  }
+  return byPackage;
+}
+
+/** Only imports and constructs the same SDK clients, imports the same commands, and exports a handler that does nothing. */
+async function baselineSource(
+  clients: readonly string[],
+  commands: ReadonlyMap<string, readonly string[]>,
+): Promise<string> {
   const lines: string[] = [];
   const made: string[] = [];
+  const used: string[] = [];
   for (const [i, pkg] of clients.entries()) {
     const cls = await clientClass(pkg);
-    lines.push(`import { ${cls} as C${i} } from '${pkg}';`);
+    const names = commands.get(pkg) ?? [];
+    const imports = [`${cls} as C${i}`, ...names.map((n, j) => `${n} as C${i}x${j}`)];
+    lines.push(`import { ${imports.join(', ')} } from '${pkg}';`);
     made.push(`new C${i}({})`);
+    used.push(...names.map((_n, j) => `C${i}x${j}`));
   }
   lines.push(`const clients = [${made.join(', ')}];`);
-  lines.push('export const handler = async () => clients.length;');
+  lines.push(`const commands = [${used.join(', ')}];`);
+  lines.push('export const handler = async () => clients.length + commands.length;');
   return lines.join('\n');
 }
 
@@ -137,7 +161,9 @@ async function buildAll(dir: string, names: readonly string[]): Promise<Function
   for (const name of names) {
     const greenlight = await bundle(join(dir, name, 'greenlight'), { file: join(root, 'functions', name, 'index.ts') });
     const clients = sdkClients(greenlight.metafile);
-    const baseline = await bundle(join(dir, name, 'baseline'), { contents: await baselineSource(clients) });
+    const baseline = await bundle(join(dir, name, 'baseline'), {
+      contents: await baselineSource(clients, sdkCommands(greenlight.metafile)),
+    });
     out.push({ name, greenlight, baseline, clients });
   }
   return out;
@@ -145,7 +171,7 @@ async function buildAll(dir: string, names: readonly string[]): Promise<Function
 
 const sdkPackage = /node_modules\/(@aws-sdk|@smithy|@aws-crypto|tslib|fast-xml-parser|strnum|bowser|uuid)(\/|$)/;
 
-/** What greenlight adds, by source: its own code, non-SDK packages, and SDK code beyond the baseline (commands). */
+/** What greenlight adds, by source: its own code, non-SDK packages, and any SDK code beyond the baseline. */
 function additions(b: FunctionBundles): [string, number][] {
   const groups = new Map<string, number>();
   const add = (key: string, n: number) => groups.set(key, (groups.get(key) ?? 0) + n);
@@ -159,7 +185,7 @@ function additions(b: FunctionBundles): [string, number][] {
     const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1];
     add(pkg ?? `greenlight ${file.split('/').slice(0, 2).join('/')}`, info.bytesInOutput);
   }
-  add('AWS SDK beyond the baseline (commands)', sdkBytes(b.greenlight.metafile) - sdkBytes(b.baseline.metafile));
+  add('AWS SDK beyond the baseline', sdkBytes(b.greenlight.metafile) - sdkBytes(b.baseline.metafile));
   return [...groups].sort((x, y) => y[1] - x[1]);
 }
 
@@ -286,7 +312,7 @@ let world: World;
 function lambdaEnv(name: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
-    NODE_OPTIONS: nodeOptions,
+    NODE_OPTIONS: '',
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'bench',
     AWS_SECRET_ACCESS_KEY: 'bench',
@@ -397,7 +423,7 @@ async function invokeChild(
     GREENLIGHT_PLAN: planText,
     GREENLIGHT_RESOLVE: `${greenHost}=127.0.0.1,${redHost}=127.0.0.1`,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(runtime.memoryMb),
-    NODE_OPTIONS: runtime.sourceMaps ? nodeOptions : '',
+    NODE_OPTIONS: runtime.sourceMaps ? sourceMapOptions : '',
   });
   const r = await run(
     [...lambdaNodeFlags(runtime.memoryMb), join(dir, 'child.mjs'), b[which].path, jobPath, resultPath],
@@ -447,7 +473,7 @@ async function main(): Promise<void> {
     say('## Bundle size, module init, peak memory: greenlight next to its SDK-only baseline');
     say();
     say(
-      `Baseline: a bundle that only imports and constructs the SDK clients the function's bundle contains, built with the same esbuild options (scripts/build.ts: minified ESM, SDK bundled). Module init: median of ${initRuns} fresh processes importing the bundle, started as Lambda's Node.js runtime starts node for the template's ${templateMemoryMb} MB with its NODE_OPTIONS (${nodeOptions}); import time measured inside the process, process wall time from spawn to exit. Peak memory: \`process.resourceUsage().maxRSS\` of a fresh process after one invocation (greenlight: 10 HTTP checks, verdict delivered to the local fake, verdict event published; baseline: construct the clients, call a no-op handler).`,
+      `Baseline: a bundle that only imports and constructs the SDK clients the function's bundle contains and imports the SDK commands it sends (the SDK's ES-module builds leave out the code of commands a bundle does not import), built with the same esbuild options (scripts/build.ts: minified ESM, SDK bundled). Module init: median of ${initRuns} fresh processes importing the bundle, started as Lambda's Node.js runtime starts node for the template's ${templateMemoryMb} MB (default NODE_OPTIONS: none); import time measured inside the process, process wall time from spawn to exit. Peak memory: \`process.resourceUsage().maxRSS\` of a fresh process after one invocation (greenlight: 10 HTTP checks, verdict delivered to the local fake, verdict event published; baseline: construct the clients, call a no-op handler).`,
     );
     say();
     const sizeRows: string[][] = [];
@@ -490,12 +516,12 @@ async function main(): Promise<void> {
       ]);
       memRows.push([
         b.name,
-        withMaps.greenlight.toFixed(1),
-        withMaps.baseline.toFixed(1),
-        mark(withMaps.greenlight < targets.rssMb),
         withoutMaps.greenlight.toFixed(1),
         withoutMaps.baseline.toFixed(1),
         mark(withoutMaps.greenlight < targets.rssMb),
+        withMaps.greenlight.toFixed(1),
+        withMaps.baseline.toFixed(1),
+        mark(withMaps.greenlight < targets.rssMb),
       ]);
     }
     say(`### Bundle size (KiB; target: greenlight adds under ${targets.bundleKb} KiB)`);
@@ -536,18 +562,18 @@ async function main(): Promise<void> {
     );
     say();
     say(
-      `Run with the V8 limits Lambda's Node.js runtime sets for ${smallestMemoryMb} MB, with the template's NODE_OPTIONS (${nodeOptions}) and without it.`,
+      `Run with the V8 limits Lambda's Node.js runtime sets for ${smallestMemoryMb} MB, as the template deploys by default (no source maps) and with EnableSourceMaps=true (NODE_OPTIONS=${sourceMapOptions}).`,
     );
     say();
     say(
       table(
         [
           'function',
+          'greenlight (default)',
+          'baseline (default)',
+          'target met',
           'greenlight, source maps',
           'baseline, source maps',
-          'target met',
-          'greenlight, no source maps',
-          'baseline, no source maps',
           'target met',
         ],
         memRows,

@@ -26,7 +26,7 @@ export class PutEventsError extends Error {
 }
 
 // Needed only after a verdict is delivered: the client's module is evaluated then, not at every cold start.
-const eventsModule = lazy(() => import('@aws-sdk/client-eventbridge'));
+const eventsModule = lazy(() => import('./events-sdk.ts'));
 
 export const eventBridgeClient = lazy(async () => new (await eventsModule()).EventBridgeClient({}));
 

@@ -3,7 +3,7 @@ import { lazy, sendOptions } from './lazy.ts';
 
 // The SSM client is the largest SDK client in every bundle, and only plans and secrets kept in Parameter
 // Store need it: its module is evaluated on first use, not at every cold start.
-const ssmModule = lazy(() => import('@aws-sdk/client-ssm'));
+const ssmModule = lazy(() => import('./ssm-sdk.ts'));
 
 export const ssmClient = lazy(async () => new (await ssmModule()).SSMClient({}));
 

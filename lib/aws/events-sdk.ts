@@ -1,0 +1,3 @@
+// Only what events.ts sends, in a module of its own: a dynamic import of it defers the SDK's module
+// evaluation to first use and still lets the bundler drop the rest of the EventBridge client.
+export { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
