@@ -1,16 +1,15 @@
 import type { CodeDeployPort, CodeDeployTarget, HookStatus } from '../aws/codedeploy.ts';
 import type { ListenerPort } from '../aws/elbv2.ts';
-import type { CheckDeps } from '../checks/kind.ts';
 import { errorMessage } from '../core/analyze.ts';
-import type { Clock, Verdict } from '../core/types.ts';
+import type { Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { codeDeployHooks } from '../plan/hooks.ts';
-import { checksForHook, type Plan } from '../plan/schema.ts';
+import { checksForHook } from '../plan/schema.ts';
 import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
-import type { Log } from '../runtime/logger.ts';
 import { resolveCodeDeployContext } from './codedeploy-context.ts';
+import type { TriggerDeps, TriggerSettings } from './deps.ts';
 import { buildRuns, evaluate, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
-import { deploymentGroup, type ObserveVerdict, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
+import { deploymentGroup, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 import { deliver, ReportError } from './report.ts';
 
 /** The CodeDeploy hook event: `{DeploymentId, LifecycleEventHookExecutionId}`; other keys are ignored. */
@@ -19,21 +18,12 @@ export interface HookIds {
   readonly executionId: string;
 }
 
-export interface CodeDeployHookDeps {
+export interface CodeDeployHookDeps extends TriggerDeps {
   readonly codedeploy: CodeDeployPort;
   readonly listeners: ListenerPort;
-  readonly loadPlan: (signal: AbortSignal) => Promise<Plan>;
-  readonly checks: CheckDeps;
-  readonly clock: Clock;
-  readonly log: Log;
-  /** Metrics and the verdict event, after the report. */
-  readonly observe?: ObserveVerdict;
-  readonly settings: {
+  readonly settings: TriggerSettings & {
     /** GREENLIGHT_HOOK: pins the hook instead of reading it from the deployment target. */
     readonly hook?: string | undefined;
-    /** GREENLIGHT_REPORT_RESERVE: time kept to deliver the verdict (duration, default 5s). */
-    readonly reserve?: string | undefined;
-    readonly region?: string | undefined;
   };
 }
 

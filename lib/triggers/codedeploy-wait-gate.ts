@@ -1,15 +1,14 @@
 import type { CodeDeployDeployment, CodeDeployPort, CodeDeployTarget, DeploymentWaitType } from '../aws/codedeploy.ts';
 import type { ListenerPort } from '../aws/elbv2.ts';
 import type { AsyncInvokePort } from '../aws/lambda-async.ts';
-import type { CheckDeps } from '../checks/kind.ts';
 import { errorMessage } from '../core/analyze.ts';
-import type { Clock, Verdict } from '../core/types.ts';
+import type { Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { formatDuration, parseDuration } from '../plan/fields.ts';
 import { checksForHook, type Plan, type PlanCheck } from '../plan/schema.ts';
 import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
-import type { Log } from '../runtime/logger.ts';
 import { resolveCodeDeployContext } from './codedeploy-context.ts';
+import type { TriggerDeps, TriggerSettings } from './deps.ts';
 import { runLeg } from './ecs-leg.ts';
 import {
   type CarriedState,
@@ -22,7 +21,7 @@ import {
   scheduleMs,
 } from './ecs-state.ts';
 import { buildRuns, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
-import { deploymentGroup, type ObserveVerdict, publishVerdict, verdictRecord } from './observe.ts';
+import { deploymentGroup, publishVerdict, verdictRecord } from './observe.ts';
 import { deliver, isRetryable, ReportError } from './report.ts';
 
 /**
@@ -58,24 +57,15 @@ export interface WaitContinuation {
   readonly state?: unknown;
 }
 
-export interface WaitGateDeps {
+export interface WaitGateDeps extends TriggerDeps {
   readonly codedeploy: CodeDeployPort;
   readonly listeners: ListenerPort;
   readonly invoker: AsyncInvokePort;
-  readonly loadPlan: (signal: AbortSignal) => Promise<Plan>;
-  readonly checks: CheckDeps;
-  readonly clock: Clock;
-  readonly log: Log;
-  /** Metrics and the verdict event, after the decision is delivered. */
-  readonly observe?: ObserveVerdict;
-  readonly settings: {
-    /** GREENLIGHT_REPORT_RESERVE: time kept to deliver the decision (default 5s). */
-    readonly reserve?: string | undefined;
+  readonly settings: TriggerSettings & {
     /** GREENLIGHT_WAIT_POLL_INTERVAL: how often the watcher reads the deployment (default 30s). */
     readonly pollInterval?: string | undefined;
     /** GREENLIGHT_WAIT_WATCH_LIMIT: how long to watch for the termination wait before giving up (default 72h). */
     readonly watchLimit?: string | undefined;
-    readonly region?: string | undefined;
   };
 }
 

@@ -1,10 +1,10 @@
-import type { CheckDeps } from '../checks/kind.ts';
 import { errorMessage } from '../core/analyze.ts';
-import type { Clock, Verdict } from '../core/types.ts';
+import type { Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { checksForHook, type Plan, parsePlan, parsePlanText } from '../plan/schema.ts';
 import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import type { Log } from '../runtime/logger.ts';
+import type { TriggerDeps, TriggerSettings } from './deps.ts';
 import { type EcsContextDeps, resolveEcsContext } from './ecs-context.ts';
 import { EcsEventError, type EcsHookEvent, readEcsHookEvent } from './ecs-event.ts';
 import { runLeg } from './ecs-leg.ts';
@@ -18,14 +18,7 @@ import {
   StateError,
 } from './ecs-state.ts';
 import { buildRuns, summarizeChecks, usedPlaceholders } from './evaluate.ts';
-import {
-  answerBy,
-  ecsServiceGroup,
-  type ObserveVerdict,
-  publishVerdict,
-  type VerdictScope,
-  verdictRecord,
-} from './observe.ts';
+import { answerBy, ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 
 export type EcsHookStatus = 'SUCCEEDED' | 'FAILED' | 'IN_PROGRESS';
 
@@ -37,18 +30,8 @@ export interface EcsHookResponse {
   readonly hookDetails?: Record<string, unknown>;
 }
 
-export interface EcsLifecycleHookDeps extends EcsContextDeps {
-  readonly loadPlan: (signal: AbortSignal) => Promise<Plan>;
-  readonly checks: CheckDeps;
-  readonly clock: Clock;
-  readonly log: Log;
-  /** Metrics and the verdict event, for SUCCEEDED and FAILED, just before answering. */
-  readonly observe?: ObserveVerdict;
-  readonly settings: {
-    /** GREENLIGHT_REPORT_RESERVE: time kept to answer (duration, default 5s). */
-    readonly reserve?: string | undefined;
-    readonly region?: string | undefined;
-  };
+export interface EcsLifecycleHookDeps extends EcsContextDeps, TriggerDeps {
+  readonly settings: TriggerSettings;
 }
 
 /** hookDetails keys greenlight reads and writes; every other key is the service's own and passed through. */

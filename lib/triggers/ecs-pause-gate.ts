@@ -1,13 +1,12 @@
 import type { EcsHookAction, EcsLifecycleHookDetail, EcsServiceDeployment } from '../aws/ecs.ts';
 import type { AsyncInvokePort } from '../aws/lambda-async.ts';
-import type { CheckDeps } from '../checks/kind.ts';
 import { errorMessage } from '../core/analyze.ts';
-import type { Clock, Verdict } from '../core/types.ts';
+import type { Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { ecsStages } from '../plan/hooks.ts';
-import { checksForHook, type Plan } from '../plan/schema.ts';
+import { checksForHook } from '../plan/schema.ts';
 import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
-import type { Log } from '../runtime/logger.ts';
+import type { TriggerDeps, TriggerSettings } from './deps.ts';
 import { type EcsContextDeps, resolveEcsContext } from './ecs-context.ts';
 import {
   continuationKey,
@@ -29,21 +28,14 @@ import {
   StateError,
 } from './ecs-state.ts';
 import { buildRuns, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
-import { ecsServiceGroup, type ObserveVerdict, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
+import { ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 import { deliver, ReportError } from './report.ts';
 
-export interface EcsPauseGateDeps extends EcsContextDeps {
+export interface EcsPauseGateDeps extends EcsContextDeps, TriggerDeps {
   /** How the gate continues a long analysis: an asynchronous invocation of itself. */
   readonly invoker: AsyncInvokePort;
-  readonly loadPlan: (signal: AbortSignal) => Promise<Plan>;
-  readonly checks: CheckDeps;
-  readonly clock: Clock;
-  readonly log: Log;
-  /** Metrics and the verdict event, after ContinueServiceDeployment. */
-  readonly observe?: ObserveVerdict;
-  readonly settings: {
+  readonly settings: TriggerSettings & {
     readonly reserve?: string | undefined;
-    readonly region?: string | undefined;
   };
 }
 

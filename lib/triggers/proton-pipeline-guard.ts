@@ -1,13 +1,12 @@
 import type { ProtonPort, ServicePipelineState } from '../aws/proton.ts';
-import type { CheckDeps } from '../checks/kind.ts';
 import { errorMessage } from '../core/analyze.ts';
-import type { Clock, Verdict } from '../core/types.ts';
+import type { Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
-import { checksForHook, type Plan } from '../plan/schema.ts';
+import { checksForHook } from '../plan/schema.ts';
 import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
-import type { Log } from '../runtime/logger.ts';
+import type { TriggerDeps, TriggerSettings } from './deps.ts';
 import { buildRuns, evaluate, failedVerdict, summarizeChecks } from './evaluate.ts';
-import { type ObserveVerdict, publishVerdict, verdictRecord } from './observe.ts';
+import { publishVerdict, verdictRecord } from './observe.ts';
 import { deliver, ReportError } from './report.ts';
 
 /**
@@ -18,19 +17,9 @@ import { deliver, ReportError } from './report.ts';
  * that deployment with `CancelServicePipelineDeployment`, reporting what Proton made of it.
  */
 
-export interface ProtonGuardDeps {
+export interface ProtonGuardDeps extends TriggerDeps {
   readonly proton: ProtonPort;
-  readonly loadPlan: (signal: AbortSignal) => Promise<Plan>;
-  readonly checks: CheckDeps;
-  readonly clock: Clock;
-  readonly log: Log;
-  /** Metrics and the verdict event, once the verdict is acted on. */
-  readonly observe?: ObserveVerdict;
-  readonly settings: {
-    /** GREENLIGHT_REPORT_RESERVE: time kept to cancel (default 5s). */
-    readonly reserve?: string | undefined;
-    readonly region?: string | undefined;
-  };
+  readonly settings: TriggerSettings;
 }
 
 export type GuardResult =

@@ -1,0 +1,22 @@
+import type { CheckDeps } from '../checks/kind.ts';
+import type { Clock } from '../core/types.ts';
+import type { Plan } from '../plan/schema.ts';
+import type { Log } from '../runtime/logger.ts';
+import type { ObserveVerdict } from './observe.ts';
+
+/** What every trigger needs besides its own AWS ports. */
+export interface TriggerDeps {
+  readonly loadPlan: (signal: AbortSignal) => Promise<Plan>;
+  readonly checks: CheckDeps;
+  readonly clock: Clock;
+  readonly log: Log;
+  /** Metrics and the verdict event, once the verdict is delivered (never for IN_PROGRESS or a no-op). */
+  readonly observe?: ObserveVerdict;
+}
+
+/** Settings every trigger reads from its environment. */
+export interface TriggerSettings {
+  /** GREENLIGHT_REPORT_RESERVE: time kept to deliver the verdict (duration, default 5s). */
+  readonly reserve?: string | undefined;
+  readonly region?: string | undefined;
+}
