@@ -7,9 +7,6 @@ import { PlanError } from '../plan/errors.ts';
 import { formatDuration, parseDuration } from '../plan/fields.ts';
 import { checksForHook, type Plan, type PlanCheck } from '../plan/schema.ts';
 import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
-import { resolveCodeDeployContext } from './codedeploy-context.ts';
-import type { TriggerDeps, TriggerSettings } from './deps.ts';
-import { runLeg } from './ecs-leg.ts';
 import {
   type CarriedState,
   decodeState,
@@ -19,8 +16,11 @@ import {
   planFingerprint,
   StateError,
   scheduleMs,
-} from './ecs-state.ts';
+} from './carried-state.ts';
+import { resolveCodeDeployContext } from './codedeploy-context.ts';
+import type { TriggerDeps, TriggerSettings } from './deps.ts';
 import { buildRuns, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { runLeg } from './leg.ts';
 import { deploymentGroup, publishVerdict, verdictRecord } from './observe.ts';
 import { deliver, isRetryable, ReportError } from './report.ts';
 

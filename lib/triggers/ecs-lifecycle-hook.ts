@@ -4,10 +4,6 @@ import { PlanError } from '../plan/errors.ts';
 import { checksForHook, type Plan, parsePlan, parsePlanText } from '../plan/schema.ts';
 import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import type { Log } from '../runtime/logger.ts';
-import type { TriggerDeps, TriggerSettings } from './deps.ts';
-import { type EcsContextDeps, resolveEcsContext } from './ecs-context.ts';
-import { EcsEventError, type EcsHookEvent, readEcsHookEvent } from './ecs-event.ts';
-import { runLeg } from './ecs-leg.ts';
 import {
   type CarriedState,
   decodeState,
@@ -16,8 +12,12 @@ import {
   planDeadline,
   planFingerprint,
   StateError,
-} from './ecs-state.ts';
+} from './carried-state.ts';
+import type { TriggerDeps, TriggerSettings } from './deps.ts';
+import { type EcsContextDeps, resolveEcsContext } from './ecs-context.ts';
+import { EcsEventError, type EcsHookEvent, readEcsHookEvent } from './ecs-event.ts';
 import { buildRuns, summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { runLeg } from './leg.ts';
 import { answerBy, ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 
 export type EcsHookStatus = 'SUCCEEDED' | 'FAILED' | 'IN_PROGRESS';

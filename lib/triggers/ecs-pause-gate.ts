@@ -6,6 +6,15 @@ import { PlanError } from '../plan/errors.ts';
 import { ecsStages } from '../plan/hooks.ts';
 import { checksForHook } from '../plan/schema.ts';
 import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
+import {
+  type CarriedState,
+  decodeState,
+  encodeState,
+  maxAnalysisMs,
+  planDeadline,
+  planFingerprint,
+  StateError,
+} from './carried-state.ts';
 import type { TriggerDeps, TriggerSettings } from './deps.ts';
 import { type EcsContextDeps, resolveEcsContext } from './ecs-context.ts';
 import {
@@ -17,17 +26,8 @@ import {
   type PauseHookRef,
   readPauseGateInput,
 } from './ecs-event.ts';
-import { runLeg } from './ecs-leg.ts';
-import {
-  type CarriedState,
-  decodeState,
-  encodeState,
-  maxAnalysisMs,
-  planDeadline,
-  planFingerprint,
-  StateError,
-} from './ecs-state.ts';
 import { buildRuns, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { runLeg } from './leg.ts';
 import { ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 import { deliver, ReportError } from './report.ts';
 

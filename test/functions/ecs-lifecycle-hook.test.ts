@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clearPlanCache } from '../../lib/plan/load.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
-import { encodeState, planFingerprint } from '../../lib/triggers/ecs-state.ts';
+import { encodeState, planFingerprint } from '../../lib/triggers/carried-state.ts';
 import { type BlueGreenRules, createBlueGreenRules } from '../../local/ecs-native-setup.ts';
 import { createLoadBalancer, type LocalLoadBalancer } from '../../local/elb-setup.ts';
 import {

@@ -11,7 +11,7 @@ import {
   planDeadline,
   planFingerprint,
   scheduleMs,
-} from '../../lib/triggers/ecs-state.ts';
+} from '../../lib/triggers/carried-state.ts';
 
 const plan = parsePlan({
   version: 1,
