@@ -1,4 +1,3 @@
-import { load as loadYaml } from 'js-yaml';
 import { type AllowPolicy, readAllow } from '../checks/egress.ts';
 import { type CheckKindName, type CheckSpec, checkKinds, isCheckKind } from '../checks/registry.ts';
 import { readSecrets, type SecretSource, secretNamesIn } from '../checks/secrets.ts';
@@ -7,6 +6,7 @@ import { PlanError } from './errors.ts';
 import { Fields, join } from './fields.ts';
 import { fallbackHook, hookAliases, knownHooks } from './hooks.ts';
 import { checkPlaceholders } from './placeholders.ts';
+import { parseYaml } from './yaml.ts';
 
 /** A check as the plan declares it: its kind's own fields, and when and how it is measured. */
 export type PlanCheck = {
@@ -67,7 +67,7 @@ export function parsePlanText(text: string, source: string): Plan {
   if (text.length > 256 * 1024) throw new PlanError([`${source}: plan is larger than 256 KiB`]);
   let raw: unknown;
   try {
-    raw = /^\s*[{[]/.test(text) ? JSON.parse(text) : loadYaml(text, { filename: source });
+    raw = /^\s*[{[]/.test(text) ? JSON.parse(text) : parseYaml(text, source);
   } catch (error) {
     const detail = (error as Error).message.split('\n')[0];
     throw new PlanError([`${source}: not valid JSON or YAML: ${detail}`], { cause: error });
