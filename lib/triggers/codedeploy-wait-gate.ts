@@ -19,8 +19,8 @@ import {
 } from './carried-state.ts';
 import { resolveCodeDeployContext } from './codedeploy-context.ts';
 import type { TriggerDeps, TriggerSettings } from './deps.ts';
-import { buildRuns, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
-import { runLeg } from './leg.ts';
+import { failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { runPlannedLeg } from './leg.ts';
 import { deploymentGroup, publishVerdict, verdictRecord } from './observe.ts';
 import { deliver, isRetryable, ReportError } from './report.ts';
 
@@ -373,25 +373,19 @@ async function analyse(
     { deployment, target, hook: planKey, needed: usedPlaceholders(selected.checks) },
     deadline.signal,
   );
-  const runs = buildRuns(selected.checks, context, deps.checks);
-  log.info(carried ? 'resuming checks' : 'running checks', {
-    planKey: selected.key,
-    checks: runs.map((r) => r.name),
-    leg: (carried?.legs ?? 0) + 1,
-    analysisDeadline: new Date(analysisDeadline).toISOString(),
-  });
-  const leg = await runLeg({
-    runs,
+  const { leg, legs } = await runPlannedLeg({
+    selected,
+    context,
+    checkDeps: deps.checks,
     clock,
     log,
     signal: deadline.signal,
     analysisEndsAt: deadline.analysisEndsAt,
     deadline: analysisDeadline,
-    ...(carried ? { state: carried.analysis } : {}),
+    carried,
   });
   if (leg.kind === 'verdict') return leg.verdict;
 
-  const legs = (carried?.legs ?? 0) + 1;
   const state = encodeState({ analysis: leg.analysis, deadline: analysisDeadline, legs }, binding);
   try {
     await handOver(deps, invocation, { ...stripProblems(c), phase: 'bake', hop: c.hop + 1, state }, deadline);

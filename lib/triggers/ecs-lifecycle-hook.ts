@@ -16,8 +16,8 @@ import {
 import type { TriggerDeps, TriggerSettings } from './deps.ts';
 import { type EcsContextDeps, resolveEcsContext } from './ecs-context.ts';
 import { EcsEventError, type EcsHookEvent, readEcsHookEvent } from './ecs-event.ts';
-import { buildRuns, summarizeChecks, usedPlaceholders } from './evaluate.ts';
-import { runLeg } from './leg.ts';
+import { summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { runPlannedLeg } from './leg.ts';
 import { answerBy, ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 
 export type EcsHookStatus = 'SUCCEEDED' | 'FAILED' | 'IN_PROGRESS';
@@ -168,7 +168,6 @@ async function decide(
     }
     deadline = fresh.deadline;
   }
-  const legs = (carried?.legs ?? 0) + 1;
   const context = await resolveEcsContext(
     deps,
     {
@@ -183,21 +182,16 @@ async function decide(
     usedPlaceholders(selected.checks),
     signal,
   );
-  const runs = buildRuns(selected.checks, context, deps.checks);
-  log.info(carried ? 'resuming checks' : 'running checks', {
-    planKey: selected.key,
-    checks: runs.map((r) => r.name),
-    invocation: legs,
-    deadline: new Date(deadline).toISOString(),
-  });
-  const leg = await runLeg({
-    runs,
+  const { leg, legs } = await runPlannedLeg({
+    selected,
+    context,
+    checkDeps: deps.checks,
     clock,
     log,
     signal,
     analysisEndsAt,
     deadline,
-    ...(carried ? { state: carried.analysis } : {}),
+    carried,
   });
   if (leg.kind === 'verdict') {
     seen.verdict = leg.verdict;

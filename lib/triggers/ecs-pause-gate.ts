@@ -26,8 +26,8 @@ import {
   type PauseHookRef,
   readPauseGateInput,
 } from './ecs-event.ts';
-import { buildRuns, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
-import { runLeg } from './leg.ts';
+import { failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { runPlannedLeg } from './leg.ts';
 import { ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 import { deliver, ReportError } from './report.ts';
 
@@ -232,7 +232,6 @@ async function decide(
     }
     deadline = Math.min(fresh.deadline, hookDeadline);
   }
-  const legs = (carried?.legs ?? 0) + 1;
   const serviceArn = deployment.serviceArn ?? ref.serviceArn;
   const context = await resolveEcsContext(
     deps,
@@ -248,21 +247,16 @@ async function decide(
     usedPlaceholders(selected.checks),
     signal,
   );
-  const runs = buildRuns(selected.checks, context, deps.checks);
-  log.info(carried ? 'resuming checks' : 'running checks', {
-    planKey: selected.key,
-    checks: runs.map((r) => r.name),
-    invocation: legs,
-    deadline: new Date(deadline).toISOString(),
-  });
-  const leg = await runLeg({
-    runs,
+  const { leg, legs } = await runPlannedLeg({
+    selected,
+    context,
+    checkDeps: deps.checks,
     clock,
     log,
     signal,
     analysisEndsAt,
     deadline,
-    ...(carried ? { state: carried.analysis } : {}),
+    carried,
   });
   if (leg.kind === 'verdict') return leg;
   const state = encodeState({ analysis: leg.analysis, deadline, legs }, binding);

@@ -1,6 +1,10 @@
+import type { CheckDeps } from '../checks/kind.ts';
 import type { AnalysisState, CheckResult, CheckRun, Clock, Verdict } from '../core/types.ts';
+import type { DeploymentContext } from '../plan/placeholders.ts';
+import type { PlanCheck } from '../plan/schema.ts';
 import type { Log } from '../runtime/logger.ts';
-import { evaluate } from './evaluate.ts';
+import type { CarriedState } from './carried-state.ts';
+import { buildRuns, evaluate } from './evaluate.ts';
 
 /** One invocation's share of an analysis that may span several. */
 export type LegResult =
@@ -78,6 +82,40 @@ export async function runLeg(o: LegOptions): Promise<LegResult> {
     };
   }
   return { kind: 'suspended', analysis: analysis.state, resumeAt: analysis.resumeAt, progress: analysis.progress };
+}
+
+export interface PlannedLegOptions extends Omit<LegOptions, 'runs' | 'state'> {
+  /** The plan's entry for this hook or stage, as `checksForHook` selected it. */
+  readonly selected: { readonly key: string; readonly checks: readonly PlanCheck[] };
+  readonly context: DeploymentContext;
+  readonly checkDeps: CheckDeps;
+  /** The analysis carried from the previous invocation, if this one resumes it. */
+  readonly carried?: CarriedState | undefined;
+}
+
+/**
+ * Builds the plan's checks for this deployment, logs which run, and runs this invocation's leg.
+ * `legs` counts the invocations of the analysis, this one included.
+ */
+export async function runPlannedLeg(o: PlannedLegOptions): Promise<{ leg: LegResult; legs: number }> {
+  const runs = buildRuns(o.selected.checks, o.context, o.checkDeps);
+  const legs = (o.carried?.legs ?? 0) + 1;
+  o.log.info(o.carried ? 'resuming checks' : 'running checks', {
+    planKey: o.selected.key,
+    checks: runs.map((r) => r.name),
+    invocation: legs,
+    deadline: new Date(o.deadline).toISOString(),
+  });
+  const leg = await runLeg({
+    runs,
+    clock: o.clock,
+    log: o.log,
+    signal: o.signal,
+    analysisEndsAt: o.analysisEndsAt,
+    deadline: o.deadline,
+    ...(o.carried ? { state: o.carried.analysis } : {}),
+  });
+  return { leg, legs };
 }
 
 function unfinished(reason: string, checks: readonly CheckResult[], now: number): Verdict {
