@@ -489,6 +489,14 @@ async function act(
     checks: summarizeChecks(verdict.checks),
   });
   const by = Math.min(deadline.reportBy, clock.now() + deliveryWindowMs);
+  // The analysis may have taken long: a duplicate delivery may have decided meanwhile. Act only on a wait
+  // that is still open; if it cannot be read now, deliver the decision anyway (CodeDeploy refuses a stale one).
+  const still = await stillWaiting(deps, deploymentId, wait, AbortSignal.timeout(Math.max(1, by - clock.now())));
+  if (still === false) {
+    const reason = `deployment is no longer in its ${wait}: another delivery of this event decided first`;
+    log.warn('not waiting any more: nothing to do', { reason, verdict: pass ? 'pass' : 'fail' });
+    return { deploymentId, wait, verdict: pass ? 'pass' : 'fail', result: 'not-waiting', reasons: [reason] };
+  }
   try {
     if (pass) {
       const answer = await deliver(
@@ -544,6 +552,22 @@ function watchSkipReason(d: CodeDeployDeployment): string | undefined {
     return `no termination wait configured (action ${bg.terminationAction ?? 'unset'}, ${bg.terminationWaitMinutes ?? 0} min)`;
   }
   return undefined;
+}
+
+/** Whether the deployment is still in `wait`; undefined when it cannot be read. */
+async function stillWaiting(
+  deps: WaitGateDeps,
+  deploymentId: string,
+  wait: DeploymentWaitType,
+  signal: AbortSignal,
+): Promise<boolean | undefined> {
+  try {
+    const deployment = await deps.codedeploy.getDeployment(deploymentId, signal);
+    const target = wait === 'TERMINATION_WAIT' ? await waitTarget(deps, deployment, signal) : undefined;
+    return inWait(deployment, target, wait);
+  } catch {
+    return undefined;
+  }
 }
 
 function inWait(d: CodeDeployDeployment, target: CodeDeployTarget | undefined, wait: DeploymentWaitType): boolean {

@@ -167,6 +167,41 @@ describe('codedeploy-wait-gate: READY_WAIT, end to end with the real SDK', () =>
     expect(statusOf(id)).toBe('Stopped');
   });
 
+  it('lets a concurrent duplicate that finishes after the first decision do nothing, even with the opposite verdict', async () => {
+    const id = newDeployment();
+    codedeploy.becomeReady(id);
+    process.env.GREENLIGHT_PLAN = plan.replace('count: 2', 'count: 1');
+    // The first delivery's probe passes at once; the duplicate's probe answers 500, but only after the first decided.
+    let probes = 0;
+    test.respond((_req, res) => {
+      probes++;
+      if (probes === 1) {
+        res.end('ok');
+        return;
+      }
+      setTimeout(() => {
+        res.statusCode = 500;
+        res.end('flaky');
+      }, 250);
+    });
+    const event = stateChange(id, 'READY');
+
+    const outcomes = await Promise.all([
+      handler(event, lambdaContext(10_000, functionName)),
+      handler(event, lambdaContext(10_000, functionName)),
+    ]);
+
+    // Whichever delivery probed first decided; the other found the wait closed.
+    const first = outcomes.find((o) => o.result === 'continued');
+    const duplicate = outcomes.find((o) => o !== first);
+    expect(first).toMatchObject({ verdict: 'pass', result: 'continued' });
+    expect(duplicate).toMatchObject({ verdict: 'fail', result: 'not-waiting' });
+    expect(duplicate?.reasons[0]).toMatch(/another delivery of this event decided first/);
+    expect(callsFor('ContinueDeployment', id)).toHaveLength(1);
+    expect(callsFor('StopDeployment', id)).toHaveLength(0);
+    expect(statusOf(id)).toBe('InProgress');
+  });
+
   it('treats a second READY delivery after the decision as a logged no-op', async () => {
     const id = newDeployment();
     codedeploy.becomeReady(id);
