@@ -38,6 +38,10 @@ options:
   --json              one JSON document on stdout (progress goes to stderr)
   -h, --help
 
+Probes go only where the plan's \`allow\` block permits: loopback, private and link-local addresses are
+refused unless it lists them (a plan that probes http://localhost needs
+\`allow: { addresses: [loopback] }\`); names pinned with --resolve skip the address rules.
+
 Header values and query strings are never printed.
 
 exit codes: 0 the verdict is pass, 1 it is not (fail, error, inconclusive), 2 usage or plan error
