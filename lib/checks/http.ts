@@ -3,6 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Observation } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { type Fields, join } from '../plan/fields.ts';
+import { bodyMismatch, needsBody, readBodyExpect } from './body-expect.ts';
 import { EgressRefusedError, type ProbeGuard, probeGuard } from './egress.ts';
 import type { CheckKind } from './kind.ts';
 import { isSensitiveHeader } from './redact.ts';
@@ -93,23 +94,7 @@ function readExpect(value: unknown, path: string, f: Fields): HttpExpect | undef
   const out: {
     -readonly [K in keyof HttpExpect]: HttpExpect[K];
   } = { status };
-  if (raw.bodyContains !== undefined) {
-    const s = f.string(raw.bodyContains, join(path, 'bodyContains'), { max: 4096 });
-    if (s !== undefined) out.bodyContains = s;
-  }
-  if (raw.bodyMatches !== undefined && f.regex(raw.bodyMatches, join(path, 'bodyMatches'))) {
-    out.bodyMatches = raw.bodyMatches as string;
-  }
-  if (raw.json !== undefined) {
-    const json = f.object(raw.json, join(path, 'json'));
-    if (json) {
-      for (const key of Object.keys(json)) {
-        if (parseJsonPath(key) === undefined)
-          f.problem(join(join(path, 'json'), key), 'expected a field path such as status or data.items[0].id');
-      }
-      out.json = json;
-    }
-  }
+  Object.assign(out, readBodyExpect(raw, path, f, 'data.items[0].id'));
   if (raw.headers !== undefined) {
     const headers = f.stringMap(raw.headers, join(path, 'headers'));
     if (headers) out.headers = headers;
@@ -258,33 +243,11 @@ function assertResponse(
         `header ${name} is ${value === undefined ? 'missing' : JSON.stringify(short(value))}, expected ${JSON.stringify(short(want))}`,
       );
   }
-  const needsBody = expect.bodyContains !== undefined || expect.bodyMatches !== undefined || expect.json !== undefined;
-  if (needsBody) {
+  if (needsBody(expect)) {
     if (r.truncated)
       return fail(`body is larger than maxBodyBytes (${r.body.length} bytes read); body checks need the whole body`);
-    const text = r.body.toString('utf8');
-    if (expect.bodyContains !== undefined && !text.includes(expect.bodyContains)) {
-      return fail(`body does not contain ${JSON.stringify(short(expect.bodyContains))}`);
-    }
-    if (expect.bodyMatches !== undefined && !new RegExp(expect.bodyMatches).test(text)) {
-      return fail(`body does not match /${short(expect.bodyMatches)}/`);
-    }
-    if (expect.json !== undefined) {
-      let doc: unknown;
-      try {
-        doc = JSON.parse(text);
-      } catch {
-        return fail(`body is not JSON (starts ${JSON.stringify(short(text, 40))})`);
-      }
-      for (const [path, want] of Object.entries(expect.json)) {
-        const got = readJsonPath(doc, parseJsonPath(path) ?? []);
-        if (!deepEqual(got, want)) {
-          return fail(
-            `JSON ${path} is ${got === undefined ? 'missing' : short(JSON.stringify(got))}, expected ${short(JSON.stringify(want))}`,
-          );
-        }
-      }
-    }
+    const why = bodyMismatch(expect, r.body.toString('utf8'), 'body', 80);
+    if (why !== undefined) return fail(why);
   }
   return { outcome: 'pass', message: `${where}: ${r.status} in ${latencyMs} ms`, value: r.status };
 }
@@ -399,41 +362,4 @@ function formatRange([lo, hi]: readonly [number, number]): string {
 
 function short(text: string, max = 80): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
-}
-
-type PathStep = string | number;
-
-/** `data.items[0].id` to ['data', 'items', 0, 'id']. */
-export function parseJsonPath(path: string): PathStep[] | undefined {
-  if (!/^(?:[^.[\]]+|\[\d+\])(?:\[\d+\])*(?:\.[^.[\]]+(?:\[\d+\])*)*$/.test(path)) return undefined;
-  const steps: PathStep[] = [];
-  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
-    steps.push(m[1] !== undefined ? m[1] : Number(m[2]));
-  }
-  return steps;
-}
-
-export function readJsonPath(doc: unknown, steps: PathStep[]): unknown {
-  let at: unknown = doc;
-  for (const step of steps) {
-    if (at === null || typeof at !== 'object') return undefined;
-    if (typeof step === 'number') {
-      if (!Array.isArray(at)) return undefined;
-      at = at[step];
-    } else {
-      if (Array.isArray(at) || !Object.hasOwn(at, step)) return undefined;
-      at = (at as Record<string, unknown>)[step];
-    }
-  }
-  return at;
-}
-
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

@@ -2,15 +2,10 @@ import type { InvokeResult } from '../aws/lambda.ts';
 import type { Observation } from '../core/types.ts';
 import { type Fields, join } from '../plan/fields.ts';
 import { awsError, need, short, textOr } from './aws-support.ts';
-import { deepEqual, parseJsonPath, readJsonPath } from './http.ts';
+import { type BodyExpect, bodyExpectFields, bodyMismatch, readBodyExpect } from './body-expect.ts';
 import type { CheckKind } from './kind.ts';
 
-export interface LambdaExpect {
-  readonly bodyContains?: string;
-  readonly bodyMatches?: string;
-  /** Dotted paths (`body.status`) to the value each must equal in the JSON response. */
-  readonly json?: Readonly<Record<string, unknown>>;
-}
+export type LambdaExpect = BodyExpect;
 
 export interface LambdaInvokeSpec {
   /** `{{functionName}}` by default. */
@@ -21,7 +16,7 @@ export interface LambdaInvokeSpec {
   readonly expect: LambdaExpect;
 }
 
-const expectFields = ['bodyContains', 'bodyMatches', 'json'] as const;
+const expectFields = bodyExpectFields;
 const maxPayloadBytes = 256 * 1024;
 
 export const lambdaInvokeCheck: CheckKind<LambdaInvokeSpec> = {
@@ -67,28 +62,8 @@ export const lambdaInvokeCheck: CheckKind<LambdaInvokeSpec> = {
         return fail(`ran version ${out.executedVersion}, expected ${spec.qualifier}`);
       }
       const e = spec.expect;
-      if (e.bodyContains !== undefined && !out.payload.includes(e.bodyContains)) {
-        return fail(`response does not contain ${JSON.stringify(short(e.bodyContains, 80))}`);
-      }
-      if (e.bodyMatches !== undefined && !new RegExp(e.bodyMatches).test(out.payload)) {
-        return fail(`response does not match /${short(e.bodyMatches, 80)}/`);
-      }
-      if (e.json !== undefined) {
-        let doc: unknown;
-        try {
-          doc = JSON.parse(out.payload);
-        } catch {
-          return fail(`response is not JSON (starts ${JSON.stringify(short(out.payload, 40))})`);
-        }
-        for (const [path, want] of Object.entries(e.json)) {
-          const got = readJsonPath(doc, parseJsonPath(path) ?? []);
-          if (!deepEqual(got, want)) {
-            return fail(
-              `JSON ${path} is ${got === undefined ? 'missing' : short(JSON.stringify(got), 80)}, expected ${short(JSON.stringify(want), 80)}`,
-            );
-          }
-        }
-      }
+      const why = bodyMismatch(e, out.payload, 'response', 80);
+      if (why !== undefined) return fail(why);
       return {
         outcome: 'pass',
         message: `${where}: no function error${Object.keys(e).length ? ', response as expected' : ''}`,
@@ -102,23 +77,7 @@ function readExpect(value: unknown, path: string, f: Fields): LambdaExpect | und
   const raw = value === undefined ? {} : f.object(value, path, expectFields);
   if (!raw) return undefined;
   const out: { -readonly [K in keyof LambdaExpect]: LambdaExpect[K] } = {};
-  if (raw.bodyContains !== undefined) {
-    const s = f.string(raw.bodyContains, join(path, 'bodyContains'), { max: 4096 });
-    if (s !== undefined) out.bodyContains = s;
-  }
-  if (raw.bodyMatches !== undefined && f.regex(raw.bodyMatches, join(path, 'bodyMatches'))) {
-    out.bodyMatches = raw.bodyMatches as string;
-  }
-  if (raw.json !== undefined) {
-    const json = f.object(raw.json, join(path, 'json'));
-    if (json) {
-      for (const key of Object.keys(json)) {
-        if (parseJsonPath(key) === undefined)
-          f.problem(join(join(path, 'json'), key), 'expected a field path such as status or body.items[0].id');
-      }
-      out.json = json;
-    }
-  }
+  Object.assign(out, readBodyExpect(raw, path, f, 'body.items[0].id'));
   return out;
 }
 

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseJsonPath } from '../../lib/checks/body-expect.ts';
 import { defaultAllow } from '../../lib/checks/egress.ts';
-import { type HttpSpec, httpCheck, parseJsonPath, redact } from '../../lib/checks/http.ts';
+import { type HttpSpec, httpCheck, redact } from '../../lib/checks/http.ts';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import { analyze } from '../../lib/core/analyze.ts';
 import type { CheckPolicy, Measure, Observation } from '../../lib/core/types.ts';

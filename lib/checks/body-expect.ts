@@ -1,0 +1,104 @@
+import { type Fields, join } from '../plan/fields.ts';
+
+/** What a response body must hold: shared by the http and lambda-invoke checks. */
+export interface BodyExpect {
+  readonly bodyContains?: string;
+  readonly bodyMatches?: string;
+  /** Dotted paths (`data.items[0].id`) to the value each must equal in the JSON body. */
+  readonly json?: Readonly<Record<string, unknown>>;
+}
+
+export const bodyExpectFields = ['bodyContains', 'bodyMatches', 'json'] as const;
+
+/** Reads `bodyContains`, `bodyMatches` and `json` from an `expect` block, naming each bad field. */
+export function readBodyExpect(raw: Record<string, unknown>, path: string, f: Fields, pathExample: string): BodyExpect {
+  const out: { -readonly [K in keyof BodyExpect]: BodyExpect[K] } = {};
+  if (raw.bodyContains !== undefined) {
+    const s = f.string(raw.bodyContains, join(path, 'bodyContains'), { max: 4096 });
+    if (s !== undefined) out.bodyContains = s;
+  }
+  if (raw.bodyMatches !== undefined && f.regex(raw.bodyMatches, join(path, 'bodyMatches'))) {
+    out.bodyMatches = raw.bodyMatches as string;
+  }
+  if (raw.json !== undefined) {
+    const json = f.object(raw.json, join(path, 'json'));
+    if (json) {
+      for (const key of Object.keys(json)) {
+        if (parseJsonPath(key) === undefined) {
+          f.problem(join(join(path, 'json'), key), `expected a field path such as status or ${pathExample}`);
+        }
+      }
+      out.json = json;
+    }
+  }
+  return out;
+}
+
+export function needsBody(e: BodyExpect): boolean {
+  return e.bodyContains !== undefined || e.bodyMatches !== undefined || e.json !== undefined;
+}
+
+/**
+ * Why `text` does not hold what `e` expects, or undefined when it does. `noun` names the text in the
+ * message ("body", "response"); `max` bounds each quoted excerpt.
+ */
+export function bodyMismatch(e: BodyExpect, text: string, noun: string, max: number): string | undefined {
+  const short = (s: string, n = max): string => (s.length > n ? `${s.slice(0, n)}…` : s);
+  if (e.bodyContains !== undefined && !text.includes(e.bodyContains)) {
+    return `${noun} does not contain ${JSON.stringify(short(e.bodyContains))}`;
+  }
+  if (e.bodyMatches !== undefined && !new RegExp(e.bodyMatches).test(text)) {
+    return `${noun} does not match /${short(e.bodyMatches)}/`;
+  }
+  if (e.json === undefined) return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return `${noun} is not JSON (starts ${JSON.stringify(short(text, 40))})`;
+  }
+  for (const [path, want] of Object.entries(e.json)) {
+    const got = readJsonPath(doc, parseJsonPath(path) ?? []);
+    if (!deepEqual(got, want)) {
+      return `JSON ${path} is ${got === undefined ? 'missing' : short(JSON.stringify(got))}, expected ${short(JSON.stringify(want))}`;
+    }
+  }
+  return undefined;
+}
+
+type PathStep = string | number;
+
+/** `data.items[0].id` to ['data', 'items', 0, 'id']. */
+export function parseJsonPath(path: string): PathStep[] | undefined {
+  if (!/^(?:[^.[\]]+|\[\d+\])(?:\[\d+\])*(?:\.[^.[\]]+(?:\[\d+\])*)*$/.test(path)) return undefined;
+  const steps: PathStep[] = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    steps.push(m[1] !== undefined ? m[1] : Number(m[2]));
+  }
+  return steps;
+}
+
+function readJsonPath(doc: unknown, steps: PathStep[]): unknown {
+  let at: unknown = doc;
+  for (const step of steps) {
+    if (at === null || typeof at !== 'object') return undefined;
+    if (typeof step === 'number') {
+      if (!Array.isArray(at)) return undefined;
+      at = at[step];
+    } else {
+      if (Array.isArray(at) || !Object.hasOwn(at, step)) return undefined;
+      at = (at as Record<string, unknown>)[step];
+    }
+  }
+  return at;
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
