@@ -9,6 +9,7 @@ import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import { resolveCodeDeployContext } from './codedeploy-context.ts';
 import type { TriggerDeps, TriggerSettings } from './deps.ts';
 import { buildRuns, evaluate, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { eventObject } from './event.ts';
 import { deploymentGroup, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 import { deliver, ReportError } from './report.ts';
 
@@ -50,18 +51,10 @@ const deploymentIdPattern = /^d-[A-Z0-9]{9}$/;
 
 /** Reads the ids; `problems` lists what is off about an event whose ids could still be read. */
 export function readHookIds(event: unknown): HookIds & { problems: string[] } {
-  let value = event;
-  if (typeof value === 'string' && value.length < 64 * 1024) {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      // Not JSON: reported below as not an object.
-    }
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+  const record = eventObject(event, 64 * 1024);
+  if (!record) {
     throw new HookEventError('malformed event: expected an object with DeploymentId and LifecycleEventHookExecutionId');
   }
-  const record = value as Record<string, unknown>;
   const deploymentId = record.DeploymentId;
   const executionId = record.LifecycleEventHookExecutionId;
   if (

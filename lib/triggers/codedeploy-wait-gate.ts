@@ -20,6 +20,7 @@ import {
 import { resolveCodeDeployContext } from './codedeploy-context.ts';
 import type { TriggerDeps, TriggerSettings } from './deps.ts';
 import { failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { eventObject } from './event.ts';
 import { runPlannedLeg } from './leg.ts';
 import { deploymentGroup, publishVerdict, verdictRecord } from './observe.ts';
 import { deliver, isRetryable, ReportError } from './report.ts';
@@ -640,18 +641,10 @@ function durationSetting(name: string, text: string | undefined, fallback: numbe
  * Throws a `WaitEventError` when no deployment id (and, for a continuation, no wait) can be read.
  */
 export function readWaitInput(event: unknown): Input {
-  let value = event;
-  if (typeof value === 'string' && value.length < 256 * 1024) {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      // Not JSON: reported below as not an object.
-    }
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+  const record = eventObject(event, 256 * 1024);
+  if (!record) {
     throw new WaitEventError('malformed event: expected a CodeDeploy deployment state-change event');
   }
-  const record = value as Record<string, unknown>;
   if (record.greenlightWaitGateContinuation !== undefined)
     return readContinuation(record.greenlightWaitGateContinuation);
   const detail = record.detail;

@@ -6,6 +6,7 @@ import { checksForHook } from '../plan/schema.ts';
 import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import type { TriggerDeps, TriggerSettings } from './deps.ts';
 import { buildRuns, evaluate, failedVerdict, summarizeChecks } from './evaluate.ts';
+import { eventObject } from './event.ts';
 import { publishVerdict, verdictRecord } from './observe.ts';
 import { deliver, ReportError } from './report.ts';
 
@@ -230,18 +231,10 @@ export function readPipelineEvent(event: unknown): {
   status: string;
   detailType?: string;
 } {
-  let value = event;
-  if (typeof value === 'string' && value.length < 256 * 1024) {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      // Not JSON: reported below as not an object.
-    }
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+  const record = eventObject(event, 256 * 1024);
+  if (!record) {
     throw new ProtonEventError('malformed event: expected an AWS Proton service pipeline status change event');
   }
-  const record = value as Record<string, unknown>;
   const detail = record.detail;
   const d =
     detail !== null && typeof detail === 'object' && !Array.isArray(detail) ? (detail as Record<string, unknown>) : {};
