@@ -1,5 +1,6 @@
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forward, readBody } from './http.ts';
 
 /** A modeled AWS error: the SDK turns `__type` into its typed exception class. */
 export class FakeAwsError extends Error {
@@ -98,7 +99,10 @@ export async function startJsonFake(options: JsonFakeOptions): Promise<JsonFake>
         message: next.fault.message ?? next.fault.type,
       });
     }
-    if (!handler) return forward(options.fallback as string, req, body, res);
+    if (!handler)
+      return forward(options.fallback as string, req, body, res, (message) =>
+        send(res, 502, { __type: 'InternalFailure', message: `fallback unreachable: ${message}` }),
+      );
     try {
       const output = await handler(input);
       send(res, 200, output ?? {});
@@ -144,29 +148,4 @@ function send(res: ServerResponse, status: number, payload: unknown): void {
     'x-amzn-requestid': `fake-${Date.now().toString(36)}`,
   });
   res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function forward(base: string, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const url = new URL(req.url ?? '/', base);
-    const upstream = httpRequest(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-      up.on('end', resolve);
-    });
-    upstream.on('error', (error) => {
-      send(res, 502, { __type: 'InternalFailure', message: `fallback unreachable: ${error.message}` });
-      resolve();
-    });
-    upstream.end(body);
-  });
 }

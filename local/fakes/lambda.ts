@@ -1,5 +1,6 @@
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forward, readBody } from './http.ts';
 
 /** What one invocation of a fake function returns. */
 export interface FakeInvocation {
@@ -58,7 +59,8 @@ export async function startLambdaFake(options: { fallback?: string } = {}): Prom
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
+    const raw = await readBody(req);
+    const body = raw.toString('utf8');
     const url = new URL(req.url ?? '/', 'http://fake');
     const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
     if (req.method !== 'POST' || !match) {
@@ -81,7 +83,10 @@ export async function startLambdaFake(options: { fallback?: string } = {}): Prom
     }
     const fn = functions.get(name);
     if (fn === 'fallback') {
-      if (options.fallback) return forward(options.fallback, req, Buffer.from(body), res);
+      if (options.fallback)
+        return forward(options.fallback, req, raw, res, (message) =>
+          sendError(res, 502, 'ServiceException', `fallback unreachable: ${message}`),
+        );
       return sendError(res, 500, 'ServiceException', `fake has no fallback for ${name}`);
     }
     if (!fn) {
@@ -147,29 +152,4 @@ function sendError(res: ServerResponse, status: number, type: string, message: s
     'x-amzn-requestid': `fake-${Date.now().toString(36)}`,
   });
   res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function forward(base: string, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const url = new URL(req.url ?? '/', base);
-    const upstream = httpRequest(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-      up.on('end', resolve);
-    });
-    upstream.on('error', (error) => {
-      sendError(res, 502, 'ServiceException', `fallback unreachable: ${error.message}`);
-      resolve();
-    });
-    upstream.end(body);
-  });
 }

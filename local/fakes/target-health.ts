@@ -1,5 +1,6 @@
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forward, readBody } from './http.ts';
 
 export interface FakeTarget {
   readonly id: string;
@@ -58,7 +59,9 @@ export async function startTargetHealthFake(motoUrl: string): Promise<TargetHeal
     }
     const targets = action === 'DescribeTargetHealth' ? overrides.get(params.get('TargetGroupArn') ?? '') : undefined;
     if (targets) return sendXml(res, 200, describeTargetHealthXml(targets));
-    return forward(motoUrl, req, body, res);
+    return forward(motoUrl, req, body, res, (message) =>
+      sendError(res, { code: 'InternalFailure', status: 502, message: `moto unreachable: ${message}` }),
+    );
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -108,29 +111,4 @@ function sendXml(res: ServerResponse, status: number, xml: string): void {
 
 function xmlText(text: string): string {
   return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function forward(base: string, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const url = new URL(req.url ?? '/', base);
-    const upstream = httpRequest(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-      up.on('end', resolve);
-    });
-    upstream.on('error', (error) => {
-      sendError(res, { code: 'InternalFailure', status: 502, message: `moto unreachable: ${error.message}` });
-      resolve();
-    });
-    upstream.end(body);
-  });
 }
