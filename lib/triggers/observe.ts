@@ -221,13 +221,13 @@ export interface VerdictNotice {
   readonly title: string;
   /** The deployment id, or `unknown`. */
   readonly deployment: string;
-  /** Which deciding checks did not pass and why, one line, ` | ` between checks; the verdict's reasons when no check ran. */
+  /** Which deciding checks did not pass and why (the verdict's reasons), one line, ` | ` between them. */
   readonly checks: string;
   /** The same as Markdown bullets, one per line, the line breaks written `\n` for a JSON string template. */
   readonly checksMarkdown: string;
 }
 
-export const noticeLimits = { checks: 10, reasonChars: 200, titleChars: 200 } as const;
+export const noticeLimits = { checks: 10, reasonChars: 300, titleChars: 200 } as const;
 
 const analysisWords: Readonly<Record<string, string>> = {
   pass: 'passed',
@@ -238,13 +238,8 @@ const analysisWords: Readonly<Record<string, string>> = {
 
 /** The notice of a verdict (see `VerdictNotice`). */
 export function verdictNotice(record: VerdictRecord): VerdictNotice {
-  const failing = record.checks.filter((c) => !c.dryRun && notPassed.has(c.status));
-  const all =
-    failing.length > 0
-      ? failing.map((c) => `${c.name} (${c.kind}) ${c.status}: ${c.reason}`)
-      : record.reasons.length > 0
-        ? [...record.reasons]
-        : ['no reason given'];
+  // The verdict's own reasons: one per deciding check that did not pass, with its last measurement.
+  const all = record.reasons.length > 0 ? record.reasons : ['no reason given'];
   const lines = all.slice(0, noticeLimits.checks).map((l) => noticeText(l, noticeLimits.reasonChars));
   if (all.length > lines.length) lines.push(`and ${all.length - lines.length} more`);
   const outcome = analysisWords[record.analysis] ?? noticeText(record.analysis, 40);
@@ -262,7 +257,9 @@ export function verdictNotice(record: VerdictRecord): VerdictNotice {
 /** One line, at most `max` characters, with nothing an input transformer would have to escape. */
 function noticeText(text: string, max: number): string {
   const safe = text
-    .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
+    // Excerpts arrive JSON-escaped (`\"`, `\\`, `\n`): shown as what they stand for, made safe.
+    .replace(/\\(["\\nrt])/g, (_m, c: string) => (c === '"' ? "'" : c === '\\' ? '/' : ' '))
+    .replace(/[\p{Cc}\u2028\u2029]+/gu, ' ')
     .replaceAll('"', "'")
     .replaceAll('\\', '/')
     .replaceAll('<', '‹')

@@ -140,13 +140,13 @@ describe('template: failure notifications', () => {
     'FailureNotificationTopicPolicy',
     'FailureNotificationEmail',
   ];
-  const outputs = (t: Template) =>
-    (t as Template & { Outputs: Record<string, { Condition?: string }> }).Outputs;
+  const outputs = (t: Template) => (t as Template & { Outputs: Record<string, { Condition?: string }> }).Outputs;
 
   /** The notification resources and outputs a deployment with these parameters would have. */
   function deployed(parameters: Record<string, string>): string[] {
     const { resolve } = resolver(template, parameters, pseudo);
-    const kept = (condition: string | undefined) => condition === undefined || resolve({ Condition: condition }) === true;
+    const kept = (condition: string | undefined) =>
+      condition === undefined || resolve({ Condition: condition }) === true;
     const resources = notificationResources.filter((id) =>
       kept((template.Resources[id] as { Condition?: string } | undefined)?.Condition ?? 'missing'),
     );
@@ -165,7 +165,9 @@ describe('template: failure notifications', () => {
     expect(deployed({ NotificationEmail: 'ops@example.com', NotificationFormat: 'chat' })).toEqual([]);
     expect(rules.NotificationsNeedVerdictEvents).toEqual({
       RuleCondition: { 'Fn::Equals': [{ Ref: 'NotifyFailures' }, 'true'] },
-      Assertions: [{ Assert: { 'Fn::Equals': [{ Ref: 'PublishVerdicts' }, 'true'] }, AssertDescription: expect.any(String) }],
+      Assertions: [
+        { Assert: { 'Fn::Equals': [{ Ref: 'PublishVerdicts' }, 'true'] }, AssertDescription: expect.any(String) },
+      ],
     });
   });
 

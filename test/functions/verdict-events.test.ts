@@ -313,6 +313,15 @@ describe('verdict events and metrics, end to end', () => {
       if (expected.verdict === 'fail') {
         expect(verdictEvent?.detail.reasons).toEqual([expect.stringMatching(/green-health: fail: .*status 503/)]);
       }
+      // What a failure notification says (template.yaml's FailureNotificationRule): in every function's event.
+      expect(verdictEvent?.detail.notice).toEqual({
+        title: `greenlight: ${expected.stage} of ${expected.group} ${expected.verdict === 'pass' ? 'passed' : 'failed'} (${expected.decision})`,
+        deployment: expected.deploymentId,
+        checks: expect.stringMatching(
+          expected.verdict === 'pass' ? /^all 1 deciding checks passed$/ : /^green-health: fail: /,
+        ),
+        checksMarkdown: expect.stringMatching(/^• /),
+      });
       // The reasons are the verdict's own, built log-safe: no header values, no query strings.
       const text = JSON.stringify(verdictEvent);
       expect(text).not.toContain(headerSecret);
