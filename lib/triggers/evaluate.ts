@@ -90,7 +90,7 @@ export function evaluate(options: EvaluateOptions): Promise<Analysis> {
 
 /** The fields of one measurement's log line (see `evaluate`). */
 export function measurementLine(
-  check: Pick<CheckRun, 'name' | 'kind' | 'policy'>,
+  check: Pick<CheckRun, 'name' | 'kind'> & { readonly policy: Pick<CheckPolicy, 'count'> },
   m: Measurement,
   state: Pick<CheckState, 'taken' | 'status'>,
 ): Record<string, unknown> {
