@@ -3,7 +3,16 @@ import type { CheckDeps } from '../checks/kind.ts';
 import { checkKinds } from '../checks/registry.ts';
 import { redactedMeasure, secretReader } from '../checks/secrets.ts';
 import { type Analysis, analyze } from '../core/analyze.ts';
-import type { AnalysisState, CheckResult, CheckRun, CheckState, Clock, Measurement, Verdict } from '../core/types.ts';
+import type {
+  AnalysisState,
+  CheckPolicy,
+  CheckResult,
+  CheckRun,
+  CheckState,
+  Clock,
+  Measurement,
+  Verdict,
+} from '../core/types.ts';
 import { join } from '../plan/fields.ts';
 import { type DeploymentContext, fillPlaceholders, type PlaceholderName } from '../plan/placeholders.ts';
 import type { PlanCheck } from '../plan/schema.ts';
