@@ -74,6 +74,21 @@ const ruleIdentity = {
   arn: `arn:aws:events:us-east-1:123456789012:rule/${stackName}-FailureNotificationRule`,
 };
 
+/**
+ * The verdict events of the last `n` invocations, once moto has them all. A function gives PutEvents 1 s;
+ * on a loaded machine moto may take longer and still accept the event, after the function moved on.
+ * moto hands an event to every matching rule while it accepts it, so the rule's queue is complete then.
+ */
+async function published(n: number, timeoutMs = 10_000): Promise<DeliveredEvent[]> {
+  const out: DeliveredEvent[] = [];
+  const until = Date.now() + timeoutMs;
+  while (out.length < n && Date.now() < until) {
+    out.push(...(await allVerdicts.receive()));
+    if (out.length < n) await new Promise((r) => setTimeout(r, 100));
+  }
+  return out;
+}
+
 /** EventBridge's part for an SNS target: each matched event, transformed, published to the topic. */
 async function deliverToTopic(rule: NotificationRule): Promise<DeliveredEvent[]> {
   const events = await matched.receive();
@@ -166,6 +181,7 @@ describe('failure notifications through EventBridge and SNS', () => {
     const { event, deploymentId } = codeDeployHookEvent();
 
     const out = await handler(event, lambdaContext(30_000));
+    expect(await published(1)).toHaveLength(1);
     const delivered = await deliverToTopic(rule);
     const received = await topic.receive();
 
@@ -200,6 +216,7 @@ describe('failure notifications through EventBridge and SNS', () => {
     const { event, deploymentId } = codeDeployHookEvent();
 
     await handler(event, lambdaContext(30_000));
+    expect(await published(1)).toHaveLength(1);
     await deliverToTopic(rule);
     const received = await topic.receive();
 
@@ -239,10 +256,11 @@ describe('failure notifications through EventBridge and SNS', () => {
     const { event } = codeDeployHookEvent();
 
     const out = await handler(event, lambdaContext(30_000));
+    const verdicts = await published(1);
     await deliverToTopic(rule);
 
     expect(out.status).toBe('Succeeded');
-    expect((await allVerdicts.receive()).map((e) => e.detail.verdict)).toEqual(['pass']);
+    expect(verdicts.map((e) => e.detail.verdict)).toEqual(['pass']);
     expect(await topic.receive()).toEqual([]);
   });
 
@@ -252,10 +270,11 @@ describe('failure notifications through EventBridge and SNS', () => {
 
     const first = await handler(event, lambdaContext(30_000));
     const second = await handler(event, lambdaContext(30_000));
+    const verdicts = await published(2);
     await deliverToTopic(rule);
 
     expect([first.delivery, second.delivery]).toEqual(['reported', 'already-completed']);
-    expect((await allVerdicts.receive()).map((e) => e.detail.delivery)).toEqual(['reported', 'already-completed']);
+    expect(verdicts.map((e) => e.detail.delivery)).toEqual(['reported', 'already-completed']);
     expect(await topic.receive()).toHaveLength(1);
   });
 
@@ -265,6 +284,7 @@ describe('failure notifications through EventBridge and SNS', () => {
     const { event } = codeDeployHookEvent();
 
     const out = await handler(event, lambdaContext(30_000));
+    expect(await published(1)).toHaveLength(1);
     await deliverToTopic(rule);
     const received = await topic.receive();
 
@@ -299,6 +319,7 @@ describe('failure notifications through EventBridge and SNS', () => {
       events.destroy();
     }
 
+    expect(await published(cases.length)).toHaveLength(cases.length);
     const through = (await matched.receive()).map((e) => e.detail);
 
     expect(through).toEqual([cases[0], cases[1], cases[2], cases[3]]);
