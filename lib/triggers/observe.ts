@@ -227,12 +227,12 @@ export interface VerdictNotice {
   readonly checksMarkdown: string;
 }
 
-export const noticeLimits = { checks: 10, reasonChars: 300, titleChars: 200 } as const;
+export const noticeLimits = { checks: 10, reasonChars: 300, titleChars: 200, deploymentChars: 600 } as const;
 
 const analysisWords: Readonly<Record<string, string>> = {
   pass: 'passed',
   fail: 'failed',
-  error: 'errored (could not measure)',
+  error: 'errored',
   inconclusive: 'was inconclusive',
 };
 
@@ -248,7 +248,7 @@ export function verdictNotice(record: VerdictRecord): VerdictNotice {
       `greenlight: ${record.stage} of ${record.group} ${outcome} (${record.decision})`,
       noticeLimits.titleChars,
     ),
-    deployment: noticeText(record.deploymentId ?? unknown, noticeLimits.titleChars),
+    deployment: noticeText(record.deploymentId ?? unknown, noticeLimits.deploymentChars),
     checks: lines.join(' | '),
     checksMarkdown: lines.map((l) => `• ${l}`).join('\\n'),
   };

@@ -290,7 +290,7 @@ describe('failure notifications through EventBridge and SNS', () => {
 
     expect(out.status).toBe('Failed');
     expect(received).toHaveLength(1);
-    expect(received[0]?.message).toMatch(/^"greenlight: .* errored \(could not measure\) \(Failed\)"$/m);
+    expect(received[0]?.message).toMatch(/^"greenlight: .* errored \(Failed\)"$/m);
     expect(received[0]?.message).toMatch(/^"Checks that did not pass: .*missing-check.*"$/m);
   });
 

@@ -204,9 +204,7 @@ describe('the verdict notice (what a failure notification says)', () => {
     for (const text of [notice.title, notice.deployment, notice.checks]) {
       expect(text).not.toMatch(/["\\<>\p{Cc}\u2028\u2029]/u);
     }
-    expect(notice.title).toBe(
-      "greenlight: Hooksay 'hi' / back ‹b›x‹/b› next line  of app/dg errored (could not measure) (Failed)",
-    );
+    expect(notice.title).toBe("greenlight: Hooksay 'hi' / back ‹b›x‹/b› next line  of app/dg errored (Failed)");
     expect(notice.deployment).toBe("d-123'");
     const lines = notice.checks.split(' | ');
     expect(lines).toHaveLength(11);
