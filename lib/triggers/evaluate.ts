@@ -3,7 +3,16 @@ import type { CheckDeps } from '../checks/kind.ts';
 import { checkKinds } from '../checks/registry.ts';
 import { redactedMeasure, secretReader } from '../checks/secrets.ts';
 import { type Analysis, analyze } from '../core/analyze.ts';
-import type { AnalysisState, CheckResult, CheckRun, Clock, Measurement, Verdict } from '../core/types.ts';
+import type {
+  AnalysisState,
+  CheckPolicy,
+  CheckResult,
+  CheckRun,
+  CheckState,
+  Clock,
+  Measurement,
+  Verdict,
+} from '../core/types.ts';
 import { join } from '../plan/fields.ts';
 import { type DeploymentContext, fillPlaceholders, type PlaceholderName } from '../plan/placeholders.ts';
 import type { PlanCheck } from '../plan/schema.ts';
@@ -63,7 +72,15 @@ export interface EvaluateOptions {
   readonly onMeasurement?: (check: CheckRun, m: Measurement) => void;
 }
 
-/** Runs the analysis with one debug line per measurement. */
+/** The longest measurement detail a log line carries: 30 measurements x 10 checks stay small in Live Tail. */
+export const measurementDetailChars = 160;
+
+/**
+ * Runs the analysis with one compact INFO line per measurement, so that CloudWatch Logs Live Tail shows a
+ * bake as it runs: check, kind, outcome, a short detail, value, durationMs, measurement `n` of `count`,
+ * and the check's status after it. The detail and value are what the check reported after its secrets
+ * were scrubbed (`redactedMeasure`); the detail is cut to `measurementDetailChars`.
+ */
 export function evaluate(options: EvaluateOptions): Promise<Analysis> {
   const { log } = options;
   return analyze({
@@ -74,18 +91,33 @@ export function evaluate(options: EvaluateOptions): Promise<Analysis> {
     ...(options.suspendAt !== undefined ? { suspendAt: options.suspendAt } : {}),
     ...(options.suspendCountsTimeout !== undefined ? { suspendCountsTimeout: options.suspendCountsTimeout } : {}),
     onMeasurement: (check, m, state) => {
-      log.debug('measurement', {
-        check: check.name,
-        kind: check.kind,
-        outcome: m.outcome,
-        detail: m.message,
-        durationMs: m.durationMs,
-        ...(m.value !== undefined ? { value: m.value } : {}),
-        checkStatus: state.status,
-      });
+      log.info('measurement', measurementLine(check, m, state));
       options.onMeasurement?.(check, m);
     },
   });
+}
+
+/** The fields of one measurement's log line (see `evaluate`). */
+export function measurementLine(
+  check: Pick<CheckRun, 'name' | 'kind'> & { readonly policy: Pick<CheckPolicy, 'count'> },
+  m: Measurement,
+  state: Pick<CheckState, 'taken' | 'status'>,
+): Record<string, unknown> {
+  return {
+    check: check.name,
+    kind: check.kind,
+    outcome: m.outcome,
+    detail: clipDetail(m.message),
+    ...(m.value !== undefined ? { value: typeof m.value === 'string' ? clipDetail(m.value) : m.value } : {}),
+    durationMs: Math.round(m.durationMs),
+    n: state.taken,
+    count: check.policy.count,
+    checkStatus: state.status,
+  };
+}
+
+function clipDetail(text: string): string {
+  return text.length > measurementDetailChars ? `${text.slice(0, measurementDetailChars - 1)}…` : text;
 }
 
 /** A compact, log-safe view of check results. */

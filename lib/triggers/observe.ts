@@ -205,7 +205,66 @@ export function eventDetail(record: VerdictRecord, env: NodeJS.ProcessEnv = proc
     durationMs: record.durationMs,
     reasons: record.reasons,
     checks: record.checks,
+    notice: verdictNotice(record),
   };
+}
+
+/**
+ * What a notification about a verdict says, ready for an EventBridge input transformer to put into an
+ * email or a chat message (template.yaml's failure notifications). EventBridge does not escape the values
+ * it inserts (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html),
+ * so every field is safe inside a JSON string as it is: no quote, backslash, angle bracket or control
+ * character. Built from the record's own log-safe reasons, bounded in size.
+ */
+export interface VerdictNotice {
+  /** One line: `greenlight: AfterAllowTestTraffic of app/group failed (Failed)`. */
+  readonly title: string;
+  /** The deployment id, or `unknown`. */
+  readonly deployment: string;
+  /** Which deciding checks did not pass and why (the verdict's reasons), one line, ` | ` between them. */
+  readonly checks: string;
+  /** The same as Markdown bullets, one per line, the line breaks written `\n` for a JSON string template. */
+  readonly checksMarkdown: string;
+}
+
+export const noticeLimits = { checks: 10, reasonChars: 300, titleChars: 200, deploymentChars: 600 } as const;
+
+const analysisWords: Readonly<Record<string, string>> = {
+  pass: 'passed',
+  fail: 'failed',
+  error: 'errored',
+  inconclusive: 'was inconclusive',
+};
+
+/** The notice of a verdict (see `VerdictNotice`). */
+export function verdictNotice(record: VerdictRecord): VerdictNotice {
+  // The verdict's own reasons: one per deciding check that did not pass, with its last measurement.
+  const all = record.reasons.length > 0 ? record.reasons : ['no reason given'];
+  const lines = all.slice(0, noticeLimits.checks).map((l) => noticeText(l, noticeLimits.reasonChars));
+  if (all.length > lines.length) lines.push(`and ${all.length - lines.length} more`);
+  const outcome = analysisWords[record.analysis] ?? noticeText(record.analysis, 40);
+  return {
+    title: noticeText(
+      `greenlight: ${record.stage} of ${record.group} ${outcome} (${record.decision})`,
+      noticeLimits.titleChars,
+    ),
+    deployment: noticeText(record.deploymentId ?? unknown, noticeLimits.deploymentChars),
+    checks: lines.join(' | '),
+    checksMarkdown: lines.map((l) => `• ${l}`).join('\\n'),
+  };
+}
+
+/** One line, at most `max` characters, with nothing an input transformer would have to escape. */
+function noticeText(text: string, max: number): string {
+  const safe = text
+    // Excerpts arrive JSON-escaped (`\"`, `\\`, `\n`): shown as what they stand for, made safe.
+    .replace(/\\(["\\nrt])/g, (_m, c: string) => (c === '"' ? "'" : c === '\\' ? '/' : ' '))
+    .replace(/[\p{Cc}\u2028\u2029]+/gu, ' ')
+    .replaceAll('"', "'")
+    .replaceAll('\\', '/')
+    .replaceAll('<', '‹')
+    .replaceAll('>', '›');
+  return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MetricsSink } from '../../lib/runtime/metrics.ts';
 import { emitMetrics, verdictRecord } from '../../lib/triggers/observe.ts';
-import { readTemplate, type Template } from '../../local/template.ts';
+import { readTemplate, resolver, type Template } from '../../local/template.ts';
 
 /** The template's operations wiring: what the functions may publish, and a dashboard that graphs what they emit. */
 
@@ -123,5 +123,154 @@ describe('template: operations', () => {
       expect.arrayContaining(['Verdicts over time', 'Verdict duration (ms, maximum per 5 minutes)']),
     );
     expect(widgets.some((w) => String(w.properties.title).startsWith('Failures by check'))).toBe(true);
+  });
+});
+
+describe('template: failure notifications', () => {
+  const pseudo = {
+    'AWS::Region': 'eu-west-1',
+    'AWS::AccountId': '123456789012',
+    'AWS::StackName': 'gl',
+    'AWS::Partition': 'aws',
+  };
+  const notificationResources = [
+    'FailureNotificationRule',
+    'FailureNotificationKey',
+    'FailureNotificationTopic',
+    'FailureNotificationTopicPolicy',
+    'FailureNotificationEmail',
+  ];
+  const outputs = (t: Template) => (t as Template & { Outputs: Record<string, { Condition?: string }> }).Outputs;
+
+  /** The notification resources and outputs a deployment with these parameters would have. */
+  function deployed(parameters: Record<string, string>): string[] {
+    const { resolve } = resolver(template, parameters, pseudo);
+    const kept = (condition: string | undefined) =>
+      condition === undefined || resolve({ Condition: condition }) === true;
+    const resources = notificationResources.filter((id) =>
+      kept((template.Resources[id] as { Condition?: string } | undefined)?.Condition ?? 'missing'),
+    );
+    const outs = Object.entries(outputs(template))
+      .filter(([id]) => id.startsWith('FailureNotification'))
+      .filter(([, o]) => kept(o.Condition))
+      .map(([id]) => id);
+    return [...resources, ...outs];
+  }
+
+  it('adds nothing unless NotifyFailures is true, and needs PublishVerdicts for it', () => {
+    const rules = (template as Template & { Rules: Record<string, unknown> }).Rules;
+
+    expect(template.Parameters?.NotifyFailures?.Default).toBe('false');
+    expect(deployed({})).toEqual([]);
+    expect(deployed({ NotificationEmail: 'ops@example.com', NotificationFormat: 'chat' })).toEqual([]);
+    expect(rules.NotificationsNeedVerdictEvents).toEqual({
+      RuleCondition: { 'Fn::Equals': [{ Ref: 'NotifyFailures' }, 'true'] },
+      Assertions: [
+        { Assert: { 'Fn::Equals': [{ Ref: 'PublishVerdicts' }, 'true'] }, AssertDescription: expect.any(String) },
+      ],
+    });
+  });
+
+  it('creates an encrypted topic when given none, and only subscribes an email when given one', () => {
+    expect(deployed({ NotifyFailures: 'true' })).toEqual([
+      'FailureNotificationRule',
+      'FailureNotificationKey',
+      'FailureNotificationTopic',
+      'FailureNotificationTopicPolicy',
+      'FailureNotificationTopicArn',
+    ]);
+    expect(deployed({ NotifyFailures: 'true', NotificationEmail: 'ops@example.com' })).toContain(
+      'FailureNotificationEmail',
+    );
+    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:team-alerts';
+    expect(deployed({ NotifyFailures: 'true', NotificationTopicArn: topicArn })).toEqual([
+      'FailureNotificationRule',
+      'FailureNotificationTopicArn',
+      'FailureNotificationTopicPolicyStatement',
+    ]);
+    const { resolve } = resolver(template, { NotifyFailures: 'true', NotificationTopicArn: topicArn }, pseudo);
+    const rule = resolve(template.Resources.FailureNotificationRule?.Properties) as { Targets: { Arn: string }[] };
+    expect(rule.Targets.map((t) => t.Arn)).toEqual([topicArn]);
+  });
+
+  it('matches failed and errored verdicts on the verdict bus, never a pass or a duplicate delivery', () => {
+    const rule = template.Resources.FailureNotificationRule?.Properties as Record<string, unknown>;
+
+    expect(rule.EventBusName).toEqual({ Ref: 'VerdictEventBusName' });
+    // Every verdict that is not a pass is `fail` (analysis fail, error or inconclusive): see verdictRecord.
+    expect(rule.EventPattern).toEqual({
+      source: ['greenlight'],
+      'detail-type': ['Greenlight Verdict'],
+      detail: { verdict: ['fail'], delivery: [{ 'anything-but': ['already-completed'] }] },
+    });
+  });
+
+  it('lets only EventBridge, from this rule, publish to the topic, over TLS, with a key it may use for this topic only', () => {
+    const topic = template.Resources.FailureNotificationTopic?.Properties;
+    const policy = template.Resources.FailureNotificationTopicPolicy?.Properties as {
+      Topics: unknown[];
+      PolicyDocument: { Statement: Record<string, unknown>[] };
+    };
+    const key = template.Resources.FailureNotificationKey?.Properties as {
+      KeyPolicy: { Statement: Record<string, unknown>[] };
+      EnableKeyRotation: unknown;
+    };
+    const topicRef = { Ref: 'FailureNotificationTopic' };
+
+    expect(topic?.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': ['FailureNotificationKey', 'Arn'] });
+    expect(policy.Topics).toEqual([topicRef]);
+    expect(policy.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'VerdictRulePublishes',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: topicRef,
+        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['FailureNotificationRule', 'Arn'] } } },
+      },
+      {
+        Sid: 'TlsOnly',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sns:Publish',
+        Resource: topicRef,
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ]);
+    const events = key.KeyPolicy.Statement.find((s) => s.Sid === 'EventBridgePublishesToTheTopic');
+    expect(String(key.EnableKeyRotation)).toBe('true');
+    expect(events).toMatchObject({
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+    });
+    // The key's use is bound to the topic's own ARN, the encryption context SNS uses.
+    const { resolve } = resolver(template, { NotifyFailures: 'true' }, pseudo);
+    const context = resolve(events?.Condition) as { StringEquals: Record<string, string> };
+    const topicName = resolve(topic?.TopicName);
+    expect(context.StringEquals['kms:EncryptionContext:aws:sns:topicArn']).toBe(
+      `arn:aws:sns:eu-west-1:123456789012:${topicName}`,
+    );
+    // The functions get no SNS permission at all: EventBridge publishes.
+    for (const id of functions) {
+      expect(JSON.stringify(template.Resources[id]?.Properties?.Policies ?? [])).not.toContain('sns:');
+    }
+  });
+
+  it('gives the statement an existing topic needs, scoped to the rule', () => {
+    const { resolve } = resolver(
+      template,
+      { NotifyFailures: 'true', NotificationTopicArn: 'arn:aws:sns:eu-west-1:123456789012:team-alerts' },
+      { ...pseudo, 'FailureNotificationRule.Arn': 'arn:aws:events:eu-west-1:123456789012:rule/gl-failures' },
+    );
+    const output = outputs(template).FailureNotificationTopicPolicyStatement as { Value: unknown };
+
+    expect(JSON.parse(String(resolve(output.Value)))).toEqual({
+      Sid: 'GreenlightFailureNotifications',
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sns:Publish',
+      Resource: 'arn:aws:sns:eu-west-1:123456789012:team-alerts',
+      Condition: { ArnEquals: { 'aws:SourceArn': 'arn:aws:events:eu-west-1:123456789012:rule/gl-failures' } },
+    });
   });
 });

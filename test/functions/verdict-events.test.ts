@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clearPlanCache } from '../../lib/plan/load.ts';
 import { publishTimeoutMs } from '../../lib/triggers/observe.ts';
-import { type EventSink, routeEventsToQueue } from '../../local/event-bus.ts';
+import { type DeliveredEvent, type EventSink, routeEventsToQueue } from '../../local/event-bus.ts';
 import { type CodeDeployFake, ecsDeployment, startCodeDeployFake } from '../../local/fakes/codedeploy.ts';
 import { type EcsFake, lifecycleHookEvent, startEcsFake } from '../../local/fakes/ecs.ts';
 import { type JsonFake, startJsonFake } from '../../local/fakes/json-server.ts';
@@ -78,6 +78,21 @@ function emf(written: string[] = stdout): Emf[] {
 }
 
 const callAt = (fake: JsonFake, operation: string): number | undefined => fake.callsOf(operation).at(-1)?.at;
+
+/**
+ * The events the rule delivered, once there are `n` (or after `timeoutMs`). The function gives PutEvents
+ * 1 s; on a loaded machine moto_server can take longer and still take the event after the function
+ * moved on, so the queue is read until it has them.
+ */
+async function eventsReceived(n: number, timeoutMs = 10_000): Promise<DeliveredEvent[]> {
+  const out: DeliveredEvent[] = [];
+  const until = Date.now() + timeoutMs;
+  while (out.length < n && Date.now() < until) {
+    out.push(...(await sink.receive()));
+    if (out.length < n) await new Promise((r) => setTimeout(r, 100));
+  }
+  return out;
+}
 
 interface Scenario {
   readonly fn: string;
@@ -293,7 +308,7 @@ describe('verdict events and metrics, end to end', () => {
 
       await handlers[fn]?.(event, lambdaContext(30_000, `greenlight-${fn}`));
 
-      const received = await sink.receive();
+      const received = await eventsReceived(1);
       expect(received).toHaveLength(1);
       const [verdictEvent] = received;
       expect(verdictEvent).toMatchObject({ source: 'greenlight', 'detail-type': 'Greenlight Verdict' });
@@ -313,6 +328,15 @@ describe('verdict events and metrics, end to end', () => {
       if (expected.verdict === 'fail') {
         expect(verdictEvent?.detail.reasons).toEqual([expect.stringMatching(/green-health: fail: .*status 503/)]);
       }
+      // What a failure notification says (template.yaml's FailureNotificationRule): in every function's event.
+      expect(verdictEvent?.detail.notice).toEqual({
+        title: `greenlight: ${expected.stage} of ${expected.group} ${expected.verdict === 'pass' ? 'passed' : 'failed'} (${expected.decision})`,
+        deployment: expected.deploymentId,
+        checks: expect.stringMatching(
+          expected.verdict === 'pass' ? /^all 1 deciding checks passed$/ : /^green-health: fail: /,
+        ),
+        checksMarkdown: expect.stringMatching(/^• /),
+      });
       // The reasons are the verdict's own, built log-safe: no header values, no query strings.
       const text = JSON.stringify(verdictEvent);
       expect(text).not.toContain(headerSecret);

@@ -7,8 +7,11 @@ import { systemClock } from '../../lib/runtime/clock.ts';
 import type { Log } from '../../lib/runtime/logger.ts';
 import {
   emitMetrics,
+  eventDetail,
   publishTimeoutMs,
+  type VerdictNotice,
   type VerdictRecord,
+  verdictNotice,
   verdictObserver,
   verdictRecord,
 } from '../../lib/triggers/observe.ts';
@@ -177,6 +180,50 @@ describe('verdict event', () => {
     expect(r).toMatchObject({ stage: 'unknown', group: 'unknown' });
     expect(r).not.toHaveProperty('deploymentId');
     expect(JSON.stringify(r).length).toBeLessThan(256 * 1024);
+  });
+});
+
+describe('the verdict notice (what a failure notification says)', () => {
+  const hostile = 'say "hi" \\ back <b>x</b>\nnext\u2028line\u0007';
+
+  it('is safe where an input transformer puts it unescaped, and bounded: 10 reasons of 300 characters at most', () => {
+    const many: Verdict = {
+      ...verdict,
+      status: 'error',
+      reasons: Array.from({ length: 14 }, (_, i) => `c${i}: error: ${hostile} ${'x'.repeat(2_000)}`),
+    };
+    const r = verdictRecord(
+      'codedeploy-hook',
+      many,
+      { stage: `Hook${hostile}`, group: 'app/dg', deploymentId: 'd-123"' },
+      { decision: 'Failed', delivery: 'reported' },
+    );
+
+    const notice = eventDetail(r).notice as VerdictNotice;
+
+    for (const text of [notice.title, notice.deployment, notice.checks]) {
+      expect(text).not.toMatch(/["\\<>\p{Cc}\u2028\u2029]/u);
+    }
+    expect(notice.title).toBe("greenlight: Hooksay 'hi' / back ‹b›x‹/b› next line  of app/dg errored (Failed)");
+    expect(notice.deployment).toBe("d-123'");
+    const lines = notice.checks.split(' | ');
+    expect(lines).toHaveLength(11);
+    expect(lines.at(-1)).toBe('and 4 more');
+    expect(Math.max(...lines.map((l) => l.length))).toBe(300);
+    // In a JSON string template, the Markdown's only escapes are its line breaks.
+    const markdown = JSON.parse(`"${notice.checksMarkdown}"`) as string;
+    expect(markdown.split('\n')).toEqual(lines.map((l) => `• ${l}`));
+  });
+
+  it("says the verdict's reasons: which checks did not pass, and their last measurement", () => {
+    const notice = verdictNotice(record());
+
+    expect(notice).toEqual({
+      title: 'greenlight: AfterAllowTestTraffic of app/group failed (Failed)',
+      deployment: 'd-1',
+      checks: 'green-health: fail: status 503',
+      checksMarkdown: '• green-health: fail: status 503',
+    });
   });
 });
 
