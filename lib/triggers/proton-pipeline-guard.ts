@@ -3,6 +3,7 @@ import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { checksForHook } from '../plan/schema.ts';
+import { scheduleProblem } from '../plan/trigger-limits.ts';
 import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import type { TriggerDeps, TriggerSettings } from './deps.ts';
 import { buildRuns, evaluate, failedVerdict, summarizeChecks } from './evaluate.ts';
@@ -96,6 +97,13 @@ export function protonPipelineGuard(deps: ProtonGuardDeps) {
         { hook: planKey, protonServiceName: serviceName, region: deps.settings.region },
         deps.checks,
       );
+      const misfit = scheduleProblem(
+        'proton-pipeline-guard',
+        selected.key,
+        selected.checks,
+        deadline.analysisEndsAt - clock.now(),
+      );
+      if (misfit !== undefined) throw new PlanError([misfit]);
       log.info('running checks', { planKey: selected.key, checks: runs.map((r) => r.name) });
       const analysis = await evaluate({
         runs,

@@ -167,7 +167,7 @@ describe('greenlight check', () => {
     const r = await greenlight(['check', '--plan', bad, '--hook', 'AfterAllowTestTraffic']);
 
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/checks\.green-health\.count: expected an integer 0-10000, got -1/);
+    expect(r.stderr).toMatch(/checks\.green-health\.count: must be at least 1, got -1/);
     expect(r.stdout).not.toMatch(/pass/);
   });
 

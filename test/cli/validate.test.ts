@@ -57,7 +57,7 @@ describe('greenlight validate', () => {
 
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/is not a valid plan \(2 problems\)/);
-    expect(r.stdout).toMatch(/checks\.green-health\.count: expected an integer 0-10000, got "five"/);
+    expect(r.stdout).toMatch(/checks\.green-health\.count: expected an integer 1-10000, got "five"/);
     expect(r.stdout).toMatch(/hooks\.AfterAlowTestTraffic: unknown hook or stage/);
   });
 
