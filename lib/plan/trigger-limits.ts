@@ -87,27 +87,21 @@ export function longestSchedule(checks: readonly { readonly name: string; readon
 
 /**
  * Why the `checks` a plan gives `key` cannot run under `trigger`, or `undefined` when they fit.
- * `availableMs`, when given, is what is left of this invocation (a shorter function timeout).
- * Says the figures in minutes.
+ * Says the figures in minutes. (A function timeout set below the limit is met at run time: the trigger
+ * stops before a measurement it could not finish, saying so, also in minutes.)
  */
 export function scheduleProblem(
   trigger: TriggerName,
   key: string,
   checks: readonly { readonly name: string; readonly policy: CheckPolicy }[],
-  availableMs?: number,
 ): string | undefined {
   const limit = triggerLimits[trigger];
   const { ms, check } = longestSchedule(checks);
-  const invocationShorter = availableMs !== undefined && availableMs < limit.maxScheduleMs;
-  const allowed = invocationShorter ? availableMs : limit.maxScheduleMs;
-  if (ms <= allowed) return undefined;
+  if (ms <= limit.maxScheduleMs) return undefined;
   const retries = checks.some((c) => c.name === check && c.policy.consecutiveErrorLimit > 0)
     ? ', retries of errors included'
     : '';
-  const against = invocationShorter
-    ? `the ${minutes(allowed)} left in this invocation of ${trigger} (its timeout less the report reserve)`
-    : `the ${minutes(allowed)} ${trigger} allows: ${limit.because}`;
-  return `hooks.${key}: the schedule can take up to ${minutes(ms)} (${check}${retries}), longer than ${against}; shorten count, interval or initialDelay`;
+  return `hooks.${key}: the schedule can take up to ${minutes(ms)} (${check}${retries}), longer than the ${minutes(limit.maxScheduleMs)} ${trigger} allows: ${limit.because}; shorten count, interval or initialDelay`;
 }
 
 /** `90 min`, `14 min`, `1.5 min`, `0.2 min`: durations said in minutes, rounded up to a tenth. */

@@ -193,8 +193,8 @@ async function decide(
     signal,
   );
   const runs = buildRuns(selected.checks, context, deps.checks);
-  // Refused before the first measurement, against the trigger's limit and this invocation's time.
-  const misfit = scheduleProblem('codedeploy-hook', selected.key, selected.checks, analysisEndsAt - clock.now());
+  // Refused before the first measurement (a `*` entry is not checked when the plan is parsed).
+  const misfit = scheduleProblem('codedeploy-hook', selected.key, selected.checks);
   if (misfit !== undefined) return failedVerdict(misfit, clock.now());
   log.info('running checks', { planKey: selected.key, checks: runs.map((r) => r.name) });
   // CodeDeploy cannot call back: a measurement that starts in time runs until the deadline cuts it.
