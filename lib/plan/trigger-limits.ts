@@ -71,14 +71,16 @@ export function triggersOf(hook: string): TriggerName[] {
   );
 }
 
-/** The longest the deciding checks' schedule can take (retries of errors included), and the check that takes it. */
+/**
+ * The longest the checks' schedule can take (retries of errors included), and the check that takes it.
+ * Dry-run checks count too, as they do for the carried triggers' deadline (`scheduleMs`).
+ */
 export function longestSchedule(checks: readonly { readonly name: string; readonly policy: CheckPolicy }[]): {
   ms: number;
   check?: string;
 } {
   let longest: { ms: number; check?: string } = { ms: 0 };
   for (const c of checks) {
-    if (c.policy.dryRun) continue; // cut short once the deciding checks are done
     const ms = longestScheduleMs(c.policy);
     if (ms > longest.ms) longest = { ms, check: c.name };
   }
