@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { assess, count, emptyCounters, worst } from '../../lib/core/policy.ts';
+import {
+  assess,
+  count,
+  emptyCounters,
+  longestScheduleMs,
+  maxAttempts,
+  requiredPasses,
+  worst,
+} from '../../lib/core/policy.ts';
 import type { CheckPolicy, CheckResult, CheckStatus, Counters, Outcome } from '../../lib/core/types.ts';
 
 const basePolicy: CheckPolicy = {
@@ -313,5 +321,31 @@ describe('worst', () => {
 
   it('is inconclusive when every check is dry-run, even with noChecksPass: nothing decides', () => {
     expect(worst([checkResult('pass', true)], true)).toBe('inconclusive');
+  });
+});
+
+describe('the bounds of a schedule (issue 11)', () => {
+  it.each<[string, Partial<CheckPolicy>, number]>([
+    ['count alone when no error is tolerated', { count: 3 }, 3],
+    ['count × (consecutiveErrorLimit + 1)', { count: 3, consecutiveErrorLimit: 2 }, 9],
+    ['nothing for count 0', { count: 0, consecutiveErrorLimit: 2 }, 0],
+  ])('takes at most %s measurements', (_name, overrides, attempts) => {
+    expect(maxAttempts(policy(overrides))).toBe(attempts);
+  });
+
+  it('lasts the initial delay, an interval (or a timeout, when longer) between attempts, and the last timeout', () => {
+    expect(
+      longestScheduleMs(policy({ initialDelayMs: 500, count: 2, consecutiveErrorLimit: 1, intervalMs: 1000 })),
+    ).toBe(500 + 3 * 1000 + 1000);
+    expect(longestScheduleMs(policy({ count: 3, intervalMs: 100, timeoutMs: 400 }))).toBe(2 * 400 + 400);
+  });
+
+  it.each<[string, Partial<CheckPolicy>, number]>([
+    ['count when nothing is tolerated', { count: 3 }, 3],
+    ['count less the tolerated failures and inconclusives', { count: 5, failureLimit: 1, inconclusiveLimit: 2 }, 2],
+    ['never fewer than 1', { count: 2, failureLimit: 3, inconclusiveLimit: 3 }, 1],
+    ['consecutiveSuccesses when set', { count: 5, failureLimit: 4, consecutiveSuccesses: 3 }, 3],
+  ])('requires %s passes', (_name, overrides, passes) => {
+    expect(requiredPasses(policy(overrides))).toBe(passes);
   });
 });
