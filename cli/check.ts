@@ -6,7 +6,7 @@ import { analyze } from '../lib/core/analyze.ts';
 import type { CheckResult, CheckRun, Verdict } from '../lib/core/types.ts';
 import { PlanError } from '../lib/plan/errors.ts';
 import { formatDuration } from '../lib/plan/fields.ts';
-import { knownHooks } from '../lib/plan/hooks.ts';
+import { isKnownHook, knownHooks } from '../lib/plan/hooks.ts';
 import { type DeploymentContext, type PlaceholderName, placeholderNames } from '../lib/plan/placeholders.ts';
 import { checksForHook, type Plan, type PlanCheck, parsePlanText } from '../lib/plan/schema.ts';
 import { systemClock } from '../lib/runtime/clock.ts';
@@ -68,7 +68,7 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
   };
   if (!values.plan) return usage('--plan FILE is required');
   if (!values.hook) return usage('--hook NAME is required');
-  if (!knownHooks.includes(values.hook) || values.hook === '*') {
+  if (!isKnownHook(values.hook) || values.hook === '*') {
     return usage(
       `unknown hook ${JSON.stringify(values.hook)} (hooks and stages: ${knownHooks.filter((h) => h !== '*').join(', ')})`,
     );
@@ -129,9 +129,12 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
       checks: runs,
       clock: systemClock,
       signal: controller.signal,
+      // Selected by checksForHook: no checks only when the plan lists none for this hook.
+      noChecksPass: runs.length === 0,
       onMeasurement: (run, m) => {
+        // Errors are retried and do not count toward count: an error shows the measurement it retries.
         const index = (taken.get(run.name) ?? 0) + 1;
-        taken.set(run.name, index);
+        if (m.outcome !== 'error') taken.set(run.name, index);
         out.line(
           measurementLine(
             out,
@@ -245,7 +248,8 @@ function toRow(result: CheckResult, runs: readonly CheckRun[]): CheckRow {
     // A check still running when the verdict came was stopped by it (fail fast or an interrupt).
     status: result.status === 'running' ? 'stopped' : result.status,
     dryRun: result.dryRun,
-    taken: result.counters.taken,
+    // Measurements that count toward count; errors are retried and shown in their own column.
+    taken: result.counters.taken - result.counters.errors,
     ...(count !== undefined ? { count } : {}),
     failures: result.counters.failures,
     errors: result.counters.errors,

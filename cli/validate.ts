@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { longestScheduleMs } from '../lib/core/policy.ts';
 import { PlanError } from '../lib/plan/errors.ts';
 import { formatDuration } from '../lib/plan/fields.ts';
+import { fallbackHook, hookEntry } from '../lib/plan/hooks.ts';
 import { type Plan, parsePlanText } from '../lib/plan/schema.ts';
+import { scheduleProblem, type TriggerName, triggerLimits } from '../lib/plan/trigger-limits.ts';
 import { createOutput, table } from './render.ts';
 
 export const validateUsage = `usage: greenlight validate PLAN [--json]
@@ -82,6 +85,8 @@ export async function validateCommand(argv: readonly string[]): Promise<number> 
   }
   const unused = checks.filter((c) => !Object.values(plan.hooks).some((names) => names.includes(c.name)));
   for (const c of unused) out.line(`  note: ${c.name} is not listed under any hook, so it never runs`);
+  const fallbackNotes = fallbackFit(plan);
+  for (const note of fallbackNotes) out.line(`  note: ${note}`);
   out.document({
     command: 'validate',
     file,
@@ -89,6 +94,7 @@ export async function validateCommand(argv: readonly string[]): Promise<number> 
     description: plan.description,
     hooks: plan.hooks,
     checks: checks.map((c) => ({ name: c.name, type: c.type, policy: c.policy, longestRunMs: longest(c.policy) })),
+    notes: fallbackNotes,
     exitCode: 0,
   });
   return 0;
@@ -109,10 +115,36 @@ function schedule(p: Policy): string {
   return `${delay}${p.count} × every ${formatDuration(p.intervalMs)}, timeout ${formatDuration(p.timeoutMs)}`;
 }
 
-/** How long the check can take when every measurement runs to its timeout: what must fit in the function's time. */
+/**
+ * How long the check can take when every measurement runs to its timeout and every tolerated error is
+ * retried: what must fit in the trigger's time.
+ */
 function longest(p: Policy): number {
-  if (p.count === 0) return 0;
-  return p.initialDelayMs + (p.count - 1) * Math.max(p.intervalMs, p.timeoutMs) + p.timeoutMs;
+  return longestScheduleMs(p);
+}
+
+/**
+ * The `*` entry is checked against each trigger's limit for the hooks that fall back to it. Not an error:
+ * a plan cannot say which function runs it, and a long `*` suits the ECS functions. Explicit entries
+ * that cannot fit are plan errors (the schema refuses them).
+ */
+function fallbackFit(plan: Plan): string[] {
+  const names = Object.hasOwn(plan.hooks, fallbackHook) ? (plan.hooks[fallbackHook] ?? []) : undefined;
+  if (names === undefined) return [];
+  const checks = names.flatMap((n) =>
+    Object.hasOwn(plan.checks, n) ? [plan.checks[n] as Plan['checks'][string]] : [],
+  );
+  const notes: string[] = [];
+  for (const [trigger, limit] of Object.entries(triggerLimits) as [
+    TriggerName,
+    (typeof triggerLimits)[TriggerName],
+  ][]) {
+    const falling = limit.hooks.filter((h) => hookEntry(plan.hooks, h) === fallbackHook);
+    if (falling.length === 0) continue;
+    const problem = scheduleProblem(trigger, fallbackHook, checks);
+    if (problem !== undefined) notes.push(`${problem} (for ${falling.join(', ')} under ${trigger}, which would fail)`);
+  }
+  return notes;
 }
 
 function limits(p: Policy): string {

@@ -1,4 +1,4 @@
-import { assess, count, emptyCounters, worst } from './policy.ts';
+import { assess, count, emptyCounters, measured, policyProblem, worst } from './policy.ts';
 import type {
   AnalysisState,
   CheckResult,
@@ -32,6 +32,11 @@ export interface AnalyzeOptions {
   readonly onMeasurement?: (check: CheckRun, measurement: Measurement, state: CheckState) => void;
   /** How many recent measurements each check keeps. Default 5. */
   readonly recentLimit?: number;
+  /**
+   * The plan explicitly lists no checks here (`BeforeInstall: []`): given no checks at all, the verdict
+   * passes. Default false: with no deciding check nothing measured green, so the verdict is inconclusive.
+   */
+  readonly noChecksPass?: boolean;
 }
 
 export type Analysis =
@@ -65,7 +70,10 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   const startedAt = options.state?.startedAt ?? clock.now();
   const states = new Map<string, CheckState>();
   for (const run of checks) {
-    states.set(run.name, options.state?.checks[run.name] ?? freshState(run, clock.now()));
+    // Own properties only: a check named `constructor` must not resume from Object's.
+    const carried =
+      options.state && Object.hasOwn(options.state.checks, run.name) ? options.state.checks[run.name] : undefined;
+    states.set(run.name, carried ?? freshState(run, clock.now()));
   }
 
   const stop = new AbortController();
@@ -150,7 +158,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   const results = checks.map((c) => result(c, states.get(c.name) as CheckState, unfinishedReason));
   return {
     kind: 'verdict',
-    verdict: toVerdict(results, startedAt, clock.now()),
+    verdict: toVerdict(results, startedAt, clock.now(), options.noChecksPass === true),
     state,
   };
 }
@@ -160,10 +168,12 @@ function isRunning(states: Map<string, CheckState>) {
 }
 
 function freshState(run: CheckRun, now: number): CheckState {
+  // A policy that cannot gather evidence (count 0) ends in error before it starts: never a pass.
+  const problem = policyProblem(run.policy);
   return {
     ...emptyCounters,
-    status: run.policy.count > 0 ? 'running' : 'pass',
-    reason: run.policy.count > 0 ? 'not started' : 'count is 0',
+    status: problem === undefined ? 'running' : 'error',
+    reason: problem ?? 'not started',
     nextAt: now + run.policy.initialDelayMs,
     recent: [],
   };
@@ -184,23 +194,40 @@ function result(run: CheckRun, s: CheckState, unfinished: string): CheckResult {
     kind: run.kind,
     status: s.status,
     dryRun: run.policy.dryRun,
-    reason: s.status === 'running' ? `${unfinished} (${s.taken} of ${run.policy.count} measurements)` : s.reason,
+    reason:
+      s.status === 'running'
+        ? `${unfinished} (${measured(s)} of ${run.policy.count} measurements${s.errors > 0 ? ` and ${s.errors} errors` : ''})`
+        : s.reason,
     counters,
     recent: s.recent,
   };
 }
 
-function toVerdict(results: CheckResult[], startedAt: number, finishedAt: number): Verdict {
-  const status = worst(results);
+function toVerdict(results: CheckResult[], startedAt: number, finishedAt: number, noChecksPass: boolean): Verdict {
+  const status = worst(results, noChecksPass);
   const deciding = results.filter((r) => !r.dryRun);
-  const reasons =
-    status === 'pass'
-      ? [deciding.length === 0 ? 'no deciding checks' : `all ${deciding.length} deciding checks passed`]
-      : reasonChecks(deciding).map((r) => {
-          const last = r.recent.at(-1);
-          const status = r.status === 'running' ? 'error' : r.status;
-          return `${r.name}: ${status}: ${r.reason}${last ? `; last: ${last.message}` : ''}`;
-        });
+  let reasons: string[];
+  if (deciding.length === 0) {
+    reasons =
+      status === 'pass'
+        ? ['no checks: the plan lists none here']
+        : [
+            results.length === 0
+              ? 'no deciding checks: nothing measured green'
+              : `no deciding checks: the ${results.length} dry-run checks never decide, and nothing else measured green`,
+          ];
+  } else if (status === 'pass') {
+    reasons = [`all ${deciding.length} deciding checks passed`];
+  } else {
+    const named = reasonChecks(deciding);
+    const listed = named.length > 0 ? named : deciding.filter((r) => r.counters.passes < 1);
+    reasons = listed.map((r) => {
+      const last = r.recent.at(-1);
+      const shown = r.status === 'running' || r.status === 'pass' ? 'error' : r.status;
+      const why = r.status === 'pass' ? `reported as passed without a passing measurement (${r.reason})` : r.reason;
+      return `${r.name}: ${shown}: ${why}${last ? `; last: ${last.message}` : ''}`;
+    });
+  }
   return { status, reasons, checks: results, startedAt, finishedAt };
 }
 

@@ -19,14 +19,15 @@ export interface Measurement extends Observation {
 /** When and how often a check measures, and what it tolerates. Durations in milliseconds. */
 export interface CheckPolicy {
   readonly initialDelayMs: number;
+  /** Measurements that are not errors to take; at least 1. Errors are retried and never count toward it. */
   readonly count: number;
   readonly intervalMs: number;
   readonly timeoutMs: number;
   /** The check fails once failed measurements exceed this. */
   readonly failureLimit: number;
-  /** The check errors once this many errors in a row are exceeded. */
+  /** Errors in a row retried; one more ends the check in error. Bounds the attempts at count × (this + 1). */
   readonly consecutiveErrorLimit: number;
-  /** When above 0, the check passes as soon as this many passes come in a row, and fails if `count` runs out first. */
+  /** When above 0, the check passes as soon as this many passes come in a row (an error breaks a run), and fails if `count` runs out first. */
   readonly consecutiveSuccesses: number;
   /** The check is inconclusive once inconclusive measurements exceed this. */
   readonly inconclusiveLimit: number;
@@ -48,6 +49,7 @@ export interface CheckRun {
 export type CheckStatus = 'running' | 'pass' | 'fail' | 'inconclusive' | 'error';
 
 export interface Counters {
+  /** Every measurement taken, errors included; those that count toward `count` are passes + failures + inconclusives. */
   readonly taken: number;
   readonly passes: number;
   readonly failures: number;

@@ -22,19 +22,52 @@ export const waitHooks = ['ReadyWait', 'TerminationWait'] as const;
 
 export const protonHooks = ['ProtonPipeline'] as const;
 
-/** SAM's names for the Lambda platform's traffic hooks. */
-export const hookAliases: Readonly<Record<string, string>> = {
-  PreTraffic: 'BeforeAllowTraffic',
-  PostTraffic: 'AfterAllowTraffic',
-};
+/** SAM's names for the Lambda platform's traffic hooks (`DeploymentPreference.Hooks`). */
+export const hookAliases: ReadonlyMap<string, string> = new Map([
+  ['PreTraffic', 'BeforeAllowTraffic'],
+  ['PostTraffic', 'AfterAllowTraffic'],
+]);
 
 export const fallbackHook = '*';
 
 export const knownHooks: readonly string[] = [
   ...codeDeployHooks,
-  ...Object.keys(hookAliases),
+  ...hookAliases.keys(),
   ...ecsStages,
   ...waitHooks,
   ...protonHooks,
   fallbackHook,
 ];
+
+/** Whether `name` is a hook or stage name a plan may use (`*` included). */
+export function isKnownHook(name: string): boolean {
+  return knownHooks.includes(name);
+}
+
+/** The hook's own name: `PreTraffic` is `BeforeAllowTraffic`; any other name is itself. */
+export function canonicalHook(name: string): string {
+  return hookAliases.get(name) ?? name;
+}
+
+/** Every name `hook` goes by: its own and its SAM alias (`BeforeAllowTraffic`, `PreTraffic`). */
+export function hookNames(hook: string): string[] {
+  const canonical = canonicalHook(hook);
+  return [canonical, ...[...hookAliases].filter(([, target]) => target === canonical).map(([alias]) => alias)];
+}
+
+/**
+ * The key of `hooks` that decides `hook`: its entry under any of its names, else `*`, else `undefined`.
+ * The one resolution every trigger, `greenlight check` and `greenlight validate` use. Own keys only, so
+ * `toString` or `constructor` never resolve to `Object.prototype`. A plan that maps a hook under two
+ * names is refused when parsed (see `hookCollisions`), so the name it is asked by cannot change the answer.
+ */
+export function hookEntry(hooks: Readonly<Record<string, unknown>>, hook: string): string | undefined {
+  if (!isKnownHook(hook)) return undefined;
+  const names = hook === fallbackHook ? [] : hookNames(hook);
+  return [...names, fallbackHook].find((k) => Object.hasOwn(hooks, k));
+}
+
+/** `[alias, canonical]` pairs that `keys` both map: the same hook given twice. */
+export function hookCollisions(keys: readonly string[]): [string, string][] {
+  return [...hookAliases].filter(([alias, canonical]) => keys.includes(alias) && keys.includes(canonical));
+}

@@ -4,8 +4,9 @@ import { readSecrets, type SecretSource, secretNamesIn } from '../checks/secrets
 import type { CheckPolicy } from '../core/types.ts';
 import { PlanError } from './errors.ts';
 import { Fields, join } from './fields.ts';
-import { fallbackHook, hookAliases, knownHooks } from './hooks.ts';
+import { canonicalHook, fallbackHook, hookCollisions, hookEntry, isKnownHook, knownHooks } from './hooks.ts';
 import { checkPlaceholders } from './placeholders.ts';
+import { scheduleProblem, triggersOf } from './trigger-limits.ts';
 import { parseYaml } from './yaml.ts';
 
 /** A check as the plan declares it: its kind's own fields, and when and how it is measured. */
@@ -96,7 +97,8 @@ export function parsePlan(raw: unknown): Plan {
   const secrets = top.secrets === undefined ? undefined : readSecrets(top.secrets, 'secrets', f);
   const secretNames = new Set(Object.keys(secrets ?? {}));
 
-  const checks: Record<string, PlanCheck> = {};
+  // Null-prototype records: a plan name (`toString`, `constructor`) never finds Object.prototype's.
+  const checks: Record<string, PlanCheck> = Object.create(null);
   const rawChecks = f.object(top.checks ?? {}, 'checks');
   if (rawChecks) {
     const entries = Object.entries(rawChecks);
@@ -112,12 +114,18 @@ export function parsePlan(raw: unknown): Plan {
     }
   }
 
-  const hooks: Record<string, readonly string[]> = {};
+  const hooks: Record<string, readonly string[]> = Object.create(null);
   const rawHooks = f.object(top.hooks, 'hooks');
   if (rawHooks) {
+    for (const [alias, canonical] of hookCollisions(Object.keys(rawHooks))) {
+      f.problem(
+        join('hooks', alias),
+        `${alias} is SAM's name for ${canonical}, which the plan also maps: give the hook one entry`,
+      );
+    }
     for (const [hook, value] of Object.entries(rawHooks)) {
       const path = join('hooks', hook);
-      if (!knownHooks.includes(hook)) {
+      if (!isKnownHook(hook)) {
         f.problem(path, `unknown hook or stage (expected one of: ${knownHooks.join(', ')})`);
         continue;
       }
@@ -127,7 +135,7 @@ export function parsePlan(raw: unknown): Plan {
       list.forEach((item, i) => {
         const name = f.string(item, join(path, i));
         if (name === undefined) return;
-        if (rawChecks && !(name in rawChecks)) {
+        if (rawChecks && !Object.hasOwn(rawChecks, name)) {
           const have = Object.keys(rawChecks);
           f.problem(
             join(path, i),
@@ -142,6 +150,7 @@ export function parsePlan(raw: unknown): Plan {
         names.push(name);
       });
       hooks[hook] = names;
+      entryProblems(hook, names, checks, f);
     }
   }
 
@@ -156,17 +165,44 @@ export function parsePlan(raw: unknown): Plan {
   };
 }
 
+/**
+ * What makes a hook entry unable to decide: only dry-run checks (nothing decides; `[]` says "no checks"
+ * explicitly), or a schedule longer than a trigger that runs the hook allows. `*` is checked by the
+ * trigger that falls back to it, at run time, and noted by `greenlight validate`.
+ */
+function entryProblems(hook: string, names: readonly string[], checks: Record<string, PlanCheck>, f: Fields): void {
+  const listed = names.filter((n) => Object.hasOwn(checks, n)).map((n) => checks[n] as PlanCheck);
+  if (listed.length !== names.length) return; // a listed check is invalid: reported already
+  const path = join('hooks', hook);
+  if (listed.length > 0 && listed.every((c) => c.policy.dryRun)) {
+    f.problem(
+      path,
+      'every check listed is dryRun, so nothing decides the verdict: make one deciding, or map the hook to [] to let it pass without checks',
+    );
+  }
+  if (hook === fallbackHook) return;
+  for (const trigger of triggersOf(hook)) {
+    const problem = scheduleProblem(trigger, hook, listed);
+    if (problem !== undefined) {
+      f.issues.push(problem);
+      return;
+    }
+  }
+}
+
 /** The check with the plan's `allow` and the secrets it uses; unchanged for a plan without them. */
 function withPlanBlocks(
   check: PlanCheck,
   allow: AllowPolicy | undefined,
   secrets: Readonly<Record<string, SecretSource>> | undefined,
 ): PlanCheck {
-  const used = [...secretNamesIn(check.spec)].filter((n) => secrets?.[n] !== undefined);
+  const used = [...secretNamesIn(check.spec)].filter((n) => secrets !== undefined && Object.hasOwn(secrets, n));
+  const own: Record<string, SecretSource> = Object.create(null);
+  for (const n of used) own[n] = secrets?.[n] as SecretSource;
   return {
     ...check,
     ...(allow === undefined ? {} : { allow }),
-    ...(used.length === 0 ? {} : { secrets: Object.fromEntries(used.map((n) => [n, secrets?.[n] as SecretSource])) }),
+    ...(used.length === 0 ? {} : { secrets: own }),
   };
 }
 
@@ -215,7 +251,7 @@ function readPolicy(
   };
   const policy: CheckPolicy = {
     initialDelayMs: pick('initialDelay', (v, at) => f.duration(v, at, 3_600_000), base.initialDelayMs),
-    count: pick('count', (v, at) => f.integer(v, at, 0, 10_000), base.count),
+    count: pick('count', (v, at) => atLeastOne(f, v, at), base.count),
     intervalMs: pick('interval', (v, at) => f.duration(v, at, 3_600_000), base.intervalMs),
     timeoutMs: pick('timeout', (v, at) => positive(f, f.duration(v, at, 900_000), at), base.timeoutMs),
     failureLimit: pick('failureLimit', (v, at) => f.integer(v, at, 0, 10_000), base.failureLimit),
@@ -238,27 +274,40 @@ function readPolicy(
   return f.issues.length > before ? undefined : policy;
 }
 
+/** `count`: a deciding check needs at least one measurement, so 0 (or less) is refused by name. */
+function atLeastOne(f: Fields, v: unknown, at: string): number | undefined {
+  if (typeof v === 'number' && Number.isInteger(v) && v < 1) {
+    return f.problem(at, `must be at least 1, got ${v}: a check passes only on a measurement that passed`);
+  }
+  return f.integer(v, at, 1, 10_000);
+}
+
 function positive(f: Fields, ms: number | undefined, at: string): number | undefined {
   if (ms === 0) return f.problem(at, 'must be more than 0');
   return ms;
 }
 
 /**
- * The checks that decide `hook`: its own entry, else its SAM alias's, else `*`.
+ * The checks that decide `hook`: its entry under any of its names (`PreTraffic` is `BeforeAllowTraffic`),
+ * else `*`; resolved by `hookEntry`, the one resolution every caller shares.
  * Throws a `PlanError` naming the hook and the keys the plan has when none applies.
  */
 export function checksForHook(plan: Plan, hook: string): { key: string; checks: PlanCheck[] } {
-  const canonical = hookAliases[hook] ?? hook;
-  const aliases = Object.entries(hookAliases)
-    .filter(([, target]) => target === canonical)
-    .map(([alias]) => alias);
-  const key = [hook, canonical, ...aliases, fallbackHook].find((k) => plan.hooks[k] !== undefined);
+  const keys = Object.keys(plan.hooks);
+  if (!isKnownHook(hook) || hook === fallbackHook) {
+    throw new PlanError([`hooks: ${JSON.stringify(hook)} is not a hook or stage greenlight runs`]);
+  }
+  const key = hookEntry(plan.hooks, hook);
   if (key === undefined) {
-    const keys = Object.keys(plan.hooks);
+    const named = canonicalHook(hook) === hook ? hook : `${hook} (${canonicalHook(hook)})`;
     throw new PlanError([
-      `hooks: no entry for ${hook} and no "${fallbackHook}" fallback (plan has: ${keys.length ? keys.join(', ') : 'no hooks'})`,
+      `hooks: no entry for ${named} and no "${fallbackHook}" fallback (plan has: ${keys.length ? keys.join(', ') : 'no hooks'})`,
     ]);
   }
   const names = plan.hooks[key] ?? [];
-  return { key, checks: names.map((n) => plan.checks[n] as PlanCheck) };
+  const checks = names.map((n) => {
+    if (!Object.hasOwn(plan.checks, n)) throw new PlanError([`hooks.${key}: unknown check "${n}"`]);
+    return plan.checks[n] as PlanCheck;
+  });
+  return { key, checks };
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { assess } from '../core/policy.ts';
+import { assess, longestScheduleMs, maxAttempts } from '../core/policy.ts';
 import type { AnalysisState, CheckPolicy, CheckState, Measurement, Outcome } from '../core/types.ts';
 import type { PlanCheck } from '../plan/schema.ts';
+import { carriedAnalysisMs } from '../plan/trigger-limits.ts';
 
 /**
  * An analysis carried between invocations: in an ECS hook's `hookDetails` (IN_PROGRESS) or in the
@@ -18,7 +19,7 @@ export const maxStateBytes = 16 * 1024;
 /** Recent measurements carried per check: enough for a reason, small enough for hookDetails. */
 export const stateRecentLimit = 2;
 /** No analysis may run longer than this, from its first invocation. */
-export const maxAnalysisMs = 24 * 3_600_000;
+export const maxAnalysisMs = carriedAnalysisMs;
 const maxMessageChars = 200;
 const maxLegs = 5_000;
 const clockSkewMs = 60_000;
@@ -52,14 +53,16 @@ export function planFingerprint(checks: readonly PlanCheck[], stage: string): st
   return sha256(canonicalJson({ stage, checks: checks.map((c) => ({ ...c })) })).slice(0, 24);
 }
 
-/** The longest a check's schedule can take: initial delay, the intervals between measurements, the last timeout. */
+/**
+ * The longest the checks' schedule can take: initial delay, then every measurement a check may take
+ * (`count`, plus up to `consecutiveErrorLimit` retried errors before each), the last one to its timeout.
+ */
 export function scheduleMs(checks: readonly PlanCheck[]): number {
   return Math.max(0, ...checks.map((c) => checkScheduleMs(c.policy)));
 }
 
 function checkScheduleMs(p: CheckPolicy): number {
-  if (p.count === 0) return 0;
-  return p.initialDelayMs + (p.count - 1) * p.intervalMs + p.timeoutMs;
+  return longestScheduleMs(p);
 }
 
 /**
@@ -191,14 +194,16 @@ function readCheckState(
   const r = record(value, path);
   exactKeys(r, checkKeys, path);
   const n = (key: string, max: number): number => int(r[key], `${path}.${key}`, 0, max);
+  // Errors are retried, not counted toward count: a check may take up to maxAttempts measurements.
+  const most = maxAttempts(policy);
   const counters = {
-    taken: n('taken', policy.count),
+    taken: n('taken', most),
     passes: n('passes', policy.count),
     failures: n('failures', policy.count),
-    errors: n('errors', policy.count),
+    errors: n('errors', most),
     inconclusives: n('inconclusives', policy.count),
     consecutivePasses: n('consecutivePasses', policy.count),
-    consecutiveErrors: n('consecutiveErrors', policy.count),
+    consecutiveErrors: n('consecutiveErrors', most),
   };
   if (counters.passes + counters.failures + counters.errors + counters.inconclusives !== counters.taken) {
     throw new StateError(`${path}: counters do not add up to taken`);
@@ -216,7 +221,7 @@ function readCheckState(
   }
   if (list.length > counters.taken) throw new StateError(`${path}.recent: more measurements than taken`);
   const recent = list.map((m, i) => readMeasurement(m, `${path}.recent[${i}]`, window));
-  const assessment = policy.count === 0 ? { status: 'pass' as const, reason: 'count is 0' } : assess(counters, policy);
+  const assessment = assess(counters, policy);
   return { ...counters, status: assessment.status, reason: assessment.reason, nextAt, recent };
 }
 
@@ -259,7 +264,7 @@ function exactKeys(
     if (!keys.includes(key)) throw new StateError(`${path}: unexpected ${names ? 'check' : 'field'} ${key}`);
   }
   for (const key of keys) {
-    if (!(key in r) && !optional.includes(key)) {
+    if (!Object.hasOwn(r, key) && !optional.includes(key)) {
       throw new StateError(`${path}: missing ${names ? 'check' : 'field'} ${key}`);
     }
   }

@@ -5,6 +5,7 @@ import type { Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { codeDeployHooks } from '../plan/hooks.ts';
 import { checksForHook } from '../plan/schema.ts';
+import { minutes, scheduleProblem } from '../plan/trigger-limits.ts';
 import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import { resolveCodeDeployContext } from './codedeploy-context.ts';
 import type { TriggerDeps, TriggerSettings } from './deps.ts';
@@ -192,13 +193,16 @@ async function decide(
     signal,
   );
   const runs = buildRuns(selected.checks, context, deps.checks);
+  // Refused before the first measurement (a `*` entry is not checked when the plan is parsed).
+  const misfit = scheduleProblem('codedeploy-hook', selected.key, selected.checks);
+  if (misfit !== undefined) return failedVerdict(misfit, clock.now());
   log.info('running checks', { planKey: selected.key, checks: runs.map((r) => r.name) });
   // CodeDeploy cannot call back: a measurement that starts in time runs until the deadline cuts it.
   const analysis = await evaluate({ runs, clock, signal, log, suspendAt: analysisEndsAt, suspendCountsTimeout: false });
   if (analysis.kind === 'suspended') {
     // The schedule does not fit in what is left of this invocation: fail closed, saying so.
     return failedVerdict(
-      `the plan's schedule does not fit in this invocation (next measurement due in ${Math.max(0, analysis.resumeAt - clock.now())} ms, after the deadline): raise the function timeout or shorten the schedule`,
+      `the plan's schedule does not fit in this invocation (next measurement due in ${minutes(analysis.resumeAt - clock.now())}, after the ${minutes(analysisEndsAt - clock.now())} left): raise the function timeout or shorten the schedule`,
       clock.now(),
     );
   }

@@ -85,6 +85,8 @@ export function evaluate(options: EvaluateOptions): Promise<Analysis> {
   const { log } = options;
   return analyze({
     checks: options.runs,
+    // Runs come from `checksForHook`, which gives none only for an explicit `[]` entry (no entry is a PlanError).
+    noChecksPass: options.runs.length === 0,
     clock: options.clock,
     signal: options.signal,
     ...(options.state ? { state: options.state } : {}),

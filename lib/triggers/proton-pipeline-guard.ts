@@ -3,6 +3,7 @@ import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { checksForHook } from '../plan/schema.ts';
+import { minutes, scheduleProblem } from '../plan/trigger-limits.ts';
 import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import type { TriggerDeps, TriggerSettings } from './deps.ts';
 import { buildRuns, evaluate, failedVerdict, summarizeChecks } from './evaluate.ts';
@@ -96,6 +97,9 @@ export function protonPipelineGuard(deps: ProtonGuardDeps) {
         { hook: planKey, protonServiceName: serviceName, region: deps.settings.region },
         deps.checks,
       );
+      // Refused before the first measurement (a `*` entry is not checked when the plan is parsed).
+      const misfit = scheduleProblem('proton-pipeline-guard', selected.key, selected.checks);
+      if (misfit !== undefined) throw new PlanError([misfit]);
       log.info('running checks', { planKey: selected.key, checks: runs.map((r) => r.name) });
       const analysis = await evaluate({
         runs,
@@ -109,7 +113,7 @@ export function protonPipelineGuard(deps: ProtonGuardDeps) {
         analysis.kind === 'verdict'
           ? analysis.verdict
           : failedVerdict(
-              "the plan's schedule does not fit in this invocation: raise the function timeout or shorten the schedule",
+              `the plan's schedule does not fit in this invocation (next measurement due in ${minutes(analysis.resumeAt - clock.now())}, after the ${minutes(deadline.analysisEndsAt - clock.now())} left): raise the function timeout or shorten the schedule`,
               clock.now(),
             );
     } catch (error) {

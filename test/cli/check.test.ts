@@ -167,8 +167,56 @@ describe('greenlight check', () => {
     const r = await greenlight(['check', '--plan', bad, '--hook', 'AfterAllowTestTraffic']);
 
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/checks\.green-health\.count: expected an integer 0-10000, got -1/);
+    expect(r.stderr).toMatch(/checks\.green-health\.count: must be at least 1, got -1/);
     expect(r.stdout).not.toMatch(/pass/);
+  });
+
+  it('issue 11: runs the same entry for --hook PreTraffic and --hook BeforeAllowTraffic, as the function does', async () => {
+    // Arrange: the plan names the hook by SAM's alias only
+    const file = join(dir, 'alias.yaml');
+    await writeFile(file, plan.replace('  BeforeInstall: []', '  PreTraffic: [green-api]'));
+    target.respond((_req, res) => res.end('ok'));
+    const run = (hook: string) =>
+      greenlight(['check', '--plan', file, '--hook', hook, '--var', `testListenerUrl=${target.url}`, '--json']);
+
+    // Act
+    const [canonical, alias] = await Promise.all([run('BeforeAllowTraffic'), run('PreTraffic')]);
+
+    // Assert
+    for (const r of [canonical, alias]) {
+      expect(r.code).toBe(0);
+      const doc = JSON.parse(r.stdout) as { planKey: string; verdict: { checks: { name: string }[] } };
+      expect(doc.planKey).toBe('PreTraffic');
+      expect(doc.verdict.checks.map((c) => c.name)).toEqual(['green-api']);
+    }
+  });
+
+  it('issue 11: exits 2 for a plan that maps a hook under its name and its SAM alias', async () => {
+    // Arrange
+    const file = join(dir, 'collision.yaml');
+    await writeFile(
+      file,
+      plan.replace('  BeforeInstall: []', '  BeforeAllowTraffic: [green-health]\n  PreTraffic: [green-api]'),
+    );
+
+    // Act
+    const r = await greenlight(['check', '--plan', file, '--hook', 'PreTraffic']);
+
+    // Assert
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/hooks\.PreTraffic: PreTraffic is SAM's name for BeforeAllowTraffic/);
+  });
+
+  it('issue 11: exits 2 for --hook toString or __proto__, never a TypeError', async () => {
+    const runs = await Promise.all(
+      ['toString', '__proto__'].map((hook) => greenlight(['check', '--plan', planFile, '--hook', hook])),
+    );
+
+    for (const r of runs) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/unknown hook/);
+      expect(r.stderr).not.toMatch(/TypeError/);
+    }
   });
 
   it('exits 2 and says which --var is missing when a placeholder has no value', async () => {

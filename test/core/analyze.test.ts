@@ -82,15 +82,94 @@ describe('analyze', () => {
     ]);
   });
 
-  it('passes with no checks at all', async () => {
+  it('is inconclusive with no checks at all: nothing measured green', async () => {
     // Act
     const verdict = verdictOf(await run([]));
 
     // Assert
-    expect(verdict.status).toBe('pass');
-    expect(verdict.reasons).toEqual(['no deciding checks']);
+    expect(verdict.status).toBe('inconclusive');
+    expect(verdict.reasons).toEqual(['no deciding checks: nothing measured green']);
     expect(verdict.checks).toEqual([]);
   });
+
+  it('passes with no checks only when the caller says the plan lists none (an explicit [])', async () => {
+    // Act
+    const verdict = verdictOf(await run([], { noChecksPass: true }));
+
+    // Assert
+    expect(verdict.status).toBe('pass');
+    expect(verdict.reasons).toEqual(['no checks: the plan lists none here']);
+  });
+
+  it('issue 11: a check with count 0 ends in error without measuring, never a pass', async () => {
+    // Arrange
+    const a = scripted('pass');
+
+    // Act
+    const verdict = verdictOf(await run([check('a', a.measure, { count: 0 })]));
+
+    // Assert
+    expect(verdict.status).toBe('error');
+    expect(verdict.reasons[0]).toMatch(/^a: error: count is 0: a check needs at least 1 measurement/);
+    expect(a.calls).toHaveLength(0);
+  });
+
+  it('issue 11: errors are retried and do not use up count; the measurement after them decides', async () => {
+    // Arrange: reset, 200, reset, 503 (as outcomes), count 3, one error in a row tolerated
+    const a = scripted('error', 'pass', 'error', 'fail', 'pass');
+
+    // Act
+    const verdict = verdictOf(await run([check('a', a.measure, { count: 3, consecutiveErrorLimit: 1 })]));
+
+    // Assert
+    expect(verdict.status).toBe('fail');
+    expect(a.calls).toHaveLength(4);
+    expect(verdict.checks[0]?.counters).toMatchObject({ taken: 4, passes: 1, errors: 2, failures: 1 });
+  });
+
+  it('issue 11: passes only once count measurements that are not errors passed', async () => {
+    // Arrange
+    const a = scripted('error', 'pass', 'error', 'pass', 'pass');
+
+    // Act
+    const verdict = verdictOf(await run([check('a', a.measure, { count: 3, consecutiveErrorLimit: 1 })]));
+
+    // Assert
+    expect(verdict.status).toBe('pass');
+    expect(a.calls).toHaveLength(5);
+    expect(verdict.checks[0]?.counters).toMatchObject({ passes: 3, errors: 2 });
+  });
+
+  it('issue 11: reports an inconclusive check as inconclusive while another deciding check is unfinished', async () => {
+    // Arrange: a is inconclusive at once; b would pass twice, 50 ms apart
+    const a = scripted('inconclusive');
+    const b = scripted('pass');
+
+    // Act
+    const verdict = verdictOf(
+      await run([check('a', a.measure, { count: 1 }), check('b', b.measure, { count: 2, intervalMs: 50 })]),
+    );
+
+    // Assert
+    expect(verdict.status).toBe('inconclusive');
+    expect(verdict.reasons).toEqual([expect.stringMatching(/^a: inconclusive: 1 inconclusive/)]);
+    expect(verdict.checks.find((c) => c.name === 'b')?.reason).toMatch(/decided by a/);
+  });
+
+  it.each(['constructor', 'toString', 'hasOwnProperty', '__proto__'])(
+    'resumes a check named %s from its own state only, never from Object.prototype',
+    async (name) => {
+      // Arrange: state from an earlier invocation that has no entry for this check
+      const a = scripted('pass');
+
+      // Act
+      const verdict = verdictOf(await run([check(name, a.measure)], { state: { startedAt: Date.now(), checks: {} } }));
+
+      // Assert
+      expect(verdict.status).toBe('pass');
+      expect(a.calls).toHaveLength(1);
+    },
+  );
 
   it('waits initialDelay before the first measurement and interval between measurements', async () => {
     // Arrange
@@ -237,16 +316,20 @@ describe('analyze', () => {
     expect(verdict.checks.find((c) => c.name === 'advisory')).toMatchObject({ status: 'fail', dryRun: true });
   });
 
-  it('measures dry-run checks even when no check decides', async () => {
+  it('measures dry-run checks even when no check decides, and does not pass: nothing decided', async () => {
     // Arrange
-    const advisory = scripted('fail');
+    const advisory = scripted('pass');
 
     // Act
-    const verdict = verdictOf(await run([check('advisory', advisory.measure, { dryRun: true })]));
+    const verdict = verdictOf(
+      await run([check('advisory', advisory.measure, { dryRun: true })], { noChecksPass: true }),
+    );
 
     // Assert
-    expect(verdict.status).toBe('pass');
-    expect(verdict.reasons).toEqual(['no deciding checks']);
+    expect(verdict.status).toBe('inconclusive');
+    expect(verdict.reasons).toEqual([
+      'no deciding checks: the 1 dry-run checks never decide, and nothing else measured green',
+    ]);
     expect(advisory.calls).toHaveLength(1);
   });
 

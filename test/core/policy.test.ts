@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { assess, count, emptyCounters, worst } from '../../lib/core/policy.ts';
+import {
+  assess,
+  count,
+  emptyCounters,
+  longestScheduleMs,
+  maxAttempts,
+  requiredPasses,
+  worst,
+} from '../../lib/core/policy.ts';
 import type { CheckPolicy, CheckResult, CheckStatus, Counters, Outcome } from '../../lib/core/types.ts';
 
 const basePolicy: CheckPolicy = {
@@ -23,7 +31,9 @@ function counted(outcomes: readonly Outcome[]): Counters {
 }
 
 function checkResult(status: CheckStatus, dryRun = false, name = 'c'): CheckResult {
-  return { name, kind: 'fake', status, dryRun, reason: '', counters: emptyCounters, recent: [] };
+  // A passed check passed on a measurement: that is what the core reports.
+  const counters = status === 'pass' ? counted(['pass']) : emptyCounters;
+  return { name, kind: 'fake', status, dryRun, reason: '', counters, recent: [] };
 }
 
 describe('count', () => {
@@ -97,10 +107,28 @@ describe('assess', () => {
       'error',
     ],
     [
-      'consecutiveErrorLimit 1: errors broken by a pass are tolerated',
+      'consecutiveErrorLimit 1: errors broken by a pass are tolerated, and do not count toward count',
       { count: 4, consecutiveErrorLimit: 1 },
       ['error', 'pass', 'error', 'pass'],
+      'running',
+    ],
+    [
+      'consecutiveErrorLimit 1: passes once count measurements that are not errors came in',
+      { count: 4, consecutiveErrorLimit: 1 },
+      ['error', 'pass', 'error', 'pass', 'pass', 'error', 'pass'],
       'pass',
+    ],
+    [
+      'issue 11: 1 pass and 2 errors of count 3 is not a pass (errors use up nothing)',
+      { count: 3, consecutiveErrorLimit: 1 },
+      ['error', 'pass', 'error'],
+      'running',
+    ],
+    [
+      'issue 11: the measurement after the retried errors decides (503 fails)',
+      { count: 3, consecutiveErrorLimit: 1 },
+      ['error', 'pass', 'error', 'fail'],
+      'fail',
     ],
     // inconclusiveLimit
     ['default inconclusiveLimit 0: the first inconclusive is inconclusive', {}, ['inconclusive'], 'inconclusive'],
@@ -146,25 +174,32 @@ describe('assess', () => {
       'fail',
     ],
     [
-      'consecutiveSuccesses 2: errors never make the streak',
+      'consecutiveSuccesses 2: errors never make the streak, nor use up count',
       { count: 3, consecutiveErrorLimit: 5, consecutiveSuccesses: 2 },
       ['error', 'error'],
+      'running',
+    ],
+    [
+      'consecutiveSuccesses 2: an error breaks the streak',
+      { count: 2, consecutiveErrorLimit: 5, consecutiveSuccesses: 2 },
+      ['pass', 'error', 'pass'],
       'fail',
     ],
     // count exhausted
     ['count exhausted with passes passes', {}, ['pass', 'pass', 'pass'], 'pass'],
     [
-      'count exhausted with some tolerated errors and a pass passes',
+      'count reached with some tolerated errors between the passes passes',
       { consecutiveErrorLimit: 1 },
-      ['error', 'pass', 'error'],
+      ['error', 'pass', 'error', 'pass', 'pass'],
       'pass',
     ],
     [
-      'count exhausted with only tolerated errors is an error, never a pass',
+      'only tolerated errors keep the check running: they never use up count',
       { count: 2, consecutiveErrorLimit: 5 },
       ['error', 'error'],
-      'error',
+      'running',
     ],
+    ['count 0 is an error, never a pass', { count: 0 }, [], 'error'],
     [
       'count exhausted with only tolerated inconclusives is inconclusive, never a pass',
       { count: 2, inconclusiveLimit: 5 },
@@ -180,7 +215,7 @@ describe('assess', () => {
     [
       'count exhausted with tolerated failures and errors but no pass fails',
       { count: 3, failureLimit: 5, consecutiveErrorLimit: 5 },
-      ['error', 'fail', 'error'],
+      ['error', 'fail', 'error', 'fail', 'fail'],
       'fail',
     ],
   ])('%s', (_name, overrides, outcomes, expected) => {
@@ -197,15 +232,16 @@ describe('assess', () => {
       'consecutiveErrorLimit',
       {},
       ['error'],
-      '1 consecutive errors (consecutiveErrorLimit 0) after 1 of 3 measurements',
+      '1 consecutive errors (consecutiveErrorLimit 0) after 0 of 3 measurements (and 1 error, not counted)',
     ],
     ['inconclusiveLimit', {}, ['inconclusive'], '1 inconclusive (inconclusiveLimit 0) after 1 of 3 measurements'],
     [
       'no pass',
-      { consecutiveErrorLimit: 5 },
-      ['error', 'error', 'error'],
-      'no measurement passed (3 of 3 measurements)',
+      { consecutiveErrorLimit: 5, inconclusiveLimit: 5 },
+      ['error', 'inconclusive', 'inconclusive', 'inconclusive'],
+      'no measurement passed (3 of 3 measurements (and 1 error, not counted))',
     ],
+    ['count 0', { count: 0 }, [], 'count is 0: a check needs at least 1 measurement'],
     [
       'unreachable streak',
       { count: 2, failureLimit: 5, consecutiveSuccesses: 2 },
@@ -228,8 +264,12 @@ describe('assess', () => {
 });
 
 describe('worst', () => {
-  it('is pass when there are no checks', () => {
-    expect(worst([])).toBe('pass');
+  it('is inconclusive when there are no checks: nothing measured green', () => {
+    expect(worst([])).toBe('inconclusive');
+  });
+
+  it('is pass with no checks only when the caller says the plan lists none', () => {
+    expect(worst([], true)).toBe('pass');
   });
 
   it.each<[CheckStatus, CheckStatus, string]>([
@@ -252,6 +292,18 @@ describe('worst', () => {
     expect(worst([checkResult('pass'), checkResult('running')])).toBe('error');
   });
 
+  it('issue 11: reports an inconclusive check as inconclusive, not the error of a check it stopped', () => {
+    expect(worst([checkResult('inconclusive', false, 'a'), checkResult('running', false, 'b')])).toBe('inconclusive');
+  });
+
+  it('is not a pass when a deciding check reports pass without a passing measurement', () => {
+    // Arrange: a pass the core never produces, as a corrupted or hand-made result could claim
+    const forged: CheckResult = { ...checkResult('pass'), counters: emptyCounters };
+
+    // Act + Assert
+    expect(worst([forged])).toBe('error');
+  });
+
   it('ignores dry-run checks, even failing or unfinished ones', () => {
     // Arrange
     const results = [
@@ -267,7 +319,33 @@ describe('worst', () => {
     expect(status).toBe('pass');
   });
 
-  it('is pass when every check is dry-run', () => {
-    expect(worst([checkResult('fail', true)])).toBe('pass');
+  it('is inconclusive when every check is dry-run, even with noChecksPass: nothing decides', () => {
+    expect(worst([checkResult('pass', true)], true)).toBe('inconclusive');
+  });
+});
+
+describe('the bounds of a schedule (issue 11)', () => {
+  it.each<[string, Partial<CheckPolicy>, number]>([
+    ['count alone when no error is tolerated', { count: 3 }, 3],
+    ['count × (consecutiveErrorLimit + 1)', { count: 3, consecutiveErrorLimit: 2 }, 9],
+    ['nothing for count 0', { count: 0, consecutiveErrorLimit: 2 }, 0],
+  ])('takes at most %s measurements', (_name, overrides, attempts) => {
+    expect(maxAttempts(policy(overrides))).toBe(attempts);
+  });
+
+  it('lasts the initial delay, an interval (or a timeout, when longer) between attempts, and the last timeout', () => {
+    expect(
+      longestScheduleMs(policy({ initialDelayMs: 500, count: 2, consecutiveErrorLimit: 1, intervalMs: 1000 })),
+    ).toBe(500 + 3 * 1000 + 1000);
+    expect(longestScheduleMs(policy({ count: 3, intervalMs: 100, timeoutMs: 400 }))).toBe(2 * 400 + 400);
+  });
+
+  it.each<[string, Partial<CheckPolicy>, number]>([
+    ['count when nothing is tolerated', { count: 3 }, 3],
+    ['count less the tolerated failures and inconclusives', { count: 5, failureLimit: 1, inconclusiveLimit: 2 }, 2],
+    ['never fewer than 1', { count: 2, failureLimit: 3, inconclusiveLimit: 3 }, 1],
+    ['consecutiveSuccesses when set', { count: 5, failureLimit: 4, consecutiveSuccesses: 3 }, 3],
+  ])('requires %s passes', (_name, overrides, passes) => {
+    expect(requiredPasses(policy(overrides))).toBe(passes);
   });
 });

@@ -158,13 +158,34 @@ describe('codedeploy-hook, end to end with the real SDK', () => {
   });
 
   it('fails closed when the schedule cannot fit in the invocation', async () => {
-    process.env.GREENLIGHT_PLAN = issuePlan.replace('interval: 100ms', 'interval: 10m');
+    // 3 measurements 5 s apart fit the hook's 14 min, not the 4 s this invocation has left
+    process.env.GREENLIGHT_PLAN = issuePlan.replace('interval: 100ms', 'interval: 5s');
     const id = newEcsDeployment();
 
     const out = await handler(event(id), lambdaContext(4_000));
 
     expect(out.status).toBe('Failed');
-    expect(out.reasons.join('\n')).toMatch(/does not fit in this invocation/);
+    expect(out.reasons.join('\n')).toMatch(/does not fit in this invocation \(next measurement due in [\d.]+ min/);
+  });
+
+  it('issue 11: fails a 60-minute bake before measuring, saying the limit in minutes', async () => {
+    // `*` is the entry a plan cannot be refused for when parsed: the hook checks it before the first probe
+    process.env.GREENLIGHT_PLAN = issuePlan
+      .replace('  AfterAllowTestTraffic: [green-health]\n', '')
+      .replace('count: 3', 'count: 61')
+      .replace('interval: 100ms', 'interval: 1m');
+    const id = newEcsDeployment();
+    const before = green.hits.length;
+
+    const out = await handler(event(id), lambdaContext());
+
+    expect(out.status).toBe('Failed');
+    expect(out.reasons).toEqual([
+      expect.stringMatching(
+        /^hooks\.\*: the schedule can take up to 60\.1 min \(green-health\), longer than the 14 min codedeploy-hook allows/,
+      ),
+    ]);
+    expect(green.hits.length).toBe(before);
   });
 
   it('retries a throttled report until CodeDeploy takes it', async () => {

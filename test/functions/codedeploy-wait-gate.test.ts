@@ -288,7 +288,7 @@ describe('codedeploy-wait-gate: READY_WAIT, end to end with the real SDK', () =>
     const [out] = await drive(stateChange(id, 'READY'));
 
     expect(out).toMatchObject({ verdict: 'fail', result: 'stopping' });
-    expect(out?.reasons.join('\n')).toMatch(/checks\.green-ready\.count: expected an integer/);
+    expect(out?.reasons.join('\n')).toMatch(/checks\.green-ready\.count: must be at least 1, got -1/);
     expect(test.hits).toHaveLength(0);
   });
 

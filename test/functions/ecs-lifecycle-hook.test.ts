@@ -408,7 +408,7 @@ describe('ecs-lifecycle-hook, end to end with the real SDK', () => {
 
     expect(out.hookStatus).toBe('FAILED');
     expect(result(out).reasons[0]).toMatch(
-      /hookDetails.greenlightPlan: checks.green-health.count: expected an integer/,
+      /hookDetails.greenlightPlan: checks.green-health.count: must be at least 1, got -1/,
     );
   });
 

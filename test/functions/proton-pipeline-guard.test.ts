@@ -209,7 +209,8 @@ describe('proton-pipeline-guard (legacy), end to end with the real SDK', () => {
   });
 
   it('cancels when the schedule cannot fit in the invocation', async () => {
-    process.env.GREENLIGHT_PLAN = plan().replace('interval: 100ms', 'interval: 10m');
+    // fits the guard's 14 min, not the 4 s this invocation has left
+    process.env.GREENLIGHT_PLAN = plan().replace('interval: 100ms', 'interval: 5s');
     const s = newService('CANCELLED');
 
     const out = await handler(pipelineEvent(s.name), lambdaContext(4_000, functionName));

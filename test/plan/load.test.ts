@@ -99,6 +99,25 @@ describe('loadPlan', () => {
     expect(Object.keys(plan.checks)).toEqual(['green-health']);
   });
 
+  it.each([
+    [
+      '"*": [toString] with no checks',
+      'version: 1\nhooks:\n  "*": [toString]\n',
+      /hooks\.\*\[0\]: unknown check "toString"/,
+    ],
+    [
+      'defaults: {count: 0}',
+      planYaml.replace('hooks:', 'defaults: { count: 0 }\nhooks:'),
+      /defaults\.count: must be at least 1, got 0/,
+    ],
+  ])('issue 11: refuses %s when loading, before a trigger runs it', async (_name, text, issue) => {
+    const { readers } = fakeReaders();
+
+    const error = await planErrorOf(loadPlan({ inline: text }, readers, 0));
+
+    expect(error.issues).toEqual([expect.stringMatching(issue)]);
+  });
+
   it('reads a file plan through the injected readFile', async () => {
     // Arrange
     const { readers, asked } = fakeReaders({ '/var/task/plan.yaml': planYaml });

@@ -304,7 +304,7 @@ describe('parsePlan', () => {
       expect.arrayContaining([
         'version: expected 1, got nothing',
         expect.stringContaining('checks.green-health.url: unknown placeholder {{nope}}'),
-        'checks.green-health.count: expected an integer 0-10000, got -1',
+        'checks.green-health.count: must be at least 1, got -1: a check passes only on a measurement that passed',
         expect.stringContaining('checks.green-health.expect.status[0]: expected an integer 100-599'),
         expect.stringContaining('checks.other.type: unknown check type "smtp"'),
         expect.stringContaining('hooks.Nope: unknown hook or stage'),
@@ -340,19 +340,22 @@ describe('parsePlan', () => {
     });
 
     it('reads every policy field of a check', () => {
-      // Act
+      // Act: under no hook, so that neither dryRun nor the long schedule meets a hook's rules
       const plan = parsePlan(
-        withCheck({
-          initialDelay: '500ms',
-          count: 10,
-          interval: '2m',
-          timeout: '1.5s',
-          failureLimit: 2,
-          consecutiveErrorLimit: 3,
-          consecutiveSuccesses: 4,
-          inconclusiveLimit: 5,
-          dryRun: true,
-        }),
+        withCheck(
+          {
+            initialDelay: '500ms',
+            count: 10,
+            interval: '2m',
+            timeout: '1.5s',
+            failureLimit: 2,
+            consecutiveErrorLimit: 3,
+            consecutiveSuccesses: 4,
+            inconclusiveLimit: 5,
+            dryRun: true,
+          },
+          { hooks: {} },
+        ),
       );
 
       // Assert
@@ -436,15 +439,28 @@ describe('checksForHook', () => {
     expect(checks.map((c) => c.name)).toEqual(['b']);
   });
 
-  it('prefers the hook’s own name over its SAM alias', () => {
-    // Arrange
-    const plan = planWithHooks({ PreTraffic: ['b'], BeforeAllowTraffic: ['a'] });
-
-    // Act
-    const { key } = checksForHook(plan, 'BeforeAllowTraffic');
+  it('issue 11: refuses a plan that maps a hook under both its name and its SAM alias', () => {
+    // Act: before, the function ran one entry and `greenlight check --hook PreTraffic` the other
+    const issues = issuesOf(() => planWithHooks({ PreTraffic: ['b'], BeforeAllowTraffic: ['a'] }));
 
     // Assert
-    expect(key).toBe('BeforeAllowTraffic');
+    expect(issues).toEqual([
+      "hooks.PreTraffic: PreTraffic is SAM's name for BeforeAllowTraffic, which the plan also maps: give the hook one entry",
+    ]);
+  });
+
+  it.each([
+    ['BeforeAllowTraffic', 'PreTraffic'],
+    ['AfterAllowTraffic', 'PostTraffic'],
+  ])('resolves %s and %s to the same entry, whichever name the plan uses', (hook, alias) => {
+    for (const key of [hook, alias]) {
+      // Arrange
+      const plan = planWithHooks({ [key]: ['a'], '*': ['b'] });
+
+      // Act + Assert
+      expect(checksForHook(plan, hook)).toMatchObject({ key, checks: [{ name: 'a' }] });
+      expect(checksForHook(plan, alias)).toMatchObject({ key, checks: [{ name: 'a' }] });
+    }
   });
 
   it('throws a PlanError naming the hook and the keys the plan has when nothing applies', () => {
@@ -497,5 +513,165 @@ describe('plan reading edge cases', () => {
     });
 
     expect(checksForHook(plan, 'PreTraffic').key).toBe('BeforeAllowTraffic');
+  });
+});
+
+describe('evidence: what a plan must give a check to pass (issue 11)', () => {
+  it('refuses count 0 on a check, naming the field', () => {
+    expect(issuesOf(() => parsePlan(withCheck({ count: 0 })))).toEqual([
+      'checks.green-health.count: must be at least 1, got 0: a check passes only on a measurement that passed',
+    ]);
+  });
+
+  it('refuses count 0 in defaults, which would give it to every check', () => {
+    // Act
+    const issues = issuesOf(() => parsePlan({ ...examplePlanObject, defaults: { count: 0 } }));
+
+    // Assert
+    expect(issues).toContain(
+      'defaults.count: must be at least 1, got 0: a check passes only on a measurement that passed',
+    );
+  });
+
+  it('refuses a hook entry whose checks are all dryRun: nothing would decide', () => {
+    // Act
+    const issues = issuesOf(() => parsePlan(withCheck({ dryRun: true })));
+
+    // Assert
+    expect(issues).toContainEqual(
+      expect.stringMatching(/^hooks\.AfterAllowTestTraffic: every check listed is dryRun, so nothing decides/),
+    );
+  });
+
+  it('accepts an explicit empty entry: the plan says the hook needs no checks', () => {
+    expect(checksForHook(planWithHooks({ BeforeInstall: [] }), 'BeforeInstall')).toEqual({
+      key: 'BeforeInstall',
+      checks: [],
+    });
+  });
+});
+
+describe('plan names are own properties (issue 11)', () => {
+  it.each(['toString', 'constructor', 'hasOwnProperty', '__proto__', 'valueOf'])(
+    'refuses "%s" listed under a hook when the plan has no such check',
+    (name) => {
+      // Act: before, `"*": ["toString"]` with no checks validated and failed at run time with a TypeError
+      const issues = issuesOf(() => parsePlan({ version: 1, hooks: { '*': [name] }, checks: {} }));
+
+      // Assert
+      expect(issues).toEqual([`hooks.*[0]: unknown check "${name}" (plan has: no checks)`]);
+    },
+  );
+
+  it.each(['toString', 'constructor', 'hasOwnProperty'])('runs a check named "%s" as any other check', (name) => {
+    // Act
+    const plan = parsePlan({
+      version: 1,
+      hooks: { '*': [name] },
+      checks: { [name]: { type: 'http', url: 'http://a.example/health' } },
+    });
+
+    // Assert
+    const { checks } = checksForHook(plan, 'AfterAllowTestTraffic');
+    expect(checks.map((c) => [c.name, c.type])).toEqual([[name, 'http']]);
+    expect(Object.keys(plan.checks)).toEqual([name]);
+  });
+
+  it('refuses "__proto__" as a check name without touching the prototype of the checks', () => {
+    // Arrange: JSON.parse makes "__proto__" an own key, as a plan read from JSON has it
+    const raw = JSON.parse(
+      '{"version":1,"hooks":{"*":["__proto__"]},"checks":{"__proto__":{"type":"http","url":"http://a.example/"}}}',
+    );
+
+    // Act
+    const issues = issuesOf(() => parsePlan(raw));
+
+    // Assert
+    expect(issues).toContainEqual(expect.stringMatching(/^checks\.__proto__: check names use letters/));
+    expect(({} as Record<string, unknown>).type).toBeUndefined();
+  });
+
+  it.each(['toString', 'constructor', 'hasOwnProperty', '__proto__'])(
+    'refuses "%s" as a hook name, and never resolves it',
+    (name) => {
+      // Arrange
+      const raw = JSON.parse(
+        `{"version":1,"hooks":{${JSON.stringify(name)}:["a"]},"checks":{"a":{"type":"http","url":"http://a.example/"}}}`,
+      );
+
+      // Act + Assert
+      expect(issuesOf(() => parsePlan(raw))).toEqual([expect.stringMatching(/: unknown hook or stage/)]);
+      expect(issuesOf(() => checksForHook(planWithHooks({ '*': ['a'] }), name))).toEqual([
+        `hooks: ${JSON.stringify(name)} is not a hook or stage greenlight runs`,
+      ]);
+    },
+  );
+
+  it('resolves only own entries of a plan built by hand', () => {
+    // Arrange: a Plan literal, whose records have Object.prototype
+    const plan: Plan = { version: 1, hooks: { '*': ['toString'] }, checks: {} };
+
+    // Act + Assert: a PlanError, not a TypeError
+    expect(issuesOf(() => checksForHook(plan, 'BeforeInstall'))).toEqual(['hooks.*: unknown check "toString"']);
+  });
+});
+
+describe('schedules that cannot fit their trigger (issue 11)', () => {
+  it('refuses a 60-minute bake on a CodeDeploy hook, in minutes', () => {
+    // Act
+    const issues = issuesOf(() =>
+      parsePlan({
+        version: 1,
+        hooks: { AfterAllowTestTraffic: ['bake'] },
+        checks: { bake: { type: 'http', url: 'http://a.example/', count: 61, interval: '1m' } },
+      }),
+    );
+
+    // Assert
+    expect(issues).toEqual([
+      'hooks.AfterAllowTestTraffic: the schedule can take up to 60.1 min (bake), longer than the 14 min codedeploy-hook allows: it runs within one Lambda invocation (15 min at most, less time to read the deployment and report); shorten count, interval or initialDelay',
+    ]);
+  });
+
+  it('counts retried errors in the schedule: count × (consecutiveErrorLimit + 1) measurements', () => {
+    // Act: 5 measurements a minute apart fit; each retried up to twice they may not
+    const issues = issuesOf(() =>
+      parsePlan({
+        version: 1,
+        hooks: { PreTraffic: ['bake'] },
+        checks: {
+          bake: { type: 'http', url: 'http://a.example/', count: 5, interval: '1m', consecutiveErrorLimit: 2 },
+        },
+      }),
+    );
+
+    // Assert
+    expect(issues).toEqual([
+      expect.stringMatching(
+        /^hooks\.PreTraffic: the schedule can take up to 14\.1 min \(bake, retries of errors included\)/,
+      ),
+    ]);
+  });
+
+  it('accepts the same bake on an ECS stage, which carries the analysis across invocations', () => {
+    // Act
+    const plan = parsePlan({
+      version: 1,
+      hooks: { POST_TEST_TRAFFIC_SHIFT: ['bake'] },
+      checks: { bake: { type: 'http', url: 'http://a.example/', count: 61, interval: '1m' } },
+    });
+
+    // Assert
+    expect(Object.keys(plan.hooks)).toEqual(['POST_TEST_TRAFFIC_SHIFT']);
+  });
+
+  it('leaves "*" to the trigger that falls back to it (a plan cannot say which function runs it)', () => {
+    expect(() =>
+      parsePlan({
+        version: 1,
+        hooks: { '*': ['bake'] },
+        checks: { bake: { type: 'http', url: 'http://a.example/', count: 61, interval: '1m' } },
+      }),
+    ).not.toThrow();
   });
 });

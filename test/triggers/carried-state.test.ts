@@ -104,6 +104,29 @@ describe('the carried analysis state', () => {
     expect(() => decodeState(resign(encoded), expected, now)).toThrow(/green-api.taken: expected an integer/);
   });
 
+  it('issue 11: carries retried errors beyond count, within count × (consecutiveErrorLimit + 1)', () => {
+    // Arrange: count 3 with one error in a row retried: error, pass, error, pass is 4 taken, 2 measured
+    const retrying = parsePlan({
+      version: 1,
+      hooks: { POST_TEST_TRAFFIC_SHIFT: ['probe'] },
+      checks: { probe: { type: 'http', url: 'http://a.example/', count: 3, consecutiveErrorLimit: 1 } },
+    });
+    const probe = Object.values(retrying.checks);
+    const bound = { fingerprint: planFingerprint(probe, 'POST_TEST_TRAFFIC_SHIFT'), bind: binding.bind };
+    const state = carried({
+      analysis: {
+        startedAt: now - 20_000,
+        checks: { probe: checkState({ taken: 4, passes: 2, errors: 2, consecutivePasses: 1, recent: [] }) },
+      },
+    });
+
+    // Act
+    const decoded = decodeState(encodeState(state, bound), { ...bound, checks: probe }, now);
+
+    // Assert: still running, since errors do not count toward count
+    expect(decoded.analysis.checks.probe).toMatchObject({ taken: 4, errors: 2, status: 'running' });
+  });
+
   it('refuses an unknown or missing check even when re-signed', () => {
     const encoded = encodeState(carried(), binding) as { checks: Record<string, unknown> };
     encoded.checks.intruder = encoded.checks['green-api'];
@@ -174,6 +197,18 @@ describe('the plan deadline', () => {
     // green-api: 30s + 2 x 1m + 5s timeout = 155s; green-health: 4 x 10s + 2s = 42s
     expect(scheduleMs(checks)).toBe(155_000);
     expect(planDeadline(checks, now)).toEqual({ deadline: now + 155_000 + 60_000 + 15_500, scheduleMs: 155_000 });
+  });
+
+  it('issue 11: makes room for every retried error: count × (consecutiveErrorLimit + 1) measurements', () => {
+    // Arrange: 3 measurements 1 min apart, each retried up to twice: 9 attempts, 8 intervals, the last timeout
+    const retrying = parsePlan({
+      version: 1,
+      hooks: { POST_TEST_TRAFFIC_SHIFT: ['probe'] },
+      checks: { probe: { type: 'http', url: 'http://a.example/', count: 3, interval: '1m', consecutiveErrorLimit: 2 } },
+    });
+
+    // Act + Assert
+    expect(scheduleMs(Object.values(retrying.checks))).toBe(8 * 60_000 + 5_000);
   });
 
   it('changes the fingerprint when a policy or the stage changes', () => {
