@@ -1,14 +1,51 @@
 import type { Observation } from '../core/types.ts';
 
 /**
- * Header names whose values are credentials: never forwarded to another origin, and scrubbed from
- * every measurement (a server that echoes them back cannot put them in a verdict, a log line or an event).
+ * Words in a header name that say its value is a credential. A name is split into words at `-`, `_`,
+ * `.` and camelCase (`Ocp-Apim-Subscription-Key` -> ocp apim subscription key, `apiKey` -> api key).
  */
-const sensitiveHeader =
-  /^(?:authorization|proxy-authorization|cookie|set-cookie)$|token|secret|passw|api-?key|auth|session|cookie|credential|signature/i;
+const credentialWords = new Set([
+  'key',
+  'keys',
+  'token',
+  'secret',
+  'password',
+  'passwd',
+  'pass',
+  'passphrase',
+  'pwd',
+  'pin',
+  'otp',
+  'auth',
+  'authorization',
+  'authentication',
+  'credential',
+  'credentials',
+  'signature',
+  'sig',
+  'session',
+  'cookie',
+  'jwt',
+  'bearer',
+  'csrf',
+  'xsrf',
+]);
+/** Fragments that make a name a credential wherever they stand (`apikey`, `accesstoken`, `x-sessionid`). */
+const credentialFragments = /key|token|secret|passw|auth|session|cookie|credential|signature|jwt/i;
 
+/**
+ * Whether a header's value is a credential, by its name: never forwarded to another origin, and
+ * scrubbed from every measurement (a server that echoes it back cannot put it in a verdict, a log
+ * line or an event). Errs towards yes: a header wrongly taken for a credential is only kept from
+ * another origin and out of messages.
+ */
 export function isSensitiveHeader(name: string): boolean {
-  return sensitiveHeader.test(name);
+  if (credentialFragments.test(name)) return true;
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/);
+  return words.some((w) => credentialWords.has(w));
 }
 
 /** Shorter values are not scrubbed: replacing two or three common characters would garble every message. */

@@ -77,8 +77,43 @@ describe('Redactor', () => {
     ['x-auth-token', true],
     ['X-Amz-Security-Token', true],
     ['X-Client-Secret', true],
+    // Issue 11: every header named like a key, however the key is spelled.
+    ['Ocp-Apim-Subscription-Key', true],
+    ['X-Functions-Key', true],
+    ['X-Access-Key', true],
+    ['X-Client-Key', true],
+    ['X-Key', true],
+    ['Private-Key', true],
+    ['Key', true],
+    ['x_api_key', true],
+    ['apikey', true],
+    ['ApiKey', true],
+    ['x-goog-api-key', true],
+    ['DD-API-KEY', true],
+    ['X-Vault-Token', true],
+    ['PRIVATE-TOKEN', true],
+    ['X-Amz-Security-Token', true],
+    ['X-Hub-Signature-256', true],
+    ['X-Sig', true],
+    ['X-Password', true],
+    ['X-Pwd', true],
+    ['X-Passphrase', true],
+    ['X-Pin', true],
+    ['X-OTP', true],
+    ['X-JWT-Assertion', true],
+    ['X-Session-Id', true],
+    ['sessionid', true],
+    ['X-XSRF-TOKEN', true],
+    ['X-CSRF', true],
+    ['Cf-Access-Client-Secret', true],
+    ['X-Credentials', true],
     ['Accept', false],
     ['x-target', false],
+    ['Content-Type', false],
+    ['Keep-Alive', false],
+    ['X-Request-Id', false],
+    ['User-Agent', false],
+    ['If-None-Match', false],
   ])('isSensitiveHeader(%s) is %s', (name, expected) => {
     expect(isSensitiveHeader(name)).toBe(expected);
   });
@@ -272,4 +307,93 @@ describe('checks that use secrets (real server on loopback)', () => {
     expect(o?.outcome).toBe('fail');
     expect(JSON.stringify(o)).not.toContain('dXNlcjpodW50ZXIy');
   });
+});
+
+describe('credential headers named like a key (issue 11, real servers on two loopback ports)', () => {
+  let green: HttpTarget;
+  let elsewhere: HttpTarget;
+
+  beforeAll(async () => {
+    green = await startHttpTarget();
+    elsewhere = await startHttpTarget();
+  });
+
+  afterAll(async () => {
+    await green.close();
+    await elsewhere.close();
+  });
+
+  /** One value per header, each long enough to be scrubbed and unique enough to be found. */
+  const keyHeaders: Record<string, string> = {
+    'Ocp-Apim-Subscription-Key': 'apim-3c9f1e07b2d4',
+    'X-Functions-Key': 'func-8a2d6b40e1c7',
+    'X-Access-Key': 'acc-51f0c3e9d7a2',
+    'X-Client-Key': 'cli-e4b7a0296f1d',
+    'X-Key': 'xk-0d93c5b8e2f6',
+    'Private-Key': 'pk-7e1a4c9b03d5',
+    x_api_key: 'und-26c8f1a0e9b3',
+  };
+
+  const run = (headers: Record<string, string>, expectation: Record<string, unknown> = {}) =>
+    buildRuns(
+      Object.values(
+        parsePlan({
+          version: 1,
+          allow: { addresses: ['loopback'] },
+          hooks: { '*': ['api'] },
+          checks: {
+            api: { type: 'http', url: `${green.url}/start`, headers, followRedirects: true, expect: expectation },
+          },
+        }).checks,
+      ),
+      {},
+      { clock: systemClock },
+    );
+
+  it('forwards none of them on a redirect to another origin, and keeps the other headers', async () => {
+    const arrived: Record<string, string | string[] | undefined>[] = [];
+    green.respond((_req, res) => {
+      res.writeHead(302, { location: `${elsewhere.url}/landed` });
+      res.end();
+    });
+    elsewhere.respond((req, res) => {
+      arrived.push(req.headers);
+      res.end('ok');
+    });
+
+    const analysis = await analyze({
+      checks: run({ ...keyHeaders, 'X-Trace': 'trace-1' }),
+      clock: systemClock,
+      signal: AbortSignal.timeout(5_000),
+    });
+
+    expect(analysis.kind).toBe('verdict');
+    expect(arrived).toHaveLength(1);
+    expect(arrived[0]?.['x-trace']).toBe('trace-1');
+    for (const name of Object.keys(keyHeaders)) expect(arrived[0]?.[name.toLowerCase()]).toBeUndefined();
+  });
+
+  it.each(Object.entries(keyHeaders))(
+    'sends %s to the origin it was written for, and keeps what green echoes of it out of the verdict',
+    async (name, value) => {
+      const received: (string | string[] | undefined)[] = [];
+      green.respond((req, res) => {
+        received.push(req.headers[name.toLowerCase()]);
+        // The worst green: the credential it was sent, in the body the plan's expectation quotes.
+        res.end(`not json: ${req.headers[name.toLowerCase()]}`);
+      });
+
+      const analysis = await analyze({
+        checks: run({ [name]: value }, { json: { ok: true } }),
+        clock: systemClock,
+        signal: AbortSignal.timeout(5_000),
+      });
+
+      expect(received).toEqual([value]);
+      expect(analysis.kind === 'verdict' && analysis.verdict.reasons.join('\n')).toMatch(
+        /not JSON \(starts "not json: \*\*\*"/,
+      );
+      expect(JSON.stringify(analysis)).not.toContain(value.slice(0, 6));
+    },
+  );
 });
