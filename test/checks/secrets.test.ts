@@ -397,3 +397,79 @@ describe('credential headers named like a key (issue 11, real servers on two loo
     },
   );
 });
+
+describe('secrets and the deployment context, filled in one pass (issue 11)', () => {
+  let target: HttpTarget;
+  const received: Record<string, string | string[] | undefined>[] = [];
+
+  beforeAll(async () => {
+    target = await startHttpTarget((req, res) => {
+      received.push(req.headers);
+      res.end('ok');
+    });
+  });
+
+  afterAll(async () => {
+    await target.close();
+  });
+
+  beforeEach(() => {
+    received.length = 0;
+  });
+
+  const checks = (headers: Record<string, string>) =>
+    Object.values(
+      parsePlan({
+        version: 1,
+        allow: { addresses: ['loopback'] },
+        secrets: { db: { ssm: '/greenlight/db' } },
+        hooks: { '*': ['api'] },
+        checks: { api: { type: 'http', url: `${target.url}/`, headers } },
+      }).checks,
+    );
+
+  it('sends an application name of {{secret:db}} as that text, never as the secret', async () => {
+    const port = fakeSecrets({ '/greenlight/db': 'db-pw-9e4c1a7f' });
+    const [run] = buildRuns(
+      checks({ 'X-App': '{{applicationName}}', 'X-Db-Token': '{{secret:db}}' }),
+      { applicationName: '{{secret:db}}' },
+      { clock: systemClock, secrets: port },
+    );
+
+    const o = await run?.measure(AbortSignal.timeout(5_000));
+
+    expect(o?.outcome).toBe('pass');
+    expect(received[0]?.['x-app']).toBe('{{secret:db}}');
+    expect(received[0]?.['x-db-token']).toBe('db-pw-9e4c1a7f');
+  });
+
+  it('sends a deployment value holding another placeholder as that text', async () => {
+    const port = fakeSecrets({ '/greenlight/db': 'db-pw-9e4c1a7f' });
+    const [run] = buildRuns(
+      checks({ 'X-App': '{{applicationName}}', 'X-Db-Token': '{{secret:db}}' }),
+      { applicationName: '{{testListenerUrl}}', testListenerUrl: 'http://prod.example' },
+      { clock: systemClock, secrets: port },
+    );
+
+    await run?.measure(AbortSignal.timeout(5_000));
+
+    expect(received[0]?.['x-app']).toBe('{{testListenerUrl}}');
+  });
+
+  it('never sends a secret too short to scrub: an error naming the secret, not its value', async () => {
+    const port = fakeSecrets({ '/greenlight/db': 'q7z' });
+    const [run] = buildRuns(checks({ 'X-Db-Token': '{{secret:db}}' }), {}, { clock: systemClock, secrets: port });
+
+    const analysis = await analyze({
+      checks: run ? [run] : [],
+      clock: systemClock,
+      signal: AbortSignal.timeout(5_000),
+    });
+
+    expect(received).toEqual([]);
+    expect(analysis.kind === 'verdict' && analysis.verdict.status).toBe('error');
+    const reasons = analysis.kind === 'verdict' ? analysis.verdict.reasons.join('\n') : '';
+    expect(reasons).toMatch(/secret db \(SSM \/greenlight\/db\) is shorter than 4 characters/);
+    expect(JSON.stringify(analysis)).not.toContain('q7z');
+  });
+});
