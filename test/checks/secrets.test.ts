@@ -55,6 +55,47 @@ describe('Redactor', () => {
     );
   });
 
+  const tricky = 'pa ss;word/ü"<&>';
+  const path = new URL(`http://h/${tricky}`).pathname.slice(1);
+  const search = Object.assign(new URL('http://h/'), { search: tricky }).search.slice(1);
+  it.each<[string, string]>([
+    ['as it is', tricky],
+    ['encodeURIComponent', encodeURIComponent(tricky)],
+    ['encodeURI', encodeURI(tricky)],
+    ['a URL path, as new URL() writes it', path],
+    ['a URL query, as new URL() writes it', search],
+    ['a URL user name or password', Object.assign(new URL('http://h/'), { password: tricky }).password],
+    ['form encoding (+ for a space)', new URLSearchParams({ v: tricky }).toString().slice(2)],
+    ['lower-case percent-encoding', encodeURIComponent(tricky).replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase())],
+    ['a JSON string', JSON.stringify(tricky).slice(1, -1)],
+    ['a JSON string of its URL path', JSON.stringify(path).slice(1, -1)],
+    ['JSON with \\u escapes', 'pa ss;word/\\u00fc\\"<&>'],
+    ['HTML entities', 'pa ss;word/ü&quot;&lt;&amp;&gt;'],
+    ['base64 of Basic credentials (user:value)', Buffer.from(`user:${tricky}`).toString('base64')],
+    ['base64 after one byte', Buffer.from(`:${tricky}`).toString('base64')],
+    ['base64 at the start', Buffer.from(`${tricky}`).toString('base64')],
+    ['base64url', Buffer.from(`ab${tricky}`).toString('base64url')],
+  ])('scrubs a value written %s', (_how, form) => {
+    const out = new Redactor().add(tricky).scrub(`before ${form} after`);
+
+    expect(out).toMatch(/^before \S*\*\*\*\S* after$/);
+    expect(out).not.toContain('ss;wo');
+    expect(out).not.toContain('ss%3Bwo');
+    expect(out).not.toContain('ss%3bwo');
+  });
+
+  it('scrubs the part of a value a URL path keeps when the value holds ? or #', () => {
+    const r = new Redactor().add('tok3n-part?rest');
+
+    expect(r.scrub('GET http://h/tok3n-part: status 503')).toBe('GET http://h/***: status 503');
+  });
+
+  it('scrubs the first characters of an encoded value where an excerpt was cut', () => {
+    const r = new Redactor().add(tricky);
+
+    expect(r.scrub(`starts "${path.slice(0, 12)}…"`)).toBe('starts "***…"');
+  });
+
   it('leaves values shorter than 4 characters alone, rather than garble every message', () => {
     expect(new Redactor().add('ab').scrub('about a cab')).toBe('about a cab');
   });
@@ -471,5 +512,82 @@ describe('secrets and the deployment context, filled in one pass (issue 11)', ()
     const reasons = analysis.kind === 'verdict' ? analysis.verdict.reasons.join('\n') : '';
     expect(reasons).toMatch(/secret db \(SSM \/greenlight\/db\) is shorter than 4 characters/);
     expect(JSON.stringify(analysis)).not.toContain('q7z');
+  });
+});
+
+describe('a secret in the URL (issue 11, real server on loopback)', () => {
+  let target: HttpTarget;
+  const pw = 'pa ss;word-7c1e';
+
+  beforeAll(async () => {
+    target = await startHttpTarget();
+  });
+
+  afterAll(async () => {
+    await target.close();
+  });
+
+  const run = (url: string, expectation: Record<string, unknown>) =>
+    buildRuns(
+      Object.values(
+        parsePlan({
+          version: 1,
+          allow: { addresses: ['loopback'] },
+          secrets: { pw: { ssm: '/greenlight/pw' } },
+          hooks: { '*': ['api'] },
+          checks: { api: { type: 'http', url, expect: expectation } },
+        }).checks,
+      ),
+      {},
+      { clock: systemClock, secrets: fakeSecrets({ '/greenlight/pw': pw }) },
+    );
+
+  const leaks = (text: string): string[] =>
+    [
+      'pa ss',
+      'pa%20ss',
+      'pa+ss',
+      'ss;word',
+      'ss%3Bword',
+      Buffer.from(`user:${pw}`).toString('base64').slice(8, 20),
+    ].filter((form) => text.includes(form));
+
+  it('keeps a secret in the URL path out of the verdict, in the encoding the path gives it', async () => {
+    const paths: string[] = [];
+    target.respond((req, res) => {
+      paths.push(req.url ?? '');
+      res.writeHead(503);
+      res.end(`no such thing: ${req.url}`);
+    });
+
+    const analysis = await analyze({
+      checks: run(`${target.url}/keys/{{secret:pw}}`, {}),
+      clock: systemClock,
+      signal: AbortSignal.timeout(5_000),
+    });
+
+    expect(paths).toEqual(['/keys/pa%20ss;word-7c1e']);
+    const reasons = analysis.kind === 'verdict' ? analysis.verdict.reasons.join('\n') : '';
+    expect(reasons).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/keys\/\*\*\*: status 503/);
+    expect(leaks(JSON.stringify(analysis))).toEqual([]);
+  });
+
+  it('keeps a password in the URL user info out of the verdict, and the Basic credentials it becomes', async () => {
+    const seen: (string | undefined)[] = [];
+    target.respond((req, res) => {
+      seen.push(req.headers.authorization);
+      res.end(`not json: ${req.headers.authorization}`);
+    });
+
+    const analysis = await analyze({
+      checks: run(`http://user:{{secret:pw}}@${target.url.slice('http://'.length)}/`, { json: { ok: true } }),
+      clock: systemClock,
+      signal: AbortSignal.timeout(5_000),
+    });
+
+    expect(seen).toEqual([`Basic ${Buffer.from(`user:${pw}`).toString('base64')}`]);
+    const reasons = analysis.kind === 'verdict' ? analysis.verdict.reasons.join('\n') : '';
+    expect(reasons).toMatch(/not JSON \(starts "not json: Basic \*\*\*/);
+    expect(leaks(JSON.stringify(analysis))).toEqual([]);
   });
 });
