@@ -95,6 +95,7 @@ export const compareCheck: CheckKind<CompareSpec> = {
       followRedirects: spec.followRedirects,
       maxBodyBytes: spec.maxBodyBytes,
       ...(spec.body === undefined ? {} : { body: spec.body }),
+      ...(spec.secretHeaders === undefined ? {} : { secretHeaders: spec.secretHeaders }),
     };
     // The http kind validates each filled URL and names the field when one is not a URL.
     const blue = httpCheck.create({ ...probe, url: spec.blue + spec.path }, deps, join(path, 'blue'));

@@ -149,7 +149,13 @@ export function redactedMeasure<Spec extends { headers?: Readonly<Record<string,
       redactor.add(value);
       values.set(name, value);
     }
-    const filled = fillPlaceholders(check.template, check.context, check.path, values);
+    // A header that carries a secret is a credential whatever its name (`X-Honeycomb-Team`): it never
+    // follows a redirect to another origin (the http check drops `secretHeaders` there).
+    const secretHeaders = Object.entries(check.template.headers ?? {})
+      .filter(([, v]) => secretNamesIn(v).size > 0)
+      .map(([name]) => name);
+    const withSecrets = fillPlaceholders(check.template, check.context, check.path, values);
+    const filled = secretHeaders.length > 0 ? { ...withSecrets, secretHeaders } : withSecrets;
     // `Authorization: Bearer {{secret:token}}`: the whole filled value is scrubbed too, not only the token.
     redactor.addHeaders(filled.headers);
     // Credentials in a URL's user info go out as `Authorization: Basic base64(user:password)` (RFC 7617).

@@ -414,6 +414,45 @@ describe('credential headers named like a key (issue 11, real servers on two loo
     for (const name of Object.keys(keyHeaders)) expect(arrived[0]?.[name.toLowerCase()]).toBeUndefined();
   });
 
+  it('forwards no header that carries a secret, whatever its name, on a redirect to another origin', async () => {
+    const arrived: Record<string, string | string[] | undefined>[] = [];
+    green.respond((req, res) => {
+      arrived.push(req.headers);
+      res.writeHead(307, { location: `${elsewhere.url}/landed` });
+      res.end();
+    });
+    elsewhere.respond((req, res) => {
+      arrived.push(req.headers);
+      res.end('ok');
+    });
+    const checks = Object.values(
+      parsePlan({
+        version: 1,
+        allow: { addresses: ['loopback'] },
+        secrets: { team: { ssm: '/greenlight/team' } },
+        hooks: { '*': ['api'] },
+        checks: {
+          api: {
+            type: 'http',
+            url: `${green.url}/start`,
+            headers: { 'X-Honeycomb-Team': '{{secret:team}}', 'X-Trace': 'trace-1' },
+            followRedirects: true,
+          },
+        },
+      }).checks,
+    );
+    const secrets = fakeSecrets({ '/greenlight/team': 'hc-team-51d0a9e3' });
+    const [run] = buildRuns(checks, {}, { clock: systemClock, secrets });
+
+    const o = await run?.measure(AbortSignal.timeout(5_000));
+
+    expect(o?.outcome).toBe('pass');
+    expect(arrived).toHaveLength(2);
+    expect(arrived[0]?.['x-honeycomb-team']).toBe('hc-team-51d0a9e3');
+    expect(arrived[1]?.['x-honeycomb-team']).toBeUndefined();
+    expect(arrived[1]?.['x-trace']).toBe('trace-1');
+  });
+
   it.each(Object.entries(keyHeaders))(
     'sends %s to the origin it was written for, and keeps what green echoes of it out of the verdict',
     async (name, value) => {
