@@ -103,6 +103,8 @@ export function encodingsOf(value: string): Set<string> {
     u.hostname = value;
     return u.hostname === 'example.invalid' ? value : u.hostname;
   });
+  // Host names are lower-cased by the URL parser, and so are some echoes.
+  out.add(value.toLowerCase());
   for (const v of [...out]) {
     if (/%[0-9A-F]{2}/.test(v)) out.add(v.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()));
   }

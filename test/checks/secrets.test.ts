@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SecretPort, SecretSource } from '../../lib/aws/secrets.ts';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
-import { isSensitiveHeader, Redactor } from '../../lib/checks/redact.ts';
+import { isSensitiveHeader, Redactor, redacted } from '../../lib/checks/redact.ts';
 import { analyze } from '../../lib/core/analyze.ts';
 import { PlanError } from '../../lib/plan/errors.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
@@ -94,6 +95,38 @@ describe('Redactor', () => {
     const r = new Redactor().add(tricky);
 
     expect(r.scrub(`starts "${path.slice(0, 12)}…"`)).toBe('starts "***…"');
+  });
+
+  it('scrubs any value of 4 characters or more in every encoding it takes on its way out (property, fixed seed)', () => {
+    const encoders: [string, (v: string) => string][] = [
+      ['as it is', (v) => v],
+      ['encodeURIComponent', encodeURIComponent],
+      ['encodeURI', encodeURI],
+      ['a URL path', (v) => Object.assign(new URL('http://h/'), { pathname: `/${v}` }).pathname.slice(1)],
+      ['a URL query', (v) => Object.assign(new URL('http://h/'), { search: v }).search.slice(1)],
+      ['a URL fragment', (v) => Object.assign(new URL('http://h/'), { hash: v }).hash.slice(1)],
+      ['form encoding', (v) => new URLSearchParams({ v }).toString().slice(2)],
+      ['JSON', (v) => JSON.stringify(v).slice(1, -1)],
+      ['JSON of form encoding', (v) => JSON.stringify(new URLSearchParams({ v }).toString().slice(2)).slice(1, -1)],
+    ];
+    const printable = fc.string({ unit: 'grapheme', minLength: 4, maxLength: 24 }).filter((v) => !v.includes('\u0001'));
+    fc.assert(
+      fc.property(printable, fc.integer({ min: 0, max: 2 }), (value, shift) => {
+        const r = new Redactor().add(value);
+        for (const [, encode] of encoders) {
+          let form: string;
+          try {
+            form = encode(value);
+          } catch {
+            continue; // a lone surrogate: no such form can be sent either
+          }
+          expect(r.scrub(`\u0001${form}\u0001`)).toBe(`\u0001${redacted}\u0001`);
+        }
+        const b64 = Buffer.concat([Buffer.alloc(shift, 0x41), Buffer.from(value)]).toString('base64');
+        expect(r.scrub(`\u0001${b64}\u0001`)).toMatch(/^\u0001[A-Za-z0-9+/]{0,3}\*\*\*[A-Za-z0-9+/=]{0,3}\u0001$/);
+      }),
+      { seed: 20261129, numRuns: 300 },
+    );
   });
 
   it('leaves values shorter than 4 characters alone, rather than garble every message', () => {
