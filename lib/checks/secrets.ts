@@ -150,12 +150,17 @@ export function redactedMeasure<Spec extends { headers?: Readonly<Record<string,
       values.set(name, value);
     }
     // A header that carries a secret is a credential whatever its name (`X-Honeycomb-Team`): it never
-    // follows a redirect to another origin (the http check drops `secretHeaders` there).
+    // follows a redirect to another origin (the http check drops `secretHeaders` there), nor does a
+    // body that carries one (a 307 or 308 would re-send it: the http check refuses that hop).
     const secretHeaders = Object.entries(check.template.headers ?? {})
       .filter(([, v]) => secretNamesIn(v).size > 0)
       .map(([name]) => name);
-    const withSecrets = fillPlaceholders(check.template, check.context, check.path, values);
-    const filled = secretHeaders.length > 0 ? { ...withSecrets, secretHeaders } : withSecrets;
+    const secretBody = secretNamesIn((check.template as { body?: unknown }).body).size > 0;
+    const filled = {
+      ...fillPlaceholders(check.template, check.context, check.path, values),
+      ...(secretHeaders.length > 0 ? { secretHeaders } : {}),
+      ...(secretBody ? { secretBody } : {}),
+    };
     // `Authorization: Bearer {{secret:token}}`: the whole filled value is scrubbed too, not only the token.
     redactor.addHeaders(filled.headers);
     // Credentials in a URL's user info go out as `Authorization: Basic base64(user:password)` (RFC 7617).

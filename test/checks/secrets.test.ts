@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SecretPort, SecretSource } from '../../lib/aws/secrets.ts';
@@ -484,6 +485,75 @@ describe('credential headers named like a key (issue 11, real servers on two loo
     expect(arrived[0]?.['x-honeycomb-team']).toBe('hc-team-51d0a9e3');
     expect(arrived[1]?.['x-honeycomb-team']).toBeUndefined();
     expect(arrived[1]?.['x-trace']).toBe('trace-1');
+  });
+
+  const bodyRun = (location: (path: string) => string) => {
+    const bodies: string[] = [];
+    const record = (req: IncomingMessage, res: ServerResponse, then: () => void): void => {
+      let body = '';
+      req.on('data', (c: Buffer) => {
+        body += c.toString('utf8');
+      });
+      req.on('end', () => {
+        bodies.push(`${req.url} ${body}`);
+        then();
+      });
+      res.on('error', () => undefined);
+    };
+    green.respond((req, res) =>
+      record(req, res, () => {
+        if (req.url === '/start') {
+          res.writeHead(307, { location: location('/landed') });
+          res.end();
+        } else res.end('ok');
+      }),
+    );
+    elsewhere.respond((req, res) => record(req, res, () => res.end('ok')));
+    const checks = Object.values(
+      parsePlan({
+        version: 1,
+        allow: { addresses: ['loopback'] },
+        secrets: { pw: { ssm: '/greenlight/pw' } },
+        hooks: { '*': ['api'] },
+        checks: {
+          api: {
+            type: 'http',
+            method: 'POST',
+            url: `${green.url}/start`,
+            body: { user: 'probe', password: '{{secret:pw}}' },
+            followRedirects: true,
+          },
+        },
+      }).checks,
+    );
+    const [run] = buildRuns(
+      checks,
+      {},
+      { clock: systemClock, secrets: fakeSecrets({ '/greenlight/pw': 'pw-4a9c0e71d3' }) },
+    );
+    return { bodies, run };
+  };
+
+  it('refuses a 307 to another origin that would re-send a body carrying a secret', async () => {
+    const { bodies, run } = bodyRun((path) => `${elsewhere.url}${path}`);
+
+    const o = await run?.measure(AbortSignal.timeout(5_000));
+
+    expect(o?.outcome).toBe('fail');
+    expect(o?.message).toMatch(
+      /redirect to http:\/\/127\.0\.0\.1:\d+\/landed refused: it would send the body's secret to another origin/,
+    );
+    expect(bodies).toEqual(['/start {"user":"probe","password":"pw-4a9c0e71d3"}']);
+  });
+
+  it('follows a 307 within the origin with the body that carries a secret', async () => {
+    const { bodies, run } = bodyRun((path) => path);
+
+    const o = await run?.measure(AbortSignal.timeout(5_000));
+
+    expect(o?.outcome).toBe('pass');
+    expect(bodies).toHaveLength(2);
+    expect(bodies[1]).toBe('/landed {"user":"probe","password":"pw-4a9c0e71d3"}');
   });
 
   it.each(Object.entries(keyHeaders))(
