@@ -110,7 +110,7 @@ describe('Redactor', () => {
       ['JSON', (v) => JSON.stringify(v).slice(1, -1)],
       ['JSON of form encoding', (v) => JSON.stringify(new URLSearchParams({ v }).toString().slice(2)).slice(1, -1)],
     ];
-    const printable = fc.string({ unit: 'grapheme', minLength: 4, maxLength: 24 }).filter((v) => !v.includes('\u0001'));
+    const printable = fc.string({ unit: 'grapheme', minLength: 4, maxLength: 24 }).filter((v) => !v.includes('|'));
     fc.assert(
       fc.property(printable, fc.integer({ min: 0, max: 2 }), (value, shift) => {
         const r = new Redactor().add(value);
@@ -121,10 +121,10 @@ describe('Redactor', () => {
           } catch {
             continue; // a lone surrogate: no such form can be sent either
           }
-          expect(r.scrub(`\u0001${form}\u0001`)).toBe(`\u0001${redacted}\u0001`);
+          expect(r.scrub(`|${form}|`)).toBe(`|${redacted}|`);
         }
         const b64 = Buffer.concat([Buffer.alloc(shift, 0x41), Buffer.from(value)]).toString('base64');
-        expect(r.scrub(`\u0001${b64}\u0001`)).toMatch(/^\u0001[A-Za-z0-9+/]{0,3}\*\*\*[A-Za-z0-9+/=]{0,3}\u0001$/);
+        expect(r.scrub(`|${b64}|`)).toMatch(/^\|[A-Za-z0-9+/]{0,3}\*\*\*[A-Za-z0-9+/=]{0,3}\|$/);
       }),
       { seed: 20261129, numRuns: 300 },
     );
