@@ -95,6 +95,8 @@ export const compareCheck: CheckKind<CompareSpec> = {
       followRedirects: spec.followRedirects,
       maxBodyBytes: spec.maxBodyBytes,
       ...(spec.body === undefined ? {} : { body: spec.body }),
+      ...(spec.secretHeaders === undefined ? {} : { secretHeaders: spec.secretHeaders }),
+      ...(spec.secretBody === undefined ? {} : { secretBody: spec.secretBody }),
     };
     // The http kind validates each filled URL and names the field when one is not a URL.
     const blue = httpCheck.create({ ...probe, url: spec.blue + spec.path }, deps, join(path, 'blue'));

@@ -29,6 +29,10 @@ export interface HttpSpec {
   /** How many redirects to follow; 0 evaluates the redirect response itself. */
   readonly followRedirects: number;
   readonly maxBodyBytes: number;
+  /** Headers whose values hold the plan's secrets (set as they are filled): credentials, whatever their name. */
+  readonly secretHeaders?: readonly string[];
+  /** The body holds a plan secret: a redirect to another origin that would re-send it fails instead. */
+  readonly secretBody?: boolean;
 }
 
 const methods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -202,7 +206,13 @@ async function probe(spec: HttpSpec, target: URL, guard: ProbeGuard, signal: Abo
       method = 'GET';
       body = undefined;
     }
-    if (next.origin !== url.origin) headers = withoutCredentials(headers);
+    if (next.origin !== url.origin) {
+      headers = withoutCredentials(headers, spec.secretHeaders);
+      if (body !== undefined && spec.secretBody === true) {
+        const message = `${method} ${redact(url)}: redirect to ${redact(next)} refused: it would send the body's secret to another origin`;
+        return { outcome: 'fail', message, value: response.status };
+      }
+    }
     url = next;
   }
   const latencyMs = Math.round(performance.now() - started);
@@ -210,8 +220,13 @@ async function probe(spec: HttpSpec, target: URL, guard: ProbeGuard, signal: Abo
 }
 
 /** Credentials meant for the plan's target never follow a redirect to another origin (as fetch and curl do). */
-function withoutCredentials(headers: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !isSensitiveHeader(name)));
+function withoutCredentials(
+  headers: Readonly<Record<string, string>>,
+  secretHeaders: readonly string[] = [],
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => !isSensitiveHeader(name) && !secretHeaders.includes(name)),
+  );
 }
 
 function assertResponse(

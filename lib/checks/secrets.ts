@@ -3,6 +3,7 @@ import { errorMessage } from '../core/analyze.ts';
 import type { Measure, Observation } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { type Fields, join } from '../plan/fields.ts';
+import { type DeploymentContext, fillPlaceholders } from '../plan/placeholders.ts';
 import { Redactor } from './redact.ts';
 
 /**
@@ -61,21 +62,6 @@ export function secretNamesIn(value: unknown, into = new Set<string>()): Set<str
   return into;
 }
 
-/** A copy of `value` with every `{{secret:name}}` replaced by its value. */
-function fillSecrets<T>(value: T, values: ReadonlyMap<string, string>): T {
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') {
-      return v.replace(placeholder, (whole, name: string) =>
-        name.startsWith(secretPrefix) ? (values.get(name.slice(secretPrefix.length)) ?? whole) : whole,
-      );
-    }
-    if (Array.isArray(v)) return v.map(walk);
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-    return v;
-  };
-  return walk(value) as T;
-}
-
 /** Reads each secret once per invocation (shared by the checks of that invocation); a failed read is tried again. */
 export function secretReader(
   port: SecretPort | undefined,
@@ -96,8 +82,10 @@ export function secretReader(
 }
 
 export interface GuardedCheck<Spec> {
-  /** The check's spec, placeholders filled, `{{secret:...}}` still in it. */
-  readonly spec: Spec;
+  /** The check's spec as the plan wrote it (after `prepare`): `{{placeholders}}` and `{{secret:...}}` in it. */
+  readonly template: Spec;
+  /** This deployment's placeholder values. */
+  readonly context: DeploymentContext;
   /** The plan's secrets this check uses. */
   readonly secrets?: Readonly<Record<string, SecretSource>> | undefined;
   readonly path: string;
@@ -106,16 +94,24 @@ export interface GuardedCheck<Spec> {
 }
 
 /**
+ * A secret shorter than this cannot be scrubbed from what green answers (`Redactor` leaves such short
+ * values alone), so it is never sent: the measurement is an error naming the secret.
+ */
+export const minSecretLength = 4;
+
+/**
  * The measure of a check whose reports are scrubbed of its credentials: the values of the secrets it
  * uses (read on its first measurement, then kept for the invocation) and the values of its credential
- * headers (Authorization, Cookie, X-Api-Key, ...). A check without secrets is created at once, so a bad
- * field still fails before any measurement.
+ * headers (Authorization, Cookie, X-Api-Key, ...). Placeholders and secrets are filled in one pass
+ * from the template, so a deployment value is never read as a `{{secret:...}}`. A check without
+ * secrets is created at once, so a bad field still fails before any measurement (a `PlanError`).
  */
 export function redactedMeasure<Spec extends { headers?: Readonly<Record<string, string>> }>(
   check: GuardedCheck<Spec>,
 ): Measure {
-  const redactor = new Redactor().addHeaders(check.spec.headers);
-  const names = [...secretNamesIn(check.spec)];
+  const spec = fillPlaceholders(check.template, check.context, check.path);
+  const redactor = new Redactor().addHeaders(spec.headers).addUrlCredentials(spec);
+  const names = [...secretNamesIn(check.template)];
   const guard =
     (measure: Measure): Measure =>
     async (signal) => {
@@ -127,7 +123,7 @@ export function redactedMeasure<Spec extends { headers?: Readonly<Record<string,
       }
       return redactor.observation(o);
     };
-  if (names.length === 0) return guard(check.create(check.spec));
+  if (names.length === 0) return guard(check.create(spec));
 
   let made: Promise<Measure> | undefined;
   const make = async (signal: AbortSignal): Promise<Measure> => {
@@ -144,12 +140,31 @@ export function redactedMeasure<Spec extends { headers?: Readonly<Record<string,
           { cause: error },
         );
       }
+      if (value.length < minSecretLength) {
+        throw new Error(
+          `secret ${name} (SSM ${source.ssm}) is shorter than ${minSecretLength} characters, too short to keep out of ` +
+            'what green answers, so it is not sent: store a longer value',
+        );
+      }
       redactor.add(value);
       values.set(name, value);
     }
+    // A header that carries a secret is a credential whatever its name (`X-Honeycomb-Team`): it never
+    // follows a redirect to another origin (the http check drops `secretHeaders` there), nor does a
+    // body that carries one (a 307 or 308 would re-send it: the http check refuses that hop).
+    const secretHeaders = Object.entries(check.template.headers ?? {})
+      .filter(([, v]) => secretNamesIn(v).size > 0)
+      .map(([name]) => name);
+    const secretBody = secretNamesIn((check.template as { body?: unknown }).body).size > 0;
+    const filled = {
+      ...fillPlaceholders(check.template, check.context, check.path, values),
+      ...(secretHeaders.length > 0 ? { secretHeaders } : {}),
+      ...(secretBody ? { secretBody } : {}),
+    };
     // `Authorization: Bearer {{secret:token}}`: the whole filled value is scrubbed too, not only the token.
-    const filled = fillSecrets(check.spec, values);
     redactor.addHeaders(filled.headers);
+    // Credentials in a URL's user info go out as `Authorization: Basic base64(user:password)` (RFC 7617).
+    redactor.addUrlCredentials(filled);
     return check.create(filled);
   };
   return guard(async (signal) => {

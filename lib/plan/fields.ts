@@ -2,6 +2,12 @@
  * A small strict reader for plan fields. Every problem names its field path
  * (`checks.green-health.expect.status[0]: expected an integer 100-599`) and is collected,
  * so one pass reports all of them.
+ *
+ * A problem never quotes what a field holds unless the field is one whose values are never secret
+ * (numbers, durations, booleans, enum names: `integer`, `number`, `duration`, `boolean`, `oneOf`).
+ * Every other reader says the value's shape (`a string of 31 characters`): a mistyped header, body or
+ * URL may hold a credential (`headers: "X-Api-Key: sk-live-..."`), and plan errors reach verdict
+ * reasons, logs and events.
  */
 export class Fields {
   readonly issues: string[] = [];
@@ -46,26 +52,26 @@ export class Fields {
 
   integer(value: unknown, path: string, min: number, max: number): number | undefined {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      return this.problem(path, `expected an integer ${min}-${max}, got ${describe(value)}`);
+      return this.problem(path, `expected an integer ${min}-${max}, got ${echo(value)}`);
     }
     return value;
   }
 
   number(value: unknown, path: string, min: number, max: number): number | undefined {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-      return this.problem(path, `expected a number ${min}-${max}, got ${describe(value)}`);
+      return this.problem(path, `expected a number ${min}-${max}, got ${echo(value)}`);
     }
     return value;
   }
 
   boolean(value: unknown, path: string): boolean | undefined {
-    if (typeof value !== 'boolean') return this.problem(path, `expected true or false, got ${describe(value)}`);
+    if (typeof value !== 'boolean') return this.problem(path, `expected true or false, got ${echo(value)}`);
     return value;
   }
 
   oneOf<T extends string>(value: unknown, path: string, options: readonly T[]): T | undefined {
     if (typeof value !== 'string' || !options.includes(value as T)) {
-      return this.problem(path, `expected one of ${options.join(', ')}, got ${describe(value)}`);
+      return this.problem(path, `expected one of ${options.join(', ')}, got ${echo(value)}`);
     }
     return value as T;
   }
@@ -74,7 +80,7 @@ export class Fields {
   duration(value: unknown, path: string, maxMs = 24 * 3600_000): number | undefined {
     const ms = typeof value === 'string' ? parseDuration(value) : undefined;
     if (ms === undefined) {
-      return this.problem(path, `expected a duration such as 500ms, 5s, 2m or 1h, got ${describe(value)}`);
+      return this.problem(path, `expected a duration such as 500ms, 5s, 2m or 1h, got ${echo(value)}`);
     }
     if (ms > maxMs) return this.problem(path, `must be at most ${formatDuration(maxMs)}`);
     return ms;
@@ -134,11 +140,30 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
+/**
+ * What a value is, never what it holds: `a string of 31 characters`, `a number`, `an object`. For
+ * problems with fields that may carry a credential (headers, bodies, URLs, anything free-form).
+ */
 export function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') {
+    return value.length === 0
+      ? 'an empty string'
+      : `a string of ${value.length} character${value.length === 1 ? '' : 's'}`;
+  }
+  if (typeof value === 'boolean') return String(value);
+  return `a ${typeof value}`;
+}
+
+/**
+ * The value itself, a string cut at 40 characters: only for fields whose values are never secret
+ * (counts, durations, enum names), where showing what was written helps fix it.
+ */
+export function echo(value: unknown): string {
+  if (typeof value === 'number') return String(value);
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  return String(value);
+  return describe(value);
 }

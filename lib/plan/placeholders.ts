@@ -82,16 +82,30 @@ export function checkPlaceholders(
 }
 
 /**
- * A copy of `value` with every `{{name}}` replaced from `context`; `{{secret:name}}` is left as it is.
+ * A copy of `value` with every `{{name}}` replaced from `context` and, when `secrets` is given, every
+ * `{{secret:name}}` replaced by that secret's value (else left as it is). One pass: a substituted value
+ * is never read again, so a deployment value that holds `{{secret:db}}` or `{{testListenerUrl}}` (a
+ * CodeDeploy application name can) stays that text and is never expanded into a secret.
  * Throws a `PlanError` naming each field whose placeholder has no value in this deployment.
  */
-export function fillPlaceholders<T>(value: T, context: DeploymentContext, path: string): T {
+export function fillPlaceholders<T>(
+  value: T,
+  context: DeploymentContext,
+  path: string,
+  secrets?: ReadonlyMap<string, string>,
+): T {
   const issues: string[] = [];
   const walk = (v: unknown, at: string): unknown => {
     if (typeof v === 'string') {
       return v.replace(pattern, (whole, name: string) => {
-        if (name.startsWith(secretPrefix)) return whole;
-        const filled = context[name as PlaceholderName];
+        if (name.startsWith(secretPrefix)) {
+          if (!secrets) return whole;
+          const secret = secrets.get(name.slice(secretPrefix.length));
+          if (secret === undefined) issues.push(`${at}: {{${name}}} is not in the plan's secrets`);
+          return secret ?? whole;
+        }
+        // Own properties only: `{{toString}}` is not a placeholder.
+        const filled = Object.hasOwn(context, name) ? context[name as PlaceholderName] : undefined;
         if (filled === undefined || filled === '') {
           issues.push(`${at}: {{${name}}} has no value for this deployment`);
           return whole;

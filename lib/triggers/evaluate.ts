@@ -14,7 +14,7 @@ import type {
   Verdict,
 } from '../core/types.ts';
 import { join } from '../plan/fields.ts';
-import { type DeploymentContext, fillPlaceholders, type PlaceholderName } from '../plan/placeholders.ts';
+import type { DeploymentContext, PlaceholderName } from '../plan/placeholders.ts';
 import type { PlanCheck } from '../plan/schema.ts';
 import type { Log } from '../runtime/logger.ts';
 
@@ -31,10 +31,10 @@ export function buildRuns(checks: readonly PlanCheck[], context: DeploymentConte
     const kind = checkKinds[check.type];
     // The registry maps each type to its own kind, so this spec fits it.
     const prepared = kind.prepare ? kind.prepare(check.spec as never, context) : check.spec;
-    const spec = fillPlaceholders(prepared, context, path);
     const checkDeps: CheckDeps = { ...deps, egress: { allow: check.allow ?? defaultAllow, deploymentHosts } };
     const measure = redactedMeasure({
-      spec: spec as { headers?: Readonly<Record<string, string>> },
+      template: prepared as { headers?: Readonly<Record<string, string>> },
+      context,
       secrets: check.secrets,
       path,
       // The registry maps each type to its own kind, so this spec fits it.

@@ -175,7 +175,7 @@ describe('the plan allow block', () => {
       expect((error as PlanError).issues).toEqual([
         'allow.ports: unknown field (expected one of: hosts, schemes, addresses)',
         'allow.hosts[1]: expected a host name, *.domain, an IP address or *, got "bad host"',
-        'allow.hosts[2]: expected a string, got 42',
+        'allow.hosts[2]: expected a string, got a number',
         'allow.addresses[1]: expected one of loopback, private, link-local, metadata, got "everything"',
         'allow.schemes: must list http, https or both',
       ]);

@@ -11,21 +11,31 @@ import { lambdaContext } from '../support/lambda-context.ts';
  * the real SDK, sent to green, echoed back by green into every response, and then looked for everywhere
  * a function puts what it found: its logs (at DEBUG, every measurement), its answers and verdict reasons,
  * the state an ECS hook carries in hookDetails, and the verdict events on the bus. So is a credential
- * header written in the plan itself.
+ * header written in the plan itself, whatever its name says (`X-Api-Key`, `Ocp-Apim-Subscription-Key`,
+ * `X-Functions-Key`), and so is a secret written into the URL's path, in the encoding the path gives it.
  */
 
 const token = 'sm-tok-4f1d9a7c2b8e6035';
 const plainKey = 'plain-key-73e0c5a1';
+const apimKey = 'apim-key-0c6b2e94d1';
+const functionsKey = 'fn-key-5e08a7c3b9';
+/** A secret in the URL path: green sees it as `pa%20ss;word-...`, and may echo it so. */
+const pathKey = 'pa ss;word-2b7d09';
 
 const plan = JSON.stringify({
   version: 1,
-  secrets: { apiToken: { ssm: '/greenlight/api-token' } },
+  secrets: { apiToken: { ssm: '/greenlight/api-token' }, pathKey: { ssm: '/greenlight/path-key' } },
   hooks: { '*': ['green-api'] },
   checks: {
     'green-api': {
       type: 'http',
-      url: '{{testListenerUrl}}/me',
-      headers: { Authorization: 'Bearer {{secret:apiToken}}', 'X-Api-Key': plainKey },
+      url: '{{testListenerUrl}}/me/{{secret:pathKey}}',
+      headers: {
+        Authorization: 'Bearer {{secret:apiToken}}',
+        'X-Api-Key': plainKey,
+        'Ocp-Apim-Subscription-Key': apimKey,
+        'X-Functions-Key': functionsKey,
+      },
       expect: { json: { ok: true } },
       count: 4,
       interval: '300ms',
@@ -56,6 +66,12 @@ beforeAll(async () => {
   await ssm.send(
     new PutParameterCommand({ Name: '/greenlight/api-token', Value: token, Type: 'SecureString', Overwrite: true }),
   );
+  await ssm.send(
+    new PutParameterCommand({ Name: '/greenlight/path-key', Value: pathKey, Type: 'SecureString', Overwrite: true }),
+  );
+  await ssm.send(
+    new PutParameterCommand({ Name: '/greenlight/short', Value: 'q7z', Type: 'SecureString', Overwrite: true }),
+  );
   ssm.destroy();
 }, 60_000);
 
@@ -68,11 +84,21 @@ beforeEach(() => {
   process.env.GREENLIGHT_PLAN = plan;
   process.env.GREENLIGHT_REPORT_RESERVE = '300ms';
   seenByGreen = [];
-  // The worst green: it answers with the credentials it was sent, in the body and in a header.
+  // The worst green: it answers with the credentials it was sent, in the body and in a header, each in
+  // turn first in the body, so that each reaches the excerpt a verdict reason quotes.
+  let turn = 0;
   h.green.respond((req, res) => {
     seenByGreen.push(String(req.headers.authorization));
+    const echoed = [
+      String(req.headers.authorization),
+      String(req.headers['x-api-key']),
+      String(req.headers['ocp-apim-subscription-key']),
+      String(req.headers['x-functions-key']),
+      String(req.url),
+    ];
+    const first = turn++ % echoed.length;
     res.writeHead(200, { 'content-type': 'text/plain', 'x-seen': String(req.headers.authorization) });
-    res.end(`not json: ${req.headers.authorization} ${req.headers['x-api-key']}`);
+    res.end(`not json: ${[...echoed.slice(first), ...echoed.slice(0, first)].join(' ')}`);
   });
   stdout = [];
   const original = process.stdout.write;
@@ -103,7 +129,8 @@ async function everythingSaid(outputs: unknown[]): Promise<string> {
 }
 
 function expectNoCredentials(text: string): void {
-  for (const secret of [token, plainKey]) {
+  expect(text).not.toContain(new URL(`http://h/${pathKey}`).pathname.slice(1, 12));
+  for (const secret of [token, plainKey, apimKey, functionsKey, pathKey]) {
     expect(text).not.toContain(secret);
     // Nor its first characters where an excerpt was cut.
     expect(text).not.toContain(`${secret.slice(0, 8)}…`);
@@ -176,5 +203,74 @@ describe('a secret from SSM and a credential header, echoed back by green', () =
       /cannot read secret apiToken \(SSM \/greenlight\/missing\): ParameterNotFound/,
     );
     expect(seenByGreen).toEqual([]);
+  });
+});
+
+describe('secrets that must never be sent or echoed (issue 11)', () => {
+  const runHook = async (o: Parameters<Harness['codeDeployDeployment']>[0] = {}) => {
+    const id = h.codeDeployDeployment(o);
+    const out = await h.handlers.codedeployHook(
+      { DeploymentId: id, LifecycleEventHookExecutionId: `exec-${id}` },
+      lambdaContext(10_000),
+    );
+    restore?.();
+    return out;
+  };
+  const planWith = (check: Record<string, unknown>, secrets: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      version: 1,
+      secrets,
+      hooks: { '*': ['green-api'] },
+      checks: { 'green-api': { type: 'http', url: '{{testListenerUrl}}/me', count: 1, timeout: '500ms', ...check } },
+    });
+
+  it('codedeploy-hook: sends an application name of {{secret:apiToken}} as that text, never as the secret', async () => {
+    const sent: unknown[] = [];
+    h.green.respond((req, res) => {
+      sent.push(req.headers['x-app']);
+      res.end('ok');
+    });
+    process.env.GREENLIGHT_PLAN = planWith(
+      { headers: { 'X-App': '{{applicationName}}', 'X-Other': '{{secret:apiToken}}' } },
+      { apiToken: { ssm: '/greenlight/api-token' } },
+    );
+
+    const out = await runHook({ applicationName: '{{secret:apiToken}}' });
+
+    expect(out.status).toBe('Succeeded');
+    expect(sent).toEqual(['{{secret:apiToken}}']);
+    expectNoCredentials(await everythingSaid([out]));
+  });
+
+  it('codedeploy-hook: a credential mistyped in the plan is named by its field, never quoted', async () => {
+    const mistyped = 'sk-live-9d2f4b7a1c3e5068';
+    process.env.GREENLIGHT_PLAN = planWith({ headers: `X-Api-Key: ${mistyped}` });
+
+    const out = await runHook();
+
+    expect(out.status).toBe('Failed');
+    expect(out.reasons.join('\n')).toMatch(
+      /checks\.green-api\.headers: expected an object, got a string of 35 characters/,
+    );
+    expect(await everythingSaid([out])).not.toContain(mistyped.slice(0, 8));
+  });
+
+  it('codedeploy-hook: never sends a secret too short to scrub, and names the secret, not its value', async () => {
+    const sent: unknown[] = [];
+    h.green.respond((req, res) => {
+      sent.push(req.url);
+      res.end('ok');
+    });
+    process.env.GREENLIGHT_PLAN = planWith(
+      { headers: { 'X-Api-Key': '{{secret:pin}}' } },
+      { pin: { ssm: '/greenlight/short' } },
+    );
+
+    const out = await runHook();
+
+    expect(out.status).toBe('Failed');
+    expect(sent).toEqual([]);
+    expect(out.reasons.join('\n')).toMatch(/secret pin \(SSM \/greenlight\/short\) is shorter than 4 characters/);
+    expect(out.reasons.join('\n')).not.toContain('q7z');
   });
 });

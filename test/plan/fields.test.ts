@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describe as describeValue, Fields, formatDuration, join, parseDuration } from '../../lib/plan/fields.ts';
+import { describe as describeValue, echo, Fields, formatDuration, join, parseDuration } from '../../lib/plan/fields.ts';
+import { parsePlan } from '../../lib/plan/schema.ts';
 
 describe('parseDuration', () => {
   it.each([
@@ -47,15 +48,71 @@ describe('describe', () => {
     [null, 'null'],
     [[1], 'a list'],
     [{}, 'an object'],
-    ['abc', '"abc"'],
-    [42, '42'],
+    ['abc', 'a string of 3 characters'],
+    ['x', 'a string of 1 character'],
+    ['', 'an empty string'],
+    [42, 'a number'],
     [true, 'true'],
-  ])('describes %j as %s', (value, text) => {
+  ])('describes %j as %s, never quoting what it holds', (value, text) => {
     expect(describeValue(value)).toBe(text);
+  });
+});
+
+describe('echo', () => {
+  it.each<[unknown, string]>([
+    ['5 sec', '"5 sec"'],
+    [42, '42'],
+    [{}, 'an object'],
+  ])('shows %j, for fields whose values are never secret, as %s', (value, text) => {
+    expect(echo(value)).toBe(text);
   });
 
   it('shortens a long string', () => {
-    expect(describeValue('x'.repeat(100))).toBe(`"${'x'.repeat(40)}…"`);
+    expect(echo('x'.repeat(100))).toBe(`"${'x'.repeat(40)}…"`);
+  });
+});
+
+describe('plan errors never quote a value that may be a credential', () => {
+  const secretish = 'sk-live-4f1d9a7c2b8e6035a1b2';
+  const planIssues = (check: Record<string, unknown>): string => {
+    try {
+      parsePlan({ version: 1, hooks: { '*': ['a'] }, checks: { a: { type: 'http', ...check } } });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('expected a plan error');
+  };
+
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      'headers written as a string',
+      { url: 'https://a.example/', headers: `X-Api-Key: ${secretish}` },
+      'checks.a.headers: expected an object, got a string of 39 characters',
+    ],
+    [
+      'a header value written as a number',
+      { url: 'https://a.example/', headers: { 'X-Pin': 73_519_402 } },
+      'checks.a.headers.X-Pin: expected a string, got a number',
+    ],
+    [
+      'a URL written as a list',
+      { url: [`https://u:${secretish}@a.example/`] },
+      'checks.a.url: expected a string, got a list',
+    ],
+    ['a URL written as a number', { url: 4_111_111_111_111_111 }, 'checks.a.url: expected a string, got a number'],
+  ])('names the shape, not the value, of %s', (_name, check, issue) => {
+    const message = planIssues(check);
+
+    expect(message).toContain(issue);
+    expect(message).not.toContain(secretish.slice(0, 8));
+    expect(message).not.toMatch(/73519402|4111111111111111/);
+  });
+
+  it('still shows what was written in a field whose values are never secret', () => {
+    const message = planIssues({ url: 'https://a.example/', method: 'GETT', interval: '5 sec' });
+
+    expect(message).toMatch(/checks\.a\.method: expected one of GET, .*, got "GETT"/);
+    expect(message).toMatch(/checks\.a\.interval: expected a duration .*, got "5 sec"/);
   });
 });
 
@@ -83,7 +140,7 @@ describe('Fields', () => {
     ['a number that is not finite', (f) => f.number(Number.NaN, 'p', 0, 1), 'p: expected a number 0-1, got NaN'],
     ['an empty string', (f) => f.string('', 'p'), 'p: must not be empty'],
     ['a string too long', (f) => f.string('abcd', 'p', { max: 3 }), 'p: must be at most 3 characters'],
-    ['a string not a string', (f) => f.string(3, 'p'), 'p: expected a string, got 3'],
+    ['a string not a string', (f) => f.string(3, 'p'), 'p: expected a string, got a number'],
     [
       'a string against a pattern',
       (f) => f.string('x', 'p', { pattern: /^\d+$/, patternText: 'digits' }),
@@ -116,7 +173,7 @@ describe('Fields', () => {
 
     // Assert
     expect(map).toEqual({ ok: 'yes' });
-    expect(f.issues).toEqual(['checks.a.headers.bad: expected a string, got 1']);
+    expect(f.issues).toEqual(['checks.a.headers.bad: expected a string, got a number']);
   });
 
   it('names each unknown key of an object and lists the allowed ones', () => {

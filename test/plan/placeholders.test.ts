@@ -65,6 +65,56 @@ describe('fillPlaceholders', () => {
   });
 });
 
+describe('fillPlaceholders with secrets: one pass', () => {
+  const secrets = new Map([['db', 's3cr3t-db-pw']]);
+
+  it('never expands a deployment value that holds {{secret:...}} into the secret', () => {
+    // Arrange: a CodeDeploy application name may be any text, this one included.
+    const spec = { headers: { 'x-app': '{{applicationName}}', authorization: 'Bearer {{secret:db}}' } };
+
+    // Act
+    const filled = fillPlaceholders(spec, { applicationName: '{{secret:db}}' }, 'checks.a', secrets);
+
+    // Assert
+    expect(filled.headers).toEqual({ 'x-app': '{{secret:db}}', authorization: 'Bearer s3cr3t-db-pw' });
+  });
+
+  it('never reads a deployment value as another placeholder', () => {
+    // Arrange
+    const spec = { url: '{{testListenerUrl}}/{{applicationName}}' };
+
+    // Act
+    const filled = fillPlaceholders(
+      spec,
+      { testListenerUrl: 'http://green:8080', applicationName: '{{testListenerUrl}}{{ secret:db }}' },
+      'checks.a',
+      secrets,
+    );
+
+    // Assert
+    expect(filled.url).toBe('http://green:8080/{{testListenerUrl}}{{ secret:db }}');
+  });
+
+  it('leaves {{secret:...}} as it is when no secrets are given, and names one the map lacks', () => {
+    // Arrange
+    const spec = { body: '{{secret:db}} {{secret:other}}' };
+
+    // Act
+    const withoutSecrets = fillPlaceholders(spec, {}, 'checks.a');
+    const act = () => fillPlaceholders(spec, {}, 'checks.a', secrets);
+
+    // Assert
+    expect(withoutSecrets).toEqual(spec);
+    expect(act).toThrow("checks.a.body: {{secret:other}} is not in the plan's secrets");
+  });
+
+  it("takes only the context object's own values: {{toString}} is not a placeholder", () => {
+    expect(() => fillPlaceholders({ url: '{{toString}}' }, {}, 'checks.a')).toThrow(
+      'checks.a.url: {{toString}} has no value for this deployment',
+    );
+  });
+});
+
 describe('checkPlaceholders', () => {
   it('accepts known placeholders, with or without spaces inside the braces', () => {
     // Arrange
