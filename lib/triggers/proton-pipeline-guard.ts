@@ -1,3 +1,4 @@
+import { resourceIds } from '../aws/arn.ts';
 import type { ProtonPort, ServicePipelineState } from '../aws/proton.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
@@ -240,7 +241,10 @@ export function readPipelineEvent(event: unknown): {
     detail !== null && typeof detail === 'object' && !Array.isArray(detail) ? (detail as Record<string, unknown>) : {};
   const fromArn = Array.isArray(record.resources)
     ? record.resources
-        .map((r) => (typeof r === 'string' ? /:service\/([^/]+)\/pipeline$/.exec(r)?.[1] : undefined))
+        .map((r) => {
+          const ids = resourceIds(r, 'proton', 'service', 2);
+          return ids?.[1] === 'pipeline' ? ids[0] : undefined;
+        })
         .find((n) => n !== undefined)
     : undefined;
   const serviceName = [d.serviceName, d.name, fromArn].find((n): n is string => typeof n === 'string');
