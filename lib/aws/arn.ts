@@ -1,4 +1,4 @@
-import { build, parse } from '@aws-sdk/util-arn-parser';
+import { build, parse, validate } from '@aws-sdk/util-arn-parser';
 
 /**
  * Amazon Resource Names, read with the SDK's own parser (`@aws-sdk/util-arn-parser`), so that every
@@ -22,7 +22,9 @@ const token = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** The parts of `value`, or `undefined` when it is not an ARN (not a string, malformed, oversized, spaces). Never throws. */
 export function parseArn(value: unknown): Arn | undefined {
-  if (typeof value !== 'string' || value.length > maxArnLength || /[\s\p{Cc}]/u.test(value)) return undefined;
+  // The SDK's own cheap test first: most non-ARNs never reach parse, whose throw costs a stack trace.
+  if (typeof value !== 'string' || !validate(value) || value.length > maxArnLength || /[\s\p{Cc}]/u.test(value))
+    return undefined;
   let arn: Arn;
   try {
     arn = parse(value);

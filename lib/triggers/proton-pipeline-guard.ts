@@ -239,14 +239,15 @@ export function readPipelineEvent(event: unknown): {
   const detail = record.detail;
   const d =
     detail !== null && typeof detail === 'object' && !Array.isArray(detail) ? (detail as Record<string, unknown>) : {};
-  const fromArn = Array.isArray(record.resources)
-    ? record.resources
-        .map((r) => {
-          const ids = resourceIds(r, 'proton', 'service', 2);
-          return ids?.[1] === 'pipeline' ? ids[0] : undefined;
-        })
-        .find((n) => n !== undefined)
-    : undefined;
+  // The first `.../service/<name>/pipeline` resource ARN; the rest are not read.
+  let fromArn: string | undefined;
+  for (const r of Array.isArray(record.resources) ? record.resources : []) {
+    const ids = resourceIds(r, 'proton', 'service', 2);
+    if (ids?.[1] === 'pipeline') {
+      fromArn = ids[0];
+      break;
+    }
+  }
   const serviceName = [d.serviceName, d.name, fromArn].find((n): n is string => typeof n === 'string');
   if (serviceName === undefined || !namePattern.test(serviceName)) {
     throw new ProtonEventError('malformed event: no service name in detail.serviceName or the pipeline resource ARN');
