@@ -87,6 +87,14 @@ export function ecsServiceDeploymentNames(
   return ids ? { cluster: ids[0] as string, service: ids[1] as string, id: ids[2] as string } : undefined;
 }
 
+/** `family:revision` of an ECS task definition ARN (`task-definition/<family>:<revision>`). */
+export function ecsTaskDefinitionName(value: unknown): string | undefined {
+  const arn = parseArn(value);
+  if (arn?.service !== 'ecs' || !arn.resource.startsWith('task-definition/')) return undefined;
+  const name = arn.resource.slice('task-definition/'.length);
+  return /^[A-Za-z0-9_-]{1,255}:\d{1,10}$/.test(name) ? name : undefined;
+}
+
 /** The cluster name of an ECS cluster ARN (`cluster/<name>`). */
 export function ecsClusterName(value: unknown): string | undefined {
   return resourceIds(value, 'ecs', 'cluster', 1)?.[0];

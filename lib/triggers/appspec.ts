@@ -1,3 +1,4 @@
+import { ecsTaskDefinitionName, isArn } from '../aws/arn.ts';
 import { parseYaml } from '../plan/yaml.ts';
 
 /**
@@ -72,11 +73,8 @@ export function readAppSpec(content: string | undefined): AppSpecFacts | undefin
  * definition ECS reports. A family without a revision names no one task definition: `undefined`.
  */
 export function sameTaskDefinition(appSpec: string, arn: string): boolean | undefined {
-  const familyRevision = (v: string) => {
-    const at = v.indexOf(':task-definition/');
-    const name = at >= 0 ? v.slice(at + ':task-definition/'.length) : v;
-    return /^[A-Za-z0-9_-]{1,255}:\d+$/.test(name) ? name : undefined;
-  };
+  const familyRevision = (v: string) =>
+    isArn(v) ? ecsTaskDefinitionName(v) : /^[A-Za-z0-9_-]{1,255}:\d{1,10}$/.test(v) ? v : undefined;
   const wanted = familyRevision(appSpec);
   const actual = familyRevision(arn);
   if (wanted === undefined || actual === undefined) return undefined;

@@ -4,6 +4,7 @@ import {
   ecsServiceDeploymentNames,
   ecsServiceNames,
   ecsServiceRevisionNames,
+  ecsTaskDefinitionName,
   elbDimensionValue,
   isArn,
   listenerArnOf,
@@ -61,6 +62,7 @@ describe.each(partitions)('ARNs of partition $id (region $region)', ({ id, regio
       service: 's',
     });
     expect(ecsClusterName(arn('ecs', 'cluster/c'))).toBe('c');
+    expect(ecsTaskDefinitionName(arn('ecs', 'task-definition/web:12'))).toBe('web:12');
   });
 
   it('reads Elastic Load Balancing ARNs: listener of a rule (same partition), target group name, dimensions', () => {
