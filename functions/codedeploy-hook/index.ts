@@ -1,6 +1,7 @@
 import { codeDeployAdapter } from '../../lib/aws/codedeploy.ts';
 import { listenerAdapter } from '../../lib/aws/elbv2.ts';
 import { eventsAdapter } from '../../lib/aws/events.ts';
+import { taskSetOriginAdapter } from '../../lib/aws/task-sets.ts';
 import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
@@ -14,6 +15,7 @@ export const handler = lambdaHandler((event, context) =>
   codeDeployHook({
     codedeploy: codeDeployAdapter(),
     listeners: listenerAdapter(),
+    taskSets: taskSetOriginAdapter(),
     loadPlan: planFromEnv(),
     checks: checkDeps(),
     clock: systemClock,

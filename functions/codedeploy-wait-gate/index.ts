@@ -2,6 +2,7 @@ import { codeDeployAdapter } from '../../lib/aws/codedeploy.ts';
 import { listenerAdapter } from '../../lib/aws/elbv2.ts';
 import { eventsAdapter } from '../../lib/aws/events.ts';
 import { asyncInvokeAdapter } from '../../lib/aws/lambda-async.ts';
+import { taskSetOriginAdapter } from '../../lib/aws/task-sets.ts';
 import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
@@ -15,6 +16,7 @@ export const handler = lambdaHandler((event, context) =>
   codeDeployWaitGate({
     codedeploy: codeDeployAdapter(),
     listeners: listenerAdapter(),
+    taskSets: taskSetOriginAdapter(),
     invoker: asyncInvokeAdapter(),
     loadPlan: planFromEnv(),
     checks: checkDeps(),

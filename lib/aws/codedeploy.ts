@@ -30,6 +30,15 @@ export interface CodeDeployDeployment {
   /** Documented as true once the termination wait starts; CodeDeploy leaves it false for ECS (aws/containers-roadmap#269). */
   readonly instanceTerminationWaitTimeStarted?: boolean;
   readonly statusMessages?: readonly string[];
+  /** When CodeDeploy created the deployment, epoch milliseconds: a fact that never changes during it. */
+  readonly createTime?: number;
+  /**
+   * The AppSpec this deployment deploys, when CodeDeploy holds its text (`AppSpecContent` or `String`
+   * revisions; an S3 or GitHub revision leaves it out). JSON or YAML, as the deployment was created with.
+   */
+  readonly appSpecContent?: string;
+  /** `AppSpecContent`, `String`, `S3`, `GitHub`. */
+  readonly revisionType?: string;
 }
 
 export interface BlueGreenWaits {
@@ -41,7 +50,13 @@ export interface BlueGreenWaits {
   readonly terminationWaitMinutes?: number;
 }
 
+/**
+ * An ECS task set as GetDeploymentTarget lists it (`ecsTarget.taskSetsInfo[]`). `status` and
+ * `trafficWeight` change as traffic moves: once it has, the replacement is PRIMARY at 100%. Only
+ * `label` (`Blue` original, `Green` replacement, which some responses omit) says which is which.
+ */
 export interface TaskSetInfo {
+  /** The task set id (`ecs-svc/...`), CodeDeploy's `identifer` [sic]. */
   readonly id?: string;
   readonly label?: string;
   readonly status?: string;
@@ -132,6 +147,9 @@ export function codeDeployAdapter(client: () => CodeDeployClient = codeDeployCli
           : undefined,
         instanceTerminationWaitTimeStarted: info?.instanceTerminationWaitTimeStarted,
         statusMessages: info?.deploymentStatusMessages,
+        createTime: info?.createTime?.getTime(),
+        appSpecContent: info?.revision?.appSpecContent?.content ?? info?.revision?.string?.content,
+        revisionType: info?.revision?.revisionType,
       });
     },
 

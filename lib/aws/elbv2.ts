@@ -5,6 +5,7 @@ import {
   DescribeRulesCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { isListenerRuleArn } from './arn.ts';
 import { lazy, sendOptions } from './lazy.ts';
 
 /** What greenlight asks of Elastic Load Balancing about listeners. */
@@ -38,22 +39,7 @@ export function listenerAdapter(client: () => ElasticLoadBalancingV2Client = elb
   };
 }
 
-/**
- * The listener ARN behind an ECS blue/green `advancedConfiguration` listener rule: an ALB rule ARN
- * (`...:listener-rule/app/<lb>/<id>/<listener-id>/<rule-id>`) names its listener; an NLB gives the listener itself.
- * `undefined` for anything else.
- */
-export function listenerArnOf(ruleOrListenerArn: string): string | undefined {
-  const rule =
-    /^(arn:[^:]+:elasticloadbalancing:[^:]*:\d*:)listener-rule\/((?:app|net)\/[^/]+\/[^/]+\/[^/]+)\/[^/]+$/.exec(
-      ruleOrListenerArn,
-    );
-  if (rule) return `${rule[1]}listener/${rule[2]}`;
-  if (/^arn:[^:]+:elasticloadbalancing:[^:]*:\d*:listener\/(?:app|net)\/[^/]+\/[^/]+\/[^/]+$/.test(ruleOrListenerArn)) {
-    return ruleOrListenerArn;
-  }
-  return undefined;
-}
+export { listenerArnOf } from './arn.ts';
 
 export interface WeightedTargetGroup {
   readonly targetGroupArn: string;
@@ -70,7 +56,7 @@ export function forwardAdapter(client: () => ElasticLoadBalancingV2Client = elbv
   return {
     async forwardWeights(ruleOrListenerArn, signal) {
       let actions: Action[] | undefined;
-      if (ruleOrListenerArn.includes(':listener-rule/')) {
+      if (isListenerRuleArn(ruleOrListenerArn)) {
         const out = await client().send(
           new DescribeRulesCommand({ RuleArns: [ruleOrListenerArn] }),
           sendOptions(signal),

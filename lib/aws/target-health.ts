@@ -3,6 +3,7 @@ import {
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { isArn } from './arn.ts';
 import { elbv2Client } from './elbv2.ts';
 import { compact, sendOptions } from './lazy.ts';
 
@@ -26,7 +27,7 @@ export interface TargetHealthPort {
 export function targetHealthAdapter(client: () => ElasticLoadBalancingV2Client = elbv2Client): TargetHealthPort {
   return {
     async targetGroupArn(nameOrArn, signal) {
-      if (nameOrArn.startsWith('arn:')) return nameOrArn;
+      if (isArn(nameOrArn)) return nameOrArn;
       const out = await client().send(new DescribeTargetGroupsCommand({ Names: [nameOrArn] }), sendOptions(signal));
       const arn = out.TargetGroups?.[0]?.TargetGroupArn;
       // ELBv2 answers an unknown name with TargetGroupNotFound; an empty answer is treated the same.

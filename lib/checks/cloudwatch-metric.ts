@@ -1,3 +1,4 @@
+import { elbDimensionValue } from '../aws/arn.ts';
 import type { MetricQuery, MetricSeries } from '../aws/cloudwatch.ts';
 import type { Observation } from '../core/types.ts';
 import { describe, type Fields, formatDuration, join } from '../plan/fields.ts';
@@ -182,8 +183,8 @@ function readMetrics(value: unknown, path: string, f: Fields): Record<string, Me
 export function dimensionValues(dimensions: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(dimensions)) {
-    const arn = /^arn:[^:]+:elasticloadbalancing:[^:]*:\d*:(?:loadbalancer\/)?(.+)$/.exec(value);
-    out[name] = arn && (name === 'TargetGroup' || name === 'LoadBalancer') ? (arn[1] as string) : value;
+    const resource = name === 'TargetGroup' || name === 'LoadBalancer' ? elbDimensionValue(value) : undefined;
+    out[name] = resource ?? value;
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import { ecsServiceRevisionNames } from '../aws/arn.ts';
 import type { EcsChecksPort } from '../aws/ecs-checks.ts';
 import type { Observation } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
@@ -112,8 +113,6 @@ export type ResolvedGreen =
       readonly serviceRevision: string;
     };
 
-const revisionArn = /^arn:[^:]+:ecs:[^:]*:\d*:service-revision\/([^/]+)\/([^/]+)\/[^/]+$/;
-
 /** Fills cluster and service from a service revision ARN (`.../service-revision/<cluster>/<service>/<id>`). */
 export function resolveGreen(green: EcsGreen, path: string): ResolvedGreen {
   if (green.serviceRevision === undefined) {
@@ -124,9 +123,9 @@ export function resolveGreen(green: EcsGreen, path: string): ResolvedGreen {
     }
     return { kind: 'taskSet', cluster, service, taskSet };
   }
-  const match = revisionArn.exec(green.serviceRevision);
-  const cluster = green.cluster ?? match?.[1];
-  const service = green.service ?? match?.[2];
+  const names = ecsServiceRevisionNames(green.serviceRevision);
+  const cluster = green.cluster ?? names?.cluster;
+  const service = green.service ?? names?.service;
   if (cluster === undefined || service === undefined) {
     throw new PlanError([
       `${join(path, 'serviceRevision')}: expected a service revision ARN (arn:aws:ecs:<region>:<account>:service-revision/<cluster>/<service>/<id>), or give cluster and service`,

@@ -1,3 +1,4 @@
+import { isArn, ssmParameterName } from '../aws/arn.ts';
 import type { SecretPort, SecretSource } from '../aws/secrets.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Measure, Observation } from '../core/types.ts';
@@ -17,7 +18,7 @@ export type { SecretSource } from '../aws/secrets.ts';
 
 export const secretPrefix = 'secret:';
 const secretNamePattern = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
-const ssmNamePattern = /^(?:arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter)?\/?[A-Za-z0-9_.\-/]{1,1011}$/;
+const ssmNamePattern = /^\/?[A-Za-z0-9_.\-/]{1,1011}$/;
 const maxSecrets = 20;
 const placeholder = /\{\{\s*([^{}]*?)\s*\}\}/g;
 
@@ -37,12 +38,14 @@ export function readSecrets(value: unknown, path: string, f: Fields): Record<str
     }
     const s = f.object(source, at, ['ssm']);
     if (!s) continue;
-    const ssm = f.string(s.ssm, join(at, 'ssm'), {
-      max: 2048,
-      pattern: ssmNamePattern,
-      patternText: 'an SSM parameter name such as /greenlight/api-token, or its ARN',
-    });
-    if (ssm !== undefined) out[name] = { ssm };
+    const ssm = f.string(s.ssm, join(at, 'ssm'), { max: 2048 });
+    if (ssm === undefined) continue;
+    // A parameter ARN of any partition: the SDK's ARN parser reads it, the name inside is checked like a name.
+    if (!ssmNamePattern.test(isArn(ssm) ? (ssmParameterName(ssm) ?? '') : ssm)) {
+      f.problem(join(at, 'ssm'), 'expected an SSM parameter name such as /greenlight/api-token, or its ARN');
+      continue;
+    }
+    out[name] = { ssm };
   }
   return f.issues.length > before ? undefined : out;
 }

@@ -1,16 +1,31 @@
+import { ecsServiceNames } from '../aws/arn.ts';
 import type { CodeDeployDeployment, CodeDeployTarget } from '../aws/codedeploy.ts';
 import type { ListenerPort } from '../aws/elbv2.ts';
+import type { TaskSetOriginPort } from '../aws/task-sets.ts';
 import { errorMessage } from '../core/analyze.ts';
 import { PlanError } from '../plan/errors.ts';
 import type { DeploymentContext } from '../plan/placeholders.ts';
+import { readAppSpec } from './appspec.ts';
+import { GreenIdentityError, taskSetRoles } from './green-identity.ts';
+
+const taskSetPlaceholders = ['greenTaskSet', 'blueTaskSet', 'greenTargetGroup', 'blueTargetGroup'] as const;
 
 /**
  * The placeholders of a CodeDeploy deployment: application and group, the ECS target's cluster,
  * service, blue and green task sets and target groups, or the Lambda target's function, alias and
  * versions, and (only when `needed`) the test and production listeners' URLs from ELBv2.
+ *
+ * Green and blue come from facts that do not change during the deployment (see `taskSetRoles`; for
+ * Lambda, the AppSpec's versions), and only when the plan uses them. When a needed one cannot be
+ * told, this throws a `GreenIdentityError` saying why: a check never runs against a guess.
  */
 export async function resolveCodeDeployContext(
-  deps: { readonly listeners: ListenerPort; readonly region?: string | undefined },
+  deps: {
+    readonly listeners: ListenerPort;
+    /** ECS DescribeTaskSets, to tell green from blue when GetDeploymentTarget omits the labels. */
+    readonly taskSets?: TaskSetOriginPort | undefined;
+    readonly region?: string | undefined;
+  },
   on: {
     readonly deployment: CodeDeployDeployment;
     readonly target: CodeDeployTarget | undefined;
@@ -27,20 +42,28 @@ export async function resolveCodeDeployContext(
     deploymentGroupName: deployment.deploymentGroupName,
     region: deps.region,
   };
-  if (target) {
+  if (target?.type === 'ECSTarget') {
     const [cluster, service] = ecsNames(target);
     context.cluster = cluster;
     context.service = service;
-    const green = pickTaskSet(target, 'Green');
-    const blue = pickTaskSet(target, 'Blue');
-    context.greenTaskSet = green?.id;
-    context.blueTaskSet = blue?.id;
-    context.greenTargetGroup = green?.targetGroup;
-    context.blueTargetGroup = blue?.targetGroup;
-    context.functionName = target.lambda?.functionName;
-    context.alias = target.lambda?.alias;
-    context.currentVersion = target.lambda?.currentVersion;
-    context.targetVersion = target.lambda?.targetVersion;
+    if (taskSetPlaceholders.some((p) => needed.has(p))) {
+      const roles = await taskSetRoles(deps, { deployment, target, cluster, service }, signal);
+      const need = (placeholder: string, unknown: string | undefined) => {
+        if (needed.has(placeholder) && unknown !== undefined) {
+          throw new GreenIdentityError(`{{${placeholder}}} at ${hook}: ${unknown}`);
+        }
+      };
+      need('greenTaskSet', roles.greenUnknown);
+      need('greenTargetGroup', roles.greenUnknown);
+      need('blueTaskSet', roles.blueUnknown);
+      need('blueTargetGroup', roles.blueUnknown);
+      context.greenTaskSet = roles.green?.id;
+      context.blueTaskSet = roles.blue?.id;
+      context.greenTargetGroup = roles.green?.targetGroup;
+      context.blueTargetGroup = roles.blue?.targetGroup;
+    }
+  } else if (target?.lambda) {
+    Object.assign(context, lambdaVersions(deployment, target, hook, needed));
   }
   const listener = async (name: 'testListenerUrl' | 'prodListenerUrl', arns: readonly string[]): Promise<void> => {
     if (!needed.has(name)) return;
@@ -68,17 +91,53 @@ export async function resolveCodeDeployContext(
 
 /** `cluster:service` target ids, or the service ARN `.../service/cluster/service`. */
 function ecsNames(target: CodeDeployTarget): [string | undefined, string | undefined] {
-  if (target.type !== 'ECSTarget') return [undefined, undefined];
-  const arn = target.targetArn?.match(/:service\/([^/]+)\/([^/]+)$/);
-  if (arn) return [arn[1], arn[2]];
+  const names = ecsServiceNames(target.targetArn);
+  if (names?.cluster !== undefined) return [names.cluster, names.service];
   const [cluster, service] = target.targetId.split(':');
   return [cluster || undefined, service || undefined];
 }
 
-/** Labels when CodeDeploy gives them; otherwise the original task set is PRIMARY and the replacement ACTIVE. */
-function pickTaskSet(target: CodeDeployTarget, label: 'Blue' | 'Green') {
-  const labelled = target.taskSets.find((s) => s.label === label);
-  if (labelled) return labelled;
-  if (target.taskSets.some((s) => s.label !== undefined)) return undefined;
-  return target.taskSets.find((s) => s.status === (label === 'Blue' ? 'PRIMARY' : 'ACTIVE'));
+/**
+ * The Lambda target's function, alias and versions. Green is the version the deployment moves traffic
+ * to: the AppSpec's `TargetVersion` (CodeDeploy's `lambdaFunctionInfo.targetVersion` when there is no
+ * AppSpec content), never the version the alias points to now, which is green itself once traffic has
+ * moved. Blue is the AppSpec's `CurrentVersion`, or CodeDeploy's `currentVersion` while it is not green.
+ */
+function lambdaVersions(
+  deployment: CodeDeployDeployment,
+  target: CodeDeployTarget,
+  hook: string,
+  needed: ReadonlySet<string>,
+): DeploymentContext {
+  const info = target.lambda ?? {};
+  const appSpec = readAppSpec(deployment.appSpecContent)?.lambda;
+  const disagree = (what: string, a: string | undefined, b: string | undefined) =>
+    a !== undefined && b !== undefined && a !== b
+      ? `the AppSpec says ${what} ${a}, the deployment target ${b}`
+      : undefined;
+  const targetVersion = appSpec?.targetVersion ?? info.targetVersion;
+  let targetUnknown = disagree('TargetVersion', appSpec?.targetVersion, info.targetVersion);
+  if (targetVersion === undefined)
+    targetUnknown = 'neither the AppSpec nor the deployment target names the target version';
+  let currentVersion = appSpec?.currentVersion;
+  let currentUnknown = disagree('TargetVersion', appSpec?.targetVersion, info.targetVersion);
+  if (currentVersion === undefined) {
+    if (info.currentVersion !== undefined && info.currentVersion !== targetVersion)
+      currentVersion = info.currentVersion;
+    else currentUnknown ??= 'the deployment has no AppSpec content and its alias already points to the target version';
+  }
+  for (const [placeholder, unknown] of [
+    ['targetVersion', targetUnknown],
+    ['currentVersion', currentUnknown],
+  ] as const) {
+    if (needed.has(placeholder) && unknown !== undefined) {
+      throw new GreenIdentityError(`{{${placeholder}}} at ${hook}: ${unknown}`);
+    }
+  }
+  return {
+    functionName: appSpec?.name ?? info.functionName,
+    alias: appSpec?.alias ?? info.alias,
+    ...(targetUnknown === undefined ? { targetVersion } : {}),
+    ...(currentUnknown === undefined ? { currentVersion } : {}),
+  };
 }

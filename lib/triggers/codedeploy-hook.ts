@@ -1,5 +1,6 @@
 import type { CodeDeployPort, CodeDeployTarget, HookStatus } from '../aws/codedeploy.ts';
 import type { ListenerPort } from '../aws/elbv2.ts';
+import type { TaskSetOriginPort } from '../aws/task-sets.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
@@ -23,6 +24,8 @@ export interface HookIds {
 export interface CodeDeployHookDeps extends TriggerDeps {
   readonly codedeploy: CodeDeployPort;
   readonly listeners: ListenerPort;
+  /** ECS DescribeTaskSets: tells green from blue when CodeDeploy omits the task set labels. */
+  readonly taskSets: TaskSetOriginPort;
   readonly settings: TriggerSettings & {
     /** GREENLIGHT_HOOK: pins the hook instead of reading it from the deployment target. */
     readonly hook?: string | undefined;
@@ -188,7 +191,7 @@ async function decide(
 
   const selected = checksForHook(plan, hook);
   const context = await resolveCodeDeployContext(
-    { listeners: deps.listeners, region: deps.settings.region },
+    { listeners: deps.listeners, taskSets: deps.taskSets, region: deps.settings.region },
     { deployment, target, hook, needed: usedPlaceholders(selected.checks) },
     signal,
   );

@@ -1,6 +1,7 @@
 import type { CodeDeployDeployment, CodeDeployPort, CodeDeployTarget, DeploymentWaitType } from '../aws/codedeploy.ts';
 import type { ListenerPort } from '../aws/elbv2.ts';
 import type { AsyncInvokePort } from '../aws/lambda-async.ts';
+import type { TaskSetOriginPort } from '../aws/task-sets.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
@@ -61,6 +62,8 @@ export interface WaitContinuation {
 export interface WaitGateDeps extends TriggerDeps {
   readonly codedeploy: CodeDeployPort;
   readonly listeners: ListenerPort;
+  /** ECS DescribeTaskSets: tells green from blue when CodeDeploy omits the task set labels. */
+  readonly taskSets?: TaskSetOriginPort;
   readonly invoker: AsyncInvokePort;
   readonly settings: TriggerSettings & {
     /** GREENLIGHT_WAIT_POLL_INTERVAL: how often the watcher reads the deployment (default 30s). */
@@ -370,7 +373,7 @@ async function analyse(
     analysisDeadline = firstDeadline(deployment, wait, selected.checks, c.since, settings, deadline, clock.now());
   }
   const context = await resolveCodeDeployContext(
-    { listeners: deps.listeners, region: deps.settings.region },
+    { listeners: deps.listeners, taskSets: deps.taskSets, region: deps.settings.region },
     { deployment, target, hook: planKey, needed: usedPlaceholders(selected.checks) },
     deadline.signal,
   );

@@ -1,5 +1,6 @@
+import { listenerArnOf, targetGroupName } from '../aws/arn.ts';
 import type { EcsLoadBalancer, EcsPort } from '../aws/ecs.ts';
-import { type ForwardPort, type ListenerPort, listenerArnOf, type WeightedTargetGroup } from '../aws/elbv2.ts';
+import type { ForwardPort, ListenerPort, WeightedTargetGroup } from '../aws/elbv2.ts';
 import { errorMessage } from '../core/analyze.ts';
 import { PlanError } from '../plan/errors.ts';
 import { ecsStages } from '../plan/hooks.ts';
@@ -182,8 +183,4 @@ async function greenAndBlue(
   throw new PlanError([
     `{{greenTargetGroupArn}}: cannot tell green from blue at ${stage} without a testListenerRule (production traffic is shifting)`,
   ]);
-}
-
-function targetGroupName(arn: string): string | undefined {
-  return /:targetgroup\/([^/]+)\//.exec(arn)?.[1];
 }

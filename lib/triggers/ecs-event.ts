@@ -1,3 +1,4 @@
+import { ecsClusterName, ecsServiceDeploymentNames, ecsServiceNames, ecsServiceRevisionNames } from '../aws/arn.ts';
 import { ecsStages } from '../plan/hooks.ts';
 
 export type EcsStage = (typeof ecsStages)[number];
@@ -24,17 +25,6 @@ export class EcsEventError extends Error {
   }
 }
 
-const partition = 'arn:aws[a-z-]*';
-const region = '[a-z]{2}(?:-[a-z]+)+-\\d';
-const name = '[A-Za-z0-9_-]{1,255}';
-export const serviceArnPattern = new RegExp(`^${partition}:ecs:${region}:\\d{12}:service/(?:(${name})/)?(${name})$`);
-export const serviceRevisionArnPattern = new RegExp(
-  `^${partition}:ecs:${region}:\\d{12}:service-revision/${name}/${name}/[A-Za-z0-9_-]{1,128}$`,
-);
-export const serviceDeploymentArnPattern = new RegExp(
-  `^${partition}:ecs:${region}:\\d{12}:service-deployment/(${name})/(${name})/[A-Za-z0-9_-]{1,128}$`,
-);
-const clusterArnPattern = new RegExp(`^${partition}:ecs:${region}:\\d{12}:cluster/(${name})$`);
 const hookIdPattern = /^[A-Za-z0-9_.:-]{1,256}$/;
 const executionIdPattern = /^[A-Za-z0-9_.:-]{1,256}$/;
 const maxEventBytes = 256 * 1024;
@@ -50,17 +40,17 @@ export function readEcsHookEvent(event: unknown): EcsHookEvent {
   if (typeof stage !== 'string' || !(ecsStages as readonly string[]).includes(stage)) {
     throw new EcsEventError(`lifecycleStage: expected one of ${ecsStages.join(', ')}, got ${show(stage)}`);
   }
-  const serviceArn = arn(details.serviceArn, `${at}serviceArn`, serviceArnPattern, 'an ECS service ARN');
+  const serviceArn = arn(details.serviceArn, `${at}serviceArn`, ecsServiceNames, 'an ECS service ARN');
   const targetServiceRevisionArn = arn(
     details.targetServiceRevisionArn,
     `${at}targetServiceRevisionArn`,
-    serviceRevisionArnPattern,
+    ecsServiceRevisionNames,
     'an ECS service revision ARN',
   );
   const resourceArn =
     top.resourceArn === undefined || top.resourceArn === null
       ? undefined
-      : arn(top.resourceArn, 'resourceArn', serviceDeploymentArnPattern, 'an ECS service deployment ARN');
+      : arn(top.resourceArn, 'resourceArn', ecsServiceDeploymentNames, 'an ECS service deployment ARN');
   let executionId: string | undefined;
   if (top.executionId !== undefined && top.executionId !== null) {
     if (typeof top.executionId !== 'string' || !executionIdPattern.test(top.executionId)) {
@@ -139,7 +129,7 @@ function readHookRef(r: Record<string, unknown>, at: string): PauseHookRef {
   const serviceDeploymentArn = arn(
     r.serviceDeploymentArn,
     `${at}serviceDeploymentArn`,
-    serviceDeploymentArnPattern,
+    ecsServiceDeploymentNames,
     'an ECS service deployment ARN',
   );
   const out: { -readonly [K in keyof PauseHookRef]: PauseHookRef[K] } = { hookId: r.hookId, serviceDeploymentArn };
@@ -147,8 +137,8 @@ function readHookRef(r: Record<string, unknown>, at: string): PauseHookRef {
   if (typeof r.lifecycleStage === 'string' && (ecsStages as readonly string[]).includes(r.lifecycleStage)) {
     out.lifecycleStage = r.lifecycleStage as EcsStage;
   }
-  if (typeof r.clusterArn === 'string' && clusterArnPattern.test(r.clusterArn)) out.clusterArn = r.clusterArn;
-  if (typeof r.serviceArn === 'string' && serviceArnPattern.test(r.serviceArn)) out.serviceArn = r.serviceArn;
+  if (typeof r.clusterArn === 'string' && ecsClusterName(r.clusterArn) !== undefined) out.clusterArn = r.clusterArn;
+  if (typeof r.serviceArn === 'string' && ecsServiceNames(r.serviceArn) !== undefined) out.serviceArn = r.serviceArn;
   if (typeof r.expiresAt === 'string') {
     const t = Date.parse(r.expiresAt);
     if (Number.isFinite(t)) out.expiresAt = t;
@@ -158,15 +148,13 @@ function readHookRef(r: Record<string, unknown>, at: string): PauseHookRef {
 
 /** Cluster and service names from a service ARN (`service/cluster/name`, or the old `service/name`). */
 export function serviceNames(serviceArn: string): { cluster?: string; service?: string } {
-  const m = serviceArnPattern.exec(serviceArn);
-  if (!m) return {};
-  return m[1] === undefined ? { service: m[2] as string } : { cluster: m[1], service: m[2] as string };
+  return ecsServiceNames(serviceArn) ?? {};
 }
 
 /** Cluster and service names from a service deployment ARN (`service-deployment/cluster/service/id`). */
 export function deploymentNames(serviceDeploymentArn: string): { cluster?: string; service?: string } {
-  const m = serviceDeploymentArnPattern.exec(serviceDeploymentArn);
-  return m ? { cluster: m[1] as string, service: m[2] as string } : {};
+  const names = ecsServiceDeploymentNames(serviceDeploymentArn);
+  return names ? { cluster: names.cluster, service: names.service } : {};
 }
 
 function parseMaybeJson(event: unknown): unknown {
@@ -195,8 +183,9 @@ function asObject(value: unknown, path: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function arn(value: unknown, path: string, pattern: RegExp, what: string): string {
-  if (typeof value !== 'string' || !pattern.test(value)) {
+/** `value` when `read` (one of the ARN module's readers) understands it; else an `EcsEventError` naming the field. */
+function arn(value: unknown, path: string, read: (value: unknown) => unknown, what: string): string {
+  if (typeof value !== 'string' || read(value) === undefined) {
     throw new EcsEventError(`${path}: expected ${what}, got ${show(value)}`);
   }
   return value;

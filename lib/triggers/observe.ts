@@ -1,3 +1,4 @@
+import { ecsServiceNames } from '../aws/arn.ts';
 import type { EventsPort } from '../aws/events.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Clock, Counters, Verdict } from '../core/types.ts';
@@ -130,8 +131,9 @@ export function deploymentGroup(d: {
 
 /** `cluster/service` (or `service`, for old-style ARNs) from an ECS service ARN. */
 export function ecsServiceGroup(serviceArn: string | undefined): string | undefined {
-  const name = serviceArn?.split(':service/')[1];
-  return name || undefined;
+  const names = ecsServiceNames(serviceArn);
+  if (!names) return undefined;
+  return names.cluster === undefined ? names.service : `${names.cluster}/${names.service}`;
 }
 
 /** When a return-valued answer must be on its way: the invocation's end, less a margin to return. */

@@ -1,3 +1,4 @@
+import { resourceIds } from '../aws/arn.ts';
 import type { ProtonPort, ServicePipelineState } from '../aws/proton.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
@@ -242,11 +243,15 @@ export function readPipelineEvent(event: unknown): {
   const detail = record.detail;
   const d =
     detail !== null && typeof detail === 'object' && !Array.isArray(detail) ? (detail as Record<string, unknown>) : {};
-  const fromArn = Array.isArray(record.resources)
-    ? record.resources
-        .map((r) => (typeof r === 'string' ? /:service\/([^/]+)\/pipeline$/.exec(r)?.[1] : undefined))
-        .find((n) => n !== undefined)
-    : undefined;
+  // The first `.../service/<name>/pipeline` resource ARN; the rest are not read.
+  let fromArn: string | undefined;
+  for (const r of Array.isArray(record.resources) ? record.resources : []) {
+    const ids = resourceIds(r, 'proton', 'service', 2);
+    if (ids?.[1] === 'pipeline') {
+      fromArn = ids[0];
+      break;
+    }
+  }
   const serviceName = [d.serviceName, d.name, fromArn].find((n): n is string => typeof n === 'string');
   if (serviceName === undefined || !namePattern.test(serviceName)) {
     throw new ProtonEventError('malformed event: no service name in detail.serviceName or the pipeline resource ARN');

@@ -17,6 +17,9 @@ export interface CodeDeployFake extends JsonFake {
   beginTerminationWait(deploymentId: string): void;
 }
 
+/** The id of the replacement task set of each fake ECS target (`ecsTarget` object): what traffic moves to. */
+const replacementOf = new WeakMap<object, string>();
+
 /** As CodeDeploy shows an ECS termination wait: deployment still InProgress, its target Succeeded. */
 function inTerminationWait(d: FakeDeployment): boolean {
   const status = d.deploymentInfo.status;
@@ -128,6 +131,16 @@ export async function startCodeDeployFake(port?: number): Promise<CodeDeployFake
         if (!ecs) continue;
         ecs.status = 'Succeeded';
         for (const e of ecs.lifecycleEvents ?? []) e.status = 'Succeeded';
+        // Traffic has moved: the replacement now serves production, PRIMARY at 100%; labels stay as they were.
+        const replacement = replacementOf.get(ecs);
+        const sets = (ecs as { taskSetsInfo?: { identifer?: string; status?: string; trafficWeight?: number }[] })
+          .taskSetsInfo;
+        if (replacement !== undefined && sets?.some((t) => t.identifer === replacement)) {
+          for (const t of sets) {
+            t.status = t.identifer === replacement ? 'PRIMARY' : 'ACTIVE';
+            t.trafficWeight = t.identifer === replacement ? 100 : 0;
+          }
+        }
       }
     },
   };
@@ -145,8 +158,27 @@ export interface EcsDeploymentOptions {
   readonly prodListenerArn?: string;
   readonly creator?: string;
   readonly status?: string;
-  /** Omit Blue/Green labels, as some responses do. */
+  /** Omit Blue/Green labels, as some responses do (AWS's ECS blue/green tutorial shows such output). */
   readonly unlabelled?: boolean;
+  /** The original (blue) and replacement (green) task sets: ids and target group names. */
+  readonly taskSets?: {
+    readonly blue?: { readonly id?: string; readonly targetGroup?: string };
+    readonly green?: { readonly id?: string; readonly targetGroup?: string };
+  };
+  /**
+   * Whether the replacement task set exists yet. CodeDeploy creates it after BeforeInstall ("Use to run
+   * tasks before the replacement task set is created"), so by default it exists from Install on.
+   */
+  readonly replacementCreated?: boolean;
+  /**
+   * Whether production traffic has moved to the replacement: then it is PRIMARY at 100% and the original
+   * ACTIVE at 0%. By default, once AllowTraffic is done (at AfterAllowTraffic).
+   */
+  readonly trafficShifted?: boolean;
+  /** The AppSpec the deployment was created with, as GetDeployment returns it (`AppSpecContent`). */
+  readonly appSpecContent?: string;
+  /** When the deployment was created, epoch seconds (as the JSON protocol sends it). */
+  readonly createTime?: number;
   /** Blue/green waits: a ready wait (STOP_DEPLOYMENT after so many minutes) and a termination wait. */
   readonly readyWaitMinutes?: number;
   readonly terminationWaitMinutes?: number;
@@ -169,6 +201,41 @@ export function ecsDeployment(o: EcsDeploymentOptions): FakeDeployment {
   const service = o.service ?? 'my-service';
   const hookIndex = o.hook ? ecsHooks.indexOf(o.hook) : -1;
   const listeners = (arn: string | undefined) => (arn ? { listenerArns: [arn] } : { listenerArns: [] });
+  const replacement = o.replacementCreated ?? (hookIndex < 0 || hookIndex > ecsHooks.indexOf('BeforeInstall'));
+  const shifted = o.trafficShifted ?? hookIndex > ecsHooks.indexOf('AllowTraffic');
+  const original = {
+    identifer: o.taskSets?.blue?.id ?? 'ecs-svc/1111111111111111111',
+    desiredCount: 2,
+    pendingCount: 0,
+    runningCount: 2,
+    status: shifted ? 'ACTIVE' : 'PRIMARY',
+    trafficWeight: shifted ? 0 : 100,
+    targetGroup: { name: o.taskSets?.blue?.targetGroup ?? 'tg-blue' },
+    ...(o.unlabelled ? {} : { taskSetLabel: 'Blue' }),
+  };
+  const replacementSet = {
+    identifer: o.taskSets?.green?.id ?? 'ecs-svc/2222222222222222222',
+    desiredCount: 2,
+    pendingCount: 0,
+    runningCount: 2,
+    status: shifted ? 'PRIMARY' : 'ACTIVE',
+    trafficWeight: shifted ? 100 : 0,
+    targetGroup: { name: o.taskSets?.green?.targetGroup ?? 'tg-green' },
+    ...(o.unlabelled ? {} : { taskSetLabel: 'Green' }),
+  };
+  const ecsTarget = {
+    deploymentId: o.deploymentId,
+    targetId: `${cluster}:${service}`,
+    targetArn: `arn:aws:ecs:us-east-1:123456789012:service/${cluster}/${service}`,
+    status: 'InProgress',
+    lifecycleEvents: ecsHooks.map((name, i) => ({
+      lifecycleEventName: name,
+      status: hookIndex < 0 ? 'Pending' : i < hookIndex ? 'Succeeded' : i === hookIndex ? 'InProgress' : 'Pending',
+    })),
+    // The order says nothing about roles; here PRIMARY comes first, whichever task set it is.
+    taskSetsInfo: !replacement ? [original] : shifted ? [replacementSet, original] : [original, replacementSet],
+  };
+  replacementOf.set(ecsTarget, replacementSet.identifer);
   return {
     deploymentInfo: {
       deploymentId: o.deploymentId,
@@ -178,6 +245,10 @@ export function ecsDeployment(o: EcsDeploymentOptions): FakeDeployment {
       computePlatform: 'ECS',
       creator: o.creator ?? 'user',
       deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' },
+      ...(o.createTime !== undefined ? { createTime: o.createTime } : {}),
+      ...(o.appSpecContent !== undefined
+        ? { revision: { revisionType: 'AppSpecContent', appSpecContent: { content: o.appSpecContent } } }
+        : {}),
       ...(o.readyWaitMinutes !== undefined || o.terminationWaitMinutes !== undefined
         ? {
             blueGreenDeploymentConfiguration: {
@@ -207,39 +278,7 @@ export function ecsDeployment(o: EcsDeploymentOptions): FakeDeployment {
     targets: {
       [`${cluster}:${service}`]: {
         deploymentTargetType: 'ECSTarget',
-        ecsTarget: {
-          deploymentId: o.deploymentId,
-          targetId: `${cluster}:${service}`,
-          targetArn: `arn:aws:ecs:us-east-1:123456789012:service/${cluster}/${service}`,
-          status: 'InProgress',
-          lifecycleEvents: ecsHooks.map((name, i) => ({
-            lifecycleEventName: name,
-            status:
-              hookIndex < 0 ? 'Pending' : i < hookIndex ? 'Succeeded' : i === hookIndex ? 'InProgress' : 'Pending',
-          })),
-          taskSetsInfo: [
-            {
-              identifer: 'ecs-svc/1111111111111111111',
-              desiredCount: 2,
-              pendingCount: 0,
-              runningCount: 2,
-              status: 'PRIMARY',
-              trafficWeight: 100,
-              targetGroup: { name: 'tg-blue' },
-              ...(o.unlabelled ? {} : { taskSetLabel: 'Blue' }),
-            },
-            {
-              identifer: 'ecs-svc/2222222222222222222',
-              desiredCount: 2,
-              pendingCount: 0,
-              runningCount: 2,
-              status: 'ACTIVE',
-              trafficWeight: 0,
-              targetGroup: { name: 'tg-green' },
-              ...(o.unlabelled ? {} : { taskSetLabel: 'Green' }),
-            },
-          ],
-        },
+        ecsTarget,
       },
     },
   };
@@ -253,6 +292,47 @@ export interface LambdaDeploymentOptions {
   readonly currentVersion?: string;
   readonly targetVersion?: string;
   readonly creator?: string;
+  /**
+   * Whether the alias has moved to the target version. Then CodeDeploy's `currentVersion` (the version
+   * production traffic points to) is the target version too. By default, at AfterAllowTraffic.
+   */
+  readonly trafficShifted?: boolean;
+  /** The AppSpec the deployment was created with (`AppSpecContent`, as SAM creates them); `null` for none. */
+  readonly appSpecContent?: string | null;
+}
+
+/** The AppSpec SAM gives a CodeDeploy Lambda deployment (YAML, as the CodeDeploy User Guide shows it). */
+export function lambdaAppSpec(o: { name: string; alias: string; currentVersion: string; targetVersion: string }) {
+  return [
+    'version: 0.0',
+    'Resources:',
+    '  - myLambdaFunction:',
+    '      Type: AWS::Lambda::Function',
+    '      Properties:',
+    `        Name: "${o.name}"`,
+    `        Alias: "${o.alias}"`,
+    `        CurrentVersion: "${o.currentVersion}"`,
+    `        TargetVersion: "${o.targetVersion}"`,
+    '',
+  ].join('\n');
+}
+
+/** The AppSpec of a CodeDeploy ECS deployment that deploys `taskDefinition` (JSON, as CodePipeline may send it). */
+export function ecsAppSpec(taskDefinition: string): string {
+  return JSON.stringify({
+    version: 0.0,
+    Resources: [
+      {
+        TargetService: {
+          Type: 'AWS::ECS::Service',
+          Properties: {
+            TaskDefinition: taskDefinition,
+            LoadBalancerInfo: { ContainerName: 'web', ContainerPort: 8080 },
+          },
+        },
+      },
+    ],
+  });
 }
 
 /** A CodeDeploy Lambda deployment (SAM DeploymentPreference) as the APIs show it. */
@@ -261,6 +341,13 @@ export function lambdaDeployment(o: LambdaDeploymentOptions): FakeDeployment {
   const alias = o.alias ?? 'live';
   const events = ['BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'];
   const hookIndex = o.hook ? events.indexOf(o.hook) : -1;
+  const currentVersion = o.currentVersion ?? '1';
+  const targetVersion = o.targetVersion ?? '2';
+  const shifted = o.trafficShifted ?? hookIndex > events.indexOf('AllowTraffic');
+  const appSpec =
+    o.appSpecContent === null
+      ? undefined
+      : (o.appSpecContent ?? lambdaAppSpec({ name: functionName, alias, currentVersion, targetVersion }));
   return {
     deploymentInfo: {
       deploymentId: o.deploymentId,
@@ -269,6 +356,9 @@ export function lambdaDeployment(o: LambdaDeploymentOptions): FakeDeployment {
       status: 'InProgress',
       computePlatform: 'Lambda',
       creator: o.creator ?? 'user',
+      ...(appSpec !== undefined
+        ? { revision: { revisionType: 'AppSpecContent', appSpecContent: { content: appSpec } } }
+        : {}),
     },
     targets: {
       [`${functionName}:${alias}`]: {
@@ -286,9 +376,9 @@ export function lambdaDeployment(o: LambdaDeploymentOptions): FakeDeployment {
           lambdaFunctionInfo: {
             functionName,
             functionAlias: alias,
-            currentVersion: o.currentVersion ?? '1',
-            targetVersion: o.targetVersion ?? '2',
-            targetVersionWeight: 0,
+            currentVersion: shifted ? targetVersion : currentVersion,
+            targetVersion,
+            targetVersionWeight: shifted ? 100 : 0,
           },
         },
       },

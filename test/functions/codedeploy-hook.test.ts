@@ -7,6 +7,7 @@ import {
   lambdaDeployment,
   startCodeDeployFake,
 } from '../../local/fakes/codedeploy.ts';
+import { type JsonFake, startJsonFake } from '../../local/fakes/json-server.ts';
 import { type Moto, startMoto } from '../../local/moto.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
@@ -30,6 +31,9 @@ checks:
 
 let moto: Moto;
 let codedeploy: CodeDeployFake;
+/** ECS DescribeTaskSets, as the tests set it per deployment (what greenlight asks when labels are missing). */
+let ecs: JsonFake;
+const taskSets = new Map<string, { id: string; externalId?: string }>();
 let green: HttpTarget;
 let blue: HttpTarget;
 let lb: LocalLoadBalancer;
@@ -63,11 +67,20 @@ beforeAll(async () => {
     startHttpTarget(),
     startHttpTarget(),
   ]);
+  ecs = await startJsonFake({
+    operations: {
+      DescribeTaskSets: (input) => ({
+        taskSets: ((input.taskSets as string[] | undefined) ?? []).flatMap((id) => taskSets.get(id) ?? []),
+        failures: [],
+      }),
+    },
+  });
   lb = await createLoadBalancer(moto.url, { name: 'gl-e2e', prodPort: blue.port, testPort: green.port });
   process.env.AWS_REGION = 'us-east-1';
   process.env.AWS_ACCESS_KEY_ID = 'test';
   process.env.AWS_SECRET_ACCESS_KEY = 'test';
   process.env.AWS_ENDPOINT_URL_CODEDEPLOY = codedeploy.url;
+  process.env.AWS_ENDPOINT_URL_ECS = ecs.url;
   process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 = moto.url;
   process.env.GREENLIGHT_RESOLVE = `${lb.dnsName}=127.0.0.1`;
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -75,7 +88,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([moto?.stop(), codedeploy?.close(), green?.close(), blue?.close()]);
+  await Promise.all([moto?.stop(), codedeploy?.close(), ecs?.close(), green?.close(), blue?.close()]);
 });
 
 beforeEach(() => {
@@ -310,14 +323,42 @@ describe('codedeploy-hook, end to end with the real SDK', () => {
     expect(green.hits).toHaveLength(0);
   });
 
-  it('finds green by task set status when CodeDeploy omits the labels', async () => {
-    process.env.GREENLIGHT_PLAN = issuePlan.replace('/health', '/health?tg={{greenTargetGroup}}&ts={{greenTaskSet}}');
-    const id = newEcsDeployment({ unlabelled: true });
+  it.each(['AfterAllowTestTraffic', 'AfterAllowTraffic'])(
+    'finds green, the task set this deployment created, when CodeDeploy omits the labels (%s)',
+    async (hook) => {
+      process.env.GREENLIGHT_PLAN = issuePlan.replace('/health', '/health?tg={{greenTargetGroup}}&ts={{greenTaskSet}}');
+      const [blueId, greenId] = [`ecs-svc/1${seq + 1}`, `ecs-svc/2${seq + 1}`];
+      const id = newEcsDeployment({
+        hook,
+        unlabelled: true,
+        taskSets: { blue: { id: blueId }, green: { id: greenId } },
+      });
+      taskSets.set(blueId, { id: blueId, externalId: 'd-PREVIOUS0' });
+      taskSets.set(greenId, { id: greenId, externalId: id });
+
+      const out = await handler(event(id), lambdaContext());
+
+      expect(out.status).toBe('Succeeded');
+      expect(green.hits[0]).toBe(`/health?tg=tg-green&ts=${greenId}`);
+    },
+  );
+
+  it('never takes the PRIMARY task set for blue: with no labels and nothing from ECS, it reports Failed saying why', async () => {
+    process.env.GREENLIGHT_PLAN = issuePlan.replace('/health', '/health?ts={{greenTaskSet}}');
+    const [blueId, greenId] = [`ecs-svc/1${seq + 1}`, `ecs-svc/2${seq + 1}`];
+    const id = newEcsDeployment({
+      hook: 'AfterAllowTraffic',
+      unlabelled: true,
+      taskSets: { blue: { id: blueId }, green: { id: greenId } },
+    });
+    taskSets.set(blueId, { id: blueId });
+    taskSets.set(greenId, { id: greenId });
 
     const out = await handler(event(id), lambdaContext());
 
-    expect(out.status).toBe('Succeeded');
-    expect(green.hits[0]).toBe('/health?tg=tg-green&ts=ecs-svc/2222222222222222222');
+    expect(out.status).toBe('Failed');
+    expect(out.reasons.join('\n')).toMatch(/\{\{greenTaskSet\}\} at AfterAllowTraffic: no fact singles out/);
+    expect(green.hits).toHaveLength(0);
   });
 
   it('honours GREENLIGHT_HOOK over the hook in progress', async () => {

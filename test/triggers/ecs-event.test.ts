@@ -8,6 +8,7 @@ import {
   readPauseGateInput,
   serviceNames,
 } from '../../lib/triggers/ecs-event.ts';
+import { sdkPartitions } from '../support/partitions.ts';
 
 const sample = (path: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(`../../events/${path}`, import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -156,5 +157,50 @@ describe('names from ARNs', () => {
       'arn:aws:elasticloadbalancing:us-west-2:123456789012:listener/net/my-nlb/50dc6c495c0c9188/f2f7dc8efc522ab2';
     expect(listenerArnOf(nlb)).toBe(nlb);
     expect(listenerArnOf('arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/tg/1')).toBeUndefined();
+  });
+});
+
+describe.each(sdkPartitions())('events from partition $id (region $region)', ({ id, region }) => {
+  /** An AWS sample with its ARNs moved into this partition and region, account and all else as AWS sent it. */
+  const inPartition = (path: string): Record<string, unknown> =>
+    JSON.parse(
+      JSON.stringify(sample(path)).replaceAll(/arn:aws:ecs:us-west-2:/g, `arn:${id}:ecs:${region}:`),
+    ) as Record<string, unknown>;
+
+  it('reads a lifecycle hook event of this partition rather than refusing it as malformed', () => {
+    const event = readEcsHookEvent(inPartition('ecs-lifecycle-hook/production-traffic-shift.json'));
+
+    expect(event.serviceArn).toBe(`arn:${id}:ecs:${region}:123456789012:service/my-cluster/my-service`);
+    expect(event.resourceArn).toMatch(new RegExp(`^arn:${id}:ecs:${region}:123456789012:service-deployment/`));
+    expect(serviceNames(event.serviceArn)).toEqual({ cluster: 'my-cluster', service: 'my-service' });
+    expect(deploymentNames(event.resourceArn ?? '')).toEqual({ cluster: 'my-cluster', service: 'my-service' });
+  });
+
+  it('reads a PAUSE hook event of this partition, its cluster and service ARNs included', () => {
+    const input = readPauseGateInput(inPartition('ecs-pause-gate/hook-awaiting-action.json'));
+
+    expect(input).toMatchObject({
+      kind: 'awaiting',
+      hook: {
+        serviceDeploymentArn: expect.stringMatching(new RegExp(`^arn:${id}:ecs:${region}:`)),
+        clusterArn: `arn:${id}:ecs:${region}:123456789012:cluster/my-cluster`,
+        serviceArn: `arn:${id}:ecs:${region}:123456789012:service/my-cluster/my-service`,
+      },
+    });
+  });
+});
+
+describe('what an event ARN must be: the service and resource greenlight uses', () => {
+  const base = sample('ecs-lifecycle-hook/test-traffic-shift.json');
+  const details = base.executionDetails as Record<string, unknown>;
+  it.each([
+    ['another service', 'arn:aws:lambda:us-west-2:123456789012:service/my-cluster/my-service'],
+    ['another resource type', 'arn:aws:ecs:us-west-2:123456789012:task/my-cluster/abc'],
+    ['a name with a space', 'arn:aws:ecs:us-west-2:123456789012:service/my-cluster/my service'],
+    ['not an ARN', 'service/my-cluster/my-service'],
+  ])('refuses a serviceArn of %s, naming the field', (_what, serviceArn) => {
+    expect(() => readEcsHookEvent({ ...base, executionDetails: { ...details, serviceArn } })).toThrow(
+      /executionDetails\.serviceArn: expected an ECS service ARN/,
+    );
   });
 });
