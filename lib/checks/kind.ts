@@ -44,8 +44,9 @@ export interface CheckKind<Spec> {
   parse(raw: Record<string, unknown>, path: string, f: Fields): Spec | undefined;
   /**
    * Optional: adjusts a spec to the deployment before its placeholders are filled, for defaults that
-   * depend on the trigger (a CodeDeploy green task set, or an ECS native target revision).
+   * depend on the trigger (a CodeDeploy green task set, or an ECS native target revision), or to fill a
+   * query's placeholders escaped for its language. May throw a `PlanError` naming a field under `path`.
    */
-  prepare?(spec: Spec, context: DeploymentContext): Spec;
+  prepare?(spec: Spec, context: DeploymentContext, path: string): Spec;
   create(spec: Spec, deps: CheckDeps, path: string): Measure;
 }

@@ -159,8 +159,8 @@ export const prometheusCheck: CheckKind<PrometheusSpec> = {
     };
   },
 
-  prepare(spec, context) {
-    return { ...spec, query: fillQuery(spec.query, context, placePromql('query')) };
+  prepare(spec, context, path) {
+    return { ...spec, query: fillQuery(spec.query, context, placePromql(join(path, 'query'))) };
   },
 
   create(spec, deps, path) {

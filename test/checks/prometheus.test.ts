@@ -341,7 +341,7 @@ describe('prometheus query placeholders', () => {
     expect(seen[0]?.params.get('query')).toBe('up * 20');
     await expect(
       measure({ query: 'up * {{service}}', threshold: 1 }, { context: { service: 'x) or vector(1' } }),
-    ).rejects.toThrow(/query: \{\{service\}\} is outside a string literal/);
+    ).rejects.toThrow(/checks\.subject\.query: \{\{service\}\} is outside a string literal/);
   });
 
   it('names a placeholder without a value in this deployment', async () => {
