@@ -175,10 +175,14 @@ export const prometheusCheck: CheckKind<PrometheusSpec> = {
     }
     const headers: Record<string, string> = { ...spec.headers };
     if (spec.bearerToken !== undefined) headers.authorization = `Bearer ${spec.bearerToken}`;
+    // The password itself is scrubbed by the check's redactor; its base64 form is scrubbed here.
+    let encoded: string | undefined;
     if (spec.basicAuth !== undefined) {
-      const pair = `${spec.basicAuth.username}:${spec.basicAuth.password}`;
-      headers.authorization = `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`;
+      encoded = Buffer.from(`${spec.basicAuth.username}:${spec.basicAuth.password}`, 'utf8').toString('base64');
+      headers.authorization = `Basic ${encoded}`;
     }
+    const scrub = (o: Observation): Observation =>
+      encoded === undefined ? o : { ...o, message: o.message.split(encoded).join('***') };
     const what = `Prometheus ${clip(spec.query, 100)}`;
     const window = spec.windowMs === undefined ? undefined : formatDuration(spec.windowMs);
 
@@ -200,9 +204,9 @@ export const prometheusCheck: CheckKind<PrometheusSpec> = {
         if (scope && deps.sigv4) sent = await deps.sigv4.sign({ method: 'GET', url, headers }, scope, signal);
         response = await providerGet(url, sent, guard, spec.maxBodyBytes, signal);
       } catch (error) {
-        return transportError(what, error, signal);
+        return scrub(transportError(what, error, signal));
       }
-      return judgeResponse(spec, response, what, window);
+      return scrub(judgeResponse(spec, response, what, window));
     };
   },
 };

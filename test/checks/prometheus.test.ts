@@ -265,14 +265,23 @@ describe('prometheus credentials', () => {
     expect(o.message).not.toContain(token);
   });
 
-  it('sends basic auth with the password from the plan secrets', async () => {
-    answer(vector([{}, '0']));
-    await measure({
+  it('sends basic auth with the password from the plan secrets, and keeps its encoding out of the report', async () => {
+    const encoded = Buffer.from('greenlight:pw-3a9c').toString('base64');
+    answer((req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ status: 'error', errorType: 'unauthorized', error: `bad ${req.headers.authorization}` }),
+      );
+    });
+    const o = await measure({
       query: 'up',
       threshold: 1,
       basicAuth: { username: 'greenlight', password: '{{secret:promPassword}}' },
     });
-    expect(seen[0]?.headers.authorization).toBe(`Basic ${Buffer.from('greenlight:pw-3a9c').toString('base64')}`);
+    expect(seen[0]?.headers.authorization).toBe(`Basic ${encoded}`);
+    expect(o.outcome).toBe('error');
+    expect(o.message).toContain('bad Basic ***');
+    expect(o.message).not.toContain(encoded);
   });
 
   it('signs with SigV4 for the aps service with the SDK signer, a signature the server can verify', async () => {
