@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SecretPort } from '../../lib/aws/secrets.ts';
+import type { Lookup } from '../../lib/checks/resolve.ts';
 import type { Clock } from '../../lib/core/types.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
 import { buildRuns } from '../../lib/triggers/evaluate.ts';
@@ -184,6 +185,44 @@ describe('datadog metrics query', () => {
     const o = await measure({ maxBodyBytes: 2048 });
     expect(o.outcome).toBe('error');
     expect(o.message).toContain('larger than maxBodyBytes');
+  });
+});
+
+describe('datadog and the egress allowlist', () => {
+  it('refuses a site whose name resolves to the metadata address, never sending the keys', async () => {
+    const plan = parsePlan({
+      version: 1,
+      secrets: { ddApiKey: { ssm: '/greenlight/dd-api-key' }, ddAppKey: { ssm: '/greenlight/dd-app-key' } },
+      hooks: { '*': ['subject'] },
+      checks: { subject: { ...check(), url: undefined, site: 'datadoghq.eu' } },
+    });
+    const asked: string[] = [];
+    const lookup: Lookup = (hostname, _options, callback) => {
+      asked.push(hostname);
+      callback(null, [{ address: '169.254.169.254', family: 4 }]);
+    };
+    const [run] = buildRuns(Object.values(plan.checks), { service: 'orders' }, { clock, secrets, lookup });
+    const o = await run?.measure(AbortSignal.timeout(5_000));
+    expect(asked).toEqual(['api.datadoghq.eu']);
+    expect(o?.outcome).toBe('error');
+    expect(o?.message).toContain('refused: api.datadoghq.eu resolves to 169.254.169.254, a metadata address');
+  });
+
+  it('refuses a url the plan does not allow, before any request', async () => {
+    answer(ok());
+    const plan = parsePlan({
+      version: 1,
+      allow: { hosts: ['api.datadoghq.com'], addresses: ['loopback'] },
+      secrets: { ddApiKey: { ssm: '/greenlight/dd-api-key' }, ddAppKey: { ssm: '/greenlight/dd-app-key' } },
+      hooks: { '*': ['subject'] },
+      checks: { subject: check() },
+    });
+    // A check with secrets is made on its first measurement, so the refusal is that measurement's error.
+    const [run] = buildRuns(Object.values(plan.checks), { service: 'orders' }, { clock, secrets });
+    const o = await run?.measure(AbortSignal.timeout(5_000));
+    expect(o?.outcome).toBe('error');
+    expect(o?.message).toMatch(/checks\.subject\.url: refused: host 127\.0\.0\.1 is not in allow\.hosts/);
+    expect(seen).toEqual([]);
   });
 });
 
