@@ -170,6 +170,11 @@ export const prometheusCheck: CheckKind<PrometheusSpec> = {
     if (refused) throw new PlanError([`${join(path, 'url')}: refused: ${refused}`]);
     const amp = ampHost.exec(base.hostname);
     const scope = spec.sigv4 ?? (amp ? { region: amp[1] as string, service: 'aps' } : undefined);
+    if (amp && (spec.bearerToken !== undefined || spec.basicAuth !== undefined)) {
+      throw new PlanError([
+        `${join(path, 'url')}: Amazon Managed Service for Prometheus takes SigV4, not bearerToken or basicAuth`,
+      ]);
+    }
     if (scope && !deps.sigv4) {
       throw new Error(`the prometheus check needs the SigV4 signer, which this function does not wire`);
     }

@@ -327,6 +327,17 @@ describe('prometheus credentials', () => {
     expect(seen[0]?.headers.authorization).toBe('AWS4-HMAC-SHA256 fake');
   });
 
+  it('refuses a bearer token for an AMP workspace, which only takes SigV4', async () => {
+    const o = await measure({
+      url: 'https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1',
+      query: 'up',
+      threshold: 1,
+      bearerToken: '{{secret:promToken}}',
+    });
+    expect(o.outcome).toBe('error');
+    expect(o.message).toContain('checks.subject.url: Amazon Managed Service for Prometheus takes SigV4');
+  });
+
   it('fails to build, not silently unsigned, when the function wires no signer', async () => {
     await expect(measure({ query: 'up', threshold: 1, sigv4: { region: 'eu-west-1' } })).rejects.toThrow(
       /needs the SigV4 signer/,
