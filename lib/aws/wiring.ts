@@ -10,6 +10,7 @@ import { ecsChecksAdapter } from './ecs-checks.ts';
 import { lambdaInvokeAdapter } from './lambda.ts';
 import { lazy } from './lazy.ts';
 import { secretsAdapter } from './secrets.ts';
+import { sigv4Adapter } from './sigv4.ts';
 import { getParameter } from './ssm.ts';
 import { targetHealthAdapter } from './target-health.ts';
 
@@ -20,6 +21,7 @@ const checkPorts = lazy(() => ({
   cloudwatch: cloudWatchAdapter(),
   lambda: lambdaInvokeAdapter(),
   secrets: secretsAdapter(),
+  sigv4: sigv4Adapter(),
 }));
 
 /**

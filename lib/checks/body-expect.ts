@@ -1,10 +1,11 @@
 import { type Fields, join } from '../plan/fields.ts';
+import { checkJsonRanges, isJsonRange, rangeMismatch } from './json-range.ts';
 
 /** What a response body must hold: shared by the http and lambda-invoke checks. */
 export interface BodyExpect {
   readonly bodyContains?: string;
   readonly bodyMatches?: string;
-  /** Dotted paths (`data.items[0].id`) to the value each must equal in the JSON body. */
+  /** Dotted paths (`data.items[0].id`) to the value each must equal in the JSON body, or a `{min, max}` range. */
   readonly json?: Readonly<Record<string, unknown>>;
 }
 
@@ -28,6 +29,7 @@ export function readBodyExpect(raw: Record<string, unknown>, path: string, f: Fi
           f.problem(join(join(path, 'json'), key), `expected a field path such as status or ${pathExample}`);
         }
       }
+      checkJsonRanges(json, join(path, 'json'), f);
       out.json = json;
     }
   }
@@ -59,6 +61,11 @@ export function bodyMismatch(e: BodyExpect, text: string, noun: string, max: num
   }
   for (const [path, want] of Object.entries(e.json)) {
     const got = readJsonPath(doc, parseJsonPath(path) ?? []);
+    if (isJsonRange(want)) {
+      const outside = rangeMismatch(path, got, want);
+      if (outside !== undefined) return outside;
+      continue;
+    }
     if (!deepEqual(got, want)) {
       return `JSON ${path} is ${got === undefined ? 'missing' : short(JSON.stringify(got))}, expected ${short(JSON.stringify(want))}`;
     }

@@ -1,9 +1,17 @@
 import { elbDimensionValue } from '../aws/arn.ts';
 import type { MetricQuery, MetricSeries } from '../aws/cloudwatch.ts';
 import type { Observation } from '../core/types.ts';
-import { describe, type Fields, formatDuration, join } from '../plan/fields.ts';
-import { awsError, listSome, type NoDataOutcome, need, noDataOutcomes, short } from './aws-support.ts';
+import { type Fields, formatDuration, join } from '../plan/fields.ts';
+import { awsError, listSome, need, short } from './aws-support.ts';
 import type { CheckKind } from './kind.ts';
+import {
+  type MetricThreshold,
+  noDataObservation,
+  readThreshold,
+  reduceValues,
+  thresholdFields,
+  thresholdObservation,
+} from './metric-threshold.ts';
 
 export interface MetricDef {
   readonly namespace: string;
@@ -12,30 +20,13 @@ export interface MetricDef {
   readonly stat: string;
 }
 
-const comparisons = [
-  'GreaterThanThreshold',
-  'GreaterThanOrEqualToThreshold',
-  'LessThanThreshold',
-  'LessThanOrEqualToThreshold',
-] as const;
-export type Comparison = (typeof comparisons)[number];
-const reducers = ['max', 'min', 'avg', 'sum', 'last'] as const;
-export type Reducer = (typeof reducers)[number];
-
-export interface CloudWatchMetricSpec {
+export interface CloudWatchMetricSpec extends MetricThreshold {
   /** GetMetricData queries by id (the names an expression uses). */
   readonly metrics: Readonly<Record<string, MetricDef>>;
   /** Metric math over the ids, e.g. `FILL(errors, 0) / requests`; without it there is exactly one metric. */
   readonly expression?: string;
   readonly windowMs: number;
   readonly periodSeconds: number;
-  /** Fails when the value compares so with `threshold` (CloudWatch alarm semantics). */
-  readonly comparison: Comparison;
-  readonly threshold: number;
-  /** How the datapoints of the window become one value; the worst for `comparison` by default. */
-  readonly reduce: Reducer;
-  /** What no datapoints in the window means; `fail` by default. */
-  readonly noData: NoDataOutcome;
 }
 
 const metricFields = ['namespace', 'name', 'dimensions', 'stat'] as const;
@@ -46,7 +37,7 @@ const resultId = 'greenlightResult';
 const highResolution = new Set([1, 5, 10, 20, 30]);
 
 export const cloudWatchMetricCheck: CheckKind<CloudWatchMetricSpec> = {
-  fields: ['metrics', 'expression', 'window', 'period', 'comparison', 'threshold', 'reduce', 'noData'],
+  fields: ['metrics', 'expression', 'window', 'period', ...thresholdFields],
 
   parse(raw, path, f) {
     const before = f.issues.length;
@@ -71,29 +62,9 @@ export const cloudWatchMetricCheck: CheckKind<CloudWatchMetricSpec> = {
         periodSeconds = s;
       }
     }
-    const comparison =
-      raw.comparison === undefined
-        ? 'GreaterThanThreshold'
-        : f.oneOf(raw.comparison, join(path, 'comparison'), comparisons);
-    const threshold =
-      typeof raw.threshold === 'number' && Number.isFinite(raw.threshold)
-        ? raw.threshold
-        : f.problem(join(path, 'threshold'), `expected a number, got ${describe(raw.threshold)}`);
-    const worst: Reducer = comparison?.startsWith('Less') ? 'min' : 'max';
-    const reduce = raw.reduce === undefined ? worst : f.oneOf(raw.reduce, join(path, 'reduce'), reducers);
-    const noData = raw.noData === undefined ? 'fail' : f.oneOf(raw.noData, join(path, 'noData'), noDataOutcomes);
-    if (
-      f.issues.length > before ||
-      !metrics ||
-      windowMs === undefined ||
-      comparison === undefined ||
-      threshold === undefined ||
-      reduce === undefined ||
-      noData === undefined
-    ) {
-      return undefined;
-    }
-    const spec: CloudWatchMetricSpec = { metrics, windowMs, periodSeconds, comparison, threshold, reduce, noData };
+    const threshold = readThreshold(raw, path, f);
+    if (f.issues.length > before || !metrics || windowMs === undefined || threshold === undefined) return undefined;
+    const spec: CloudWatchMetricSpec = { metrics, windowMs, periodSeconds, ...threshold };
     return expression === undefined ? spec : { ...spec, expression };
   },
 
@@ -136,18 +107,17 @@ export const cloudWatchMetricCheck: CheckKind<CloudWatchMetricSpec> = {
         return { outcome: 'error', message: `GetMetricData ${what}: ${s.status}${notes}` };
       }
       const values = s.values.filter((v) => Number.isFinite(v));
-      if (values.length === 0) {
-        return {
-          outcome: spec.noData,
-          message: `${what}: no datapoints in the last ${window} (noData: ${spec.noData})${notes}`,
-          value: null,
-        };
-      }
+      if (values.length === 0) return noDataObservation(spec, what, `in the last ${window}`, notes);
       const value = reduceValues(values, s.timestamps, spec.reduce);
-      const breached = compare(value, spec.comparison, spec.threshold);
       const partial = s.status === 'PartialData' ? ', partial data' : '';
-      const message = `${what}: ${spec.reduce} of ${values.length} datapoints over ${window} is ${round(value)}${partial}; fails when ${symbol[spec.comparison]} ${spec.threshold}${notes}`;
-      return { outcome: breached ? 'fail' : 'pass', message, value: round(value) };
+      return thresholdObservation(
+        spec,
+        value,
+        what,
+        `${spec.reduce} of ${values.length} datapoints over ${window}`,
+        partial,
+        notes,
+      );
     };
   },
 };
@@ -189,48 +159,6 @@ export function dimensionValues(dimensions: Readonly<Record<string, string>>): R
   return out;
 }
 
-function reduceValues(values: readonly number[], timestamps: readonly number[], how: Reducer): number {
-  switch (how) {
-    case 'max':
-      return Math.max(...values);
-    case 'min':
-      return Math.min(...values);
-    case 'sum':
-      return values.reduce((a, b) => a + b, 0);
-    case 'avg':
-      return values.reduce((a, b) => a + b, 0) / values.length;
-    case 'last': {
-      let at = 0;
-      for (let i = 1; i < values.length; i++) if ((timestamps[i] ?? 0) > (timestamps[at] ?? 0)) at = i;
-      return values[at] as number;
-    }
-  }
-}
-
-const symbol: Record<Comparison, string> = {
-  GreaterThanThreshold: '>',
-  GreaterThanOrEqualToThreshold: '>=',
-  LessThanThreshold: '<',
-  LessThanOrEqualToThreshold: '<=',
-};
-
-function compare(value: number, how: Comparison, threshold: number): boolean {
-  switch (how) {
-    case 'GreaterThanThreshold':
-      return value > threshold;
-    case 'GreaterThanOrEqualToThreshold':
-      return value >= threshold;
-    case 'LessThanThreshold':
-      return value < threshold;
-    case 'LessThanOrEqualToThreshold':
-      return value <= threshold;
-  }
-}
-
 function describeMetric(m: MetricDef | undefined): string {
   return m ? `${m.namespace} ${m.name} ${m.stat}` : 'metric';
-}
-
-function round(v: number): number {
-  return Math.round(v * 1e6) / 1e6;
 }

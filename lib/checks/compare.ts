@@ -2,6 +2,7 @@ import type { Measure, Observation } from '../core/types.ts';
 import { join } from '../plan/fields.ts';
 import { short, textOr } from './aws-support.ts';
 import { type HttpSpec, httpCheck } from './http.ts';
+import { type JudgeSettings, readJudge, type SideSample, sequentialJudge } from './judge.ts';
 import type { CheckKind } from './kind.ts';
 
 /** The http check's probe fields at the top level, as the plan writes them, plus the comparison's own. */
@@ -22,6 +23,8 @@ export interface CompareSpec extends Omit<HttpSpec, 'url'> {
   readonly minLatencyIncreaseMs: number;
   /** Each probe's own time limit. */
   readonly probeTimeoutMs: number;
+  /** When set, the statistical judge decides instead of the margins above (lib/checks/judge.ts). */
+  readonly judge?: JudgeSettings;
 }
 
 const httpFields = ['method', 'headers', 'body', 'expect', 'followRedirects', 'maxBodyBytes'] as const;
@@ -37,6 +40,7 @@ export const compareCheck: CheckKind<CompareSpec> = {
     'maxLatencyRatio',
     'minLatencyIncrease',
     'probeTimeout',
+    'judge',
   ],
 
   parse(raw, path, f) {
@@ -60,6 +64,8 @@ export const compareCheck: CheckKind<CompareSpec> = {
     const probeTimeoutMs =
       raw.probeTimeout === undefined ? 2_000 : f.duration(raw.probeTimeout, join(path, 'probeTimeout'), 600_000);
     if (probeTimeoutMs === 0) f.problem(join(path, 'probeTimeout'), 'must be more than 0');
+    const judge = raw.judge === undefined ? undefined : readJudge(raw.judge, join(path, 'judge'), f);
+    if (raw.judge !== undefined && !judge) return undefined;
     if (
       blue === undefined ||
       green === undefined ||
@@ -84,6 +90,7 @@ export const compareCheck: CheckKind<CompareSpec> = {
       maxLatencyRatio,
       minLatencyIncreaseMs,
       probeTimeoutMs,
+      ...(judge ? { judge } : {}),
     };
   },
 
@@ -101,7 +108,9 @@ export const compareCheck: CheckKind<CompareSpec> = {
     // The http kind validates each filled URL and names the field when one is not a URL.
     const blue = httpCheck.create({ ...probe, url: spec.blue + spec.path }, deps, join(path, 'blue'));
     const green = httpCheck.create({ ...probe, url: spec.green + spec.path }, deps, join(path, 'green'));
-    return (signal) => compareSides(blue, green, spec, signal);
+    // The judge keeps the evidence of every measurement of this check, so each look tests at its own level.
+    const judged = spec.judge ? sequentialJudge(spec.judge) : undefined;
+    return (signal) => compareSides(blue, green, spec, signal, judged);
   },
 };
 
@@ -127,6 +136,7 @@ async function compareSides(
   green: Measure,
   spec: CompareSpec,
   signal: AbortSignal,
+  judged?: ReturnType<typeof sequentialJudge>,
 ): Promise<Observation> {
   const blueSamples: Sample[] = [];
   const greenSamples: Sample[] = [];
@@ -157,6 +167,11 @@ async function compareSides(
       outcome: 'error',
       message: `no baseline: blue ${how} of ${b.n} probes (${short(b.firstProblem ?? 'no response', 160)}); ${numbers}`,
     };
+  }
+  if (judged) {
+    const { judgement, message } = judged(sideSample(greenSamples), sideSample(blueSamples));
+    const shift = judgement.latency ? round(judgement.latency.shift) : null;
+    return { outcome: judgement.outcome, message, value: shift };
   }
   const rateIncrease = g.rate - b.rate;
   if (rateIncrease > spec.maxErrorRateIncrease + 1e-9) {
@@ -193,6 +208,12 @@ async function timed(measure: Measure, timeoutMs: number, signal: AbortSignal): 
     return { outcome: 'error', message: `no answer within probeTimeout ${timeoutMs} ms`, latencyMs };
   }
   return { outcome: o.outcome, message: o.message, latencyMs };
+}
+
+/** The judge's view of one side: latencies of the probes that got an answer, and the probes that did not pass. */
+function sideSample(samples: readonly Sample[]): SideSample {
+  const latenciesMs = samples.filter((s) => s.outcome !== 'error').map((s) => s.latencyMs);
+  return { latenciesMs, errors: samples.filter((s) => s.outcome !== 'pass').length, n: samples.length };
 }
 
 function stats(samples: readonly Sample[]): SideStats {

@@ -7,6 +7,7 @@ import type { Clock, Measure } from '../core/types.ts';
 import type { Fields } from '../plan/fields.ts';
 import type { DeploymentContext } from '../plan/placeholders.ts';
 import type { Egress } from './egress.ts';
+import type { SigV4Port } from './prometheus.ts';
 import type { Lookup } from './resolve.ts';
 
 /** What checks may use. Adapters behind small ports; tests wire fakes. */
@@ -28,6 +29,8 @@ export interface CheckDeps {
   readonly cloudwatch?: CloudWatchPort | undefined;
   /** lambda-invoke. */
   readonly lambda?: LambdaInvokePort | undefined;
+  /** prometheus, for Amazon Managed Service for Prometheus (SigV4 with the function's role). */
+  readonly sigv4?: SigV4Port | undefined;
 }
 
 /**
@@ -41,8 +44,9 @@ export interface CheckKind<Spec> {
   parse(raw: Record<string, unknown>, path: string, f: Fields): Spec | undefined;
   /**
    * Optional: adjusts a spec to the deployment before its placeholders are filled, for defaults that
-   * depend on the trigger (a CodeDeploy green task set, or an ECS native target revision).
+   * depend on the trigger (a CodeDeploy green task set, or an ECS native target revision), or to fill a
+   * query's placeholders escaped for its language. May throw a `PlanError` naming a field under `path`.
    */
-  prepare?(spec: Spec, context: DeploymentContext): Spec;
+  prepare?(spec: Spec, context: DeploymentContext, path: string): Spec;
   create(spec: Spec, deps: CheckDeps, path: string): Measure;
 }

@@ -1,11 +1,13 @@
 import { cloudWatchAlarmsCheck } from './cloudwatch-alarms.ts';
 import { cloudWatchMetricCheck } from './cloudwatch-metric.ts';
 import { compareCheck } from './compare.ts';
+import { datadogCheck } from './datadog.ts';
 import { ecsServiceCheck } from './ecs-service.ts';
 import { ecsTasksCheck } from './ecs-tasks.ts';
 import { httpCheck } from './http.ts';
 import type { CheckKind } from './kind.ts';
 import { lambdaInvokeCheck } from './lambda-invoke.ts';
+import { prometheusCheck } from './prometheus.ts';
 import { targetHealthCheck } from './target-health.ts';
 
 /** Every check kind, by the `type` a plan gives it. A new kind is one file and one line here. */
@@ -18,6 +20,8 @@ export const checkKinds = {
   'cloudwatch-metric': cloudWatchMetricCheck,
   'lambda-invoke': lambdaInvokeCheck,
   compare: compareCheck,
+  prometheus: prometheusCheck,
+  datadog: datadogCheck,
   // biome-ignore lint/suspicious/noExplicitAny: kinds differ in their spec type; CheckSpec recovers each one.
 } as const satisfies Record<string, CheckKind<any>>;
 

@@ -30,7 +30,7 @@ export function buildRuns(checks: readonly PlanCheck[], context: DeploymentConte
     const path = join('checks', check.name);
     const kind = checkKinds[check.type];
     // The registry maps each type to its own kind, so this spec fits it.
-    const prepared = kind.prepare ? kind.prepare(check.spec as never, context) : check.spec;
+    const prepared = kind.prepare ? kind.prepare(check.spec as never, context, path) : check.spec;
     const checkDeps: CheckDeps = { ...deps, egress: { allow: check.allow ?? defaultAllow, deploymentHosts } };
     const measure = redactedMeasure({
       template: prepared as { headers?: Readonly<Record<string, string>> },

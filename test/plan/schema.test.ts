@@ -173,7 +173,7 @@ describe('parsePlan', () => {
 
     // Assert
     expect(issues).toEqual([
-      'checks.green-health.type: unknown check type "htp" (expected one of: http, ecs-service, ecs-tasks, target-health, cloudwatch-alarms, cloudwatch-metric, lambda-invoke, compare)',
+      'checks.green-health.type: unknown check type "htp" (expected one of: http, ecs-service, ecs-tasks, target-health, cloudwatch-alarms, cloudwatch-metric, lambda-invoke, compare, prometheus, datadog)',
     ]);
   });
 
@@ -326,7 +326,7 @@ describe('parsePlan', () => {
 
     // Assert
     expect(error?.message).toBe(
-      'invalid plan: version: expected 1, got nothing; checks.a.type: unknown check type "smtp" (expected one of: http, ecs-service, ecs-tasks, target-health, cloudwatch-alarms, cloudwatch-metric, lambda-invoke, compare)',
+      'invalid plan: version: expected 1, got nothing; checks.a.type: unknown check type "smtp" (expected one of: http, ecs-service, ecs-tasks, target-health, cloudwatch-alarms, cloudwatch-metric, lambda-invoke, compare, prometheus, datadog)',
     );
   });
 
