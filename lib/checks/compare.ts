@@ -1,6 +1,7 @@
 import type { Measure, Observation } from '../core/types.ts';
 import { join } from '../plan/fields.ts';
 import { short, textOr } from './aws-support.ts';
+import { needsBody } from './body-expect.ts';
 import { type HttpSpec, httpCheck } from './http.ts';
 import type { CheckKind } from './kind.ts';
 
@@ -87,6 +88,13 @@ export const compareCheck: CheckKind<CompareSpec> = {
     };
   },
 
+  // Each pair probes blue and green at the same moment: two bodies at once.
+  bufferedBodyBytes(spec) {
+    return needsBody(spec.expect) ? 2 * spec.maxBodyBytes : 0;
+  },
+
+  // Both sides are http probes: each stays on its own listener (a redirect from one listener to the
+  // other is refused by the http kind's guard) and takes its bodies from the invocation's budget.
   create(spec, deps, path) {
     const probe: Omit<HttpSpec, 'url'> = {
       method: spec.method,

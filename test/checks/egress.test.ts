@@ -173,7 +173,7 @@ describe('the plan allow block', () => {
       act();
     } catch (error) {
       expect((error as PlanError).issues).toEqual([
-        'allow.ports: unknown field (expected one of: hosts, schemes, addresses)',
+        'allow.ports: unknown field (expected one of: hosts, schemes, addresses, origins)',
         'allow.hosts[1]: expected a host name, *.domain, an IP address or *, got "bad host"',
         'allow.hosts[2]: expected a string, got 42',
         'allow.addresses[1]: expected one of loopback, private, link-local, metadata, got "everything"',
@@ -387,7 +387,7 @@ describe('the http and compare checks go through the guard (real servers on loop
     redirectTo('http://metadata.test/latest/meta-data/');
     const o = await measure(
       {
-        allow: { hosts: ['*'], addresses: ['loopback'] },
+        allow: { hosts: ['*'], addresses: ['loopback'], origins: ['http://metadata.test'] },
         checks: { subject: { type: 'http', url: `${target.url}/start`, followRedirects: true } },
       },
       { lookup: dns },
@@ -398,7 +398,7 @@ describe('the http and compare checks go through the guard (real servers on loop
     expect(tripwire.blocked).toEqual([]);
   });
 
-  it('fails a redirect to another host unless allow.hosts lists it, then follows it', async () => {
+  it('fails a redirect to another host unless allow.origins lists its origin (within allow.hosts), then follows it', async () => {
     redirectTo(`http://other.test:${target.port}/next`);
     const pinned = new Map([
       ['green.test', '127.0.0.1'],
@@ -407,14 +407,27 @@ describe('the http and compare checks go through the guard (real servers on loop
     const check = { type: 'http', url: `http://green.test:${target.port}/start`, followRedirects: true };
 
     const refused = await measure({ checks: { subject: check } }, { pinned });
-    const followed = await measure({ allow: { hosts: ['*.test'] }, checks: { subject: check } }, { pinned });
+    const hostOnly = await measure({ allow: { hosts: ['*.test'] }, checks: { subject: check } }, { pinned });
+    const followed = await measure(
+      { allow: { hosts: ['*.test'], origins: [`http://other.test:${target.port}`] }, checks: { subject: check } },
+      { pinned },
+    );
+    const withoutHosts = await measure(
+      { allow: { origins: [`http://*.test:${target.port}`] }, checks: { subject: check } },
+      { pinned },
+    );
 
     expect(refused.outcome).toBe('fail');
     expect(refused.message).toMatch(
-      /host other\.test is not the check's own host \(green\.test\) nor a deployment listener; list it in allow\.hosts/,
+      /host other\.test is not the check's own host \(green\.test\) nor a deployment listener; list its origin in allow\.origins/,
+    );
+    expect(hostOnly.outcome).toBe('fail');
+    expect(hostOnly.message).toContain(
+      `origin http://other.test:${target.port} is not the origin the check targets (http://green.test:${target.port}) nor in allow.origins`,
     );
     expect(followed).toMatchObject({ outcome: 'pass' });
-    expect(target.hits).toEqual(['/start', '/start', '/next']);
+    expect(withoutHosts).toMatchObject({ outcome: 'pass' });
+    expect(target.hits).toEqual(['/start', '/start', '/start', '/next', '/start', '/next']);
   });
 
   it('fails a redirect to a scheme the plan does not allow', async () => {
