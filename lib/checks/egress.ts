@@ -416,8 +416,12 @@ const metadataV6 = new Set([
   'fd00:ec2:0:0:0:0:0:23', // EKS Pod Identity agent over IPv6
 ]);
 
-/** The most restrictive first: when readings of one address differ, the one a plan is least likely to allow wins. */
-const severity: readonly AddressClass[] = ['reserved', 'metadata', 'link-local', 'loopback', 'private', 'public'];
+/**
+ * When readings of one address differ, the one a plan is least likely to allow wins. `reserved` comes
+ * last of the refused ranges: such a reading (multicast, 240/4) reaches nothing, so it is the padding of
+ * another layout rather than the destination.
+ */
+const severity: readonly AddressClass[] = ['metadata', 'link-local', 'loopback', 'private', 'reserved', 'public'];
 
 function strictest(classes: readonly AddressClass[]): AddressClass {
   return severity.find((c) => classes.includes(c)) ?? 'public';
@@ -495,7 +499,10 @@ function embeddedV4(g: readonly number[]): number[] {
     const low = before === 32 ? 0 : (v4From(g, 72) >>> before) & (2 ** (32 - before) - 1);
     readings.push(before === 32 ? high >>> 0 : (high * 2 ** (32 - before) + low) >>> 0);
   }
-  return readings;
+  // A reading in 0.0.0.0/8 ("this network") names no destination: it is the zero padding of another
+  // layout, unless no other reading is left.
+  const real = readings.filter((n) => n >>> 24 !== 0);
+  return real.length > 0 ? real : readings;
 }
 
 function parseV4(text: string): number {

@@ -1,5 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type AddressClass,
@@ -468,5 +469,131 @@ describe('the http and compare checks go through the guard (real servers on loop
       { prodListenerUrl: 'http://169.254.169.254', testListenerUrl: target.url },
     );
     await expect(act).rejects.toThrow(/checks\.subject\.blue\.url: refused: 169\.254\.169\.254 is a metadata address/);
+  });
+});
+
+/** An IPv4 address as 32 bits, and as the two 16-bit hex groups IPv6 spells it with. */
+function v4Bits(dotted: string): number {
+  return dotted.split('.').reduce((n, p) => ((n << 8) | Number(p)) >>> 0, 0);
+}
+const hex16 = (n: number): string => (n & 0xffff).toString(16);
+const hexPair = (n: number): string => `${hex16(n >>> 16)}:${hex16(n)}`;
+const byte = (n: number, i: number): number => (n >>> (24 - 8 * i)) & 0xff;
+const group = (hi: number, lo: number): string => ((hi << 8) | lo).toString(16);
+
+/**
+ * Every way the issue names of writing an IPv6 address that carries `dotted`: each translation prefix
+ * (RFC 4291 mapped / compatible, RFC 6145 / 7915 translated, RFC 6052 well-known, RFC 8215 local-use at
+ * every RFC 6052 length, 6to4, Teredo, ISATAP), in dotted and hex spellings.
+ */
+function embeddings(dotted: string): [string, string][] {
+  const n = v4Bits(dotted);
+  const b = (i: number): number => byte(n, i);
+  return [
+    ['IPv4-mapped, dotted', `::ffff:${dotted}`],
+    ['IPv4-mapped, hex', `::ffff:${hexPair(n)}`],
+    ['IPv4-compatible, dotted', `::${dotted}`],
+    ['IPv4-compatible, hex', `::${hexPair(n)}`],
+    ['IPv4-translated (RFC 6145), dotted', `::ffff:0:${dotted}`],
+    ['IPv4-translated (RFC 6145), hex', `::ffff:0:${hexPair(n)}`],
+    ['NAT64 64:ff9b::/96, dotted', `64:ff9b::${dotted}`],
+    ['NAT64 64:ff9b::/96, hex', `64:ff9b::${hexPair(n)}`],
+    ['local-use 64:ff9b:1::/96, dotted', `64:ff9b:1::${dotted}`],
+    ['local-use 64:ff9b:1::/48', `64:ff9b:1:${group(b(0), b(1))}:${group(0, b(2))}:${group(b(3), 0)}::`],
+    ['local-use 64:ff9b:1::/56', `64:ff9b:1:${group(0, b(0))}:${group(0, b(1))}:${group(b(2), b(3))}::`],
+    ['local-use 64:ff9b:1::/64', `64:ff9b:1:0:${group(0, b(0))}:${group(b(1), b(2))}:${group(b(3), 0)}:0`],
+    ['6to4 2002::/16', `2002:${hexPair(n)}::1`],
+    ['Teredo 2001::/32 (client obfuscated)', `2001:0:4136:e378:8000:63bf:${hexPair(~n >>> 0)}`],
+    ['ISATAP interface id', `2600:1f18::5efe:${dotted}`],
+  ];
+}
+
+/** Other spellings of one IPv6 address: upper case, every group written out, zero-padded, with a zone id. */
+function spellings(address: string): string[] {
+  const groups = parseGroups(address);
+  return [
+    address,
+    address.toUpperCase(),
+    groups.map((g) => g.toString(16)).join(':'),
+    groups.map((g) => g.toString(16).padStart(4, '0')).join(':'),
+    `${address}%eth0`,
+    `${groups.map((g) => g.toString(16).padStart(4, '0').toUpperCase()).join(':')}%25`,
+  ];
+}
+
+/** Eight groups of an IPv6 address, through the WHATWG URL parser (independent of the code under test). */
+function parseGroups(address: string): number[] {
+  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const [head = '', tail] = canonical.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const fill = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...fill, ...right].map((x) => Number.parseInt(x, 16));
+}
+
+describe('IPv6 addresses that carry an IPv4 address are judged by it (RFC 4291, 6052, 6145 / 7915, 8215, 3056, 4380)', () => {
+  const forbidden: [string, AddressClass][] = [
+    ['127.0.0.1', 'loopback'],
+    ['10.0.0.1', 'private'],
+    ['192.168.1.1', 'private'],
+    ['169.254.1.1', 'link-local'],
+    ['169.254.169.254', 'metadata'],
+    ['169.254.170.2', 'metadata'],
+  ];
+  const cases = forbidden.flatMap(([v4, cls]) =>
+    embeddings(v4).flatMap(([form, address]) =>
+      spellings(address).map((spelled): [string, string, string, AddressClass] => [v4, form, spelled, cls]),
+    ),
+  );
+
+  it.each(cases)('%s as %s (%s) is never public: %s', (_v4, _form, spelled, cls) => {
+    expect(classifyAddress(spelled)).toBe(cls);
+  });
+
+  it.each(embeddings('8.8.8.8'))('8.8.8.8 as %s (%s) stays public', (_form, address) => {
+    for (const spelled of spellings(address)) expect(classifyAddress(spelled)).toBe('public');
+  });
+
+  it.each(spellings('fd00:ec2::254'))('the IPv6 metadata address spelled %s is metadata', (spelled) => {
+    expect(classifyAddress(spelled)).toBe('metadata');
+  });
+
+  it('refuses a URL that spells the metadata address through any of the translation prefixes', () => {
+    const refuse = (url: string) => probeGuard({ egress: egress({ hosts: ['*'] }), ownHost: 'x' }).refuse(new URL(url));
+    for (const [form, address] of embeddings('169.254.169.254')) {
+      expect(refuse(`http://[${address}]/latest/meta-data/`), form).toMatch(/is a metadata address/);
+    }
+  });
+
+  it('refuses a DNS answer that spells the ECS credentials address through a translation prefix', async () => {
+    const dns = fakeDns({ 'ecs.test': ['64:ff9b:1:a9fe:aa:200::'] });
+    const guard = probeGuard({ egress: egress({ addresses: ['private', 'link-local'] }), ownHost: 'x', lookup: dns });
+    const answer = await resolveThrough(guard.lookup, 'ecs.test');
+    expect(answer).toBeInstanceOf(EgressRefusedError);
+    expect((answer as Error).message).toMatch(/a metadata address, and allow\.addresses does not list metadata/);
+  });
+
+  it('property: no embedding of a loopback, private, link-local or metadata IPv4 address reads as public (fast-check, fixed seed)', () => {
+    // Drawn from the forbidden ranges themselves, so that most runs test them rather than public space.
+    const ranges: [number, number][] = [
+      [0x7f000000, 8],
+      [0x0a000000, 8],
+      [0xac100000, 12],
+      [0xc0a80000, 16],
+      [0x64400000, 10],
+      [0xa9fe0000, 16],
+    ];
+    const nonPublic = fc
+      .tuple(fc.constantFrom(...ranges), fc.nat(0xffffffff))
+      .map(([[base, bits], n]) => (base | (n >>> bits)) >>> 0)
+      .map((n) => [24, 16, 8, 0].map((s) => (n >>> s) & 0xff).join('.'));
+    fc.assert(
+      fc.property(nonPublic, fc.nat(100), (v4, pick) => {
+        const forms = embeddings(v4);
+        const [, address] = forms[pick % forms.length] as [string, string];
+        for (const spelled of spellings(address)) expect(classifyAddress(spelled)).not.toBe('public');
+      }),
+      { seed: 20261129, numRuns: 500 },
+    );
   });
 });

@@ -776,7 +776,10 @@ describe('http check: redirects', () => {
       // Act
       const deps: CheckDeps = {
         ...local,
-        egress: { allow: { ...defaultAllow, addresses: ['loopback'], origins: [`${other.url}`] }, deploymentHosts: new Set() },
+        egress: {
+          allow: { ...defaultAllow, addresses: ['loopback'], origins: [`${other.url}`] },
+          deploymentHosts: new Set(),
+        },
       };
       const spec = specOf({
         url: `${target.url}/`,
