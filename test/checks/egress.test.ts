@@ -597,3 +597,228 @@ describe('IPv6 addresses that carry an IPv4 address are judged by it (RFC 4291, 
     );
   });
 });
+
+describe('a probe stays on the origin it targets: two loopback ports stand for the test and production listeners', () => {
+  // One load balancer name, two listeners: the test listener (green) and the production listener (blue).
+  const lb = 'my-alb-123.us-east-1.elb.test';
+  const pinned = new Map([[lb, '127.0.0.1']]);
+  let testListener: HttpTarget;
+  let prodListener: HttpTarget;
+  const urls = () => ({
+    testListenerUrl: `http://${lb}:${testListener.port}`,
+    prodListenerUrl: `http://${lb}:${prodListener.port}`,
+  });
+
+  beforeAll(async () => {
+    [testListener, prodListener] = await Promise.all([startHttpTarget(), startHttpTarget()]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([testListener.close(), prodListener.close()]);
+  });
+
+  beforeEach(() => {
+    testListener.hits.length = 0;
+    prodListener.hits.length = 0;
+    prodListener.respond((_req, res) => res.end('blue is fine'));
+  });
+
+  it('fails, naming both listeners, when the test listener redirects to the production listener', async () => {
+    // The issue's load balancer: 301 Location: <production listener>/health.
+    testListener.respond((_req, res) => {
+      res.writeHead(301, { location: `http://${lb}:${prodListener.port}/health` });
+      res.end();
+    });
+
+    const o = await measure(
+      { checks: { subject: { type: 'http', url: '{{testListenerUrl}}/health', followRedirects: true } } },
+      { pinned },
+      urls(),
+    );
+
+    expect(o.outcome).toBe('fail');
+    expect(o.message).toContain(
+      `a probe of the test listener (http://${lb}:${testListener.port}) never follows a redirect to the production listener (http://${lb}:${prodListener.port})`,
+    );
+    expect(prodListener.hits).toEqual([]);
+  });
+
+  it('fails the same way whatever allow.hosts and allow.origins say', async () => {
+    testListener.respond((_req, res) => {
+      res.writeHead(302, { location: `http://${lb}:${prodListener.port}/health` });
+      res.end();
+    });
+
+    const o = await measure(
+      {
+        allow: { hosts: ['*'], origins: [`http://${lb}:${prodListener.port}`] },
+        checks: { subject: { type: 'http', url: '{{testListenerUrl}}/health', followRedirects: 3 } },
+      },
+      { pinned },
+      urls(),
+    );
+
+    expect(o.outcome).toBe('fail');
+    expect(o.message).toMatch(/test listener .* never follows a redirect to the production listener/);
+    expect(prodListener.hits).toEqual([]);
+  });
+
+  it('fails a redirect to another port of the same load balancer when only the test listener is known', async () => {
+    testListener.respond((_req, res) => {
+      res.writeHead(301, { location: `http://${lb}:${prodListener.port}/health` });
+      res.end();
+    });
+
+    const o = await measure(
+      { checks: { subject: { type: 'http', url: '{{testListenerUrl}}/health', followRedirects: true } } },
+      { pinned },
+      { testListenerUrl: urls().testListenerUrl },
+    );
+
+    expect(o.outcome).toBe('fail');
+    expect(o.message).toContain(
+      `never follows a redirect to another listener of the deployment's load balancer (http://${lb}:${prodListener.port})`,
+    );
+    expect(prodListener.hits).toEqual([]);
+  });
+
+  it('fails when the production listener redirects a probe of blue to the test listener', async () => {
+    prodListener.respond((_req, res) => {
+      res.writeHead(307, { location: `http://${lb}:${testListener.port}/health` });
+      res.end();
+    });
+    testListener.respond((_req, res) => res.end('green'));
+
+    const o = await measure(
+      { checks: { subject: { type: 'http', url: '{{prodListenerUrl}}/health', followRedirects: true } } },
+      { pinned },
+      urls(),
+    );
+
+    expect(o.outcome).toBe('fail');
+    expect(o.message).toMatch(/production listener .* never follows a redirect to the test listener/);
+    expect(testListener.hits).toEqual([]);
+  });
+
+  it('fails when an allowed origin in between sends the probe on to the production listener', async () => {
+    const elsewhere = await startHttpTarget((_req, res) => {
+      res.writeHead(302, { location: `http://${lb}:${prodListener.port}/health` });
+      res.end();
+    });
+    try {
+      testListener.respond((_req, res) => {
+        res.writeHead(302, { location: `http://login.test:${elsewhere.port}/sso` });
+        res.end();
+      });
+      const o = await measure(
+        {
+          allow: { origins: [`http://login.test:${elsewhere.port}`, `http://${lb}:${prodListener.port}`] },
+          checks: { subject: { type: 'http', url: '{{testListenerUrl}}/health', followRedirects: true } },
+        },
+        { pinned: new Map([...pinned, ['login.test', '127.0.0.1']]) },
+        urls(),
+      );
+
+      expect(o.outcome).toBe('fail');
+      expect(o.message).toMatch(/a probe of the test listener .* never follows a redirect to the production listener/);
+      expect(elsewhere.hits).toEqual(['/sso']);
+      expect(prodListener.hits).toEqual([]);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  it('still follows a redirect within the test listener itself', async () => {
+    testListener.respond((req, res) => {
+      if (req.url === '/health') {
+        res.writeHead(302, { location: '/healthz' });
+        res.end();
+      } else res.end('green ok');
+    });
+
+    const o = await measure(
+      { checks: { subject: { type: 'http', url: '{{testListenerUrl}}/health', followRedirects: true } } },
+      { pinned },
+      urls(),
+    );
+
+    expect(o.outcome).toBe('pass');
+    expect(testListener.hits).toEqual(['/health', '/healthz']);
+  });
+
+  it('treats another scheme or port of the same host as another origin (RFC 6454), followed only when allow.origins lists it', async () => {
+    const guard = (origins?: string[]) =>
+      probeGuard({
+        egress: { allow: { ...defaultAllow, ...(origins ? { origins } : {}) }, deploymentHosts: new Set() },
+        ownHost: 'green.example',
+      });
+    const from = new URL('http://green.example/health');
+    const hop = (g: ReturnType<typeof guard>, to: string) => g.refuseHop(from, from, new URL(to));
+
+    expect(hop(guard(), 'http://GREEN.example:80/other')).toBeUndefined();
+    expect(hop(guard(), 'https://green.example/health')).toBe(
+      'origin https://green.example is not the origin the check targets (http://green.example) nor in allow.origins',
+    );
+    expect(hop(guard(), 'http://green.example:8080/')).toMatch(/origin http:\/\/green\.example:8080 is not the origin/);
+    expect(hop(guard(['https://green.example:443']), 'https://green.example/health')).toBeUndefined();
+    expect(hop(guard(['https://green.example:443']), 'https://green.example:8443/health')).toMatch(/not the origin/);
+    expect(hop(guard(['https://*.example:443']), 'https://auth.example/x')).toBeUndefined();
+  });
+});
+
+describe('allow.origins in the plan', () => {
+  const check = { type: 'http', url: 'https://api.example.com/health' };
+  const problems = (allow: Record<string, unknown>): string[] => {
+    try {
+      parsePlan({ version: 1, allow, hooks: { '*': ['c'] }, checks: { c: check } });
+      return [];
+    } catch (error) {
+      return [...(error as PlanError).issues];
+    }
+  };
+
+  it('is normalized to scheme://host:port', () => {
+    const plan = parsePlan({
+      version: 1,
+      allow: { origins: ['https://Auth.Example.com', 'http://*.example.com:8080/', 'https://[2001:db8::1]:8443'] },
+      hooks: { '*': ['c'] },
+      checks: { c: check },
+    });
+    expect(plan.allow?.origins).toEqual([
+      'https://auth.example.com:443',
+      'http://*.example.com:8080',
+      'https://2001:db8::1:8443',
+    ]);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      'a bare host',
+      { origins: ['auth.example.com'] },
+      'allow.origins[0]: expected an origin such as https://api.example.com',
+    ],
+    ['a path', { origins: ['https://auth.example.com/login'] }, 'allow.origins[0]: expected an origin'],
+    ['a query', { origins: ['https://auth.example.com?x=1'] }, 'allow.origins[0]: expected an origin'],
+    ['credentials', { origins: ['https://user:pw@auth.example.com'] }, 'allow.origins[0]: expected an origin'],
+    ['any host', { origins: ['https://*'] }, 'allow.origins[0]: a redirect may go to listed origins only'],
+    [
+      'a port out of range',
+      { origins: ['https://auth.example.com:70000'] },
+      'allow.origins[0]: port 70000 is not 1-65535',
+    ],
+    ['another scheme', { origins: ['ftp://auth.example.com'] }, 'allow.origins[0]: scheme ftp cannot be probed'],
+    [
+      'a scheme allow.schemes leaves out',
+      { schemes: ['https'], origins: ['http://auth.example.com'] },
+      'allow.origins[0]: scheme http is not in allow.schemes',
+    ],
+    [
+      'a host allow.hosts leaves out',
+      { hosts: ['api.example.com'], origins: ['https://auth.example.com'] },
+      'allow.origins[0]: host auth.example.com is not in allow.hosts',
+    ],
+    ['not a string', { origins: [42] }, 'allow.origins[0]: expected a string'],
+  ])('refuses %s, naming the entry', (_name, allow, issue) => {
+    expect(problems(allow)).toEqual([expect.stringContaining(issue)]);
+  });
+});
