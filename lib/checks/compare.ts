@@ -161,14 +161,14 @@ async function compareSides(
     const how = b.unreachable === b.n ? 'answered none' : 'passed none';
     return {
       outcome: 'error',
-      message: `no baseline: blue ${how} of ${b.n} probes (${short(b.firstProblem ?? 'no response', 160)}); ${numbers}`,
+      message: `no baseline: blue ${how} of ${b.n} probes (${short(b.firstProblem ?? 'no response', 320)}); ${numbers}`,
     };
   }
   const rateIncrease = g.rate - b.rate;
   if (rateIncrease > spec.maxErrorRateIncrease + 1e-9) {
     return {
       outcome: 'fail',
-      message: `green error rate exceeds blue's by ${pct(rateIncrease)} (allowed ${pct(spec.maxErrorRateIncrease)}): ${numbers}; first green problem: ${short(g.firstProblem ?? '', 160)}`,
+      message: `green error rate exceeds blue's by ${pct(rateIncrease)} (allowed ${pct(spec.maxErrorRateIncrease)}): ${numbers}; first green problem: ${short(g.firstProblem ?? '', 320)}`,
       value: round(rateIncrease),
     };
   }

@@ -300,8 +300,8 @@ export function probeGuard(o: ProbeGuardOptions): ProbeGuard {
         const other = listeners.get(toKey);
         // Another port or scheme of a deployment load balancer is another of its listeners, known or not.
         if (other !== undefined || deploymentHosts.has(normalizeHost(to.hostname))) {
-          const what = other === undefined ? "another listener of the deployment's load balancer" : `the ${other}`;
-          return `a probe of the ${bound} (${showOrigin(boundKey)}) never follows a redirect to ${what} (${showOrigin(toKey)})`;
+          const what = other ?? "another listener of the deployment's load balancer";
+          return `it leaves the ${bound} ${showOrigin(boundKey)} for ${other ? 'the ' : ''}${what} ${showOrigin(toKey)}`;
         }
       }
     }

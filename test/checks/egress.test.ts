@@ -638,7 +638,7 @@ describe('a probe stays on the origin it targets: two loopback ports stand for t
 
     expect(o.outcome).toBe('fail');
     expect(o.message).toContain(
-      `a probe of the test listener (http://${lb}:${testListener.port}) never follows a redirect to the production listener (http://${lb}:${prodListener.port})`,
+      `refused: it leaves the test listener http://${lb}:${testListener.port} for the production listener http://${lb}:${prodListener.port}`,
     );
     expect(prodListener.hits).toEqual([]);
   });
@@ -659,7 +659,7 @@ describe('a probe stays on the origin it targets: two loopback ports stand for t
     );
 
     expect(o.outcome).toBe('fail');
-    expect(o.message).toMatch(/test listener .* never follows a redirect to the production listener/);
+    expect(o.message).toMatch(/it leaves the test listener .* for the production listener/);
     expect(prodListener.hits).toEqual([]);
   });
 
@@ -677,7 +677,7 @@ describe('a probe stays on the origin it targets: two loopback ports stand for t
 
     expect(o.outcome).toBe('fail');
     expect(o.message).toContain(
-      `never follows a redirect to another listener of the deployment's load balancer (http://${lb}:${prodListener.port})`,
+      `it leaves the test listener http://${lb}:${testListener.port} for another listener of the deployment's load balancer http://${lb}:${prodListener.port}`,
     );
     expect(prodListener.hits).toEqual([]);
   });
@@ -696,7 +696,7 @@ describe('a probe stays on the origin it targets: two loopback ports stand for t
     );
 
     expect(o.outcome).toBe('fail');
-    expect(o.message).toMatch(/production listener .* never follows a redirect to the test listener/);
+    expect(o.message).toMatch(/it leaves the production listener .* for the test listener/);
     expect(testListener.hits).toEqual([]);
   });
 
@@ -720,7 +720,7 @@ describe('a probe stays on the origin it targets: two loopback ports stand for t
       );
 
       expect(o.outcome).toBe('fail');
-      expect(o.message).toMatch(/a probe of the test listener .* never follows a redirect to the production listener/);
+      expect(o.message).toMatch(/it leaves the test listener .* for the production listener/);
       expect(elsewhere.hits).toEqual(['/sso']);
       expect(prodListener.hits).toEqual([]);
     } finally {
