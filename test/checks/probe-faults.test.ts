@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import { analyze } from '../../lib/core/analyze.ts';
@@ -222,5 +223,110 @@ describe('a body of hundreds of megabytes', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(progress.sent).toBeLessThan(64 * 1024 * 1024);
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+
+describe('a bodyMatches pattern that backtracks catastrophically', () => {
+  // The issue's pattern and body: V8's backtracking engine needs about 2^29 steps for this (minutes, with
+  // the event loop blocked, so no deadline timer can fire). RE2 is linear in the body.
+  const pattern = '^(\\w+\\s?)+$';
+  const body = `${'a'.repeat(29)}!`;
+
+  it('is judged (a fail: the body does not match) while the event loop stays free, in a worker the test can stop', async () => {
+    target.respond((_req, res) => res.end(body));
+    // The measurement runs in a worker thread so that this thread stays free to stop it: with a
+    // backtracking engine the worker is stuck and the deadline below ends the test as a failure.
+    const here = (p: string) => new URL(p, import.meta.url).href;
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      (async () => {
+        const { httpCheck } = await import(${JSON.stringify(here('../../lib/checks/http.ts'))});
+        const { Fields } = await import(${JSON.stringify(here('../../lib/plan/fields.ts'))});
+        const { defaultAllow } = await import(${JSON.stringify(here('../../lib/checks/egress.ts'))});
+        const f = new Fields();
+        const spec = httpCheck.parse({ url: workerData.url, expect: { bodyMatches: workerData.pattern } }, 'checks.t', f);
+        const deps = { clock: { now: () => Date.now() }, egress: { allow: { ...defaultAllow, addresses: ['loopback'] }, deploymentHosts: new Set() } };
+        const o = await httpCheck.create(spec, deps, 'checks.t')(AbortSignal.timeout(60000));
+        parentPort.postMessage(o);
+      })().catch((e) => parentPort.postMessage({ outcome: 'crash', message: String(e) }));`;
+    const worker = new Worker(source, { eval: true, workerData: { url: `${target.url}/catastrophe`, pattern } });
+    try {
+      const o = await new Promise<Observation | 'stuck'>((resolve, reject) => {
+        const deadline = setTimeout(() => resolve('stuck'), 15_000);
+        worker.once('message', (m: Observation) => {
+          clearTimeout(deadline);
+          resolve(m);
+        });
+        worker.once('error', reject);
+      });
+
+      expect(o).toEqual({
+        outcome: 'fail',
+        message: `GET ${target.url}/catastrophe: body does not match /${pattern}/`,
+        value: 200,
+      });
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it('is a fail, not a pass or an error, through the plan and the analysis', async () => {
+    target.respond((_req, res) => res.end(body));
+
+    const v = await verdictOf({
+      type: 'http',
+      url: `${target.url}/x`,
+      count: 2,
+      interval: '10ms',
+      expect: { bodyMatches: pattern },
+    });
+
+    expect(v.status).toBe('fail');
+    expect(v.checks[0]?.recent[0]).toMatchObject({
+      outcome: 'fail',
+      message: expect.stringContaining('body does not match'),
+    });
+  });
+});
+
+describe('patterns RE2 cannot run are plan errors naming the field', () => {
+  const problems = (check: Record<string, unknown>): string[] => {
+    try {
+      parsePlan({ version: 1, hooks: { '*': ['c'] }, checks: { c: check } });
+      return [];
+    } catch (error) {
+      return [...((error as { issues?: string[] }).issues ?? [String(error)])];
+    }
+  };
+
+  it.each<[string, string]>([
+    ['a backreference', '(a+)\\1'],
+    ['a lookahead', 'ok(?=!)'],
+    ['a negative lookahead', '^(?!error)'],
+    ['a lookbehind', '(?<=status: )ok'],
+    ['a negative lookbehind', '(?<!not )ok'],
+  ])('%s (%s) in http, compare and lambda-invoke', (_name, bad) => {
+    const expected = (path: string) => [
+      expect.stringMatching(
+        new RegExp(
+          `^${path.replaceAll('.', '\\.')}: invalid regular expression \\(RE2 syntax; backreferences and lookaround are not supported`,
+        ),
+      ),
+    ];
+    expect(problems({ type: 'http', url: 'https://green.example/', expect: { bodyMatches: bad } })).toEqual(
+      expected('checks.c.expect.bodyMatches'),
+    );
+    expect(problems({ type: 'compare', expect: { bodyMatches: bad } })).toEqual(
+      expected('checks.c.expect.bodyMatches'),
+    );
+    expect(problems({ type: 'lambda-invoke', expect: { bodyMatches: bad } })).toEqual(
+      expected('checks.c.expect.bodyMatches'),
+    );
+  });
+
+  it('accepts the RE2 syntax plans use: classes, anchors, counted repeats, named groups, inline flags', () => {
+    for (const ok of ['^\\{"status":\\s*"ok"', '(?i)healthy', 'v\\d+\\.\\d+', '(?P<v>\\d+)', '(?<v>\\d+)', 'a{2,5}']) {
+      expect(problems({ type: 'http', url: 'https://green.example/', expect: { bodyMatches: ok } }), ok).toEqual([]);
+    }
   });
 });
