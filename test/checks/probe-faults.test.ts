@@ -1,8 +1,13 @@
+import diagnostics from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BodyBudget, bodyBudgetBytes, functionMemoryMiB } from '../../lib/checks/body-budget.ts';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import { analyze } from '../../lib/core/analyze.ts';
 import type { Observation, Verdict } from '../../lib/core/types.ts';
@@ -328,5 +333,205 @@ describe('patterns RE2 cannot run are plan errors naming the field', () => {
     for (const ok of ['^\\{"status":\\s*"ok"', '(?i)healthy', 'v\\d+\\.\\d+', '(?P<v>\\d+)', '(?<v>\\d+)', 'a{2,5}']) {
       expect(problems({ type: 'http', url: 'https://green.example/', expect: { bodyMatches: ok } }), ok).toEqual([]);
     }
+  });
+});
+
+describe('response bodies and the function’s memory', () => {
+  const MiB = 1024 * 1024;
+
+  /** A full, synchronous garbage collection (V8's `gc`, exposed for this process). */
+  const gc = (() => {
+    v8.setFlagsFromString('--expose-gc');
+    return runInNewContext('gc') as () => void;
+  })();
+
+  /**
+   * Array-buffer memory still reachable when the probe's response has just ended: taken in the
+   * response's own `end` event, after a full collection, so it counts what the check holds, not garbage.
+   */
+  async function heldAtEnd(measure: () => Promise<Observation>): Promise<{ o: Observation; held: number }> {
+    gc();
+    const baseline = process.memoryUsage().arrayBuffers;
+    let held = Number.NaN;
+    const channel = diagnostics.channel('http.client.response.finish');
+    const onResponse = (message: unknown): void => {
+      (message as { response: IncomingMessage }).response.once('end', () => {
+        gc();
+        held = process.memoryUsage().arrayBuffers - baseline;
+      });
+    };
+    channel.subscribe(onResponse);
+    try {
+      const o = await measure();
+      return { o, held };
+    } finally {
+      channel.unsubscribe(onResponse);
+    }
+  }
+
+  const tenMiB = 10 * MiB;
+  const serveBytes = (total: number) => (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(total) });
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < total) {
+        sent += chunk.length;
+        if (!res.write(chunk)) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+      res.end();
+    };
+    pump();
+  };
+
+  it('does not buffer a body no expectation reads: 10 MiB read, next to nothing held', async () => {
+    target.respond(serveBytes(tenMiB));
+
+    const statusOnly = await heldAtEnd(() =>
+      measureOnce({ type: 'http', url: `${target.url}/big`, maxBodyBytes: tenMiB }),
+    );
+    const reading = await heldAtEnd(() =>
+      measureOnce({ type: 'http', url: `${target.url}/big`, maxBodyBytes: tenMiB, expect: { bodyContains: 'a' } }),
+    );
+
+    expect(statusOnly.o.outcome).toBe('pass');
+    expect(statusOnly.held).toBeLessThan(2 * MiB);
+    // The same measure sees the body when an expectation does need it: the comparison means something.
+    expect(reading.o.outcome).toBe('pass');
+    expect(reading.held).toBeGreaterThanOrEqual(tenMiB);
+  });
+
+  it('shares one budget among the checks of an invocation: a body that would exceed it is an error, never a pass', async () => {
+    // Check a holds 1 MiB (its response stays open); check b's 1 MiB would take the invocation past 1.5 MiB.
+    let release: () => void = () => {};
+    target.respond((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      if (req.url === '/a') {
+        res.write(Buffer.alloc(MiB, 0x61));
+        release = () => res.end('!');
+      } else res.end(Buffer.alloc(MiB, 0x61));
+    });
+    const plan = parsePlan({
+      version: 1,
+      allow: { addresses: ['loopback'] },
+      hooks: { '*': ['a', 'b'] },
+      checks: {
+        a: { type: 'http', url: `${target.url}/a`, maxBodyBytes: 2 * MiB, expect: { bodyContains: '!' } },
+        b: { type: 'http', url: `${target.url}/b`, expect: { bodyContains: 'a' } },
+      },
+    });
+    const budget = new BodyBudget(1.5 * MiB);
+    const [a, b] = buildRuns(Object.values(plan.checks), {}, { ...deps, bodyBudget: budget });
+    if (!a || !b) throw new Error('no runs');
+
+    const first = a.measure(AbortSignal.timeout(10_000));
+    await vi.waitFor(() => expect(budget.used).toBe(MiB));
+    const refused = await b.measure(AbortSignal.timeout(10_000));
+    release();
+    const held = await first;
+    const after = await b.measure(AbortSignal.timeout(10_000));
+
+    expect(refused.outcome).toBe('error');
+    expect(refused.message).toMatch(
+      /^GET http:\/\/127\.0\.0\.1:\d+\/b: body not read: it would take this invocation past its body budget \(1\.5 MiB for all checks at once/,
+    );
+    expect(held.outcome).toBe('pass');
+    expect(after.outcome).toBe('pass');
+    expect(budget.used).toBe(0);
+  });
+
+  it('takes no budget for a body it does not keep, however small the budget', async () => {
+    target.respond(serveBytes(2 * MiB));
+    const [run] = buildRuns(
+      Object.values(
+        parsePlan({
+          version: 1,
+          allow: { addresses: ['loopback'] },
+          hooks: { '*': ['c'] },
+          checks: { c: { type: 'http', url: `${target.url}/x`, maxBodyBytes: tenMiB } },
+        }).checks,
+      ),
+      {},
+      { ...deps, bodyBudget: new BodyBudget(0) },
+    );
+
+    expect(await run?.measure(AbortSignal.timeout(10_000))).toMatchObject({ outcome: 'pass' });
+  });
+
+  describe('plan validation against AWS_LAMBDA_FUNCTION_MEMORY_SIZE', () => {
+    // The issue's plan: 20 http checks reading up to 10 MiB each, all run by one hook at once.
+    const twenty = (expect?: Record<string, unknown>) =>
+      Object.fromEntries(
+        Array.from({ length: 20 }, (_, i) => [
+          `c${i}`,
+          { type: 'http', url: `https://green.example/${i}`, maxBodyBytes: 10485760, ...(expect ? { expect } : {}) },
+        ]),
+      );
+    const problems = (
+      checks: Record<string, unknown>,
+      hooks: Record<string, string[]> = { '*': Object.keys(checks) },
+    ) => {
+      try {
+        parsePlan({ version: 1, hooks, checks });
+        return [];
+      } catch (error) {
+        return [...((error as { issues?: string[] }).issues ?? [String(error)])];
+      }
+    };
+
+    it('refuses 20 checks reading 10 MiB bodies at 256 MB, saying how much memory they need', () => {
+      vi.stubEnv('AWS_LAMBDA_FUNCTION_MEMORY_SIZE', '256');
+
+      expect(problems(twenty({ bodyContains: 'ok' }))).toEqual([
+        'hooks.*: its checks can hold 200 MiB of response bodies at once (c0 10 MiB, c1 10 MiB, c2 10 MiB, ...), which needs about 896 MB of function memory (4 bytes per body byte plus 96 MB for the runtime), more than the function’s 256 MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE); lower maxBodyBytes, drop body expectations, or raise MemorySize'.replace(
+          '’',
+          "'",
+        ),
+      ]);
+    });
+
+    it('accepts them when no expectation reads the bodies, or when the function has the memory', () => {
+      vi.stubEnv('AWS_LAMBDA_FUNCTION_MEMORY_SIZE', '256');
+      expect(problems(twenty())).toEqual([]);
+      vi.stubEnv('AWS_LAMBDA_FUNCTION_MEMORY_SIZE', '1024');
+      expect(problems(twenty({ json: { status: 'ok' } }))).toEqual([]);
+    });
+
+    it('sums per hook, since only one hook’s checks run at once; compare holds two bodies, lambda-invoke 6 MiB', () => {
+      vi.stubEnv('AWS_LAMBDA_FUNCTION_MEMORY_SIZE', '160');
+      // (160 - 96) MiB / 4 = 16 MiB of bodies.
+      const checks = {
+        a: { type: 'http', url: 'https://green.example/a', maxBodyBytes: 8 * MiB, expect: { bodyContains: 'x' } },
+        b: { type: 'http', url: 'https://green.example/b', maxBodyBytes: 8 * MiB, expect: { bodyContains: 'x' } },
+        cmp: { type: 'compare', maxBodyBytes: 5 * MiB, expect: { bodyContains: 'x' } },
+        fn: { type: 'lambda-invoke' },
+      };
+      // Each hook fits on its own (16, 14 and 16 MiB)...
+      expect(
+        problems(checks, {
+          BeforeInstall: ['a', 'b'],
+          AfterInstall: ['a', 'fn'],
+          AfterAllowTestTraffic: ['cmp', 'fn'],
+        }),
+      ).toEqual([]);
+      // ...three of them in one hook do not.
+      expect(problems(checks, { AfterAllowTestTraffic: ['cmp', 'fn', 'a'] })).toEqual([
+        expect.stringMatching(
+          /^hooks\.AfterAllowTestTraffic: its checks can hold 24 MiB of response bodies at once \(cmp 10 MiB, a 8 MiB, fn 6 MiB\)/,
+        ),
+      ]);
+    });
+  });
+
+  it('derives the budget from the function memory, keeping 96 MiB for the runtime', () => {
+    expect(bodyBudgetBytes(256)).toBe(40 * MiB);
+    expect(bodyBudgetBytes(128)).toBe(8 * MiB);
+    expect(bodyBudgetBytes(64)).toBe(0);
+    expect(functionMemoryMiB({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1769' })).toBe(1769);
+    expect(functionMemoryMiB({})).toBe(256);
+    expect(functionMemoryMiB({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: 'lots' })).toBe(256);
   });
 });
