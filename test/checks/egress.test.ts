@@ -6,6 +6,7 @@ import {
   type AddressClass,
   classifyAddress,
   defaultAllow,
+  deploymentListeners,
   type Egress,
   EgressRefusedError,
   hostMatches,
@@ -744,6 +745,20 @@ describe('a probe stays on the origin it targets: two loopback ports stand for t
 
     expect(o.outcome).toBe('pass');
     expect(testListener.hits).toEqual(['/health', '/healthz']);
+  });
+
+  it('refuses the issue’s exact hop: test listener on :8080 to https on 443 of the same load balancer', () => {
+    const alb = 'internal-app-123.us-east-1.elb.amazonaws.com';
+    const listeners = deploymentListeners({ testListenerUrl: `http://${alb}:8080`, prodListenerUrl: `https://${alb}` });
+    const guard = probeGuard({
+      egress: { allow: { ...defaultAllow, hosts: ['*'], origins: [`https://${alb}`] }, ...listeners },
+      ownHost: alb,
+    });
+    const target = new URL(`http://${alb}:8080/health`);
+
+    expect(guard.refuseHop(target, target, new URL(`https://${alb}/health`))).toBe(
+      `it leaves the test listener http://${alb}:8080 for the production listener https://${alb}`,
+    );
   });
 
   it('treats another scheme or port of the same host as another origin (RFC 6454), followed only when allow.origins lists it', async () => {
