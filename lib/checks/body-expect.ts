@@ -1,3 +1,5 @@
+import { RE2JS } from 're2js';
+import { PlanError } from '../plan/errors.ts';
 import { type Fields, join } from '../plan/fields.ts';
 import { checkJsonRanges, isJsonRange, rangeMismatch } from './json-range.ts';
 
@@ -18,8 +20,12 @@ export function readBodyExpect(raw: Record<string, unknown>, path: string, f: Fi
     const s = f.string(raw.bodyContains, join(path, 'bodyContains'), { max: 4096 });
     if (s !== undefined) out.bodyContains = s;
   }
-  if (raw.bodyMatches !== undefined && f.regex(raw.bodyMatches, join(path, 'bodyMatches'))) {
-    out.bodyMatches = raw.bodyMatches as string;
+  if (raw.bodyMatches !== undefined) {
+    const at = join(path, 'bodyMatches');
+    const source = f.string(raw.bodyMatches, at, { max: 1000 });
+    const why = source === undefined ? undefined : re2Problem(source);
+    if (why !== undefined) f.problem(at, why);
+    else if (source !== undefined) out.bodyMatches = source;
   }
   if (raw.json !== undefined) {
     const json = f.object(raw.json, join(path, 'json'));
@@ -36,6 +42,48 @@ export function readBodyExpect(raw: Record<string, unknown>, path: string, f: Fi
   return out;
 }
 
+/**
+ * Plan regular expressions run on RE2 (re2js, pure JavaScript): matching time is linear in the text,
+ * whatever the pattern, so green's answer cannot hold the event loop past the deadline. RE2 syntax
+ * (https://github.com/google/re2/wiki/Syntax): no backreferences, no lookahead or lookbehind.
+ */
+const compiled = new Map<string, RE2JS>();
+
+function re2(source: string): RE2JS {
+  let r = compiled.get(source);
+  if (r === undefined) {
+    r = RE2JS.compile(source);
+    // A plan has at most a few dozen patterns; the cap only guards against a caller that makes many.
+    if (compiled.size >= 256) compiled.clear();
+    compiled.set(source, r);
+  }
+  return r;
+}
+
+/** Why RE2 cannot run `source`, for a plan problem; undefined when it can. */
+export function re2Problem(source: string): string | undefined {
+  try {
+    re2(source);
+    return undefined;
+  } catch (error) {
+    const detail = (error as Error).message.replace(/^error parsing regexp: /, '');
+    const unsupported = /\\[1-9]|\(\?<?[=!]/.test(source)
+      ? '; backreferences and lookaround are not supported, since they cannot run in linear time'
+      : '';
+    return `invalid regular expression (RE2 syntax${unsupported}): ${detail.length > 120 ? `${detail.slice(0, 120)}…` : detail}`;
+  }
+}
+
+/**
+ * Checks, once the plan's placeholders are filled, that RE2 can run `e.bodyMatches`.
+ * Throws a `PlanError` naming `<path>.bodyMatches` when it cannot.
+ */
+export function compileBodyExpect(e: BodyExpect, path: string): void {
+  if (e.bodyMatches === undefined) return;
+  const why = re2Problem(e.bodyMatches);
+  if (why !== undefined) throw new PlanError([`${join(path, 'bodyMatches')}: ${why}`]);
+}
+
 export function needsBody(e: BodyExpect): boolean {
   return e.bodyContains !== undefined || e.bodyMatches !== undefined || e.json !== undefined;
 }
@@ -49,7 +97,7 @@ export function bodyMismatch(e: BodyExpect, text: string, noun: string, max: num
   if (e.bodyContains !== undefined && !text.includes(e.bodyContains)) {
     return `${noun} does not contain ${JSON.stringify(short(e.bodyContains))}`;
   }
-  if (e.bodyMatches !== undefined && !new RegExp(e.bodyMatches).test(text)) {
+  if (e.bodyMatches !== undefined && !re2(e.bodyMatches).test(text)) {
     return `${noun} does not match /${short(e.bodyMatches)}/`;
   }
   if (e.json === undefined) return undefined;

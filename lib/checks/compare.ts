@@ -1,6 +1,7 @@
 import type { Measure, Observation } from '../core/types.ts';
 import { join } from '../plan/fields.ts';
 import { short, textOr } from './aws-support.ts';
+import { needsBody } from './body-expect.ts';
 import { type HttpSpec, httpCheck } from './http.ts';
 import { type JudgeSettings, readJudge, type SideSample, sequentialJudge } from './judge.ts';
 import type { CheckKind } from './kind.ts';
@@ -94,6 +95,13 @@ export const compareCheck: CheckKind<CompareSpec> = {
     };
   },
 
+  // Each pair probes blue and green at the same moment: two bodies at once.
+  bufferedBodyBytes(spec) {
+    return needsBody(spec.expect) ? 2 * spec.maxBodyBytes : 0;
+  },
+
+  // Both sides are http probes: each stays on its own listener (a redirect from one listener to the
+  // other is refused by the http kind's guard) and takes its bodies from the invocation's budget.
   create(spec, deps, path) {
     const probe: Omit<HttpSpec, 'url'> = {
       method: spec.method,
@@ -165,7 +173,7 @@ async function compareSides(
     const how = b.unreachable === b.n ? 'answered none' : 'passed none';
     return {
       outcome: 'error',
-      message: `no baseline: blue ${how} of ${b.n} probes (${short(b.firstProblem ?? 'no response', 160)}); ${numbers}`,
+      message: `no baseline: blue ${how} of ${b.n} probes (${short(b.firstProblem ?? 'no response', 320)}); ${numbers}`,
     };
   }
   if (judged) {
@@ -177,7 +185,7 @@ async function compareSides(
   if (rateIncrease > spec.maxErrorRateIncrease + 1e-9) {
     return {
       outcome: 'fail',
-      message: `green error rate exceeds blue's by ${pct(rateIncrease)} (allowed ${pct(spec.maxErrorRateIncrease)}): ${numbers}; first green problem: ${short(g.firstProblem ?? '', 160)}`,
+      message: `green error rate exceeds blue's by ${pct(rateIncrease)} (allowed ${pct(spec.maxErrorRateIncrease)}): ${numbers}; first green problem: ${short(g.firstProblem ?? '', 320)}`,
       value: round(rateIncrease),
     };
   }

@@ -92,6 +92,10 @@ export const datadogCheck: CheckKind<DatadogSpec> = {
     return { ...spec, query: fillQuery(spec.query, context, placeDatadog(join(path, 'query'))) };
   },
 
+  bufferedBodyBytes(spec) {
+    return spec.maxBodyBytes;
+  },
+
   create(spec, deps, path) {
     const base = providerUrl(spec.endpoint, join(path, 'url'));
     const guard = probeGuard({ egress: deps.egress, ownHost: base.hostname, pinned: deps.pinned, lookup: deps.lookup });
@@ -111,7 +115,7 @@ export const datadogCheck: CheckKind<DatadogSpec> = {
       url.searchParams.set('query', spec.query);
       let response: Awaited<ReturnType<typeof providerGet>>;
       try {
-        response = await providerGet(url, headers, guard, spec.maxBodyBytes, signal);
+        response = await providerGet(url, headers, guard, spec.maxBodyBytes, signal, deps.bodyBudget);
       } catch (error) {
         return transportError(what, error, signal);
       }

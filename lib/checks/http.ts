@@ -3,7 +3,8 @@ import { request as httpsRequest } from 'node:https';
 import type { Observation } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { type Fields, join } from '../plan/fields.ts';
-import { bodyMismatch, needsBody, readBodyExpect } from './body-expect.ts';
+import { type BodyBudget, BodyBudgetError, type BodyReservation, functionBodyBudget } from './body-budget.ts';
+import { bodyMismatch, compileBodyExpect, needsBody, readBodyExpect } from './body-expect.ts';
 import { EgressRefusedError, type ProbeGuard, probeGuard } from './egress.ts';
 import type { CheckKind } from './kind.ts';
 import { isSensitiveHeader } from './redact.ts';
@@ -67,12 +68,19 @@ export const httpCheck: CheckKind<HttpSpec> = {
     return body === undefined ? spec : { ...spec, body };
   },
 
+  bufferedBodyBytes(spec) {
+    return needsBody(spec.expect) ? spec.maxBodyBytes : 0;
+  },
+
   create(spec, deps, path) {
     const url = parseTarget(spec.url, join(path, 'url'));
+    compileBodyExpect(spec.expect, join(path, 'expect'));
     const guard = probeGuard({ egress: deps.egress, ownHost: url.hostname, pinned: deps.pinned, lookup: deps.lookup });
     const refused = guard.refuse(url);
     if (refused) throw new PlanError([`${join(path, 'url')}: refused: ${refused}`]);
-    return (signal) => probe(spec, url, guard, signal);
+    // Without an invocation's budget (a unit test, a one-off measurement) the check has one of its own.
+    const budget = deps.bodyBudget ?? functionBodyBudget();
+    return (signal) => probe(spec, url, guard, budget, signal);
   },
 };
 
@@ -153,70 +161,110 @@ export function redact(url: URL | string): string {
 interface Response {
   readonly status: number;
   readonly headers: IncomingMessage['headers'];
+  /** Empty when the body was not kept. */
   readonly body: Buffer;
+  /** Bytes the body had, kept or not, up to `maxBytes`. */
+  readonly bodyBytes: number;
   readonly truncated: boolean;
   readonly url: URL;
 }
 
-async function probe(spec: HttpSpec, target: URL, guard: ProbeGuard, signal: AbortSignal): Promise<Observation> {
+/** How `send` reads a response body. */
+interface BodyReading {
+  /** Read at most this many bytes, then close the connection. */
+  readonly maxBytes: number;
+  /** Whether to keep the body of a response with this status and Location; otherwise it is drained. */
+  readonly keep: (status: number, location: string | undefined) => boolean;
+  /** Where kept bytes are taken from; a body that does not fit fails the read with a `BodyBudgetError`. */
+  readonly reservation: BodyReservation;
+}
+
+async function probe(
+  spec: HttpSpec,
+  target: URL,
+  guard: ProbeGuard,
+  budget: BodyBudget,
+  signal: AbortSignal,
+): Promise<Observation> {
   const started = performance.now();
-  let url = target;
-  let method = spec.method;
-  let body = spec.body;
-  let headers = spec.headers;
-  let response: Response;
-  for (let hop = 0; ; hop++) {
-    try {
-      response = await send(url, method, headers, body, spec.maxBodyBytes, guard, signal);
-    } catch (error) {
-      // A probe the allowlist refused was never sent: a failure of the plan's rules, never a pass.
-      if (error instanceof EgressRefusedError && !signal.aborted) {
-        return { outcome: 'fail', message: `${method} ${redact(url)}: refused: ${error.message}` };
+  const reservation = budget.open();
+  try {
+    let url = target;
+    let method = spec.method;
+    let body = spec.body;
+    let headers = spec.headers;
+    let response: Response;
+    for (let hop = 0; ; hop++) {
+      // Only the response the expectations judge is kept, and only when they read its body.
+      const following = hop < spec.followRedirects;
+      const keep = (status: number, location: string | undefined): boolean =>
+        needsBody(spec.expect) && !(following && isRedirect(status) && location !== undefined);
+      try {
+        response = await send(
+          url,
+          method,
+          headers,
+          body,
+          { maxBytes: spec.maxBodyBytes, keep, reservation },
+          guard,
+          signal,
+        );
+      } catch (error) {
+        // A probe the allowlist refused was never sent: a failure of the plan's rules, never a pass.
+        if (error instanceof EgressRefusedError && !signal.aborted) {
+          return { outcome: 'fail', message: `${method} ${redact(url)}: refused: ${error.message}` };
+        }
+        return { outcome: 'error', message: `${method} ${redact(url)}: ${describeNetworkError(error, signal)}` };
       }
-      return { outcome: 'error', message: `${method} ${redact(url)}: ${describeNetworkError(error, signal)}` };
-    }
-    const location = response.headers.location;
-    if (response.status < 300 || response.status > 399 || !location || hop >= spec.followRedirects) break;
-    let next: URL;
-    try {
-      next = new URL(location, url);
-    } catch {
-      return {
-        outcome: 'fail',
-        message: `${method} ${redact(url)}: redirect to an invalid location`,
-        value: response.status,
-      };
-    }
-    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-      return {
-        outcome: 'fail',
-        message: `${method} ${redact(url)}: redirect to unsupported scheme ${next.protocol}`,
-        value: response.status,
-      };
-    }
-    const refused = guard.refuse(next);
-    if (refused) {
-      return {
-        outcome: 'fail',
-        message: `${method} ${redact(url)}: redirect to ${redact(next)} refused: ${refused}`,
-        value: response.status,
-      };
-    }
-    if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
-      method = 'GET';
-      body = undefined;
-    }
-    if (next.origin !== url.origin) {
-      headers = withoutCredentials(headers, spec.secretHeaders);
-      if (body !== undefined && spec.secretBody === true) {
-        const message = `${method} ${redact(url)}: redirect to ${redact(next)} refused: it would send the body's secret to another origin`;
-        return { outcome: 'fail', message, value: response.status };
+      const location = response.headers.location;
+      if (!isRedirect(response.status) || !location || !following) break;
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        return {
+          outcome: 'fail',
+          message: `${method} ${redact(url)}: redirect to an invalid location`,
+          value: response.status,
+        };
       }
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+        return {
+          outcome: 'fail',
+          message: `${method} ${redact(url)}: redirect to unsupported scheme ${next.protocol}`,
+          value: response.status,
+        };
+      }
+      const refused = guard.refuseHop(target, url, next);
+      if (refused) {
+        return {
+          outcome: 'fail',
+          message: `${method} ${redact(url)}: redirect to ${redact(next)} refused: ${refused}`,
+          value: response.status,
+        };
+      }
+      if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+      }
+      if (next.origin !== url.origin) {
+        headers = withoutCredentials(headers, spec.secretHeaders);
+        if (body !== undefined && spec.secretBody === true) {
+          const message = `${method} ${redact(url)}: redirect to ${redact(next)} refused: it would send the body's secret to another origin`;
+          return { outcome: 'fail', message, value: response.status };
+        }
+      }
+      url = next;
     }
-    url = next;
+    const latencyMs = Math.round(performance.now() - started);
+    return assertResponse(spec.expect, method, response, latencyMs, spec.followRedirects);
+  } finally {
+    reservation.release();
   }
-  const latencyMs = Math.round(performance.now() - started);
-  return assertResponse(spec.expect, method, response, latencyMs, spec.followRedirects);
+}
+
+function isRedirect(status: number): boolean {
+  return status >= 300 && status <= 399;
 }
 
 /** Credentials meant for the plan's target never follow a redirect to another origin (as fetch and curl do). */
@@ -260,7 +308,7 @@ function assertResponse(
   }
   if (needsBody(expect)) {
     if (r.truncated)
-      return fail(`body is larger than maxBodyBytes (${r.body.length} bytes read); body checks need the whole body`);
+      return fail(`body is larger than maxBodyBytes (${r.bodyBytes} bytes read); body checks need the whole body`);
     const why = bodyMismatch(expect, r.body.toString('utf8'), 'body', 80);
     if (why !== undefined) return fail(why);
   }
@@ -272,7 +320,7 @@ function send(
   method: string,
   headers: Readonly<Record<string, string>>,
   body: string | undefined,
-  maxBodyBytes: number,
+  reading: BodyReading,
   guard: ProbeGuard,
   signal: AbortSignal,
 ): Promise<Response> {
@@ -307,33 +355,46 @@ function send(
       }
     }
     const req = request(url, { method, headers: outgoing, agent: false, lookup: guard.lookup }, (res) => {
+      const { maxBytes, reservation } = reading;
+      const location = typeof res.headers.location === 'string' ? res.headers.location : undefined;
+      const keep = reading.keep(res.statusCode ?? 0, location);
       const chunks: Buffer[] = [];
       let size = 0;
       let truncated = false;
+      let stopped = false;
       const finish = (): void => {
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), truncated, url });
+        const kept = keep ? Buffer.concat(chunks) : Buffer.alloc(0);
+        chunks.length = 0;
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: kept, bodyBytes: size, truncated, url });
       };
       res.on('data', (chunk: Buffer) => {
-        if (truncated) return;
-        const room = maxBodyBytes - size;
+        if (truncated || stopped) return;
+        const room = maxBytes - size;
+        const part = chunk.length > room ? chunk.subarray(0, Math.max(0, room)) : chunk;
+        // A kept byte is memory until the measurement ends: it comes out of the invocation's budget first.
+        if (keep && part.length > 0 && !reservation.take(part.length)) {
+          stopped = true;
+          chunks.length = 0;
+          res.destroy();
+          reject(reservation.exceeded());
+          return;
+        }
+        // A body no expectation reads is counted and dropped, never held.
+        if (keep && part.length > 0) chunks.push(part);
+        size += part.length;
         if (chunk.length > room) {
-          if (room > 0) chunks.push(chunk.subarray(0, room));
-          size = maxBodyBytes;
           truncated = true;
           // Enough read: stop the transfer instead of draining a huge body.
           res.destroy();
           finish();
-          return;
         }
-        chunks.push(chunk);
-        size += chunk.length;
       });
       res.on('end', finish);
       res.on('error', (error) => {
-        if (!truncated) reject(error);
+        if (!truncated && !stopped) reject(error);
       });
       res.on('aborted', () => {
-        if (!truncated) reject(new Error('connection closed before the response body ended'));
+        if (!truncated && !stopped) reject(new Error('connection closed before the response body ended'));
       });
     });
     req.on('error', reject);
@@ -343,6 +404,7 @@ function send(
 }
 
 function describeNetworkError(error: unknown, signal: AbortSignal): string {
+  if (error instanceof BodyBudgetError) return error.message;
   if (signal.aborted) {
     const reason: unknown = signal.reason;
     return reason instanceof Error && reason.name !== 'AbortError' ? reason.message : 'aborted';

@@ -6,6 +6,7 @@ import type { TargetHealthPort } from '../aws/target-health.ts';
 import type { Clock, Measure } from '../core/types.ts';
 import type { Fields } from '../plan/fields.ts';
 import type { DeploymentContext } from '../plan/placeholders.ts';
+import type { BodyBudget } from './body-budget.ts';
 import type { Egress } from './egress.ts';
 import type { SigV4Port } from './prometheus.ts';
 import type { Lookup } from './resolve.ts';
@@ -19,6 +20,8 @@ export interface CheckDeps {
   readonly pinned?: ReadonlyMap<string, string> | undefined;
   /** Where this check's probes may go: the plan's `allow` and the deployment's listener hosts (set by buildRuns). */
   readonly egress?: Egress | undefined;
+  /** Response-body memory shared by every check of one invocation (set by buildRuns). */
+  readonly bodyBudget?: BodyBudget | undefined;
   /** Reads the values of the plan's `secrets`. */
   readonly secrets?: SecretPort | undefined;
   /** ecs-service, ecs-tasks. */
@@ -48,5 +51,11 @@ export interface CheckKind<Spec> {
    * query's placeholders escaped for its language. May throw a `PlanError` naming a field under `path`.
    */
   prepare?(spec: Spec, context: DeploymentContext, path: string): Spec;
+  /**
+   * Optional: the most response-body bytes one measurement holds in memory at once (0 or absent: none
+   * beyond the SDK's small answers). Plan validation sums it over a hook's checks against the function's
+   * memory (lib/checks/body-budget.ts).
+   */
+  bufferedBodyBytes?(spec: Spec): number;
   create(spec: Spec, deps: CheckDeps, path: string): Measure;
 }

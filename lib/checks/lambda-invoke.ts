@@ -2,7 +2,8 @@ import type { InvokeResult } from '../aws/lambda.ts';
 import type { Observation } from '../core/types.ts';
 import { type Fields, join } from '../plan/fields.ts';
 import { awsError, need, short, textOr } from './aws-support.ts';
-import { type BodyExpect, bodyExpectFields, bodyMismatch, readBodyExpect } from './body-expect.ts';
+import { functionBodyBudget, lambdaResponseMaxBytes } from './body-budget.ts';
+import { type BodyExpect, bodyExpectFields, bodyMismatch, compileBodyExpect, readBodyExpect } from './body-expect.ts';
 import type { CheckKind } from './kind.ts';
 
 export type LambdaExpect = BodyExpect;
@@ -37,41 +38,62 @@ export const lambdaInvokeCheck: CheckKind<LambdaInvokeSpec> = {
     return { functionName, qualifier, payload, expect };
   },
 
-  create(spec, deps) {
+  // The SDK reads the whole response, expectations or not.
+  bufferedBodyBytes() {
+    return lambdaResponseMaxBytes;
+  },
+
+  create(spec, deps, path) {
     const lambda = need(deps.lambda, 'the Lambda port', 'lambda-invoke');
+    compileBodyExpect(spec.expect, join(path, 'expect'));
+    const budget = deps.bodyBudget ?? functionBodyBudget();
     const target = `${spec.functionName}:${spec.qualifier}`;
     return async (signal): Promise<Observation> => {
-      let out: InvokeResult;
+      const reservation = budget.open();
       try {
-        out = await lambda.invoke(
-          { functionName: spec.functionName, qualifier: spec.qualifier, payload: spec.payload },
-          signal,
-        );
-      } catch (error) {
-        return awsError(`Invoke ${target}`, error, signal);
+        // The response may be as large as Lambda allows: that much is held before the call is made.
+        if (!reservation.take(lambdaResponseMaxBytes)) {
+          return { outcome: 'error', message: `Invoke ${target}: ${reservation.exceeded().message}` };
+        }
+        let out: InvokeResult;
+        try {
+          out = await lambda.invoke(
+            { functionName: spec.functionName, qualifier: spec.qualifier, payload: spec.payload },
+            signal,
+          );
+        } catch (error) {
+          return awsError(`Invoke ${target}`, error, signal);
+        }
+        return judge(spec, target, out);
+      } finally {
+        reservation.release();
       }
-      const where = `Invoke ${target}${out.executedVersion ? ` (ran version ${out.executedVersion})` : ''}`;
-      const fail = (why: string): Observation => ({
-        outcome: 'fail',
-        message: `${where}: ${why}`,
-        value: out.functionError ?? 'ok',
-      });
-      if (out.functionError) return fail(`function error ${out.functionError}: ${describeError(out.payload)}`);
-      // A numeric qualifier names the exact version that must have run (an alias may still point at blue).
-      if (/^\d+$/.test(spec.qualifier) && out.executedVersion !== undefined && out.executedVersion !== spec.qualifier) {
-        return fail(`ran version ${out.executedVersion}, expected ${spec.qualifier}`);
-      }
-      const e = spec.expect;
-      const why = bodyMismatch(e, out.payload, 'response', 80);
-      if (why !== undefined) return fail(why);
-      return {
-        outcome: 'pass',
-        message: `${where}: no function error${Object.keys(e).length ? ', response as expected' : ''}`,
-        value: 'ok',
-      };
     };
   },
 };
+
+/** The measurement of one answered invocation. */
+function judge(spec: LambdaInvokeSpec, target: string, out: InvokeResult): Observation {
+  const where = `Invoke ${target}${out.executedVersion ? ` (ran version ${out.executedVersion})` : ''}`;
+  const fail = (why: string): Observation => ({
+    outcome: 'fail',
+    message: `${where}: ${why}`,
+    value: out.functionError ?? 'ok',
+  });
+  if (out.functionError) return fail(`function error ${out.functionError}: ${describeError(out.payload)}`);
+  // A numeric qualifier names the exact version that must have run (an alias may still point at blue).
+  if (/^\d+$/.test(spec.qualifier) && out.executedVersion !== undefined && out.executedVersion !== spec.qualifier) {
+    return fail(`ran version ${out.executedVersion}, expected ${spec.qualifier}`);
+  }
+  const e = spec.expect;
+  const why = bodyMismatch(e, out.payload, 'response', 80);
+  if (why !== undefined) return fail(why);
+  return {
+    outcome: 'pass',
+    message: `${where}: no function error${Object.keys(e).length ? ', response as expected' : ''}`,
+    value: 'ok',
+  };
+}
 
 function readExpect(value: unknown, path: string, f: Fields): LambdaExpect | undefined {
   const raw = value === undefined ? {} : f.object(value, path, expectFields);

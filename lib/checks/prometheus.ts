@@ -163,6 +163,10 @@ export const prometheusCheck: CheckKind<PrometheusSpec> = {
     return { ...spec, query: fillQuery(spec.query, context, placePromql(join(path, 'query'))) };
   },
 
+  bufferedBodyBytes(spec) {
+    return spec.maxBodyBytes;
+  },
+
   create(spec, deps, path) {
     const base = providerUrl(spec.url, join(path, 'url'));
     const guard = probeGuard({ egress: deps.egress, ownHost: base.hostname, pinned: deps.pinned, lookup: deps.lookup });
@@ -207,7 +211,7 @@ export const prometheusCheck: CheckKind<PrometheusSpec> = {
       let response: Awaited<ReturnType<typeof providerGet>>;
       try {
         if (scope && deps.sigv4) sent = await deps.sigv4.sign({ method: 'GET', url, headers }, scope, signal);
-        response = await providerGet(url, sent, guard, spec.maxBodyBytes, signal);
+        response = await providerGet(url, sent, guard, spec.maxBodyBytes, signal, deps.bodyBudget);
       } catch (error) {
         return scrub(transportError(what, error, signal));
       }

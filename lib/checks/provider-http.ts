@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Observation } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
+import type { BodyBudget } from './body-budget.ts';
 import { EgressRefusedError, type ProbeGuard } from './egress.ts';
 
 /**
@@ -32,13 +33,30 @@ export function providerUrl(text: string, path: string): URL {
   return url;
 }
 
-/** GETs `url`; rejects on a transport failure, an egress refusal or an abort. */
+/**
+ * GETs `url`; rejects on a transport failure, an egress refusal, an abort, or (with a `BodyBudgetError`)
+ * a body the invocation's shared body budget cannot hold. The body's bytes are held from `budget`
+ * while it is read, so that checks reading at the same time cannot together exceed the function's memory.
+ */
 export function providerGet(
   url: URL,
   headers: Readonly<Record<string, string>>,
   guard: ProbeGuard,
   maxBytes: number,
   signal: AbortSignal,
+  budget?: BodyBudget,
+): Promise<ProviderResponse> {
+  const reservation = budget?.open();
+  return read(url, headers, guard, maxBytes, signal, reservation).finally(() => reservation?.release());
+}
+
+function read(
+  url: URL,
+  headers: Readonly<Record<string, string>>,
+  guard: ProbeGuard,
+  maxBytes: number,
+  signal: AbortSignal,
+  reservation: ReturnType<BodyBudget['open']> | undefined,
 ): Promise<ProviderResponse> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
@@ -73,6 +91,12 @@ export function providerGet(
         res.on('data', (chunk: Buffer) => {
           if (settled) return;
           const room = maxBytes - size;
+          const kept = Math.min(chunk.length, Math.max(0, room));
+          if (reservation !== undefined && !reservation.take(kept)) {
+            done(() => reject(reservation.exceeded()));
+            res.destroy();
+            return;
+          }
           if (chunk.length > room) {
             chunks.push(chunk.subarray(0, Math.max(0, room)));
             // Settled first: destroying the response emits 'aborted', which must not turn this into a reject.

@@ -1,3 +1,4 @@
+import { bodyMemoryIssues } from '../checks/body-budget.ts';
 import { type AllowPolicy, readAllow } from '../checks/egress.ts';
 import { type CheckKindName, type CheckSpec, checkKinds, isCheckKind } from '../checks/registry.ts';
 import { readSecrets, type SecretSource, secretNamesIn } from '../checks/secrets.ts';
@@ -154,6 +155,7 @@ export function parsePlan(raw: unknown): Plan {
     }
   }
 
+  for (const issue of bodyMemoryIssues(hooks, checks, checkKinds)) f.problem(issue.path, issue.message);
   if (f.issues.length > 0) throw new PlanError(f.issues);
   return {
     version: 1,

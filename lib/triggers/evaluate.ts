@@ -1,4 +1,5 @@
-import { defaultAllow, listenerHosts } from '../checks/egress.ts';
+import { functionBodyBudget } from '../checks/body-budget.ts';
+import { defaultAllow, deploymentListeners } from '../checks/egress.ts';
 import type { CheckDeps } from '../checks/kind.ts';
 import { checkKinds } from '../checks/registry.ts';
 import { redactedMeasure, secretReader } from '../checks/secrets.ts';
@@ -24,14 +25,16 @@ import type { Log } from '../runtime/logger.ts';
  * nothing of its secrets or credential headers.
  */
 export function buildRuns(checks: readonly PlanCheck[], context: DeploymentContext, deps: CheckDeps): CheckRun[] {
-  const deploymentHosts = listenerHosts([context.testListenerUrl, context.prodListenerUrl]);
+  const listeners = deploymentListeners(context);
+  // One body budget for every check of this invocation (lib/checks/body-budget.ts).
+  const bodyBudget = deps.bodyBudget ?? functionBodyBudget();
   const read = secretReader(deps.secrets);
   return checks.map((check) => {
     const path = join('checks', check.name);
     const kind = checkKinds[check.type];
     // The registry maps each type to its own kind, so this spec fits it.
     const prepared = kind.prepare ? kind.prepare(check.spec as never, context, path) : check.spec;
-    const checkDeps: CheckDeps = { ...deps, egress: { allow: check.allow ?? defaultAllow, deploymentHosts } };
+    const checkDeps: CheckDeps = { ...deps, bodyBudget, egress: { allow: check.allow ?? defaultAllow, ...listeners } };
     const measure = redactedMeasure({
       template: prepared as { headers?: Readonly<Record<string, string>> },
       context,

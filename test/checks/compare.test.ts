@@ -158,6 +158,38 @@ describe('compare, blue (production listener) against green (test listener)', ()
   });
 });
 
+describe('compare: each side stays on its own listener', () => {
+  it('fails, and never measures blue as green, when the test listener redirects to the production listener', async () => {
+    green.respond((_req, res) => {
+      res.writeHead(301, { location: `${blue.url}/health` });
+      res.end();
+    });
+
+    const o = await measureOnce(compare({ samples: 3, followRedirects: true }), context(), deps);
+
+    expect(o.outcome).toBe('fail');
+    expect(o.message).toContain('green error rate exceeds blue');
+    expect(o.message).toContain(`it leaves the test listener ${green.url} for the production listener ${blue.url}`);
+    // Blue answered its own three probes, and none of green's.
+    expect(blue.hits).toEqual(['/health', '/health', '/health']);
+  });
+
+  it("has no baseline, never a pass, when the production listener redirects blue's probes to the test listener", async () => {
+    blue.respond((_req, res) => {
+      res.writeHead(302, { location: `${green.url}/health` });
+      res.end();
+    });
+
+    const o = await measureOnce(compare({ samples: 2, followRedirects: true }), context(), deps);
+
+    expect(o.outcome).toBe('error');
+    expect(o.message).toMatch(
+      /no baseline: blue passed none of 2 probes .*it leaves the production listener .* for the test listener/,
+    );
+    expect(green.hits).toEqual(['/health', '/health']);
+  });
+});
+
 describe('compare plan fields', () => {
   it('names bad samples, margins, factors and paths', () => {
     expect(

@@ -1,10 +1,12 @@
 import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type AddressClass,
   classifyAddress,
   defaultAllow,
+  deploymentListeners,
   type Egress,
   EgressRefusedError,
   hostMatches,
@@ -173,7 +175,7 @@ describe('the plan allow block', () => {
       act();
     } catch (error) {
       expect((error as PlanError).issues).toEqual([
-        'allow.ports: unknown field (expected one of: hosts, schemes, addresses)',
+        'allow.ports: unknown field (expected one of: hosts, schemes, addresses, origins)',
         'allow.hosts[1]: expected a host name, *.domain, an IP address or *, got "bad host"',
         'allow.hosts[2]: expected a string, got a number',
         'allow.addresses[1]: expected one of loopback, private, link-local, metadata, got "everything"',
@@ -387,7 +389,7 @@ describe('the http and compare checks go through the guard (real servers on loop
     redirectTo('http://metadata.test/latest/meta-data/');
     const o = await measure(
       {
-        allow: { hosts: ['*'], addresses: ['loopback'] },
+        allow: { hosts: ['*'], addresses: ['loopback'], origins: ['http://metadata.test'] },
         checks: { subject: { type: 'http', url: `${target.url}/start`, followRedirects: true } },
       },
       { lookup: dns },
@@ -398,7 +400,7 @@ describe('the http and compare checks go through the guard (real servers on loop
     expect(tripwire.blocked).toEqual([]);
   });
 
-  it('fails a redirect to another host unless allow.hosts lists it, then follows it', async () => {
+  it('fails a redirect to another host unless allow.origins lists its origin (within allow.hosts), then follows it', async () => {
     redirectTo(`http://other.test:${target.port}/next`);
     const pinned = new Map([
       ['green.test', '127.0.0.1'],
@@ -407,14 +409,27 @@ describe('the http and compare checks go through the guard (real servers on loop
     const check = { type: 'http', url: `http://green.test:${target.port}/start`, followRedirects: true };
 
     const refused = await measure({ checks: { subject: check } }, { pinned });
-    const followed = await measure({ allow: { hosts: ['*.test'] }, checks: { subject: check } }, { pinned });
+    const hostOnly = await measure({ allow: { hosts: ['*.test'] }, checks: { subject: check } }, { pinned });
+    const followed = await measure(
+      { allow: { hosts: ['*.test'], origins: [`http://other.test:${target.port}`] }, checks: { subject: check } },
+      { pinned },
+    );
+    const withoutHosts = await measure(
+      { allow: { origins: [`http://*.test:${target.port}`] }, checks: { subject: check } },
+      { pinned },
+    );
 
     expect(refused.outcome).toBe('fail');
     expect(refused.message).toMatch(
-      /host other\.test is not the check's own host \(green\.test\) nor a deployment listener; list it in allow\.hosts/,
+      /host other\.test is not the check's own host \(green\.test\) nor a deployment listener; list its origin in allow\.origins/,
+    );
+    expect(hostOnly.outcome).toBe('fail');
+    expect(hostOnly.message).toContain(
+      `origin http://other.test:${target.port} is not the origin the check targets (http://green.test:${target.port}) nor in allow.origins`,
     );
     expect(followed).toMatchObject({ outcome: 'pass' });
-    expect(target.hits).toEqual(['/start', '/start', '/next']);
+    expect(withoutHosts).toMatchObject({ outcome: 'pass' });
+    expect(target.hits).toEqual(['/start', '/start', '/start', '/next', '/start', '/next']);
   });
 
   it('fails a redirect to a scheme the plan does not allow', async () => {
@@ -455,5 +470,370 @@ describe('the http and compare checks go through the guard (real servers on loop
       { prodListenerUrl: 'http://169.254.169.254', testListenerUrl: target.url },
     );
     await expect(act).rejects.toThrow(/checks\.subject\.blue\.url: refused: 169\.254\.169\.254 is a metadata address/);
+  });
+});
+
+/** An IPv4 address as 32 bits, and as the two 16-bit hex groups IPv6 spells it with. */
+function v4Bits(dotted: string): number {
+  return dotted.split('.').reduce((n, p) => ((n << 8) | Number(p)) >>> 0, 0);
+}
+const hex16 = (n: number): string => (n & 0xffff).toString(16);
+const hexPair = (n: number): string => `${hex16(n >>> 16)}:${hex16(n)}`;
+const byte = (n: number, i: number): number => (n >>> (24 - 8 * i)) & 0xff;
+const group = (hi: number, lo: number): string => ((hi << 8) | lo).toString(16);
+
+/**
+ * Every way the issue names of writing an IPv6 address that carries `dotted`: each translation prefix
+ * (RFC 4291 mapped / compatible, RFC 6145 / 7915 translated, RFC 6052 well-known, RFC 8215 local-use at
+ * every RFC 6052 length, 6to4, Teredo, ISATAP), in dotted and hex spellings.
+ */
+function embeddings(dotted: string): [string, string][] {
+  const n = v4Bits(dotted);
+  const b = (i: number): number => byte(n, i);
+  return [
+    ['IPv4-mapped, dotted', `::ffff:${dotted}`],
+    ['IPv4-mapped, hex', `::ffff:${hexPair(n)}`],
+    ['IPv4-compatible, dotted', `::${dotted}`],
+    ['IPv4-compatible, hex', `::${hexPair(n)}`],
+    ['IPv4-translated (RFC 6145), dotted', `::ffff:0:${dotted}`],
+    ['IPv4-translated (RFC 6145), hex', `::ffff:0:${hexPair(n)}`],
+    ['NAT64 64:ff9b::/96, dotted', `64:ff9b::${dotted}`],
+    ['NAT64 64:ff9b::/96, hex', `64:ff9b::${hexPair(n)}`],
+    ['local-use 64:ff9b:1::/96, dotted', `64:ff9b:1::${dotted}`],
+    ['local-use 64:ff9b:1::/48', `64:ff9b:1:${group(b(0), b(1))}:${group(0, b(2))}:${group(b(3), 0)}::`],
+    ['local-use 64:ff9b:1::/56', `64:ff9b:1:${group(0, b(0))}:${group(0, b(1))}:${group(b(2), b(3))}::`],
+    ['local-use 64:ff9b:1::/64', `64:ff9b:1:0:${group(0, b(0))}:${group(b(1), b(2))}:${group(b(3), 0)}:0`],
+    ['6to4 2002::/16', `2002:${hexPair(n)}::1`],
+    ['Teredo 2001::/32 (client obfuscated)', `2001:0:4136:e378:8000:63bf:${hexPair(~n >>> 0)}`],
+    ['ISATAP interface id', `2600:1f18::5efe:${dotted}`],
+  ];
+}
+
+/** Other spellings of one IPv6 address: upper case, every group written out, zero-padded, with a zone id. */
+function spellings(address: string): string[] {
+  const groups = parseGroups(address);
+  return [
+    address,
+    address.toUpperCase(),
+    groups.map((g) => g.toString(16)).join(':'),
+    groups.map((g) => g.toString(16).padStart(4, '0')).join(':'),
+    `${address}%eth0`,
+    `${groups.map((g) => g.toString(16).padStart(4, '0').toUpperCase()).join(':')}%25`,
+  ];
+}
+
+/** Eight groups of an IPv6 address, through the WHATWG URL parser (independent of the code under test). */
+function parseGroups(address: string): number[] {
+  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const [head = '', tail] = canonical.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const fill = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...fill, ...right].map((x) => Number.parseInt(x, 16));
+}
+
+describe('IPv6 addresses that carry an IPv4 address are judged by it (RFC 4291, 6052, 6145 / 7915, 8215, 3056, 4380)', () => {
+  const forbidden: [string, AddressClass][] = [
+    ['127.0.0.1', 'loopback'],
+    ['10.0.0.1', 'private'],
+    ['192.168.1.1', 'private'],
+    ['169.254.1.1', 'link-local'],
+    ['169.254.169.254', 'metadata'],
+    ['169.254.170.2', 'metadata'],
+  ];
+  const cases = forbidden.flatMap(([v4, cls]) =>
+    embeddings(v4).flatMap(([form, address]) =>
+      spellings(address).map((spelled): [string, string, string, AddressClass] => [v4, form, spelled, cls]),
+    ),
+  );
+
+  it.each(cases)('%s as %s (%s) is never public: %s', (_v4, _form, spelled, cls) => {
+    expect(classifyAddress(spelled)).toBe(cls);
+  });
+
+  it.each(embeddings('8.8.8.8'))('8.8.8.8 as %s (%s) stays public', (_form, address) => {
+    for (const spelled of spellings(address)) expect(classifyAddress(spelled)).toBe('public');
+  });
+
+  it.each(spellings('fd00:ec2::254'))('the IPv6 metadata address spelled %s is metadata', (spelled) => {
+    expect(classifyAddress(spelled)).toBe('metadata');
+  });
+
+  it('refuses a URL that spells the metadata address through any of the translation prefixes', () => {
+    const refuse = (url: string) => probeGuard({ egress: egress({ hosts: ['*'] }), ownHost: 'x' }).refuse(new URL(url));
+    for (const [form, address] of embeddings('169.254.169.254')) {
+      expect(refuse(`http://[${address}]/latest/meta-data/`), form).toMatch(/is a metadata address/);
+    }
+  });
+
+  it('refuses a DNS answer that spells the ECS credentials address through a translation prefix', async () => {
+    const dns = fakeDns({ 'ecs.test': ['64:ff9b:1:a9fe:aa:200::'] });
+    const guard = probeGuard({ egress: egress({ addresses: ['private', 'link-local'] }), ownHost: 'x', lookup: dns });
+    const answer = await resolveThrough(guard.lookup, 'ecs.test');
+    expect(answer).toBeInstanceOf(EgressRefusedError);
+    expect((answer as Error).message).toMatch(/a metadata address, and allow\.addresses does not list metadata/);
+  });
+
+  it('property: no embedding of a loopback, private, link-local or metadata IPv4 address reads as public (fast-check, fixed seed)', () => {
+    // Drawn from the forbidden ranges themselves, so that most runs test them rather than public space.
+    const ranges: [number, number][] = [
+      [0x7f000000, 8],
+      [0x0a000000, 8],
+      [0xac100000, 12],
+      [0xc0a80000, 16],
+      [0x64400000, 10],
+      [0xa9fe0000, 16],
+    ];
+    const nonPublic = fc
+      .tuple(fc.constantFrom(...ranges), fc.nat(0xffffffff))
+      .map(([[base, bits], n]) => (base | (n >>> bits)) >>> 0)
+      .map((n) => [24, 16, 8, 0].map((s) => (n >>> s) & 0xff).join('.'));
+    fc.assert(
+      fc.property(nonPublic, fc.nat(100), (v4, pick) => {
+        const forms = embeddings(v4);
+        const [, address] = forms[pick % forms.length] as [string, string];
+        for (const spelled of spellings(address)) expect(classifyAddress(spelled)).not.toBe('public');
+      }),
+      { seed: 20261129, numRuns: 500 },
+    );
+  });
+});
+
+describe('a probe stays on the origin it targets: two loopback ports stand for the test and production listeners', () => {
+  // One load balancer name, two listeners: the test listener (green) and the production listener (blue).
+  const lb = 'my-alb-123.us-east-1.elb.test';
+  const pinned = new Map([[lb, '127.0.0.1']]);
+  let testListener: HttpTarget;
+  let prodListener: HttpTarget;
+  const urls = () => ({
+    testListenerUrl: `http://${lb}:${testListener.port}`,
+    prodListenerUrl: `http://${lb}:${prodListener.port}`,
+  });
+
+  beforeAll(async () => {
+    [testListener, prodListener] = await Promise.all([startHttpTarget(), startHttpTarget()]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([testListener.close(), prodListener.close()]);
+  });
+
+  beforeEach(() => {
+    testListener.hits.length = 0;
+    prodListener.hits.length = 0;
+    prodListener.respond((_req, res) => res.end('blue is fine'));
+  });
+
+  it('fails, naming both listeners, when the test listener redirects to the production listener', async () => {
+    // The issue's load balancer: 301 Location: <production listener>/health.
+    testListener.respond((_req, res) => {
+      res.writeHead(301, { location: `http://${lb}:${prodListener.port}/health` });
+      res.end();
+    });
+
+    const o = await measure(
+      { checks: { subject: { type: 'http', url: '{{testListenerUrl}}/health', followRedirects: true } } },
+      { pinned },
+      urls(),
+    );
+
+    expect(o.outcome).toBe('fail');
+    expect(o.message).toContain(
+      `refused: it leaves the test listener http://${lb}:${testListener.port} for the production listener http://${lb}:${prodListener.port}`,
+    );
+    expect(prodListener.hits).toEqual([]);
+  });
+
+  it('fails the same way whatever allow.hosts and allow.origins say', async () => {
+    testListener.respond((_req, res) => {
+      res.writeHead(302, { location: `http://${lb}:${prodListener.port}/health` });
+      res.end();
+    });
+
+    const o = await measure(
+      {
+        allow: { hosts: ['*'], origins: [`http://${lb}:${prodListener.port}`] },
+        checks: { subject: { type: 'http', url: '{{testListenerUrl}}/health', followRedirects: 3 } },
+      },
+      { pinned },
+      urls(),
+    );
+
+    expect(o.outcome).toBe('fail');
+    expect(o.message).toMatch(/it leaves the test listener .* for the production listener/);
+    expect(prodListener.hits).toEqual([]);
+  });
+
+  it('fails a redirect to another port of the same load balancer when only the test listener is known', async () => {
+    testListener.respond((_req, res) => {
+      res.writeHead(301, { location: `http://${lb}:${prodListener.port}/health` });
+      res.end();
+    });
+
+    const o = await measure(
+      { checks: { subject: { type: 'http', url: '{{testListenerUrl}}/health', followRedirects: true } } },
+      { pinned },
+      { testListenerUrl: urls().testListenerUrl },
+    );
+
+    expect(o.outcome).toBe('fail');
+    expect(o.message).toContain(
+      `it leaves the test listener http://${lb}:${testListener.port} for another listener of the deployment's load balancer http://${lb}:${prodListener.port}`,
+    );
+    expect(prodListener.hits).toEqual([]);
+  });
+
+  it('fails when the production listener redirects a probe of blue to the test listener', async () => {
+    prodListener.respond((_req, res) => {
+      res.writeHead(307, { location: `http://${lb}:${testListener.port}/health` });
+      res.end();
+    });
+    testListener.respond((_req, res) => res.end('green'));
+
+    const o = await measure(
+      { checks: { subject: { type: 'http', url: '{{prodListenerUrl}}/health', followRedirects: true } } },
+      { pinned },
+      urls(),
+    );
+
+    expect(o.outcome).toBe('fail');
+    expect(o.message).toMatch(/it leaves the production listener .* for the test listener/);
+    expect(testListener.hits).toEqual([]);
+  });
+
+  it('fails when an allowed origin in between sends the probe on to the production listener', async () => {
+    const elsewhere = await startHttpTarget((_req, res) => {
+      res.writeHead(302, { location: `http://${lb}:${prodListener.port}/health` });
+      res.end();
+    });
+    try {
+      testListener.respond((_req, res) => {
+        res.writeHead(302, { location: `http://login.test:${elsewhere.port}/sso` });
+        res.end();
+      });
+      const o = await measure(
+        {
+          allow: { origins: [`http://login.test:${elsewhere.port}`, `http://${lb}:${prodListener.port}`] },
+          checks: { subject: { type: 'http', url: '{{testListenerUrl}}/health', followRedirects: true } },
+        },
+        { pinned: new Map([...pinned, ['login.test', '127.0.0.1']]) },
+        urls(),
+      );
+
+      expect(o.outcome).toBe('fail');
+      expect(o.message).toMatch(/it leaves the test listener .* for the production listener/);
+      expect(elsewhere.hits).toEqual(['/sso']);
+      expect(prodListener.hits).toEqual([]);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  it('still follows a redirect within the test listener itself', async () => {
+    testListener.respond((req, res) => {
+      if (req.url === '/health') {
+        res.writeHead(302, { location: '/healthz' });
+        res.end();
+      } else res.end('green ok');
+    });
+
+    const o = await measure(
+      { checks: { subject: { type: 'http', url: '{{testListenerUrl}}/health', followRedirects: true } } },
+      { pinned },
+      urls(),
+    );
+
+    expect(o.outcome).toBe('pass');
+    expect(testListener.hits).toEqual(['/health', '/healthz']);
+  });
+
+  it('refuses the issue’s exact hop: test listener on :8080 to https on 443 of the same load balancer', () => {
+    const alb = 'internal-app-123.us-east-1.elb.amazonaws.com';
+    const listeners = deploymentListeners({ testListenerUrl: `http://${alb}:8080`, prodListenerUrl: `https://${alb}` });
+    const guard = probeGuard({
+      egress: { allow: { ...defaultAllow, hosts: ['*'], origins: [`https://${alb}`] }, ...listeners },
+      ownHost: alb,
+    });
+    const target = new URL(`http://${alb}:8080/health`);
+
+    expect(guard.refuseHop(target, target, new URL(`https://${alb}/health`))).toBe(
+      `it leaves the test listener http://${alb}:8080 for the production listener https://${alb}`,
+    );
+  });
+
+  it('treats another scheme or port of the same host as another origin (RFC 6454), followed only when allow.origins lists it', async () => {
+    const guard = (origins?: string[]) =>
+      probeGuard({
+        egress: { allow: { ...defaultAllow, ...(origins ? { origins } : {}) }, deploymentHosts: new Set() },
+        ownHost: 'green.example',
+      });
+    const from = new URL('http://green.example/health');
+    const hop = (g: ReturnType<typeof guard>, to: string) => g.refuseHop(from, from, new URL(to));
+
+    expect(hop(guard(), 'http://GREEN.example:80/other')).toBeUndefined();
+    expect(hop(guard(), 'https://green.example/health')).toBe(
+      'origin https://green.example is not the origin the check targets (http://green.example) nor in allow.origins',
+    );
+    expect(hop(guard(), 'http://green.example:8080/')).toMatch(/origin http:\/\/green\.example:8080 is not the origin/);
+    expect(hop(guard(['https://green.example:443']), 'https://green.example/health')).toBeUndefined();
+    expect(hop(guard(['https://green.example:443']), 'https://green.example:8443/health')).toMatch(/not the origin/);
+    expect(hop(guard(['https://*.example:443']), 'https://auth.example/x')).toBeUndefined();
+  });
+});
+
+describe('allow.origins in the plan', () => {
+  const check = { type: 'http', url: 'https://api.example.com/health' };
+  const problems = (allow: Record<string, unknown>): string[] => {
+    try {
+      parsePlan({ version: 1, allow, hooks: { '*': ['c'] }, checks: { c: check } });
+      return [];
+    } catch (error) {
+      return [...(error as PlanError).issues];
+    }
+  };
+
+  it('is normalized to scheme://host:port', () => {
+    const plan = parsePlan({
+      version: 1,
+      allow: { origins: ['https://Auth.Example.com', 'http://*.example.com:8080/', 'https://[2001:db8::1]:8443'] },
+      hooks: { '*': ['c'] },
+      checks: { c: check },
+    });
+    expect(plan.allow?.origins).toEqual([
+      'https://auth.example.com:443',
+      'http://*.example.com:8080',
+      'https://2001:db8::1:8443',
+    ]);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      'a bare host',
+      { origins: ['auth.example.com'] },
+      'allow.origins[0]: expected an origin such as https://api.example.com',
+    ],
+    ['a path', { origins: ['https://auth.example.com/login'] }, 'allow.origins[0]: expected an origin'],
+    ['a query', { origins: ['https://auth.example.com?x=1'] }, 'allow.origins[0]: expected an origin'],
+    ['credentials', { origins: ['https://user:pw@auth.example.com'] }, 'allow.origins[0]: expected an origin'],
+    ['any host', { origins: ['https://*'] }, 'allow.origins[0]: a redirect may go to listed origins only'],
+    [
+      'a port out of range',
+      { origins: ['https://auth.example.com:70000'] },
+      'allow.origins[0]: port 70000 is not 1-65535',
+    ],
+    ['another scheme', { origins: ['ftp://auth.example.com'] }, 'allow.origins[0]: scheme ftp cannot be probed'],
+    [
+      'a scheme allow.schemes leaves out',
+      { schemes: ['https'], origins: ['http://auth.example.com'] },
+      'allow.origins[0]: scheme http is not in allow.schemes',
+    ],
+    [
+      'a host allow.hosts leaves out',
+      { hosts: ['api.example.com'], origins: ['https://auth.example.com'] },
+      'allow.origins[0]: host auth.example.com is not in allow.hosts',
+    ],
+    ['not a string', { origins: [42] }, 'allow.origins[0]: expected a string'],
+  ])('refuses %s, naming the entry', (_name, allow, issue) => {
+    expect(problems(allow)).toEqual([expect.stringContaining(issue)]);
   });
 });

@@ -774,11 +774,19 @@ describe('http check: redirects', () => {
       target.respond(redirect(302, `${other.url}/elsewhere`));
 
       // Act
-      const o = await measureOnce({
+      const deps: CheckDeps = {
+        ...local,
+        egress: {
+          allow: { ...defaultAllow, addresses: ['loopback'], origins: [`${other.url}`] },
+          deploymentHosts: new Set(),
+        },
+      };
+      const spec = specOf({
         url: `${target.url}/`,
         followRedirects: true,
         headers: { Authorization: 'Bearer s3cr3t', Cookie: 'session=s3cr3t', 'X-Trace': 'keep' },
       });
+      const o = await httpCheck.create(spec, deps, path)(AbortSignal.timeout(5000));
 
       // Assert
       expect(o.outcome).toBe('pass');

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BodyBudget } from '../../lib/checks/body-budget.ts';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import { useSimpleLambda } from '../../local/checks-setup.ts';
 import { type LambdaFake, startLambdaFake } from '../../local/fakes/lambda.ts';
@@ -114,6 +115,34 @@ describe('lambda-invoke (Invoke answered by the fake)', () => {
 
     expect(o.outcome).toBe('fail');
     expect(o.message).toContain('JSON body.items[0].id is missing, expected 1');
+  });
+
+  it('matches bodyMatches in linear time (RE2): the catastrophic pattern of the issue is a plain fail', async () => {
+    // With a backtracking engine this response holds the event loop for minutes.
+    lambda.define('orders-api', () => ({ payload: `${'a'.repeat(29)}!` }));
+
+    const o = await measureOnce({ type: 'lambda-invoke', expect: { bodyMatches: '^(\\w+\\s?)+$' } }, preTraffic, deps);
+
+    expect(o).toMatchObject({
+      outcome: 'fail',
+      message: expect.stringContaining('response does not match /^(\\w+\\s?)+$/'),
+    });
+  });
+
+  it("is an error, never a pass, when the invocation's body budget cannot hold a Lambda response", async () => {
+    lambda.define('orders-api', () => ({ payload: '{}' }));
+    const calls = lambda.calls.length;
+
+    const o = await measureOnce({ type: 'lambda-invoke' }, preTraffic, {
+      ...deps,
+      bodyBudget: new BodyBudget(1024 * 1024),
+    });
+
+    expect(o.outcome).toBe('error');
+    expect(o.message).toMatch(
+      /^Invoke orders-api:7: body not read: it would take this invocation past its body budget \(1 MiB/,
+    );
+    expect(lambda.calls.length).toBe(calls);
   });
 
   it('is an error naming ResourceNotFoundException when the function does not exist', async () => {

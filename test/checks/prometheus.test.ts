@@ -3,8 +3,10 @@ import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SecretPort } from '../../lib/aws/secrets.ts';
 import { sigv4Adapter } from '../../lib/aws/sigv4.ts';
+import { BodyBudget } from '../../lib/checks/body-budget.ts';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import type { SigV4Port } from '../../lib/checks/prometheus.ts';
+import { checkKinds } from '../../lib/checks/registry.ts';
 import type { Clock } from '../../lib/core/types.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
 import { buildRuns } from '../../lib/triggers/evaluate.ts';
@@ -476,3 +478,17 @@ function verifySigV4(
   );
   return createHmac('sha256', key).update(toSign).digest('hex') === signature;
 }
+
+describe('prometheus and the invocation body budget (issue 11, item 10)', () => {
+  it('is an error, never a pass, when the answer does not fit what is left of the shared budget', async () => {
+    answer(vector([{}, '0']));
+    const o = await measure({ query: 'up', threshold: 1 }, { deps: { bodyBudget: new BodyBudget(16) } });
+    expect(o.outcome).toBe('error');
+    expect(o.message).toMatch(/body budget/);
+  });
+
+  it('holds its whole maxBodyBytes for plan validation against the function memory', () => {
+    expect(checkKinds.prometheus.bufferedBodyBytes?.({ maxBodyBytes: 4096 } as never)).toBe(4096);
+    expect(checkKinds.datadog.bufferedBodyBytes?.({ maxBodyBytes: 2048 } as never)).toBe(2048);
+  });
+});

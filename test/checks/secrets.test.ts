@@ -414,7 +414,7 @@ describe('credential headers named like a key (issue 11, real servers on two loo
       Object.values(
         parsePlan({
           version: 1,
-          allow: { addresses: ['loopback'] },
+          allow: { addresses: ['loopback'], origins: [elsewhere.url] },
           hooks: { '*': ['api'] },
           checks: {
             api: { type: 'http', url: `${green.url}/start`, headers, followRedirects: true, expect: expectation },
@@ -462,7 +462,7 @@ describe('credential headers named like a key (issue 11, real servers on two loo
     const checks = Object.values(
       parsePlan({
         version: 1,
-        allow: { addresses: ['loopback'] },
+        allow: { addresses: ['loopback'], origins: [elsewhere.url] },
         secrets: { team: { ssm: '/greenlight/team' } },
         hooks: { '*': ['api'] },
         checks: {
@@ -512,7 +512,7 @@ describe('credential headers named like a key (issue 11, real servers on two loo
     const checks = Object.values(
       parsePlan({
         version: 1,
-        allow: { addresses: ['loopback'] },
+        allow: { addresses: ['loopback'], origins: [elsewhere.url] },
         secrets: { pw: { ssm: '/greenlight/pw' } },
         hooks: { '*': ['api'] },
         checks: {
