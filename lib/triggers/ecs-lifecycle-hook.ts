@@ -2,7 +2,7 @@ import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { checksForHook, type Plan, parsePlan, parsePlanText } from '../plan/schema.ts';
-import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
+import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import type { Log } from '../runtime/logger.ts';
 import {
   type CarriedState,
@@ -11,9 +11,10 @@ import {
   maxAnalysisMs,
   planDeadline,
   planFingerprint,
+  readStateKey,
   StateError,
 } from './carried-state.ts';
-import type { TriggerDeps, TriggerSettings } from './deps.ts';
+import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from './deps.ts';
 import { type EcsContextDeps, resolveEcsContext } from './ecs-context.ts';
 import { EcsEventError, type EcsHookEvent, readEcsHookEvent } from './ecs-event.ts';
 import { summarizeChecks, usedPlaceholders } from './evaluate.ts';
@@ -30,7 +31,7 @@ export interface EcsHookResponse {
   readonly hookDetails?: Record<string, unknown>;
 }
 
-export interface EcsLifecycleHookDeps extends EcsContextDeps, TriggerDeps {
+export interface EcsLifecycleHookDeps extends EcsContextDeps, TriggerDeps, CarriedStateDeps {
   readonly settings: TriggerSettings;
 }
 
@@ -123,7 +124,7 @@ async function handle(
       });
       return finalAnswer('SUCCEEDED', 'skipped', [`rollback in progress, not blocked: ${rollback}`]);
     }
-    return await decide(deps, hook, deadline.signal, deadline.analysisEndsAt, seen);
+    return await decide(deps, hook, deadline, seen);
   } catch (error) {
     const reason =
       error instanceof PlanError || error instanceof StateError
@@ -139,11 +140,11 @@ async function handle(
 async function decide(
   deps: EcsLifecycleHookDeps,
   hook: EcsHookEvent,
-  signal: AbortSignal,
-  analysisEndsAt: number,
+  invocation: Deadline,
   seen: Seen,
 ): Promise<EcsHookResponse> {
   const { clock, log } = deps;
+  const { signal, analysisEndsAt } = invocation;
   const stage = hook.lifecycleStage;
   const plan = await planFor(deps, hook, signal);
   const selected = checksForHook(plan, stage);
@@ -156,8 +157,11 @@ async function decide(
   const raw = hook.hookDetails?.[hookDetailsKeys.state];
   let carried: CarriedState | undefined;
   let deadline: number;
+  // hookDetails come back from ECS, but whoever configures the service's hooks writes the first ones:
+  // the state is authenticated, so nobody can hand the analysis counters it did not earn.
   if (raw !== undefined) {
-    carried = decodeState(raw, { ...binding, checks: selected.checks }, now);
+    const key = await readStateKey(deps.stateKey, signal);
+    carried = decodeState(raw, { ...binding, checks: selected.checks }, now, key);
     deadline = carried.deadline;
   } else {
     const fresh = planDeadline(selected.checks, now);
@@ -198,7 +202,9 @@ async function decide(
     return verdictAnswer(log, leg.verdict);
   }
 
-  const state = encodeState({ analysis: leg.analysis, deadline, legs }, binding);
+  // The analysis signal has fired by now (the leg was suspended at its end): the key read has the report's time.
+  const key = await readStateKey(deps.stateKey, AbortSignal.timeout(Math.max(1, invocation.reportBy - clock.now())));
+  const state = encodeState({ analysis: leg.analysis, deadline, legs }, binding, key);
   const callBackDelay = Math.min(maxCallBackDelaySeconds, Math.max(1, Math.ceil((leg.resumeAt - clock.now()) / 1000)));
   log.info('analysis continues in a later invocation: answering IN_PROGRESS', {
     callBackDelay,
