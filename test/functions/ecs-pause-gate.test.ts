@@ -449,7 +449,9 @@ describe('ecs-pause-gate: a payload never approves a deployment', () => {
     // A real first leg gives the forger the plan fingerprint and the binding to copy.
     await handler(event, context(1_000));
     const [invocation] = lambda.take();
-    const real = (invocation?.payload as Record<string, { state: Record<string, unknown> }>)[continuationKey];
+    const real = (invocation?.payload as Record<string, { state: Record<string, unknown> }> | undefined)?.[
+      continuationKey
+    ];
     const now = Date.now();
     const body = {
       v: 1,
@@ -492,8 +494,9 @@ describe('ecs-pause-gate: a payload never approves a deployment', () => {
     const c = paused();
     await handler(a.event, context(1_000));
     const [invocation] = lambda.take();
-    const stateOfA = (invocation?.payload as Record<string, { state: Record<string, unknown> }>)[continuationKey]
-      ?.state as Record<string, unknown>;
+    const stateOfA = (invocation?.payload as Record<string, { state: Record<string, unknown> }> | undefined)?.[
+      continuationKey
+    ]?.state as Record<string, unknown>;
     const replayed = {
       [continuationKey]: {
         hookId: b.hookId,
