@@ -4,9 +4,10 @@ import type { AsyncInvokePort } from '../aws/lambda-async.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
-import { formatDuration, parseDuration } from '../plan/fields.ts';
+import { formatDuration } from '../plan/fields.ts';
 import { checksForHook, type Plan, type PlanCheck } from '../plan/schema.ts';
 import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
+import { durationSettings, readDurationSetting, SettingError } from '../runtime/settings.ts';
 import {
   type CarriedState,
   clockSkewMs,
@@ -76,9 +77,9 @@ export interface WaitGateDeps extends TriggerDeps, CarriedStateDeps {
   readonly listeners: ListenerPort;
   readonly invoker: AsyncInvokePort;
   readonly settings: TriggerSettings & {
-    /** GREENLIGHT_WAIT_POLL_INTERVAL: how often the watcher reads the deployment (default 30s). */
+    /** GREENLIGHT_WAIT_POLL_INTERVAL: how often the watcher reads the deployment (default 30s, 50ms to 10m). */
     readonly pollInterval?: string | undefined;
-    /** GREENLIGHT_WAIT_WATCH_LIMIT: how long to watch for the termination wait before giving up (default 72h). */
+    /** GREENLIGHT_WAIT_WATCH_LIMIT: how long to watch for the termination wait before giving up (default 72h, 1m to 7d). */
     readonly watchLimit?: string | undefined;
   };
 }
@@ -235,7 +236,6 @@ async function startWatch(
 ): Promise<WaitOutcome> {
   const { log, clock } = deps;
   log.appendKeys({ wait: 'TERMINATION_WAIT' });
-  readSettings(deps.settings);
   const deployment = await deps.codedeploy.getDeployment(deploymentId, deadline.signal);
   const skip = watchSkipReason(deployment);
   if (skip) {
@@ -257,6 +257,43 @@ async function startWatch(
   return watchTermination(deps, c, invocation, deadline, deployment);
 }
 
+/**
+ * A watch that cannot run as configured (a setting out of range) would leave the termination wait
+ * ungated: the deployment is stopped with rollback instead, naming the setting. Fail closed, delivered.
+ */
+async function stopMisconfigured(
+  deps: WaitGateDeps,
+  c: WaitContinuation,
+  error: SettingError,
+  deadline: Deadline,
+): Promise<WaitOutcome> {
+  deps.log.error('misconfigured: stopping the deployment rather than leave its wait ungated', {
+    reason: error.message,
+  });
+  const verdict = failedVerdict(error.message, deps.clock.now());
+  const outcome = await act(deps, c, planKeys[c.wait], verdict, deadline, { onlyIfWaiting: false });
+  await publishVerdict(deps, deadline.reportBy, () =>
+    verdictRecord(
+      'codedeploy-wait-gate',
+      verdict,
+      { stage: c.wait, deploymentId: c.deploymentId },
+      { decision: 'StopDeployment', delivery: outcome.result },
+    ),
+  );
+  return outcome;
+}
+
+/** The wait gate's settings, or the first `SettingError` among them (the report reserve included). */
+function checkedSettings(deps: WaitGateDeps, deadline: Deadline): Settings | SettingError {
+  if (deadline.settingError) return deadline.settingError;
+  try {
+    return readSettings(deps.settings);
+  } catch (error) {
+    if (error instanceof SettingError) return error;
+    throw error;
+  }
+}
+
 /** Polls until the termination wait shows, the deployment ends, or this invocation runs out of time. */
 async function watchTermination(
   deps: WaitGateDeps,
@@ -267,7 +304,8 @@ async function watchTermination(
 ): Promise<WaitOutcome> {
   const { log, clock, codedeploy } = deps;
   const { deploymentId } = c;
-  const settings = readSettings(deps.settings);
+  const settings = checkedSettings(deps, deadline);
+  if (settings instanceof SettingError) return stopMisconfigured(deps, c, settings, deadline);
   let deployment = first;
   for (;;) {
     if (clock.now() - c.since > settings.watchLimitMs) {
@@ -341,7 +379,11 @@ async function decideWait(
     verdict = await analyse(deps, c, deployment, target, invocation, deadline);
   } catch (error) {
     if (error instanceof HandedOver) return error.outcome;
-    const known = error instanceof PlanError || error instanceof StateError || error instanceof WaitConfigError;
+    const known =
+      error instanceof PlanError ||
+      error instanceof StateError ||
+      error instanceof WaitConfigError ||
+      error instanceof SettingError;
     const reason = known ? (error as Error).message : `could not validate: ${errorMessage(error)}`;
     log.error('no verdict from the checks; failing the wait', { reason, errorName: (error as Error)?.name });
     verdict = failedVerdict(reason, clock.now());
@@ -392,7 +434,8 @@ async function analyse(
       finishedAt: clock.now(),
     };
   }
-  const settings = readSettings(deps.settings);
+  const settings = checkedSettings(deps, deadline);
+  if (settings instanceof SettingError) throw settings;
   const plan = await deps.loadPlan(deadline.signal);
   const selected = checksForHook(plan, planKey);
   const binding = { fingerprint: planFingerprint(selected.checks, planKey), bind: `${deploymentId}:${wait}` };
@@ -514,6 +557,7 @@ async function act(
   planKey: string,
   verdict: Verdict,
   deadline: Deadline,
+  options: { readonly onlyIfWaiting: boolean } = { onlyIfWaiting: true },
 ): Promise<WaitOutcome> {
   const { log, clock, codedeploy } = deps;
   const { deploymentId, wait } = c;
@@ -529,7 +573,9 @@ async function act(
   const by = Math.min(deadline.reportBy, clock.now() + deliveryWindowMs);
   // The analysis may have taken long: a duplicate delivery may have decided meanwhile. Act only on a wait
   // that is still open; if it cannot be read now, deliver the decision anyway (CodeDeploy refuses a stale one).
-  const still = await stillWaiting(deps, deploymentId, wait, AbortSignal.timeout(Math.max(1, by - clock.now())));
+  const still = options.onlyIfWaiting
+    ? await stillWaiting(deps, deploymentId, wait, AbortSignal.timeout(Math.max(1, by - clock.now())))
+    : undefined;
   if (still === false) {
     const reason = `deployment is no longer in its ${wait}: another delivery of this event decided first`;
     log.warn('not waiting any more: nothing to do', { reason, verdict: pass ? 'pass' : 'fail' });
@@ -652,28 +698,12 @@ interface Settings {
   readonly watchLimitMs: number;
 }
 
+/** Throws a `SettingError` naming the variable when a setting is unparseable or out of its range. */
 function readSettings(s: WaitGateDeps['settings']): Settings {
   return {
-    pollIntervalMs: durationSetting('GREENLIGHT_WAIT_POLL_INTERVAL', s.pollInterval, 30_000, 50, 600_000),
-    watchLimitMs: durationSetting(
-      'GREENLIGHT_WAIT_WATCH_LIMIT',
-      s.watchLimit,
-      72 * 3_600_000,
-      60_000,
-      7 * 24 * 3_600_000,
-    ),
+    pollIntervalMs: readDurationSetting(durationSettings.pollInterval, s.pollInterval),
+    watchLimitMs: readDurationSetting(durationSettings.watchLimit, s.watchLimit),
   };
-}
-
-function durationSetting(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
-  if (text === undefined || text.trim() === '') return fallback;
-  const ms = parseDuration(text);
-  if (ms === undefined || ms < min || ms > max) {
-    throw new WaitConfigError(
-      `${name}: expected a duration from ${formatDuration(min)} to ${formatDuration(max)} (such as 30s or 2h), got ${JSON.stringify(text)}`,
-    );
-  }
-  return ms;
 }
 
 /**

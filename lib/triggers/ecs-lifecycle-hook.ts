@@ -4,6 +4,7 @@ import { PlanError } from '../plan/errors.ts';
 import { checksForHook, type Plan, parsePlan, parsePlanText } from '../plan/schema.ts';
 import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import type { Log } from '../runtime/logger.ts';
+import { SettingError } from '../runtime/settings.ts';
 import {
   type CarriedState,
   decodeState,
@@ -124,10 +125,12 @@ async function handle(
       });
       return finalAnswer('SUCCEEDED', 'skipped', [`rollback in progress, not blocked: ${rollback}`]);
     }
+    // After the rollback check: a misconfigured validator still never blocks a rollback.
+    if (deadline.settingError) throw deadline.settingError;
     return await decide(deps, hook, deadline, seen);
   } catch (error) {
     const reason =
-      error instanceof PlanError || error instanceof StateError
+      error instanceof PlanError || error instanceof StateError || error instanceof SettingError
         ? error.message
         : `could not validate: ${errorMessage(error)}`;
     log.error('no verdict from the checks; answering FAILED', { reason, errorName: (error as Error)?.name });

@@ -5,7 +5,7 @@ import type { Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { ecsStages } from '../plan/hooks.ts';
 import { checksForHook } from '../plan/schema.ts';
-import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
+import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import {
   type CarriedState,
   decodeState,
@@ -117,7 +117,7 @@ async function reachVerdict(
   deps: EcsPauseGateDeps,
   input: Exclude<PauseGateInput, { kind: 'ignored' }>,
   context: GateContext,
-  deadline: { signal: AbortSignal; analysisEndsAt: number; reportBy: number },
+  deadline: Deadline,
 ): Promise<Verdict | PauseGateOutcome> {
   const { log, clock } = deps;
   const ref = input.hook;
@@ -139,6 +139,10 @@ async function reachVerdict(
   if (mismatch) {
     log.warn('the event disagrees with what ECS reports: not acting on it', { reason: mismatch });
     return { outcome: 'no-op', hookId: ref.hookId, reasons: [`the event disagrees with ECS: ${mismatch}`] };
+  }
+  if (deadline.settingError) {
+    log.error('misconfigured; rolling back', { reason: deadline.settingError.message });
+    return failedVerdict(deadline.settingError.message, clock.now());
   }
   let decided: Decision;
   try {
