@@ -660,8 +660,9 @@ describe('codedeploy-wait-gate: a payload never approves a deployment', () => {
     for (const id of [a, b, c]) codedeploy.becomeReady(id);
     await handler(stateChange(a, 'READY'), lambdaContext(1_600, functionName));
     const [queued] = lambda.take();
-    const ofA = (queued?.payload as { greenlightWaitGateContinuation: Record<string, unknown> })
-      .greenlightWaitGateContinuation;
+    const ofA =
+      (queued?.payload as { greenlightWaitGateContinuation: Record<string, unknown> } | undefined)
+        ?.greenlightWaitGateContinuation ?? {};
     const { mac: _mac, issuedAt: _issuedAt, ...body } = ofA;
 
     const [repointed] = await drive({ greenlightWaitGateContinuation: { ...ofA, deploymentId: b } });
