@@ -314,6 +314,28 @@ export async function readStateKey(port: StateKeyPort, signal?: AbortSignal): Pr
   }
 }
 
+/** The state key for one invocation: read at most once; `prefetch` starts the read alongside the checks. */
+export interface StateKeyOnce {
+  /** Starts reading the key now, when the invocation will probably write state: the read then costs no report time. */
+  prefetch(): void;
+  /** The key, or a `StateError` saying why it cannot be had. */
+  get(): Promise<Uint8Array>;
+}
+
+/** `signal` is made when the read starts: it bounds the read (to the invocation's report deadline, say). */
+export function stateKeyOnce(port: StateKeyPort, signal: () => AbortSignal): StateKeyOnce {
+  let pending: Promise<Uint8Array> | undefined;
+  const start = (): Promise<Uint8Array> => {
+    if (!pending) {
+      pending = readStateKey(port, signal());
+      // Held for whoever awaits it; a prefetch nobody awaits must not be an unhandled rejection.
+      pending.catch(() => undefined);
+    }
+    return pending;
+  };
+  return { prefetch: () => void start(), get: start };
+}
+
 /** HMAC-SHA256 (RFC 2104) of `body` as canonical JSON, domain-separated by `purpose`, in hex. */
 function mac(key: Uint8Array, purpose: string, body: unknown): string {
   return createHmac('sha256', key)

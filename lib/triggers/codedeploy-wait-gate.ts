@@ -16,10 +16,11 @@ import {
   maxAnalysisMs,
   planDeadline,
   planFingerprint,
-  readStateKey,
   StateError,
+  type StateKeyOnce,
   scheduleMs,
   seal,
+  stateKeyOnce,
   unseal,
 } from './carried-state.ts';
 import { resolveCodeDeployContext } from './codedeploy-context.ts';
@@ -143,6 +144,9 @@ const continuationPurpose = 'codedeploy-wait-gate-continuation';
 /** Lambda keeps an asynchronous invocation's event at most 6 hours (maximum event age): older is expired. */
 const maxContinuationAgeMs = 6 * 3_600_000;
 
+/** This invocation's deadline, and its state key, read at most once. */
+type GateDeadline = Deadline & { readonly key: StateKeyOnce };
+
 type Input =
   | {
       readonly kind: 'event';
@@ -169,10 +173,14 @@ export function codeDeployWaitGate(deps: WaitGateDeps) {
     const input = readWaitInput(event);
     const { deploymentId } = input;
     log.appendKeys({ deploymentId });
-    const deadline = deadlineFor(invocation, clock.now(), deps.settings.reserve);
+    const split = deadlineFor(invocation, clock.now(), deps.settings.reserve);
+    const deadline: GateDeadline = {
+      ...split,
+      key: stateKeyOnce(deps.stateKey, () => AbortSignal.timeout(Math.max(1, split.reportBy - clock.now()))),
+    };
     try {
       if (input.kind === 'event') return await onEvent(deps, input, invocation, deadline);
-      const opened = await openContinuation(deps, input, deadline.signal);
+      const opened = await openContinuation(deps, input, deadline);
       if (opened.kind === 'untrusted') {
         log.error('the continuation cannot be trusted: acting only if CodeDeploy says the deployment waits', {
           wait: input.wait,
@@ -195,7 +203,7 @@ async function onEvent(
   deps: WaitGateDeps,
   input: Extract<Input, { kind: 'event' }>,
   invocation: WaitInvocation,
-  deadline: Deadline,
+  deadline: GateDeadline,
 ): Promise<WaitOutcome> {
   const { log, clock } = deps;
   const { deploymentId, state } = input;
@@ -232,7 +240,7 @@ async function startWatch(
   deps: WaitGateDeps,
   deploymentId: string,
   invocation: WaitInvocation,
-  deadline: Deadline,
+  deadline: GateDeadline,
 ): Promise<WaitOutcome> {
   const { log, clock } = deps;
   log.appendKeys({ wait: 'TERMINATION_WAIT' });
@@ -265,7 +273,7 @@ async function stopMisconfigured(
   deps: WaitGateDeps,
   c: WaitContinuation,
   error: SettingError,
-  deadline: Deadline,
+  deadline: GateDeadline,
 ): Promise<WaitOutcome> {
   deps.log.error('misconfigured: stopping the deployment rather than leave its wait ungated', {
     reason: error.message,
@@ -284,7 +292,7 @@ async function stopMisconfigured(
 }
 
 /** The wait gate's settings, or the first `SettingError` among them (the report reserve included). */
-function checkedSettings(deps: WaitGateDeps, deadline: Deadline): Settings | SettingError {
+function checkedSettings(deps: WaitGateDeps, deadline: GateDeadline): Settings | SettingError {
   if (deadline.settingError) return deadline.settingError;
   try {
     return readSettings(deps.settings);
@@ -299,13 +307,15 @@ async function watchTermination(
   deps: WaitGateDeps,
   c: WaitContinuation,
   invocation: WaitInvocation,
-  deadline: Deadline,
+  deadline: GateDeadline,
   first?: CodeDeployDeployment,
 ): Promise<WaitOutcome> {
   const { log, clock, codedeploy } = deps;
   const { deploymentId } = c;
   const settings = checkedSettings(deps, deadline);
   if (settings instanceof SettingError) return stopMisconfigured(deps, c, settings, deadline);
+  // A watch almost always hands on to the next invocation: read the key while it polls.
+  deadline.key.prefetch();
   let deployment = first;
   for (;;) {
     if (clock.now() - c.since > settings.watchLimitMs) {
@@ -359,7 +369,7 @@ async function decideWait(
   deps: WaitGateDeps,
   c: WaitContinuation & { readonly problems: readonly string[] },
   invocation: WaitInvocation,
-  deadline: Deadline,
+  deadline: GateDeadline,
   confirmed?: { deployment: CodeDeployDeployment; target: CodeDeployTarget | undefined },
 ): Promise<WaitOutcome> {
   const { log, clock } = deps;
@@ -416,7 +426,7 @@ async function analyse(
   deployment: CodeDeployDeployment,
   target: CodeDeployTarget | undefined,
   invocation: WaitInvocation,
-  deadline: Deadline,
+  deadline: GateDeadline,
 ): Promise<Verdict> {
   const { log, clock } = deps;
   const { deploymentId, wait } = c;
@@ -442,11 +452,12 @@ async function analyse(
   let carried: CarriedState | undefined;
   let analysisDeadline: number;
   if (c.state !== undefined) {
-    const key = await readStateKey(deps.stateKey, deadline.signal);
-    carried = decodeState(c.state, { ...binding, checks: selected.checks }, clock.now(), key);
+    carried = decodeState(c.state, { ...binding, checks: selected.checks }, clock.now(), await deadline.key.get());
     analysisDeadline = carried.deadline;
   } else {
     analysisDeadline = firstDeadline(deployment, wait, selected.checks, c.since, settings, deadline, clock.now());
+    // State will be handed on unless the schedule fits this invocation: read the key while the checks run.
+    if (clock.now() + scheduleMs(selected.checks) > deadline.analysisEndsAt) deadline.key.prefetch();
   }
   const context = await resolveCodeDeployContext(
     { listeners: deps.listeners, region: deps.settings.region },
@@ -467,7 +478,7 @@ async function analyse(
   if (leg.kind === 'verdict') return leg.verdict;
 
   try {
-    const key = await readStateKey(deps.stateKey, AbortSignal.timeout(Math.max(1, deadline.reportBy - clock.now())));
+    const key = await deadline.key.get();
     const state = encodeState({ analysis: leg.analysis, deadline: analysisDeadline, legs }, binding, key);
     await handOver(deps, invocation, { ...stripProblems(c), phase: 'bake', hop: c.hop + 1, state }, deadline);
   } catch (error) {
@@ -556,7 +567,7 @@ async function act(
   c: WaitContinuation,
   planKey: string,
   verdict: Verdict,
-  deadline: Deadline,
+  deadline: GateDeadline,
   options: { readonly onlyIfWaiting: boolean } = { onlyIfWaiting: true },
 ): Promise<WaitOutcome> {
   const { log, clock, codedeploy } = deps;
@@ -613,13 +624,11 @@ async function handOver(
   deps: WaitGateDeps,
   invocation: WaitInvocation,
   c: WaitContinuation,
-  deadline: Deadline,
+  deadline: GateDeadline,
 ): Promise<void> {
   const arn = invocation.invokedFunctionArn;
   if (!arn) throw new ReportError('cannot hand on: the invocation has no function ARN');
-  // The analysis signal may have fired (the leg ran to its end): the key read gets the report's time.
-  const key = await readStateKey(deps.stateKey, AbortSignal.timeout(Math.max(1, deadline.reportBy - deps.clock.now())));
-  const sealed = seal({ ...c }, key, continuationPurpose, deps.clock.now());
+  const sealed = seal({ ...c }, await deadline.key.get(), continuationPurpose, deps.clock.now());
   await deliver(
     (signal) => deps.invoker.invokeAsync(arn, { greenlightWaitGateContinuation: sealed }, signal),
     Math.min(deadline.reportBy, deps.clock.now() + deliveryWindowMs),
@@ -769,11 +778,11 @@ type Opened =
 async function openContinuation(
   deps: WaitGateDeps,
   claim: Extract<Input, { kind: 'continuation' }>,
-  signal: AbortSignal,
+  deadline: GateDeadline,
 ): Promise<Opened> {
   let key: Uint8Array;
   try {
-    key = await readStateKey(deps.stateKey, signal);
+    key = await deadline.key.get();
   } catch (error) {
     const claimed = (claim.raw as Record<string, unknown>).phase;
     if (claimed === 'watch') throw error;

@@ -12,8 +12,8 @@ import {
   maxAnalysisMs,
   planDeadline,
   planFingerprint,
-  readStateKey,
   StateError,
+  stateKeyOnce,
 } from './carried-state.ts';
 import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from './deps.ts';
 import { type EcsContextDeps, resolveEcsContext } from './ecs-context.ts';
@@ -157,14 +157,14 @@ async function decide(
     bind: `${hook.resourceArn ?? `${hook.serviceArn}|${hook.targetServiceRevisionArn}`}|${stage}`,
   };
   const now = clock.now();
+  const key = stateKeyOnce(deps.stateKey, () => AbortSignal.timeout(Math.max(1, invocation.reportBy - clock.now())));
   const raw = hook.hookDetails?.[hookDetailsKeys.state];
   let carried: CarriedState | undefined;
   let deadline: number;
   // hookDetails come back from ECS, but whoever configures the service's hooks writes the first ones:
   // the state is authenticated, so nobody can hand the analysis counters it did not earn.
   if (raw !== undefined) {
-    const key = await readStateKey(deps.stateKey, signal);
-    carried = decodeState(raw, { ...binding, checks: selected.checks }, now, key);
+    carried = decodeState(raw, { ...binding, checks: selected.checks }, now, await key.get());
     deadline = carried.deadline;
   } else {
     const fresh = planDeadline(selected.checks, now);
@@ -174,6 +174,8 @@ async function decide(
       ]);
     }
     deadline = fresh.deadline;
+    // State will be written unless the schedule fits this invocation: read the key while the checks run.
+    if (now + fresh.scheduleMs > analysisEndsAt) key.prefetch();
   }
   const context = await resolveEcsContext(
     deps,
@@ -205,9 +207,7 @@ async function decide(
     return verdictAnswer(log, leg.verdict);
   }
 
-  // The analysis signal has fired by now (the leg was suspended at its end): the key read has the report's time.
-  const key = await readStateKey(deps.stateKey, AbortSignal.timeout(Math.max(1, invocation.reportBy - clock.now())));
-  const state = encodeState({ analysis: leg.analysis, deadline, legs }, binding, key);
+  const state = encodeState({ analysis: leg.analysis, deadline, legs }, binding, await key.get());
   const callBackDelay = Math.min(maxCallBackDelaySeconds, Math.max(1, Math.ceil((leg.resumeAt - clock.now()) / 1000)));
   log.info('analysis continues in a later invocation: answering IN_PROGRESS', {
     callBackDelay,

@@ -13,8 +13,8 @@ import {
   maxAnalysisMs,
   planDeadline,
   planFingerprint,
-  readStateKey,
   StateError,
+  stateKeyOnce,
 } from './carried-state.ts';
 import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from './deps.ts';
 import { type EcsContextDeps, resolveEcsContext } from './ecs-context.ts';
@@ -254,13 +254,13 @@ async function decide(
     bind: `${ref.serviceDeploymentArn}|${ref.hookId}`,
   };
   const now = clock.now();
+  const key = stateKeyOnce(deps.stateKey, () => AbortSignal.timeout(Math.max(1, reportBy - clock.now())));
   const expiresAt = hook.expiresAt;
   const hookDeadline = expiresAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - expiryMarginMs;
   let carried: CarriedState | undefined;
   let deadline: number;
   if (input.kind === 'continuation') {
-    const key = await readStateKey(deps.stateKey, signal);
-    carried = decodeState(input.state, { ...binding, checks: selected.checks }, now, key);
+    carried = decodeState(input.state, { ...binding, checks: selected.checks }, now, await key.get());
     deadline = Math.min(carried.deadline, hookDeadline);
   } else {
     const fresh = planDeadline(selected.checks, now);
@@ -276,6 +276,8 @@ async function decide(
       });
     }
     deadline = Math.min(fresh.deadline, hookDeadline);
+    // State will be written unless the schedule fits this invocation: read the key while the checks run.
+    if (now + fresh.scheduleMs > analysisEndsAt) key.prefetch();
   }
   const serviceArn = deployment.serviceArn;
   const context = await resolveEcsContext(
@@ -304,9 +306,7 @@ async function decide(
     carried,
   });
   if (leg.kind === 'verdict') return leg;
-  // The analysis signal may have fired (the leg ran to its end): the key read gets the report's time.
-  const key = await readStateKey(deps.stateKey, AbortSignal.timeout(Math.max(1, reportBy - clock.now())));
-  const state = encodeState({ analysis: leg.analysis, deadline, legs }, binding, key);
+  const state = encodeState({ analysis: leg.analysis, deadline, legs }, binding, await key.get());
   log.info('the schedule does not fit in this invocation', { checks: summarizeChecks(leg.progress) });
   const next: Record<string, unknown> = {
     hookId: ref.hookId,
