@@ -124,6 +124,8 @@ const powertoolsActions: Record<string, string[]> = {
 };
 /** What `Ref` of a resource type returns when it is an ARN, as `arn:...:<resource prefix>`. */
 const refArns: Record<string, string> = {
+  // CloudFormation's own placeholders, as `arnTexts` leaves them in.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation !Sub text, not a JavaScript template
   'AWS::SecretsManager::Secret': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:',
 };
 
