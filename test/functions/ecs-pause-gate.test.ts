@@ -7,6 +7,7 @@ import { continuationKey } from '../../lib/triggers/ecs-event.ts';
 import { type BlueGreenRules, createBlueGreenRules } from '../../local/ecs-native-setup.ts';
 import { createLoadBalancer, type LocalLoadBalancer } from '../../local/elb-setup.ts';
 import { type EcsFake, type NativeDeployment, startEcsFake } from '../../local/fakes/ecs.ts';
+import { type JsonFake, startJsonFake } from '../../local/fakes/json-server.ts';
 import { type LambdaAsyncFake, startLambdaAsyncFake } from '../../local/fakes/lambda-async.ts';
 import { type Moto, startMoto } from '../../local/moto.ts';
 import { createStateKeySecret, type LocalStateKey } from '../../local/state-key.ts';
@@ -39,6 +40,8 @@ let lb: LocalLoadBalancer;
 let rules: BlueGreenRules;
 let handler: Handler;
 let stateKey: LocalStateKey;
+/** Secrets Manager as the functions see it: moto_server behind a recorder, to count key reads. */
+let secrets: JsonFake;
 
 const context = (timeoutMs = 30_000) => lambdaContext(timeoutMs, functionName);
 
@@ -93,8 +96,9 @@ beforeAll(async () => {
   lb = await createLoadBalancer(moto.url, { name: 'gl-ecs-pause', prodPort: blue.port, testPort: green.port });
   rules = await createBlueGreenRules(moto.url, lb);
   stateKey = await createStateKeySecret(moto.url);
+  secrets = await startJsonFake({ operations: {}, fallback: moto.url });
   process.env.AWS_REGION = 'us-east-1';
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = moto.url;
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
   process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = stateKey.secretArn;
   process.env.AWS_ACCESS_KEY_ID = 'test';
   process.env.AWS_SECRET_ACCESS_KEY = 'test';
@@ -107,7 +111,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([moto?.stop(), ecs?.close(), lambda?.close(), green?.close(), blue?.close()]);
+  await Promise.all([moto?.stop(), ecs?.close(), lambda?.close(), green?.close(), blue?.close(), secrets?.close()]);
 });
 
 beforeEach(() => {
@@ -618,15 +622,28 @@ describe('ecs-pause-gate: a payload never approves a deployment', () => {
     expect(decisionsFor(hookId).map((c) => c.input.action)).toEqual(['ROLLBACK']);
   });
 
-  it('never reads the state key when the analysis fits one invocation', async () => {
-    delete process.env.GREENLIGHT_STATE_KEY_SECRET_ARN;
-    const { hookId, event } = paused();
+  it('reads the state key only when state is written or read, never for an analysis that fits one invocation', async () => {
+    // A secret of its own: the key cache (one read per container) has not seen it.
+    const fresh = await createStateKeySecret(moto.url, `greenlight-state-key-fits-${Date.now()}`);
+    process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = fresh.secretArn;
+    const reads = () => secrets.callsOf('GetSecretValue').filter((c) => c.input.SecretId === fresh.secretArn).length;
+    const fits = paused();
 
-    const out = await handler(event, context()).finally(() => {
+    const out = await handler(fits.event, context());
+    const readsWhenItFits = reads();
+    process.env.GREENLIGHT_PLAN = plan.replace('interval: 50ms', 'interval: 400ms\n    timeout: 300ms');
+    process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
+    const long = paused();
+    const first = await handler(long.event, context(1_000));
+    const rest = await drain().finally(() => {
       process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = stateKey.secretArn;
     });
 
     expect(out).toMatchObject({ outcome: 'decided', action: 'CONTINUE' });
-    expect(decisionsFor(hookId)).toHaveLength(1);
+    expect(readsWhenItFits).toBe(0);
+    expect(first.outcome).toBe('continued-later');
+    expect(rest.at(-1)).toMatchObject({ outcome: 'decided', action: 'CONTINUE' });
+    // Read once, then cached for the container's later invocations.
+    expect(reads()).toBe(1);
   });
 });
