@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { type LocalStateKey, startStateKeyStandIn } from '../local/state-key.ts';
 import { localFunction, readTemplate } from '../local/template.ts';
 import { esbuildOptions } from '../scripts/build.ts';
 
@@ -25,6 +26,11 @@ options:
 AWS_*, GREENLIGHT_* and POWERTOOLS_* variables set in your shell override the template's, so
 AWS_ENDPOINT_URL_<SERVICE> can point the function at local endpoints and GREENLIGHT_RESOLVE can
 send a load balancer's DNS name to 127.0.0.1.
+
+The functions that carry state (GREENLIGHT_STATE_KEY_SECRET_ARN in the template) get a state key from
+a built-in Secrets Manager stand-in on 127.0.0.1, unless your shell sets GREENLIGHT_STATE_KEY_SECRET_ARN
+or AWS_ENDPOINT_URL_SECRETS_MANAGER. The stand-in's key is new for each run: a continuation from one
+run does not verify in another.
 
 exit codes: 0 the function returned, 1 it threw or timed out, 2 usage error (unknown function,
 unreadable event).`;
@@ -95,7 +101,17 @@ export async function invokeCommand(argv: readonly string[]): Promise<number> {
   ) as Record<string, string>;
 
   const outdir = await mkdtemp(join(tmpdir(), 'greenlight-invoke-'));
+  let stateKey: (LocalStateKey & { fake: { close(): Promise<void> } }) | undefined;
   try {
+    const wantsKey = fn.environment.GREENLIGHT_STATE_KEY_SECRET_ARN !== undefined;
+    const shellKey =
+      fromShell.GREENLIGHT_STATE_KEY_SECRET_ARN ??
+      overrides.GREENLIGHT_STATE_KEY_SECRET_ARN ??
+      fromShell.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+    if (wantsKey && shellKey === undefined) {
+      stateKey = await startStateKeyStandIn();
+      console.error(`state key: Secrets Manager stand-in at ${stateKey.endpoint}`);
+    }
     await build({ ...esbuildOptions, entryPoints: [fn.entryPoint], outdir, logLevel: 'error' });
     const [file, exportName] = splitHandler(fn.handler);
     const bundle = join(outdir, `${file}.mjs`);
@@ -110,6 +126,12 @@ export async function invokeCommand(argv: readonly string[]): Promise<number> {
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       ...fn.environment,
+      ...(stateKey
+        ? {
+            GREENLIGHT_STATE_KEY_SECRET_ARN: stateKey.secretArn,
+            AWS_ENDPOINT_URL_SECRETS_MANAGER: stateKey.endpoint,
+          }
+        : {}),
       ...fromShell,
       ...overrides,
       AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
@@ -167,6 +189,7 @@ export async function invokeCommand(argv: readonly string[]): Promise<number> {
     console.log(JSON.stringify(outcome.result, null, 2));
     return 0;
   } finally {
+    await stateKey?.fake.close();
     await rm(outdir, { recursive: true, force: true });
   }
 }

@@ -6,6 +6,7 @@ import { type Plan, parsePlanText } from '../../lib/plan/schema.ts';
 import { createLoadBalancer, type LocalLoadBalancer } from '../../local/elb-setup.ts';
 import { startElbv2StandIn } from '../../local/fakes/elbv2.ts';
 import { motoAvailable, startMoto } from '../../local/moto.ts';
+import { type LocalStateKey, startStateKeyStandIn } from '../../local/state-key.ts';
 import { createOutput, formatSeconds, type Output, status, table } from '../render.ts';
 import { startDemoService } from './demo-service.ts';
 import { codeDeployEcsDriver } from './drivers/codedeploy-ecs.ts';
@@ -135,6 +136,9 @@ async function rehearse(out: Output, scenario: Scenario, chosen: readonly Driver
     cleanups.push(() => service.close());
     const balancer = await loadBalancer(out, service, options.moto);
     cleanups.push(balancer.close);
+    // The key that authenticates carried state (an ECS hook's hookDetails, the gates' continuations).
+    const stateKey = await startStateKeyStandIn();
+    cleanups.push(() => stateKey.fake.close());
     const prepared: PreparedDriver[] = [];
     for (const driver of chosen) {
       const p = await driver.prepare({ loadBalancer: balancer.lb, motoUrl: balancer.moto ? balancer.url : undefined });
@@ -151,9 +155,10 @@ async function rehearse(out: Output, scenario: Scenario, chosen: readonly Driver
     );
     for (const note of balancer.notes) out.line(`  ${note}`);
     for (const note of prepared.flatMap((p) => p.notes)) out.line(`  ${note}`);
+    out.line(`  state key          ${stateKey.endpoint}  (Secrets Manager stand-in: GetSecretValue)`);
     out.line(`  plan               ${source}`);
 
-    const environment = functionEnvironment(planText, balancer, prepared);
+    const environment = functionEnvironment(planText, balancer, prepared, stateKey);
     scrubEnvironment();
     const counts = new Map(Object.values(plan.checks).map((c) => [c.name, c.policy.count] as const));
     const echo = (text: string): void => out.problem(text);
@@ -309,7 +314,12 @@ async function loadBalancer(
  * What the functions run with. Everything points at loopback: the named services at their local
  * endpoints, and any other AWS service at a closed port, so nothing can reach a real account.
  */
-function functionEnvironment(planText: string, balancer: Balancer, prepared: readonly PreparedDriver[]) {
+function functionEnvironment(
+  planText: string,
+  balancer: Balancer,
+  prepared: readonly PreparedDriver[],
+  stateKey: LocalStateKey,
+) {
   return {
     AWS_REGION: 'us-east-1',
     AWS_DEFAULT_REGION: 'us-east-1',
@@ -317,6 +327,8 @@ function functionEnvironment(planText: string, balancer: Balancer, prepared: rea
     AWS_SECRET_ACCESS_KEY: 'rehearsal',
     AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
     AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: balancer.url,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: stateKey.endpoint,
+    GREENLIGHT_STATE_KEY_SECRET_ARN: stateKey.secretArn,
     AWS_SAM_LOCAL: 'true',
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     GREENLIGHT_RESOLVE: `${balancer.lb.dnsName}=127.0.0.1`,

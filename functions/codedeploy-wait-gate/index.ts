@@ -2,6 +2,7 @@ import { codeDeployAdapter } from '../../lib/aws/codedeploy.ts';
 import { listenerAdapter } from '../../lib/aws/elbv2.ts';
 import { eventsAdapter } from '../../lib/aws/events.ts';
 import { asyncInvokeAdapter } from '../../lib/aws/lambda-async.ts';
+import { stateKeyFromEnv } from '../../lib/aws/state-key.ts';
 import { taskSetOriginAdapter } from '../../lib/aws/task-sets.ts';
 import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
@@ -20,6 +21,7 @@ export const handler = lambdaHandler((event, context) =>
     invoker: asyncInvokeAdapter(),
     loadPlan: planFromEnv(),
     checks: checkDeps(),
+    stateKey: stateKeyFromEnv(),
     clock: systemClock,
     log: logger,
     observe: verdictObserver({ events: eventsAdapter(), metrics, log: logger, clock: systemClock }),

@@ -1,6 +1,7 @@
 import { ecsAdapter } from '../../lib/aws/ecs.ts';
 import { forwardAdapter, listenerAdapter } from '../../lib/aws/elbv2.ts';
 import { eventsAdapter } from '../../lib/aws/events.ts';
+import { stateKeyFromEnv } from '../../lib/aws/state-key.ts';
 import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
@@ -17,6 +18,7 @@ export const handler = lambdaHandler((event, context) =>
     forwards: forwardAdapter(),
     loadPlan: planFromEnv(),
     checks: checkDeps(),
+    stateKey: stateKeyFromEnv(),
     clock: systemClock,
     log: logger,
     observe: verdictObserver({ events: eventsAdapter(), metrics, log: logger, clock: systemClock }),

@@ -1,4 +1,4 @@
-import { parseDuration } from '../plan/fields.ts';
+import { durationSettings, readDurationSetting, SettingError } from './settings.ts';
 
 /** The part of the Lambda context that tells time. */
 export interface RemainingTime {
@@ -12,6 +12,11 @@ export interface Deadline {
   readonly analysisEndsAt: number;
   /** Epoch ms by which the verdict must have been delivered (just before Lambda stops the function). */
   readonly reportBy: number;
+  /**
+   * GREENLIGHT_REPORT_RESERVE was unparseable or out of range: the deadline uses the default reserve so that
+   * the verdict is still delivered, and the trigger must fail the verdict with this error.
+   */
+  readonly settingError?: SettingError;
   dispose(): void;
 }
 
@@ -22,19 +27,26 @@ export class DeadlineReachedError extends Error {
   }
 }
 
-const defaultReserveMs = 5_000;
 const finalMarginMs = 250;
 
 /**
  * Splits the invocation's remaining time: the analysis gets all but a reserve, the reserve
- * delivers the verdict. The reserve is `GREENLIGHT_REPORT_RESERVE` (default 5s), at most half the time left.
+ * delivers the verdict. The reserve is `GREENLIGHT_REPORT_RESERVE` (default 5s, from 100ms to 15m), at most
+ * half the time left. Never throws: a bad setting is returned as `settingError` with the default reserve.
  * The verdict is due a final margin before Lambda's own deadline: 250 ms, but never more than half the
  * reserve, so that however little time is left (or however small the reserve) the report still has time
  * after the analysis ends.
  */
 export function deadlineFor(context: RemainingTime, now: number, reserveSetting: string | undefined): Deadline {
   const remaining = Math.max(0, context.getRemainingTimeInMillis());
-  const configured = reserveSetting ? (parseDuration(reserveSetting) ?? defaultReserveMs) : defaultReserveMs;
+  let configured: number = durationSettings.reserve.defaultMs;
+  let settingError: SettingError | undefined;
+  try {
+    configured = readDurationSetting(durationSettings.reserve, reserveSetting);
+  } catch (error) {
+    if (!(error instanceof SettingError)) throw error;
+    settingError = error;
+  }
   const reserveMs = Math.min(configured, Math.floor(remaining / 2));
   const marginMs = Math.min(finalMarginMs, Math.floor(reserveMs / 2));
   const analysisEndsAt = now + remaining - reserveMs;
@@ -47,6 +59,7 @@ export function deadlineFor(context: RemainingTime, now: number, reserveSetting:
     signal: controller.signal,
     analysisEndsAt,
     reportBy: now + remaining - marginMs,
+    ...(settingError ? { settingError } : {}),
     dispose: () => clearTimeout(timer),
   };
 }

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { StateKeyError, type StateKeyPort } from '../aws/state-key.ts';
 import { assess, longestScheduleMs, maxAttempts } from '../core/policy.ts';
 import type { AnalysisState, CheckPolicy, CheckState, Measurement, Outcome } from '../core/types.ts';
 import type { PlanCheck } from '../plan/schema.ts';
@@ -10,8 +11,10 @@ import { carriedAnalysisMs } from '../plan/trigger-limits.ts';
  * so everything read back is checked: shape, sizes, numbers, counters that agree with the plan's
  * policy, the plan's fingerprint, the deployment it belongs to and the absolute deadline.
  *
- * The digest is not a signature (there is no secret): it catches corruption and naive edits. Whoever
- * could forge a state could as well change the service's hook configuration.
+ * Everything carried is authenticated with an HMAC-SHA256 under the state key, a secret only the
+ * functions can read (see `StateKeyPort`): whoever can invoke a function, or edit a service's hook
+ * configuration, can send state but cannot make state that verifies. A plain digest would not do:
+ * anyone can recompute it. MACs are compared in constant time.
  */
 
 /** The state as JSON may not exceed this; recent measurements are dropped first to fit. */
@@ -22,8 +25,11 @@ export const stateRecentLimit = 2;
 export const maxAnalysisMs = carriedAnalysisMs;
 const maxMessageChars = 200;
 const maxLegs = 5_000;
-const clockSkewMs = 60_000;
-const stateVersion = 1;
+/** How far in the future a carried timestamp may be (clocks of different execution environments). */
+export const clockSkewMs = 60_000;
+const stateVersion = 2;
+/** Hex characters of the MAC kept: the full HMAC-SHA256. */
+const macChars = 64;
 
 /** A carried state that cannot be used: the verdict fails, closed, with this reason. */
 export class StateError extends Error {
@@ -77,8 +83,11 @@ export function planDeadline(
   return { deadline: startedAt + schedule + 60_000 + Math.ceil(schedule / 10), scheduleMs: schedule };
 }
 
-/** The state as plain JSON with its digest, trimmed to fit `maxStateBytes`. Throws a `StateError` if it cannot fit. */
-export function encodeState(state: CarriedState, binding: StateBinding): Record<string, unknown> {
+/**
+ * The state as plain JSON with its MAC under `key`, trimmed to fit `maxStateBytes`. Throws a `StateError`
+ * if it cannot fit.
+ */
+export function encodeState(state: CarriedState, binding: StateBinding, key: Uint8Array): Record<string, unknown> {
   for (const keep of [stateRecentLimit, 1, 0]) {
     const checks: Record<string, unknown> = {};
     for (const [name, s] of Object.entries(state.analysis.checks)) {
@@ -103,7 +112,7 @@ export function encodeState(state: CarriedState, binding: StateBinding): Record<
       legs: state.legs,
       checks,
     };
-    const encoded = { ...body, digest: sha256(canonicalJson(body)).slice(0, 32) };
+    const encoded = { ...body, mac: mac(key, 'state', body) };
     if (Buffer.byteLength(JSON.stringify(encoded)) <= maxStateBytes) return encoded;
   }
   throw new StateError(
@@ -124,7 +133,7 @@ function compactMeasurement(m: Measurement): Record<string, unknown> {
   return out;
 }
 
-const topKeys = ['v', 'plan', 'bind', 'startedAt', 'deadline', 'legs', 'checks', 'digest'];
+const topKeys = ['v', 'plan', 'bind', 'startedAt', 'deadline', 'legs', 'checks', 'mac'];
 const checkKeys = [
   'taken',
   'passes',
@@ -139,13 +148,16 @@ const checkKeys = [
 const outcomes: readonly Outcome[] = ['pass', 'fail', 'inconclusive', 'error'];
 
 /**
- * Reads carried state back for `checks`, or throws a `StateError` saying what is wrong with it.
- * Check statuses and reasons are not carried: they are recomputed from the counters and the plan's policy.
+ * Reads carried state back for `checks`, or throws a `StateError` saying what is wrong with it: a MAC
+ * that does not verify under `key`, another plan, stage or deployment, a start in the future, a deadline
+ * passed, counters that do not fit the policy. Check statuses and reasons are not carried: they are
+ * recomputed from the counters and the plan's policy.
  */
 export function decodeState(
   raw: unknown,
   expected: StateBinding & { readonly checks: readonly PlanCheck[] },
   now: number,
+  key: Uint8Array,
 ): CarriedState {
   let size: number;
   try {
@@ -155,12 +167,10 @@ export function decodeState(
   }
   if (size > maxStateBytes) throw new StateError(`state is larger than ${maxStateBytes} bytes (${size})`);
   const top = record(raw, 'state');
-  exactKeys(top, topKeys, 'state');
   if (top.v !== stateVersion) throw new StateError(`state.v: expected ${stateVersion}`);
-  const { digest, ...body } = top;
-  if (typeof digest !== 'string' || digest !== sha256(canonicalJson(body)).slice(0, 32)) {
-    throw new StateError('state.digest does not match: the state was altered');
-  }
+  exactKeys(top, topKeys, 'state');
+  const { mac: given, ...body } = top;
+  verifyMac(key, 'state', body, given, 'state.mac');
   if (top.plan !== expected.fingerprint) {
     throw new StateError('state.plan: the state belongs to another plan or stage (the plan changed mid-analysis?)');
   }
@@ -291,4 +301,101 @@ export function canonicalJson(value: unknown): string {
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * The state key, or a `StateError` naming why it cannot be had (the setting, never the value): a state
+ * that cannot be authenticated is a failed verdict.
+ */
+export async function readStateKey(port: StateKeyPort, signal?: AbortSignal): Promise<Uint8Array> {
+  try {
+    return await port(signal);
+  } catch (error) {
+    const message =
+      error instanceof StateKeyError
+        ? error.message
+        : `cannot read the state key: ${(error as Error)?.name ?? 'Error'}`;
+    throw new StateError(message, { cause: error });
+  }
+}
+
+/** The state key for one invocation: read at most once; `prefetch` starts the read alongside the checks. */
+export interface StateKeyOnce {
+  /** Starts reading the key now, when the invocation will probably write state: the read then costs no report time. */
+  prefetch(): void;
+  /** The key, or a `StateError` saying why it cannot be had. */
+  get(): Promise<Uint8Array>;
+}
+
+/** `signal` is made when the read starts: it bounds the read (to the invocation's report deadline, say). */
+export function stateKeyOnce(port: StateKeyPort, signal: () => AbortSignal): StateKeyOnce {
+  let pending: Promise<Uint8Array> | undefined;
+  const start = (): Promise<Uint8Array> => {
+    if (!pending) {
+      pending = readStateKey(port, signal());
+      // Held for whoever awaits it; a prefetch nobody awaits must not be an unhandled rejection.
+      pending.catch(() => undefined);
+    }
+    return pending;
+  };
+  return { prefetch: () => void start(), get: start };
+}
+
+/** HMAC-SHA256 (RFC 2104) of `body` as canonical JSON, domain-separated by `purpose`, in hex. */
+function mac(key: Uint8Array, purpose: string, body: unknown): string {
+  return createHmac('sha256', key)
+    .update(`greenlight/${purpose}/v${stateVersion}\n${canonicalJson(body)}`)
+    .digest('hex');
+}
+
+function verifyMac(key: Uint8Array, purpose: string, body: unknown, given: unknown, path: string): void {
+  if (typeof given !== 'string' || !/^[0-9a-f]+$/.test(given) || given.length !== macChars) {
+    throw new StateError(`${path}: missing or malformed: the state is not authenticated`);
+  }
+  const expected = Buffer.from(mac(key, purpose, body), 'hex');
+  if (!timingSafeEqual(expected, Buffer.from(given, 'hex'))) {
+    throw new StateError(
+      `${path} does not verify: the state was not written by greenlight with this key (forged or altered)`,
+    );
+  }
+}
+
+/**
+ * `body` with `issuedAt` (epoch ms) and an HMAC-SHA256 `mac` under `key` over both, for a payload that
+ * goes through hands greenlight does not control (a gate's asynchronous invocation of itself).
+ * `purpose` separates kinds of payloads: a sealed payload of one kind never verifies as another.
+ */
+export function seal(
+  body: Readonly<Record<string, unknown>>,
+  key: Uint8Array,
+  purpose: string,
+  now: number,
+): Record<string, unknown> {
+  const stamped = { ...body, issuedAt: Math.round(now) };
+  return { ...stamped, mac: mac(key, purpose, stamped) };
+}
+
+/**
+ * Verifies a payload `seal` wrote: its MAC under `key` for `purpose`, and that it was issued neither in
+ * the future nor more than `maxAgeMs` ago. Returns it without `mac`; throws a `StateError` saying what is wrong.
+ */
+export function unseal(
+  raw: unknown,
+  key: Uint8Array,
+  purpose: string,
+  now: number,
+  maxAgeMs: number,
+): Record<string, unknown> {
+  const top = record(raw, purpose);
+  const { mac: given, ...body } = top;
+  verifyMac(key, purpose, body, given, `${purpose}.mac`);
+  const issuedAt = body.issuedAt;
+  if (typeof issuedAt !== 'number' || !Number.isSafeInteger(issuedAt)) {
+    throw new StateError(`${purpose}.issuedAt: expected epoch milliseconds`);
+  }
+  if (issuedAt > now + clockSkewMs) throw new StateError(`${purpose}.issuedAt is in the future`);
+  if (issuedAt < now - maxAgeMs) {
+    throw new StateError(`${purpose} expired: issued ${Math.round((now - issuedAt) / 1000)} s ago`);
+  }
+  return body;
 }

@@ -8,6 +8,7 @@ import { codeDeployHooks } from '../plan/hooks.ts';
 import { checksForHook } from '../plan/schema.ts';
 import { minutes, scheduleProblem } from '../plan/trigger-limits.ts';
 import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
+import { SettingError } from '../runtime/settings.ts';
 import { resolveCodeDeployContext } from './codedeploy-context.ts';
 import type { TriggerDeps, TriggerSettings } from './deps.ts';
 import { buildRuns, evaluate, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
@@ -89,6 +90,7 @@ export function codeDeployHook(deps: CodeDeployHookDeps) {
     const scope: VerdictScope = { deploymentId: ids.deploymentId };
     let verdict: Verdict;
     try {
+      if (deadline.settingError) throw deadline.settingError;
       const decided = await decide(deps, ids, deadline.signal, deadline.analysisEndsAt, scope, (h) => {
         hook = h;
         scope.stage = h;
@@ -96,7 +98,8 @@ export function codeDeployHook(deps: CodeDeployHookDeps) {
       });
       verdict = decided;
     } catch (error) {
-      const reason = error instanceof PlanError ? error.message : `could not validate: ${errorMessage(error)}`;
+      const known = error instanceof PlanError || error instanceof SettingError;
+      const reason = known ? (error as Error).message : `could not validate: ${errorMessage(error)}`;
       log.error('no verdict from the checks; reporting Failed', { reason, errorName: (error as Error)?.name });
       verdict = failedVerdict(reason, clock.now());
     } finally {

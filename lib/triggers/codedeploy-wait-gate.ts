@@ -5,21 +5,27 @@ import type { TaskSetOriginPort } from '../aws/task-sets.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
-import { formatDuration, parseDuration } from '../plan/fields.ts';
+import { formatDuration } from '../plan/fields.ts';
 import { checksForHook, type Plan, type PlanCheck } from '../plan/schema.ts';
 import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
+import { durationSettings, readDurationSetting, SettingError } from '../runtime/settings.ts';
 import {
   type CarriedState,
+  clockSkewMs,
   decodeState,
   encodeState,
   maxAnalysisMs,
   planDeadline,
   planFingerprint,
   StateError,
+  type StateKeyOnce,
   scheduleMs,
+  seal,
+  stateKeyOnce,
+  unseal,
 } from './carried-state.ts';
 import { resolveCodeDeployContext } from './codedeploy-context.ts';
-import type { TriggerDeps, TriggerSettings } from './deps.ts';
+import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from './deps.ts';
 import { failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
 import { eventObject } from './event.ts';
 import { runPlannedLeg } from './leg.ts';
@@ -39,15 +45,24 @@ import { deliver, isRetryable, ReportError } from './report.ts';
  *   elsewhere `instanceTerminationWaitTimeStarted`), then bakes with the plan's `TerminationWait`
  *   checks while the original task set still exists.
  * Work that does not fit in one invocation continues in the next one, queued with an asynchronous
- * invocation of this function carrying the watch or the analysis state.
+ * invocation of this function carrying the watch or the analysis state, sealed with the state key.
+ *
+ * Whoever may invoke the function can send any payload: from an event only the deployment id and the
+ * state are read (not its time), and GetDeployment / GetDeploymentTarget decide whether the deployment
+ * is in a wait. A continuation that does not verify (forged, altered, expired, from another key) is used
+ * only to ask CodeDeploy: a deployment not in the claimed wait is a logged no-op; one that is in it
+ * fails closed (StopDeployment with rollback), since its analysis can no longer be trusted.
  */
 
 export type WaitPhase = 'watch' | 'bake';
 
-/** What a later invocation of this function needs to go on. Sent as `{greenlightWaitGateContinuation: ...}`. */
+/**
+ * What a later invocation of this function needs to go on. Sent as `{greenlightWaitGateContinuation: ...}`,
+ * sealed (`issuedAt`, HMAC-SHA256 `mac`) with the state key.
+ */
 export interface WaitContinuation {
   readonly kind: 'codedeploy-wait-gate';
-  readonly v: 1;
+  readonly v: 2;
   readonly deploymentId: string;
   readonly wait: DeploymentWaitType;
   readonly phase: WaitPhase;
@@ -59,16 +74,16 @@ export interface WaitContinuation {
   readonly state?: unknown;
 }
 
-export interface WaitGateDeps extends TriggerDeps {
+export interface WaitGateDeps extends TriggerDeps, CarriedStateDeps {
   readonly codedeploy: CodeDeployPort;
   readonly listeners: ListenerPort;
   /** ECS DescribeTaskSets: tells green from blue when CodeDeploy omits the task set labels. */
   readonly taskSets?: TaskSetOriginPort;
   readonly invoker: AsyncInvokePort;
   readonly settings: TriggerSettings & {
-    /** GREENLIGHT_WAIT_POLL_INTERVAL: how often the watcher reads the deployment (default 30s). */
+    /** GREENLIGHT_WAIT_POLL_INTERVAL: how often the watcher reads the deployment (default 30s, 50ms to 10m). */
     readonly pollInterval?: string | undefined;
-    /** GREENLIGHT_WAIT_WATCH_LIMIT: how long to watch for the termination wait before giving up (default 72h). */
+    /** GREENLIGHT_WAIT_WATCH_LIMIT: how long to watch for the termination wait before giving up (default 72h, 1m to 7d). */
     readonly watchLimit?: string | undefined;
   };
 }
@@ -127,6 +142,13 @@ const rollbackCreators = new Set(['autoRollback', 'codeDeployRollback']);
 const deliveryWindowMs = 30_000;
 /** A guard rail on self-invocation: a watch chain never runs longer than this many invocations. */
 const maxWatchHops = 2_000;
+/** What a continuation's MAC covers, so that no other sealed payload verifies as one. */
+const continuationPurpose = 'codedeploy-wait-gate-continuation';
+/** Lambda keeps an asynchronous invocation's event at most 6 hours (maximum event age): older is expired. */
+const maxContinuationAgeMs = 6 * 3_600_000;
+
+/** This invocation's deadline, and its state key, read at most once. */
+type GateDeadline = Deadline & { readonly key: StateKeyOnce };
 
 type Input =
   | {
@@ -136,7 +158,13 @@ type Input =
       readonly detailType?: string;
       readonly time?: number;
     }
-  | { readonly kind: 'continuation'; readonly c: WaitContinuation; readonly problems: readonly string[] };
+  /** As received: `deploymentId` and `wait` are a claim until the seal verifies, used only to ask CodeDeploy. */
+  | {
+      readonly kind: 'continuation';
+      readonly raw: unknown;
+      readonly deploymentId: string;
+      readonly wait: DeploymentWaitType;
+    };
 
 /**
  * Handles one EventBridge event or continuation. Once the gate decides, it delivers the decision
@@ -146,18 +174,28 @@ export function codeDeployWaitGate(deps: WaitGateDeps) {
   return async (event: unknown, invocation: WaitInvocation): Promise<WaitOutcome> => {
     const { clock, log } = deps;
     const input = readWaitInput(event);
-    const deploymentId = input.kind === 'event' ? input.deploymentId : input.c.deploymentId;
+    const { deploymentId } = input;
     log.appendKeys({ deploymentId });
-    const deadline = deadlineFor(invocation, clock.now(), deps.settings.reserve);
+    const split = deadlineFor(invocation, clock.now(), deps.settings.reserve);
+    const deadline: GateDeadline = {
+      ...split,
+      key: stateKeyOnce(deps.stateKey, () => AbortSignal.timeout(Math.max(1, split.reportBy - clock.now()))),
+    };
     try {
       if (input.kind === 'event') return await onEvent(deps, input, invocation, deadline);
-      const { c, problems } = input;
-      log.appendKeys({ wait: c.wait, phase: c.phase, hop: c.hop });
-      if (c.phase === 'watch') {
-        if (problems.length > 0) throw new WaitEventError(`malformed continuation: ${problems.join('; ')}`);
-        return await watchTermination(deps, c, invocation, deadline);
+      const opened = await openContinuation(deps, input, deadline);
+      if (opened.kind === 'untrusted') {
+        log.error('the continuation cannot be trusted: acting only if CodeDeploy says the deployment waits', {
+          wait: input.wait,
+          reason: opened.reason,
+        });
+        const c: WaitContinuation = base(deploymentId, input.wait, 'bake');
+        return await decideWait(deps, { ...c, problems: [opened.reason] }, invocation, deadline);
       }
-      return await decideWait(deps, { ...c, problems }, invocation, deadline);
+      const { c } = opened;
+      log.appendKeys({ wait: c.wait, phase: c.phase, hop: c.hop });
+      if (c.phase === 'watch') return await watchTermination(deps, c, invocation, deadline);
+      return await decideWait(deps, { ...c, problems: [] }, invocation, deadline);
     } finally {
       deadline.dispose();
     }
@@ -168,7 +206,7 @@ async function onEvent(
   deps: WaitGateDeps,
   input: Extract<Input, { kind: 'event' }>,
   invocation: WaitInvocation,
-  deadline: Deadline,
+  deadline: GateDeadline,
 ): Promise<WaitOutcome> {
   const { log, clock } = deps;
   const { deploymentId, state } = input;
@@ -179,9 +217,15 @@ async function onEvent(
   }
   if (state === 'READY') {
     log.appendKeys({ wait: 'READY_WAIT' });
-    // The ready wait began when the event was emitted; its timeout counts from there.
-    const since = Math.min(input.time ?? clock.now(), clock.now());
-    const c: WaitContinuation = { ...base(deploymentId, 'READY_WAIT', 'bake'), since };
+    // The event's time is the invoker's word: an early one would shorten the analysis into a rollback. The wait
+    // is counted from now; if it began earlier, CodeDeploy's own timeout stops the deployment (closed, not open).
+    const now = clock.now();
+    if (input.time !== undefined && Math.abs(now - input.time) > clockSkewMs) {
+      log.info('the event time is not used: the ready wait is counted from now', {
+        eventTime: new Date(input.time).toISOString(),
+      });
+    }
+    const c: WaitContinuation = { ...base(deploymentId, 'READY_WAIT', 'bake'), since: now };
     return decideWait(deps, { ...c, problems: [] }, invocation, deadline);
   }
   if (state === 'START') return startWatch(deps, deploymentId, invocation, deadline);
@@ -191,7 +235,7 @@ async function onEvent(
 }
 
 function base(deploymentId: string, wait: DeploymentWaitType, phase: WaitPhase): WaitContinuation {
-  return { kind: 'codedeploy-wait-gate', v: 1, deploymentId, wait, phase, hop: 0, since: 0 };
+  return { kind: 'codedeploy-wait-gate', v: 2, deploymentId, wait, phase, hop: 0, since: 0 };
 }
 
 /** At START: watch for the termination wait only if this deployment has one and the plan gates it. */
@@ -199,11 +243,10 @@ async function startWatch(
   deps: WaitGateDeps,
   deploymentId: string,
   invocation: WaitInvocation,
-  deadline: Deadline,
+  deadline: GateDeadline,
 ): Promise<WaitOutcome> {
   const { log, clock } = deps;
   log.appendKeys({ wait: 'TERMINATION_WAIT' });
-  readSettings(deps.settings);
   const deployment = await deps.codedeploy.getDeployment(deploymentId, deadline.signal);
   const skip = watchSkipReason(deployment);
   if (skip) {
@@ -225,17 +268,57 @@ async function startWatch(
   return watchTermination(deps, c, invocation, deadline, deployment);
 }
 
+/**
+ * A watch that cannot run as configured (a setting out of range) would leave the termination wait
+ * ungated: the deployment is stopped with rollback instead, naming the setting. Fail closed, delivered.
+ */
+async function stopMisconfigured(
+  deps: WaitGateDeps,
+  c: WaitContinuation,
+  error: SettingError,
+  deadline: GateDeadline,
+): Promise<WaitOutcome> {
+  deps.log.error('misconfigured: stopping the deployment rather than leave its wait ungated', {
+    reason: error.message,
+  });
+  const verdict = failedVerdict(error.message, deps.clock.now());
+  const outcome = await act(deps, c, planKeys[c.wait], verdict, deadline, { onlyIfWaiting: false });
+  await publishVerdict(deps, deadline.reportBy, () =>
+    verdictRecord(
+      'codedeploy-wait-gate',
+      verdict,
+      { stage: c.wait, deploymentId: c.deploymentId },
+      { decision: 'StopDeployment', delivery: outcome.result },
+    ),
+  );
+  return outcome;
+}
+
+/** The wait gate's settings, or the first `SettingError` among them (the report reserve included). */
+function checkedSettings(deps: WaitGateDeps, deadline: GateDeadline): Settings | SettingError {
+  if (deadline.settingError) return deadline.settingError;
+  try {
+    return readSettings(deps.settings);
+  } catch (error) {
+    if (error instanceof SettingError) return error;
+    throw error;
+  }
+}
+
 /** Polls until the termination wait shows, the deployment ends, or this invocation runs out of time. */
 async function watchTermination(
   deps: WaitGateDeps,
   c: WaitContinuation,
   invocation: WaitInvocation,
-  deadline: Deadline,
+  deadline: GateDeadline,
   first?: CodeDeployDeployment,
 ): Promise<WaitOutcome> {
   const { log, clock, codedeploy } = deps;
   const { deploymentId } = c;
-  const settings = readSettings(deps.settings);
+  const settings = checkedSettings(deps, deadline);
+  if (settings instanceof SettingError) return stopMisconfigured(deps, c, settings, deadline);
+  // A watch almost always hands on to the next invocation: read the key while it polls.
+  deadline.key.prefetch();
   let deployment = first;
   for (;;) {
     if (clock.now() - c.since > settings.watchLimitMs) {
@@ -289,7 +372,7 @@ async function decideWait(
   deps: WaitGateDeps,
   c: WaitContinuation & { readonly problems: readonly string[] },
   invocation: WaitInvocation,
-  deadline: Deadline,
+  deadline: GateDeadline,
   confirmed?: { deployment: CodeDeployDeployment; target: CodeDeployTarget | undefined },
 ): Promise<WaitOutcome> {
   const { log, clock } = deps;
@@ -309,7 +392,11 @@ async function decideWait(
     verdict = await analyse(deps, c, deployment, target, invocation, deadline);
   } catch (error) {
     if (error instanceof HandedOver) return error.outcome;
-    const known = error instanceof PlanError || error instanceof StateError || error instanceof WaitConfigError;
+    const known =
+      error instanceof PlanError ||
+      error instanceof StateError ||
+      error instanceof WaitConfigError ||
+      error instanceof SettingError;
     const reason = known ? (error as Error).message : `could not validate: ${errorMessage(error)}`;
     log.error('no verdict from the checks; failing the wait', { reason, errorName: (error as Error)?.name });
     verdict = failedVerdict(reason, clock.now());
@@ -342,7 +429,7 @@ async function analyse(
   deployment: CodeDeployDeployment,
   target: CodeDeployTarget | undefined,
   invocation: WaitInvocation,
-  deadline: Deadline,
+  deadline: GateDeadline,
 ): Promise<Verdict> {
   const { log, clock } = deps;
   const { deploymentId, wait } = c;
@@ -360,17 +447,20 @@ async function analyse(
       finishedAt: clock.now(),
     };
   }
-  const settings = readSettings(deps.settings);
+  const settings = checkedSettings(deps, deadline);
+  if (settings instanceof SettingError) throw settings;
   const plan = await deps.loadPlan(deadline.signal);
   const selected = checksForHook(plan, planKey);
   const binding = { fingerprint: planFingerprint(selected.checks, planKey), bind: `${deploymentId}:${wait}` };
   let carried: CarriedState | undefined;
   let analysisDeadline: number;
   if (c.state !== undefined) {
-    carried = decodeState(c.state, { ...binding, checks: selected.checks }, clock.now());
+    carried = decodeState(c.state, { ...binding, checks: selected.checks }, clock.now(), await deadline.key.get());
     analysisDeadline = carried.deadline;
   } else {
     analysisDeadline = firstDeadline(deployment, wait, selected.checks, c.since, settings, deadline, clock.now());
+    // State will be handed on unless the schedule fits this invocation: read the key while the checks run.
+    if (clock.now() + scheduleMs(selected.checks) > deadline.analysisEndsAt) deadline.key.prefetch();
   }
   const context = await resolveCodeDeployContext(
     { listeners: deps.listeners, taskSets: deps.taskSets, region: deps.settings.region },
@@ -390,8 +480,9 @@ async function analyse(
   });
   if (leg.kind === 'verdict') return leg.verdict;
 
-  const state = encodeState({ analysis: leg.analysis, deadline: analysisDeadline, legs }, binding);
   try {
+    const key = await deadline.key.get();
+    const state = encodeState({ analysis: leg.analysis, deadline: analysisDeadline, legs }, binding, key);
     await handOver(deps, invocation, { ...stripProblems(c), phase: 'bake', hop: c.hop + 1, state }, deadline);
   } catch (error) {
     // Nobody would finish the analysis: decide now rather than leave the wait undecided.
@@ -479,7 +570,8 @@ async function act(
   c: WaitContinuation,
   planKey: string,
   verdict: Verdict,
-  deadline: Deadline,
+  deadline: GateDeadline,
+  options: { readonly onlyIfWaiting: boolean } = { onlyIfWaiting: true },
 ): Promise<WaitOutcome> {
   const { log, clock, codedeploy } = deps;
   const { deploymentId, wait } = c;
@@ -495,7 +587,9 @@ async function act(
   const by = Math.min(deadline.reportBy, clock.now() + deliveryWindowMs);
   // The analysis may have taken long: a duplicate delivery may have decided meanwhile. Act only on a wait
   // that is still open; if it cannot be read now, deliver the decision anyway (CodeDeploy refuses a stale one).
-  const still = await stillWaiting(deps, deploymentId, wait, AbortSignal.timeout(Math.max(1, by - clock.now())));
+  const still = options.onlyIfWaiting
+    ? await stillWaiting(deps, deploymentId, wait, AbortSignal.timeout(Math.max(1, by - clock.now())))
+    : undefined;
   if (still === false) {
     const reason = `deployment is no longer in its ${wait}: another delivery of this event decided first`;
     log.warn('not waiting any more: nothing to do', { reason, verdict: pass ? 'pass' : 'fail' });
@@ -533,12 +627,13 @@ async function handOver(
   deps: WaitGateDeps,
   invocation: WaitInvocation,
   c: WaitContinuation,
-  deadline: Deadline,
+  deadline: GateDeadline,
 ): Promise<void> {
   const arn = invocation.invokedFunctionArn;
   if (!arn) throw new ReportError('cannot hand on: the invocation has no function ARN');
+  const sealed = seal({ ...c }, await deadline.key.get(), continuationPurpose, deps.clock.now());
   await deliver(
-    (signal) => deps.invoker.invokeAsync(arn, { greenlightWaitGateContinuation: c }, signal),
+    (signal) => deps.invoker.invokeAsync(arn, { greenlightWaitGateContinuation: sealed }, signal),
     Math.min(deadline.reportBy, deps.clock.now() + deliveryWindowMs),
     deps.clock,
   );
@@ -615,28 +710,12 @@ interface Settings {
   readonly watchLimitMs: number;
 }
 
+/** Throws a `SettingError` naming the variable when a setting is unparseable or out of its range. */
 function readSettings(s: WaitGateDeps['settings']): Settings {
   return {
-    pollIntervalMs: durationSetting('GREENLIGHT_WAIT_POLL_INTERVAL', s.pollInterval, 30_000, 50, 600_000),
-    watchLimitMs: durationSetting(
-      'GREENLIGHT_WAIT_WATCH_LIMIT',
-      s.watchLimit,
-      72 * 3_600_000,
-      60_000,
-      7 * 24 * 3_600_000,
-    ),
+    pollIntervalMs: readDurationSetting(durationSettings.pollInterval, s.pollInterval),
+    watchLimitMs: readDurationSetting(durationSettings.watchLimit, s.watchLimit),
   };
-}
-
-function durationSetting(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
-  if (text === undefined || text.trim() === '') return fallback;
-  const ms = parseDuration(text);
-  if (ms === undefined || ms < min || ms > max) {
-    throw new WaitConfigError(
-      `${name}: expected a duration from ${formatDuration(min)} to ${formatDuration(max)} (such as 30s or 2h), got ${JSON.stringify(text)}`,
-    );
-  }
-  return ms;
 }
 
 /**
@@ -648,8 +727,7 @@ export function readWaitInput(event: unknown): Input {
   if (!record) {
     throw new WaitEventError('malformed event: expected a CodeDeploy deployment state-change event');
   }
-  if (record.greenlightWaitGateContinuation !== undefined)
-    return readContinuation(record.greenlightWaitGateContinuation);
+  if (record.greenlightWaitGateContinuation !== undefined) return readClaim(record.greenlightWaitGateContinuation);
   const detail = record.detail;
   if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) {
     throw new WaitEventError('malformed event: no detail object');
@@ -676,7 +754,8 @@ function clip(text: string, max = 128): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-function readContinuation(raw: unknown): Input {
+/** The deployment and wait a continuation names, before anything about it is trusted. */
+function readClaim(raw: unknown): Input {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new WaitEventError('malformed continuation: expected an object');
   }
@@ -687,26 +766,70 @@ function readContinuation(raw: unknown): Input {
   if (r.wait !== 'READY_WAIT' && r.wait !== 'TERMINATION_WAIT') {
     throw new WaitEventError('malformed continuation: wait must be READY_WAIT or TERMINATION_WAIT');
   }
+  return { kind: 'continuation', raw, deploymentId: r.deploymentId, wait: r.wait };
+}
+
+type Opened =
+  | { readonly kind: 'trusted'; readonly c: WaitContinuation }
+  | { readonly kind: 'untrusted'; readonly reason: string };
+
+/**
+ * Verifies a continuation's seal and reads it. A key that cannot be read for a watch is thrown (Lambda
+ * retries the invocation: a dropped watch would leave the termination wait ungated); every other
+ * failure makes the continuation untrusted, with the reason.
+ */
+async function openContinuation(
+  deps: WaitGateDeps,
+  claim: Extract<Input, { kind: 'continuation' }>,
+  deadline: GateDeadline,
+): Promise<Opened> {
+  let key: Uint8Array;
+  try {
+    key = await deadline.key.get();
+  } catch (error) {
+    const claimed = (claim.raw as Record<string, unknown>).phase;
+    if (claimed === 'watch') throw error;
+    return { kind: 'untrusted', reason: (error as Error).message };
+  }
+  const now = deps.clock.now();
+  try {
+    const body = unseal(claim.raw, key, continuationPurpose, now, maxContinuationAgeMs);
+    const { c, problems } = readContinuation(body, now);
+    if (problems.length > 0) return { kind: 'untrusted', reason: `malformed continuation: ${problems.join('; ')}` };
+    return { kind: 'trusted', c };
+  } catch (error) {
+    if (!(error instanceof StateError)) throw error;
+    return { kind: 'untrusted', reason: `continuation refused: ${error.message}` };
+  }
+}
+
+/** Reads a verified continuation; `problems` lists what is wrong with it (a sealed one is ours: a bug). */
+function readContinuation(
+  r: Record<string, unknown>,
+  now: number,
+): { c: WaitContinuation; problems: readonly string[] } {
   const problems: string[] = [];
-  if (r.kind !== 'codedeploy-wait-gate' || r.v !== 1)
-    problems.push('not a codedeploy-wait-gate continuation of version 1');
+  if (r.kind !== 'codedeploy-wait-gate' || r.v !== 2)
+    problems.push('not a codedeploy-wait-gate continuation of version 2');
   const phase: WaitPhase = r.phase === 'watch' ? 'watch' : 'bake';
   if (r.phase !== 'watch' && r.phase !== 'bake') problems.push('phase must be watch or bake');
   if (phase === 'watch' && r.wait !== 'TERMINATION_WAIT') problems.push('only the termination wait is watched');
   const hop = typeof r.hop === 'number' && Number.isSafeInteger(r.hop) && r.hop >= 0 ? r.hop : 0;
   if (hop !== r.hop) problems.push('hop must be a whole number');
-  const since = typeof r.since === 'number' && Number.isFinite(r.since) ? r.since : 0;
+  const since = typeof r.since === 'number' && Number.isSafeInteger(r.since) ? r.since : 0;
   if (since !== r.since) problems.push('since must be epoch milliseconds');
+  // A start in the future would never reach the watch limit or the wait's end.
+  else if (since > now + clockSkewMs || since > (r.issuedAt as number)) problems.push('since is in the future');
   if (phase === 'bake' && r.state === undefined) problems.push('a bake continuation carries its analysis state');
   const c: WaitContinuation = {
     kind: 'codedeploy-wait-gate',
-    v: 1,
-    deploymentId: r.deploymentId,
-    wait: r.wait,
+    v: 2,
+    deploymentId: r.deploymentId as string,
+    wait: r.wait as DeploymentWaitType,
     phase,
     hop,
     since,
     ...(r.state !== undefined ? { state: r.state } : {}),
   };
-  return { kind: 'continuation', c, problems };
+  return { c, problems };
 }

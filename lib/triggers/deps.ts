@@ -1,3 +1,4 @@
+import type { StateKeyPort } from '../aws/state-key.ts';
 import type { CheckDeps } from '../checks/kind.ts';
 import type { Clock } from '../core/types.ts';
 import type { Plan } from '../plan/schema.ts';
@@ -19,4 +20,10 @@ export interface TriggerSettings {
   /** GREENLIGHT_REPORT_RESERVE: time kept to deliver the verdict (duration, default 5s). */
   readonly reserve?: string | undefined;
   readonly region?: string | undefined;
+}
+
+/** What a trigger that carries state between invocations needs: the key that authenticates it. */
+export interface CarriedStateDeps {
+  /** Read only when state is written or read: an analysis that fits one invocation never pays for it. */
+  readonly stateKey: StateKeyPort;
 }

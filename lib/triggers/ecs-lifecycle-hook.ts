@@ -2,8 +2,9 @@ import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { checksForHook, type Plan, parsePlan, parsePlanText } from '../plan/schema.ts';
-import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
+import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import type { Log } from '../runtime/logger.ts';
+import { SettingError } from '../runtime/settings.ts';
 import {
   type CarriedState,
   decodeState,
@@ -12,8 +13,9 @@ import {
   planDeadline,
   planFingerprint,
   StateError,
+  stateKeyOnce,
 } from './carried-state.ts';
-import type { TriggerDeps, TriggerSettings } from './deps.ts';
+import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from './deps.ts';
 import { type EcsContextDeps, resolveEcsContext } from './ecs-context.ts';
 import { EcsEventError, type EcsHookEvent, readEcsHookEvent } from './ecs-event.ts';
 import { summarizeChecks, usedPlaceholders } from './evaluate.ts';
@@ -30,7 +32,7 @@ export interface EcsHookResponse {
   readonly hookDetails?: Record<string, unknown>;
 }
 
-export interface EcsLifecycleHookDeps extends EcsContextDeps, TriggerDeps {
+export interface EcsLifecycleHookDeps extends EcsContextDeps, TriggerDeps, CarriedStateDeps {
   readonly settings: TriggerSettings;
 }
 
@@ -123,10 +125,12 @@ async function handle(
       });
       return finalAnswer('SUCCEEDED', 'skipped', [`rollback in progress, not blocked: ${rollback}`]);
     }
-    return await decide(deps, hook, deadline.signal, deadline.analysisEndsAt, seen);
+    // After the rollback check: a misconfigured validator still never blocks a rollback.
+    if (deadline.settingError) throw deadline.settingError;
+    return await decide(deps, hook, deadline, seen);
   } catch (error) {
     const reason =
-      error instanceof PlanError || error instanceof StateError
+      error instanceof PlanError || error instanceof StateError || error instanceof SettingError
         ? error.message
         : `could not validate: ${errorMessage(error)}`;
     log.error('no verdict from the checks; answering FAILED', { reason, errorName: (error as Error)?.name });
@@ -139,11 +143,11 @@ async function handle(
 async function decide(
   deps: EcsLifecycleHookDeps,
   hook: EcsHookEvent,
-  signal: AbortSignal,
-  analysisEndsAt: number,
+  invocation: Deadline,
   seen: Seen,
 ): Promise<EcsHookResponse> {
   const { clock, log } = deps;
+  const { signal, analysisEndsAt } = invocation;
   const stage = hook.lifecycleStage;
   const plan = await planFor(deps, hook, signal);
   const selected = checksForHook(plan, stage);
@@ -153,11 +157,14 @@ async function decide(
     bind: `${hook.resourceArn ?? `${hook.serviceArn}|${hook.targetServiceRevisionArn}`}|${stage}`,
   };
   const now = clock.now();
+  const key = stateKeyOnce(deps.stateKey, () => AbortSignal.timeout(Math.max(1, invocation.reportBy - clock.now())));
   const raw = hook.hookDetails?.[hookDetailsKeys.state];
   let carried: CarriedState | undefined;
   let deadline: number;
+  // hookDetails come back from ECS, but whoever configures the service's hooks writes the first ones:
+  // the state is authenticated, so nobody can hand the analysis counters it did not earn.
   if (raw !== undefined) {
-    carried = decodeState(raw, { ...binding, checks: selected.checks }, now);
+    carried = decodeState(raw, { ...binding, checks: selected.checks }, now, await key.get());
     deadline = carried.deadline;
   } else {
     const fresh = planDeadline(selected.checks, now);
@@ -167,6 +174,8 @@ async function decide(
       ]);
     }
     deadline = fresh.deadline;
+    // State will be written unless the schedule fits this invocation: read the key while the checks run.
+    if (now + fresh.scheduleMs > analysisEndsAt) key.prefetch();
   }
   const context = await resolveEcsContext(
     deps,
@@ -198,7 +207,7 @@ async function decide(
     return verdictAnswer(log, leg.verdict);
   }
 
-  const state = encodeState({ analysis: leg.analysis, deadline, legs }, binding);
+  const state = encodeState({ analysis: leg.analysis, deadline, legs }, binding, await key.get());
   const callBackDelay = Math.min(maxCallBackDelaySeconds, Math.max(1, Math.ceil((leg.resumeAt - clock.now()) / 1000)));
   log.info('analysis continues in a later invocation: answering IN_PROGRESS', {
     callBackDelay,

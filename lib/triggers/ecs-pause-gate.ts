@@ -5,7 +5,7 @@ import type { Verdict } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { ecsStages } from '../plan/hooks.ts';
 import { checksForHook } from '../plan/schema.ts';
-import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
+import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import {
   type CarriedState,
   decodeState,
@@ -14,8 +14,9 @@ import {
   planDeadline,
   planFingerprint,
   StateError,
+  stateKeyOnce,
 } from './carried-state.ts';
-import type { TriggerDeps, TriggerSettings } from './deps.ts';
+import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from './deps.ts';
 import { type EcsContextDeps, resolveEcsContext } from './ecs-context.ts';
 import {
   continuationKey,
@@ -31,7 +32,7 @@ import { runPlannedLeg } from './leg.ts';
 import { ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 import { deliver, ReportError } from './report.ts';
 
-export interface EcsPauseGateDeps extends EcsContextDeps, TriggerDeps {
+export interface EcsPauseGateDeps extends EcsContextDeps, TriggerDeps, CarriedStateDeps {
   /** How the gate continues a long analysis: an asynchronous invocation of itself. */
   readonly invoker: AsyncInvokePort;
   readonly settings: TriggerSettings & {
@@ -47,8 +48,8 @@ export interface GateContext extends RemainingTime {
 export interface PauseGateOutcome {
   /**
    * `decided`: ContinueServiceDeployment was called with `action`; `continued-later`: the analysis goes on in a
-   * new invocation; `no-op`: the hook no longer awaits a decision (stale, duplicate, expired, decided elsewhere);
-   * `ignored`: not an event for this gate.
+   * new invocation; `no-op`: the hook no longer awaits a decision (stale, duplicate, expired, decided elsewhere),
+   * or the event disagrees with what ECS reports about it; `ignored`: not an event for this gate.
    */
   readonly outcome: 'decided' | 'continued-later' | 'no-op' | 'ignored';
   readonly hookId?: string;
@@ -69,7 +70,13 @@ type Awaiting =
  * Handles an `ECS Hook State Change` (HOOK_AWAITING_ACTION) event for a PAUSE hook, or its own continuation:
  * confirms the hook still awaits action, runs the stage's plan, and calls ContinueServiceDeployment with an
  * explicit CONTINUE (pass) or ROLLBACK (anything else). A schedule longer than one invocation goes on in a
- * new asynchronous invocation of this function, carrying the analysis state.
+ * new asynchronous invocation of this function, carrying the analysis state (authenticated with the state key).
+ *
+ * Whoever may invoke the function can send any payload, so the payload only names a hook: the stage, the
+ * hook's type and status, the service and the expiry come from DescribeServiceDeployments. An event that
+ * disagrees with ECS is a logged no-op (it may name another team's hook: acting on it, even with a
+ * rollback, would let a payload decide); a hook ECS says awaits, whose analysis cannot be trusted (state
+ * that does not verify, expired or bound elsewhere, an unknown stage), is rolled back: fail closed.
  */
 export function ecsPauseGate(deps: EcsPauseGateDeps) {
   return async (event: unknown, context: GateContext): Promise<PauseGateOutcome> => {
@@ -110,7 +117,7 @@ async function reachVerdict(
   deps: EcsPauseGateDeps,
   input: Exclude<PauseGateInput, { kind: 'ignored' }>,
   context: GateContext,
-  deadline: { signal: AbortSignal; analysisEndsAt: number; reportBy: number },
+  deadline: Deadline,
 ): Promise<Verdict | PauseGateOutcome> {
   const { log, clock } = deps;
   const ref = input.hook;
@@ -128,9 +135,18 @@ async function reachVerdict(
     log.info('hook no longer awaits action: stale or duplicate event, nothing to do', { reason: status.reason });
     return { outcome: 'no-op', hookId: ref.hookId, reasons: [status.reason] };
   }
+  const mismatch = disagreement(ref, status.deployment, status.hook);
+  if (mismatch) {
+    log.warn('the event disagrees with what ECS reports: not acting on it', { reason: mismatch });
+    return { outcome: 'no-op', hookId: ref.hookId, reasons: [`the event disagrees with ECS: ${mismatch}`] };
+  }
+  if (deadline.settingError) {
+    log.error('misconfigured; rolling back', { reason: deadline.settingError.message });
+    return failedVerdict(deadline.settingError.message, clock.now());
+  }
   let decided: Decision;
   try {
-    decided = await decide(deps, input, status, deadline.signal, deadline.analysisEndsAt);
+    decided = await decide(deps, input, status, deadline);
   } catch (error) {
     const reason =
       error instanceof PlanError || error instanceof StateError
@@ -159,6 +175,30 @@ async function reachVerdict(
     hookId: ref.hookId,
     reasons: [`continues at ${new Date(decided.resumeAt).toISOString()}`],
   };
+}
+
+/**
+ * What the event (or continuation) says that ECS contradicts, if anything: the hook's type, the stage, the
+ * service or the cluster. Fields the event leaves out are not compared; ECS's values are the ones used.
+ */
+function disagreement(
+  ref: PauseHookRef,
+  deployment: EcsServiceDeployment,
+  hook: EcsLifecycleHookDetail,
+): string | undefined {
+  if (hook.targetType !== undefined && hook.targetType !== 'PAUSE') {
+    return `hook ${ref.hookId} is a ${hook.targetType} hook, not a PAUSE hook`;
+  }
+  if (ref.lifecycleStage !== undefined && ref.lifecycleStage !== deployment.lifecycleStage) {
+    return `the event names stage ${ref.lifecycleStage}, ECS reports ${deployment.lifecycleStage ?? 'no stage'}`;
+  }
+  if (ref.serviceArn !== undefined && deployment.serviceArn !== undefined && ref.serviceArn !== deployment.serviceArn) {
+    return `the event names service ${ref.serviceArn}, ECS reports ${deployment.serviceArn}`;
+  }
+  if (ref.clusterArn !== undefined && deployment.clusterArn !== undefined && ref.clusterArn !== deployment.clusterArn) {
+    return `the event names cluster ${ref.clusterArn}, ECS reports ${deployment.clusterArn}`;
+  }
+  return undefined;
 }
 
 async function confirmAwaiting(deps: EcsPauseGateDeps, ref: PauseHookRef, signal: AbortSignal): Promise<Awaiting> {
@@ -190,17 +230,21 @@ async function decide(
   deps: EcsPauseGateDeps,
   input: Exclude<PauseGateInput, { kind: 'ignored' }>,
   awaiting: Extract<Awaiting, { kind: 'awaiting' }>,
-  signal: AbortSignal,
-  analysisEndsAt: number,
+  invocation: { signal: AbortSignal; analysisEndsAt: number; reportBy: number },
 ): Promise<Decision> {
   const { clock, log } = deps;
+  const { signal, analysisEndsAt, reportBy } = invocation;
   const ref = input.hook;
   const { deployment, hook } = awaiting;
-  const stage = ref.lifecycleStage ?? knownStage(deployment.lifecycleStage);
+  // ECS's stage, never the event's: the event only had to agree with it.
+  const stage = knownStage(deployment.lifecycleStage);
   if (!stage) {
     return {
       kind: 'verdict',
-      verdict: failedVerdict('cannot tell the lifecycle stage of the paused hook', clock.now()),
+      verdict: failedVerdict(
+        `ECS reports the paused hook at ${deployment.lifecycleStage === undefined ? 'no lifecycle stage' : `an unknown lifecycle stage (${deployment.lifecycleStage.slice(0, 64)})`}: cannot tell which checks to run`,
+        clock.now(),
+      ),
     };
   }
   const plan = await deps.loadPlan(signal);
@@ -210,12 +254,13 @@ async function decide(
     bind: `${ref.serviceDeploymentArn}|${ref.hookId}`,
   };
   const now = clock.now();
-  const expiresAt = hook.expiresAt ?? ref.expiresAt;
+  const key = stateKeyOnce(deps.stateKey, () => AbortSignal.timeout(Math.max(1, reportBy - clock.now())));
+  const expiresAt = hook.expiresAt;
   const hookDeadline = expiresAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - expiryMarginMs;
   let carried: CarriedState | undefined;
   let deadline: number;
   if (input.kind === 'continuation') {
-    carried = decodeState(input.state, { ...binding, checks: selected.checks }, now);
+    carried = decodeState(input.state, { ...binding, checks: selected.checks }, now, await key.get());
     deadline = Math.min(carried.deadline, hookDeadline);
   } else {
     const fresh = planDeadline(selected.checks, now);
@@ -231,8 +276,10 @@ async function decide(
       });
     }
     deadline = Math.min(fresh.deadline, hookDeadline);
+    // State will be written unless the schedule fits this invocation: read the key while the checks run.
+    if (now + fresh.scheduleMs > analysisEndsAt) key.prefetch();
   }
-  const serviceArn = deployment.serviceArn ?? ref.serviceArn;
+  const serviceArn = deployment.serviceArn;
   const context = await resolveEcsContext(
     deps,
     {
@@ -259,7 +306,7 @@ async function decide(
     carried,
   });
   if (leg.kind === 'verdict') return leg;
-  const state = encodeState({ analysis: leg.analysis, deadline, legs }, binding);
+  const state = encodeState({ analysis: leg.analysis, deadline, legs }, binding, await key.get());
   log.info('the schedule does not fit in this invocation', { checks: summarizeChecks(leg.progress) });
   const next: Record<string, unknown> = {
     hookId: ref.hookId,

@@ -6,6 +6,7 @@ import { PlanError } from '../plan/errors.ts';
 import { checksForHook } from '../plan/schema.ts';
 import { minutes, scheduleProblem } from '../plan/trigger-limits.ts';
 import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
+import { SettingError } from '../runtime/settings.ts';
 import type { TriggerDeps, TriggerSettings } from './deps.ts';
 import { buildRuns, evaluate, failedVerdict, summarizeChecks } from './evaluate.ts';
 import { eventObject } from './event.ts';
@@ -91,6 +92,7 @@ export function protonPipelineGuard(deps: ProtonGuardDeps) {
         return { serviceName, result: 'not-in-progress', ...status(seen), reasons: [reason] };
       }
       log.appendKeys({ pipelineDeploymentId: seen.deploymentId });
+      if (deadline.settingError) throw deadline.settingError;
       const plan = await deps.loadPlan(deadline.signal);
       const selected = checksForHook(plan, planKey);
       const runs = buildRuns(
@@ -118,7 +120,8 @@ export function protonPipelineGuard(deps: ProtonGuardDeps) {
               clock.now(),
             );
     } catch (error) {
-      const reason = error instanceof PlanError ? error.message : `could not validate: ${errorMessage(error)}`;
+      const known = error instanceof PlanError || error instanceof SettingError;
+      const reason = known ? (error as Error).message : `could not validate: ${errorMessage(error)}`;
       log.error('no verdict from the checks; cancelling', { reason, errorName: (error as Error)?.name });
       verdict = failedVerdict(reason, clock.now());
     } finally {

@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CodeDeployFake, ecsDeployment, startCodeDeployFake } from '../../local/fakes/codedeploy.ts';
 import { type Elbv2StandIn, startElbv2StandIn } from '../../local/fakes/elbv2.ts';
@@ -75,6 +78,32 @@ describe('npm run invoke (Docker-less sam local invoke)', () => {
     // Logs are the function's JSON lines, on stderr, with the Lambda context in them.
     expect(r.stderr).toMatch(/"function_name":"CodeDeployHook_greenlight-local"/);
     expect(r.stderr).toMatch(/"cold_start":true/);
+  }, 60_000);
+
+  it('gives a function that carries state a local state key: a forged hookDetails state fails on its MAC', async () => {
+    const sample = JSON.parse(
+      await readFile('events/ecs-lifecycle-hook/post-test-traffic-shift-with-hook-details.json', 'utf8'),
+    );
+    const forged = { ...sample, hookDetails: { greenlightState: { v: 2, mac: 'f'.repeat(64) } } };
+    const dir = await mkdtemp(join(tmpdir(), 'greenlight-invoke-test-'));
+    const eventFile = join(dir, 'forged.json');
+    await writeFile(eventFile, JSON.stringify(forged));
+    const ecsPlan = JSON.stringify({ version: 1, hooks: { '*': [] }, checks: {} });
+
+    const r = await run('npm', ['run', '--silent', 'invoke', '--', 'EcsLifecycleHookFunction', eventFile], {
+      env: { ...env, GREENLIGHT_PLAN: ecsPlan },
+      timeoutMs: 60_000,
+    });
+
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/state key: Secrets Manager stand-in at http:\/\/127\.0\.0\.1:\d+/);
+    const answer = JSON.parse(r.stdout) as {
+      hookStatus: string;
+      hookDetails: { greenlightResult: { reasons: string[] } };
+    };
+    expect(answer.hookStatus).toBe('FAILED');
+    expect(answer.hookDetails.greenlightResult.reasons.join('\n')).toMatch(/state: missing field|state\.mac/);
+    expect(answer.hookDetails.greenlightResult.reasons.join('\n')).not.toMatch(/cannot read the state key/);
   }, 60_000);
 
   it('reports Failed through the same path when green fails', async () => {

@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clearPlanCache } from '../../lib/plan/load.ts';
+import { canonicalJson, seal } from '../../lib/triggers/carried-state.ts';
 import type { WaitOutcome } from '../../lib/triggers/codedeploy-wait-gate.ts';
 import { createLoadBalancer, type LocalLoadBalancer } from '../../local/elb-setup.ts';
 import { type CodeDeployFake, ecsDeployment, startCodeDeployFake } from '../../local/fakes/codedeploy.ts';
 import { type LambdaInvokeRecorder, startLambdaInvokeRecorder } from '../../local/fakes/lambda-invoke-recorder.ts';
 import { type Moto, startMoto } from '../../local/moto.ts';
+import { createStateKeySecret, type LocalStateKey } from '../../local/state-key.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 
@@ -42,6 +45,7 @@ let prod: HttpTarget;
 let lb: LocalLoadBalancer;
 let handler: Handler;
 let seq = 0;
+let stateKey: LocalStateKey;
 
 function newDeployment(overrides: Partial<Parameters<typeof ecsDeployment>[0]> = {}): string {
   seq++;
@@ -102,6 +106,9 @@ beforeAll(async () => {
     startHttpTarget(),
   ]);
   lb = await createLoadBalancer(moto.url, { name: 'gl-waits', prodPort: prod.port, testPort: test.port });
+  stateKey = await createStateKeySecret(moto.url);
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = moto.url;
+  process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = stateKey.secretArn;
   process.env.AWS_REGION = 'us-east-1';
   process.env.AWS_ACCESS_KEY_ID = 'test';
   process.env.AWS_SECRET_ACCESS_KEY = 'test';
@@ -376,7 +383,7 @@ describe('codedeploy-wait-gate: READY_WAIT, end to end with the real SDK', () =>
     const [out] = await drive(payload);
 
     expect(out).toMatchObject({ verdict: 'fail', result: 'stopping' });
-    expect(out?.reasons.join('\n')).toMatch(/state\.digest does not match/);
+    expect(out?.reasons.join('\n')).toMatch(/continuation refused: .*mac does not verify/);
   });
 });
 
@@ -582,5 +589,181 @@ describe('codedeploy-wait-gate: template wiring', () => {
     expect(template.Resources.ProtonPipelineGuardFunction?.Properties?.Policies).toContainEqual({
       Ref: 'ChecksReadPolicy',
     });
+  });
+});
+
+/** A continuation sealed with the function's own key, as only greenlight can make one. */
+function sealed(body: Record<string, unknown>, issuedAt = Date.now()) {
+  return {
+    greenlightWaitGateContinuation: seal(
+      body,
+      new TextEncoder().encode(stateKey.key),
+      'codedeploy-wait-gate-continuation',
+      issuedAt,
+    ),
+  };
+}
+
+describe('codedeploy-wait-gate: a payload never approves a deployment', () => {
+  it('stops, never continues, a ready deployment on a bake continuation whose digest the sender recomputed', async () => {
+    const id = newDeployment();
+    codedeploy.becomeReady(id);
+    const now = Date.now();
+    const body = {
+      v: 1,
+      plan: 'copied-from-a-real-continuation',
+      bind: `${id}:READY_WAIT`,
+      startedAt: now - 1_000,
+      deadline: now + 600_000,
+      legs: 1,
+      checks: {
+        'green-ready': {
+          taken: 2,
+          passes: 2,
+          failures: 0,
+          errors: 0,
+          inconclusives: 0,
+          consecutivePasses: 2,
+          consecutiveErrors: 0,
+          nextAt: now,
+          recent: [],
+        },
+      },
+    };
+    const digest = createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 32);
+    const forged = {
+      greenlightWaitGateContinuation: {
+        kind: 'codedeploy-wait-gate',
+        v: 1,
+        deploymentId: id,
+        wait: 'READY_WAIT',
+        phase: 'bake',
+        hop: 1,
+        since: now,
+        state: { ...body, digest },
+      },
+    };
+
+    const [out] = await drive(forged);
+
+    expect(out).toMatchObject({ verdict: 'fail', result: 'stopping' });
+    expect(out?.reasons.join('\n')).toMatch(/continuation refused: .*mac: missing or malformed/);
+    expect(callsFor('ContinueDeployment', id)).toHaveLength(0);
+    expect(test.hits).toHaveLength(0);
+  });
+
+  it('refuses a state from another deployment, sealed or not', async () => {
+    process.env.GREENLIGHT_PLAN = plan.replace('count: 2\n    interval: 100ms', 'count: 5\n    interval: 500ms');
+    const a = newDeployment();
+    const b = newDeployment();
+    const c = newDeployment();
+    for (const id of [a, b, c]) codedeploy.becomeReady(id);
+    await handler(stateChange(a, 'READY'), lambdaContext(1_600, functionName));
+    const [queued] = lambda.take();
+    const ofA =
+      (queued?.payload as { greenlightWaitGateContinuation: Record<string, unknown> } | undefined)
+        ?.greenlightWaitGateContinuation ?? {};
+    const { mac: _mac, issuedAt: _issuedAt, ...body } = ofA;
+
+    const [repointed] = await drive({ greenlightWaitGateContinuation: { ...ofA, deploymentId: b } });
+    const [resealed] = await drive(sealed({ ...body, deploymentId: c }));
+
+    expect(repointed).toMatchObject({ deploymentId: b, verdict: 'fail', result: 'stopping' });
+    expect(repointed?.reasons.join('\n')).toMatch(/mac does not verify/);
+    expect(resealed).toMatchObject({ deploymentId: c, verdict: 'fail', result: 'stopping' });
+    expect(resealed?.reasons.join('\n')).toMatch(/state\.bind: the state belongs to another deployment/);
+    expect(callsFor('ContinueDeployment', b)).toHaveLength(0);
+    expect(callsFor('ContinueDeployment', c)).toHaveLength(0);
+  });
+
+  it('never keeps watching on a watch continuation whose since is in the future', async () => {
+    process.env.GREENLIGHT_WAIT_WATCH_LIMIT = '1m';
+    const id = newDeployment();
+    const future = Date.now() + 365 * 24 * 3_600_000;
+    const unsealed = {
+      greenlightWaitGateContinuation: {
+        kind: 'codedeploy-wait-gate',
+        v: 1,
+        deploymentId: id,
+        wait: 'TERMINATION_WAIT',
+        phase: 'watch',
+        hop: 0,
+        since: future,
+      },
+    };
+    const v2 = { kind: 'codedeploy-wait-gate', v: 2, deploymentId: id, wait: 'TERMINATION_WAIT', phase: 'watch' };
+
+    const outcomes = [
+      await handler(unsealed, lambdaContext(1_000, functionName)),
+      await handler(sealed({ ...v2, hop: 0, since: future }), lambdaContext(1_000, functionName)),
+    ];
+
+    expect(outcomes.map((o) => o.result)).toEqual(['not-waiting', 'not-waiting']);
+    expect(outcomes[1]?.reasons).toBeDefined();
+    expect(lambda.take()).toHaveLength(0);
+    expect(callsFor('StopDeployment', id)).toHaveLength(0);
+    expect(callsFor('ContinueDeployment', id)).toHaveLength(0);
+  });
+
+  it('refuses an expired continuation, and one issued in the future', async () => {
+    const id = newDeployment();
+    codedeploy.becomeReady(id);
+    const v2 = { kind: 'codedeploy-wait-gate', v: 2, deploymentId: id, wait: 'READY_WAIT', phase: 'bake', hop: 1 };
+
+    const [expired] = await drive(sealed({ ...v2, since: Date.now() - 7 * 3_600_000 }, Date.now() - 7 * 3_600_000));
+    const id2 = newDeployment();
+    codedeploy.becomeReady(id2);
+    const [future] = await drive(sealed({ ...v2, deploymentId: id2, since: Date.now() }, Date.now() + 3_600_000));
+
+    expect(expired).toMatchObject({ verdict: 'fail', result: 'stopping' });
+    expect(expired?.reasons.join('\n')).toMatch(/continuation expired: issued \d+ s ago/);
+    expect(future).toMatchObject({ verdict: 'fail', result: 'stopping' });
+    expect(future?.reasons.join('\n')).toMatch(/issuedAt is in the future/);
+  });
+
+  it('does nothing for a READY event, or a forged continuation, when the deployment is not waiting', async () => {
+    const id = newDeployment();
+
+    const outcomes = [
+      ...(await drive(stateChange(id, 'READY'))),
+      ...(await drive({
+        greenlightWaitGateContinuation: { deploymentId: id, wait: 'READY_WAIT', phase: 'bake', state: {} },
+      })),
+      ...(await drive({ greenlightWaitGateContinuation: { deploymentId: id, wait: 'TERMINATION_WAIT' } })),
+    ];
+
+    expect(outcomes.map((o) => o.result)).toEqual(['not-waiting', 'not-waiting', 'not-waiting']);
+    expect(callsFor('StopDeployment', id)).toHaveLength(0);
+    expect(callsFor('ContinueDeployment', id)).toHaveLength(0);
+    expect(test.hits).toHaveLength(0);
+  });
+
+  it('does not let an event time shorten the ready wait into a rollback', async () => {
+    process.env.GREENLIGHT_PLAN = plan.replace('count: 2\n    interval: 100ms', 'count: 2\n    interval: 5s');
+    const id = newDeployment({ readyWaitMinutes: 1 });
+    codedeploy.becomeReady(id);
+    // 55 s into a 60 s wait, by the event's word: a 5 s schedule would not fit.
+    const time = new Date(Date.now() - 55_000).toISOString();
+
+    const outcomes = await drive(stateChange(id, 'READY', time), 8_000);
+
+    expect(outcomes.at(-1)).toMatchObject({ verdict: 'pass', result: 'continued' });
+    expect(callsFor('StopDeployment', id)).toHaveLength(0);
+  });
+
+  it('stops with rollback, naming the setting, when the state key cannot be read to resume a bake', async () => {
+    process.env.GREENLIGHT_PLAN = plan.replace('count: 2\n    interval: 100ms', 'count: 5\n    interval: 500ms');
+    const id = newDeployment();
+    codedeploy.becomeReady(id);
+    await handler(stateChange(id, 'READY'), lambdaContext(1_600, functionName));
+    const [queued] = lambda.take();
+    delete process.env.GREENLIGHT_STATE_KEY_SECRET_ARN;
+
+    const [out] = await drive(queued?.payload).finally(() => {
+      process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = stateKey.secretArn;
+    });
+
+    expect(out).toMatchObject({ verdict: 'fail', result: 'stopping' });
+    expect(out?.reasons.join('\n')).toMatch(/GREENLIGHT_STATE_KEY_SECRET_ARN is not set/);
   });
 });

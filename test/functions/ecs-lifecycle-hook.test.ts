@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clearPlanCache } from '../../lib/plan/load.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
-import { encodeState, planFingerprint } from '../../lib/triggers/carried-state.ts';
+import { canonicalJson, encodeState, planFingerprint } from '../../lib/triggers/carried-state.ts';
 import { type BlueGreenRules, createBlueGreenRules } from '../../local/ecs-native-setup.ts';
 import { createLoadBalancer, type LocalLoadBalancer } from '../../local/elb-setup.ts';
 import {
@@ -13,6 +14,7 @@ import {
   startEcsFake,
 } from '../../local/fakes/ecs.ts';
 import { type Moto, startMoto } from '../../local/moto.ts';
+import { createStateKeySecret, type LocalStateKey } from '../../local/state-key.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 
@@ -38,6 +40,8 @@ let blue: HttpTarget;
 let lb: LocalLoadBalancer;
 let rules: BlueGreenRules;
 let handler: Handler;
+let stateKey: LocalStateKey;
+const keyBytes = () => new TextEncoder().encode(stateKey.key);
 
 const sampleDir = new URL('../../events/ecs-lifecycle-hook/', import.meta.url);
 const readSample = (name: string): Record<string, unknown> =>
@@ -84,6 +88,9 @@ beforeAll(async () => {
   ecs = await startEcsFake({ fallback: moto.url });
   lb = await createLoadBalancer(moto.url, { name: 'gl-ecs-hook', prodPort: blue.port, testPort: green.port });
   rules = await createBlueGreenRules(moto.url, lb);
+  stateKey = await createStateKeySecret(moto.url);
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = moto.url;
+  process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = stateKey.secretArn;
   process.env.AWS_REGION = 'us-east-1';
   process.env.AWS_ACCESS_KEY_ID = 'test';
   process.env.AWS_SECRET_ACCESS_KEY = 'test';
@@ -250,9 +257,10 @@ describe('ecs-lifecycle-hook, end to end with the real SDK', () => {
     const expired = encodeState(
       { analysis: { startedAt: Date.now() - 60_000, checks: {} }, deadline: Date.now() - 1_000, legs: 1 },
       { fingerprint: planFingerprint(checks, 'POST_TEST_TRAFFIC_SHIFT'), bind: 'x' },
+      keyBytes(),
     );
     const cases: [string, unknown, RegExp][] = [
-      ['tampered', { ...state, legs: 7 }, /digest does not match/],
+      ['tampered', { ...state, legs: 7 }, /state\.mac does not verify/],
       ['not an object', 'give me a pass', /state: expected an object/],
       ['oversized', { ...state, padding: 'x'.repeat(20_000) }, /larger than 16384 bytes/],
       ['from another plan', expired, /another plan/],
@@ -304,7 +312,11 @@ describe('ecs-lifecycle-hook, end to end with the real SDK', () => {
       recent: [],
     };
     const state = (deadline: number) =>
-      encodeState({ analysis: { startedAt, checks: { 'green-health': running } }, deadline, legs: 1 }, binding);
+      encodeState(
+        { analysis: { startedAt, checks: { 'green-health': running } }, deadline, legs: 1 },
+        binding,
+        keyBytes(),
+      );
 
     const past = await handler({ ...first, hookDetails: { greenlightState: state(Date.now() - 1) } }, context());
     const tooSoon = await handler({ ...first, hookDetails: { greenlightState: state(Date.now() + 500) } }, context());
@@ -499,5 +511,77 @@ checks:
 
     expect(out.hookStatus).toBe('FAILED');
     expect(result(out).reasons[0]).toMatch(/timeout \(10000 ms\) is longer than one invocation/);
+  });
+});
+
+describe('ecs-lifecycle-hook: hookDetails state is authenticated', () => {
+  const slowPlan = () => plan.replace('interval: 50ms', 'interval: 400ms\n    timeout: 300ms');
+
+  it('answers FAILED, never SUCCEEDED, on hookDetails state whose plain digest the sender recomputed', async () => {
+    process.env.GREENLIGHT_PLAN = slowPlan();
+    process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
+    const d = deployment();
+    const first = lifecycleHookEvent(d, 'POST_TEST_TRAFFIC_SHIFT');
+    const progress = await handler(first, context(1_000));
+    const real = progress.hookDetails?.greenlightState as Record<string, unknown>;
+    const now = Date.now();
+    const passed = { taken: 3, passes: 3, failures: 0, errors: 0, inconclusives: 0, consecutivePasses: 3 };
+    const body = {
+      v: 1,
+      plan: real.plan,
+      bind: real.bind,
+      startedAt: now - 1_000,
+      deadline: now + 600_000,
+      legs: 1,
+      checks: { 'green-health': { ...passed, consecutiveErrors: 0, nextAt: now, recent: [] } },
+    };
+    const digest = createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 32);
+    green.hits.length = 0;
+
+    const out = await handler({ ...first, hookDetails: { greenlightState: { ...body, digest } } }, context());
+    const v2 = await handler(
+      { ...first, hookDetails: { greenlightState: { ...body, v: 2, mac: digest + digest } } },
+      context(),
+    );
+
+    expect(out.hookStatus).toBe('FAILED');
+    expect(result(out).reasons.join('\n')).toMatch(/state\.v: expected 2/);
+    expect(v2.hookStatus).toBe('FAILED');
+    expect(result(v2).reasons.join('\n')).toMatch(/state\.mac does not verify/);
+    expect(green.hits).toHaveLength(0);
+  });
+
+  it('answers FAILED on state sealed for another deployment', async () => {
+    process.env.GREENLIGHT_PLAN = slowPlan();
+    process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
+    const a = deployment();
+    const b = deployment();
+    const progress = await handler(lifecycleHookEvent(a, 'POST_TEST_TRAFFIC_SHIFT'), context(1_000));
+    const stateOfA = progress.hookDetails?.greenlightState;
+
+    const out = await handler(
+      { ...lifecycleHookEvent(b, 'POST_TEST_TRAFFIC_SHIFT'), hookDetails: { greenlightState: stateOfA } },
+      context(),
+    );
+
+    expect(out.hookStatus).toBe('FAILED');
+    expect(result(out).reasons.join('\n')).toMatch(/state\.bind: the state belongs to another deployment/);
+  });
+
+  it('answers FAILED, naming the setting, when the state key cannot be read', async () => {
+    process.env.GREENLIGHT_PLAN = slowPlan();
+    process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
+    const d = deployment();
+    const first = lifecycleHookEvent(d, 'POST_TEST_TRAFFIC_SHIFT');
+    const progress = await handler(first, context(1_000));
+    process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf';
+
+    const resumed = await handler({ ...first, hookDetails: progress.hookDetails }, context()).finally(() => {
+      process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = stateKey.secretArn;
+    });
+
+    expect(progress.hookStatus).toBe('IN_PROGRESS');
+    expect(resumed.hookStatus).toBe('FAILED');
+    expect(result(resumed).reasons.join('\n')).toMatch(/cannot read the state key \(GREENLIGHT_STATE_KEY_SECRET_ARN\)/);
   });
 });

@@ -1,12 +1,16 @@
+import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clearPlanCache } from '../../lib/plan/load.ts';
+import { canonicalJson } from '../../lib/triggers/carried-state.ts';
 import { continuationKey } from '../../lib/triggers/ecs-event.ts';
 import { type BlueGreenRules, createBlueGreenRules } from '../../local/ecs-native-setup.ts';
 import { createLoadBalancer, type LocalLoadBalancer } from '../../local/elb-setup.ts';
 import { type EcsFake, type NativeDeployment, startEcsFake } from '../../local/fakes/ecs.ts';
+import { type JsonFake, startJsonFake } from '../../local/fakes/json-server.ts';
 import { type LambdaAsyncFake, startLambdaAsyncFake } from '../../local/fakes/lambda-async.ts';
 import { type Moto, startMoto } from '../../local/moto.ts';
+import { createStateKeySecret, type LocalStateKey } from '../../local/state-key.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 
@@ -35,6 +39,9 @@ let blue: HttpTarget;
 let lb: LocalLoadBalancer;
 let rules: BlueGreenRules;
 let handler: Handler;
+let stateKey: LocalStateKey;
+/** Secrets Manager as the functions see it: moto_server behind a recorder, to count key reads. */
+let secrets: JsonFake;
 
 const context = (timeoutMs = 30_000) => lambdaContext(timeoutMs, functionName);
 
@@ -88,7 +95,11 @@ beforeAll(async () => {
   ecs = await startEcsFake({ fallback: moto.url });
   lb = await createLoadBalancer(moto.url, { name: 'gl-ecs-pause', prodPort: blue.port, testPort: green.port });
   rules = await createBlueGreenRules(moto.url, lb);
+  stateKey = await createStateKeySecret(moto.url);
+  secrets = await startJsonFake({ operations: {}, fallback: moto.url });
   process.env.AWS_REGION = 'us-east-1';
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
+  process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = stateKey.secretArn;
   process.env.AWS_ACCESS_KEY_ID = 'test';
   process.env.AWS_SECRET_ACCESS_KEY = 'test';
   process.env.AWS_ENDPOINT_URL_ECS = ecs.url;
@@ -100,7 +111,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([moto?.stop(), ecs?.close(), lambda?.close(), green?.close(), blue?.close()]);
+  await Promise.all([moto?.stop(), ecs?.close(), lambda?.close(), green?.close(), blue?.close(), secrets?.close()]);
 });
 
 beforeEach(() => {
@@ -168,6 +179,7 @@ describe('ecs-pause-gate, end to end with the real SDK', () => {
       serviceDeploymentArn: arn,
       serviceArn: event.detail.serviceArn,
       status: 'IN_PROGRESS',
+      lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
       targetServiceRevision: { arn: target },
       lifecycleHookDetails: hooks.map((h) => ({ ...h, expiresAt: Date.now() / 1000 + 600 })),
     });
@@ -320,7 +332,7 @@ describe('ecs-pause-gate, end to end with the real SDK', () => {
     const out = await handler(payload, context());
 
     expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
-    expect(out.reasons[0]).toMatch(/digest does not match/);
+    expect(out.reasons[0]).toMatch(/state\.mac does not verify/);
     expect(decisionsFor(hookId).map((c) => c.input.action)).toEqual(['ROLLBACK']);
   });
 
@@ -415,5 +427,223 @@ describe('ecs-pause-gate, end to end with the real SDK', () => {
 
     expect(calls.length).toBeGreaterThan(5);
     for (const call of calls) expect(['CONTINUE', 'ROLLBACK']).toContain(call.input.action);
+  });
+});
+
+/** Counters for a check that has passed every measurement its plan asks for: what a forger would send. */
+function allPassed(count: number, now: number) {
+  return {
+    taken: count,
+    passes: count,
+    failures: 0,
+    errors: 0,
+    inconclusives: 0,
+    consecutivePasses: count,
+    consecutiveErrors: 0,
+    nextAt: now,
+    recent: [],
+  };
+}
+
+describe('ecs-pause-gate: a payload never approves a deployment', () => {
+  it('rolls back, never continues, on a continuation whose plain SHA-256 digest the sender recomputed', async () => {
+    process.env.GREENLIGHT_PLAN = plan.replace('interval: 50ms', 'interval: 400ms\n    timeout: 300ms');
+    process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
+    const { hookId, event } = paused();
+    // A real first leg gives the forger the plan fingerprint and the binding to copy.
+    await handler(event, context(1_000));
+    const [invocation] = lambda.take();
+    const real = (invocation?.payload as Record<string, { state: Record<string, unknown> }> | undefined)?.[
+      continuationKey
+    ];
+    const now = Date.now();
+    const body = {
+      v: 1,
+      plan: real?.state.plan,
+      bind: real?.state.bind,
+      startedAt: now - 1_000,
+      deadline: now + 600_000,
+      legs: 1,
+      checks: { 'green-health': allPassed(3, now) },
+    };
+    const digest = createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 32);
+    const forged = { [continuationKey]: { ...real, state: { ...body, digest } } };
+    const asV2 = {
+      [continuationKey]: {
+        ...real,
+        state: {
+          ...body,
+          v: 2,
+          mac: createHmac('sha256', 'a key the sender made up').update(canonicalJson(body)).digest('hex'),
+        },
+      },
+    };
+    green.hits.length = 0;
+
+    const out = await handler(forged, context());
+    const again = await handler(asV2, context());
+
+    expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
+    expect(out.reasons[0]).toMatch(/state\.v: expected 2/);
+    expect(again).toMatchObject({ outcome: 'no-op' });
+    expect(decisionsFor(hookId).map((c) => c.input.action)).toEqual(['ROLLBACK']);
+    expect(green.hits).toHaveLength(0);
+  });
+
+  it('rolls back on a state sealed for another hook, as sent or re-bound to this one', async () => {
+    process.env.GREENLIGHT_PLAN = plan.replace('interval: 50ms', 'interval: 400ms\n    timeout: 300ms');
+    process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
+    const a = paused();
+    const b = paused();
+    const c = paused();
+    await handler(a.event, context(1_000));
+    const [invocation] = lambda.take();
+    const stateOfA = (invocation?.payload as Record<string, { state: Record<string, unknown> }> | undefined)?.[
+      continuationKey
+    ]?.state as Record<string, unknown>;
+    const replayed = {
+      [continuationKey]: {
+        hookId: b.hookId,
+        serviceDeploymentArn: b.d.serviceDeploymentArn,
+        lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
+        state: stateOfA,
+      },
+    };
+    const rebound = {
+      [continuationKey]: {
+        hookId: c.hookId,
+        serviceDeploymentArn: c.d.serviceDeploymentArn,
+        lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
+        state: { ...stateOfA, bind: `${c.d.serviceDeploymentArn}|${c.hookId}` },
+      },
+    };
+
+    const outB = await handler(replayed, context());
+    const outC = await handler(rebound, context());
+
+    expect(outB).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
+    expect(outB.reasons[0]).toMatch(/state\.bind: the state belongs to another deployment/);
+    expect(outC).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
+    expect(outC.reasons[0]).toMatch(/state\.mac does not verify/);
+    expect(decisionsFor(b.hookId).map((x) => x.input.action)).toEqual(['ROLLBACK']);
+    expect(decisionsFor(c.hookId).map((x) => x.input.action)).toEqual(['ROLLBACK']);
+  });
+
+  it('does nothing when a hand-made event names a stage the plan maps to [] and ECS reports another', async () => {
+    process.env.GREENLIGHT_PLAN = plan.replace('hooks:\n', 'hooks:\n  POST_SCALE_UP: []\n');
+    green.respond((_req, res) => {
+      res.statusCode = 500;
+      res.end();
+    });
+    const { d, hookId, event } = paused({ stage: 'POST_TEST_TRAFFIC_SHIFT' });
+    const forged = { ...event, detail: { ...event.detail, lifecycleStage: 'POST_SCALE_UP' } };
+
+    const out = await handler(forged, context());
+
+    expect(out).toMatchObject({ outcome: 'no-op', hookId });
+    expect(out.reasons[0]).toBe(
+      'the event disagrees with ECS: the event names stage POST_SCALE_UP, ECS reports POST_TEST_TRAFFIC_SHIFT',
+    );
+    expect(decisionsFor(hookId)).toHaveLength(0);
+    expect(hookStatus(d, hookId)).toBe('AWAITING_ACTION');
+    // The real event is still decided, on the stage's own checks.
+    const real = await handler(event, context());
+    expect(real).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
+  });
+
+  it('runs the checks of the stage ECS reports, whatever stage a continuation names', async () => {
+    process.env.GREENLIGHT_PLAN = plan.replace('hooks:\n', 'hooks:\n  POST_SCALE_UP: []\n');
+    const { hookId, d } = paused({ stage: 'POST_TEST_TRAFFIC_SHIFT' });
+    const forged = {
+      [continuationKey]: {
+        hookId,
+        serviceDeploymentArn: d.serviceDeploymentArn,
+        lifecycleStage: 'POST_SCALE_UP',
+        state: {},
+      },
+    };
+
+    const out = await handler(forged, context());
+
+    expect(out).toMatchObject({ outcome: 'no-op' });
+    expect(out.reasons[0]).toMatch(/names stage POST_SCALE_UP, ECS reports POST_TEST_TRAFFIC_SHIFT/);
+    expect(decisionsFor(hookId)).toHaveLength(0);
+  });
+
+  it('does nothing for an event naming a hook ECS reports as not a PAUSE hook, or another service', async () => {
+    const lambdaHook = paused();
+    const details = ecs.serviceDeployment(lambdaHook.d.serviceDeploymentArn)?.lifecycleHookDetails as Record<
+      string,
+      unknown
+    >[];
+    Object.assign(details.find((h) => h.hookId === lambdaHook.hookId) ?? {}, { targetType: 'AWS_LAMBDA' });
+    const other = paused();
+    const elsewhere = {
+      ...other.event,
+      detail: { ...other.event.detail, serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/other/other-service' },
+    };
+
+    const outs = [await handler(lambdaHook.event, context()), await handler(elsewhere, context())];
+
+    expect(outs.map((o) => o.outcome)).toEqual(['no-op', 'no-op']);
+    expect(outs[0]?.reasons[0]).toMatch(/is a AWS_LAMBDA hook, not a PAUSE hook/);
+    expect(outs[1]?.reasons[0]).toMatch(/the event names service .*, ECS reports/);
+    expect(decisionsFor(lambdaHook.hookId)).toHaveLength(0);
+    expect(decisionsFor(other.hookId)).toHaveLength(0);
+    expect(green.hits).toHaveLength(0);
+  });
+
+  it('does nothing for a PAUSE event whose hook ECS says is not awaiting action', async () => {
+    const { d, hookId, event } = paused();
+    const details = ecs.serviceDeployment(d.serviceDeploymentArn)?.lifecycleHookDetails as Record<string, unknown>[];
+    Object.assign(details.find((h) => h.hookId === hookId) ?? {}, { status: 'IN_PROGRESS' });
+
+    const out = await handler(event, context());
+
+    expect(out).toMatchObject({ outcome: 'no-op', reasons: ['the hook is IN_PROGRESS, not AWAITING_ACTION'] });
+    expect(decisionsFor(hookId)).toHaveLength(0);
+    expect(green.hits).toHaveLength(0);
+  });
+
+  it('rolls back, naming the setting, when the state key cannot be read to resume', async () => {
+    process.env.GREENLIGHT_PLAN = plan.replace('interval: 50ms', 'interval: 400ms\n    timeout: 300ms');
+    process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
+    const { hookId, event } = paused();
+    await handler(event, context(1_000));
+    const [invocation] = lambda.take();
+    process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf';
+
+    const out = await handler(invocation?.payload, context()).finally(() => {
+      process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = stateKey.secretArn;
+    });
+
+    expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
+    expect(out.reasons[0]).toMatch(/cannot read the state key \(GREENLIGHT_STATE_KEY_SECRET_ARN\)/);
+    expect(decisionsFor(hookId).map((c) => c.input.action)).toEqual(['ROLLBACK']);
+  });
+
+  it('reads the state key only when state is written or read, never for an analysis that fits one invocation', async () => {
+    // A secret of its own: the key cache (one read per container) has not seen it.
+    const fresh = await createStateKeySecret(moto.url, `greenlight-state-key-fits-${Date.now()}`);
+    process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = fresh.secretArn;
+    const reads = () => secrets.callsOf('GetSecretValue').filter((c) => c.input.SecretId === fresh.secretArn).length;
+    const fits = paused();
+
+    const out = await handler(fits.event, context());
+    const readsWhenItFits = reads();
+    process.env.GREENLIGHT_PLAN = plan.replace('interval: 50ms', 'interval: 400ms\n    timeout: 300ms');
+    process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
+    const long = paused();
+    const first = await handler(long.event, context(1_000));
+    const rest = await drain().finally(() => {
+      process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = stateKey.secretArn;
+    });
+
+    expect(out).toMatchObject({ outcome: 'decided', action: 'CONTINUE' });
+    expect(readsWhenItFits).toBe(0);
+    expect(first.outcome).toBe('continued-later');
+    expect(rest.at(-1)).toMatchObject({ outcome: 'decided', action: 'CONTINUE' });
+    // Read once, then cached for the container's later invocations.
+    expect(reads()).toBe(1);
   });
 });

@@ -5,6 +5,7 @@ import { type EcsFake, type NativeDeployment, startEcsFake } from '../../local/f
 import { type LambdaAsyncFake, startLambdaAsyncFake } from '../../local/fakes/lambda-async.ts';
 import { type ProtonFake, startProtonFake } from '../../local/fakes/proton.ts';
 import { type Moto, startMoto } from '../../local/moto.ts';
+import { createStateKeySecret, type LocalStateKey } from '../../local/state-key.ts';
 import { type HttpTarget, startHttpTarget } from './http-target.ts';
 
 type CodeDeployHook = typeof import('../../functions/codedeploy-hook/index.ts')['handler'];
@@ -15,7 +16,7 @@ type ProtonGuard = typeof import('../../functions/proton-pipeline-guard/index.ts
 
 /**
  * Every function, imported as Lambda runs it, against loopback stand-ins for AWS: moto_server (ELBv2,
- * SSM), the CodeDeploy and ECS fakes, a Lambda Invoke queue, and a real load balancer in moto whose
+ * SSM, Secrets Manager with the state key), the CodeDeploy and ECS fakes, a Lambda Invoke queue, and a real load balancer in moto whose
  * listeners GREENLIGHT_RESOLVE sends to green and blue on 127.0.0.1.
  */
 export interface Harness {
@@ -28,6 +29,8 @@ export interface Harness {
   readonly blue: HttpTarget;
   readonly lb: LocalLoadBalancer;
   readonly rules: BlueGreenRules;
+  /** The state key secret in moto_server (GREENLIGHT_STATE_KEY_SECRET_ARN), and its value. */
+  readonly stateKey: LocalStateKey;
   readonly handlers: {
     readonly codedeployHook: CodeDeployHook;
     readonly ecsLifecycleHook: EcsLifecycleHook;
@@ -57,6 +60,7 @@ export async function startHarness(name: string, env: Record<string, string> = {
   const ecs = await startEcsFake({ fallback: moto.url });
   const lb = await createLoadBalancer(moto.url, { name, prodPort: blue.port, testPort: green.port });
   const rules = await createBlueGreenRules(moto.url, lb);
+  const stateKey = await createStateKeySecret(moto.url, `greenlight-state-key-${name}`);
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',
@@ -65,6 +69,8 @@ export async function startHarness(name: string, env: Record<string, string> = {
     AWS_ENDPOINT_URL_ECS: ecs.url,
     AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: moto.url,
     AWS_ENDPOINT_URL_SSM: moto.url,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.url,
+    GREENLIGHT_STATE_KEY_SECRET_ARN: stateKey.secretArn,
     AWS_ENDPOINT_URL_LAMBDA: lambda.url,
     AWS_ENDPOINT_URL_PROTON: proton.url,
     // Any other service (verdict events, if a test turns them on) goes to a closed loopback port, never to AWS.
@@ -90,6 +96,7 @@ export async function startHarness(name: string, env: Record<string, string> = {
     blue,
     lb,
     rules,
+    stateKey,
     handlers: { codedeployHook, ecsLifecycleHook, ecsPauseGate, codedeployWaitGate, protonGuard },
     codeDeployDeployment(o = {}) {
       seq++;

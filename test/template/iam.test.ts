@@ -58,6 +58,9 @@ const checkActions = [
 /** Every function publishes its verdicts (PublishVerdicts). */
 const observeActions = ['events:PutEvents'];
 
+/** The functions that carry state between invocations read the state key, and only they. */
+const stateKeyActions = ['secretsmanager:GetSecretValue'];
+
 /** The actions each function's code calls: the one list to change when a function calls something new. */
 const functionActions: Record<string, string[]> = {
   CodeDeployHookFunction: [
@@ -75,6 +78,7 @@ const functionActions: Record<string, string[]> = {
     'elasticloadbalancing:DescribeListeners',
     'elasticloadbalancing:DescribeLoadBalancers',
     'elasticloadbalancing:DescribeRules',
+    ...stateKeyActions,
   ],
   EcsPauseGateFunction: [
     'ecs:DescribeServiceDeployments',
@@ -85,6 +89,7 @@ const functionActions: Record<string, string[]> = {
     'elasticloadbalancing:DescribeLoadBalancers',
     'elasticloadbalancing:DescribeRules',
     'lambda:InvokeFunction', // itself, to continue a long analysis
+    ...stateKeyActions,
   ],
   CodeDeployWaitGateFunction: [
     'codedeploy:GetDeployment',
@@ -95,6 +100,7 @@ const functionActions: Record<string, string[]> = {
     'elasticloadbalancing:DescribeListeners',
     'elasticloadbalancing:DescribeLoadBalancers',
     'lambda:InvokeFunction', // itself, to continue a long analysis
+    ...stateKeyActions,
   ],
   ProtonPipelineGuardFunction: ['proton:GetService', 'proton:CancelServicePipelineDeployment'],
 };
@@ -112,6 +118,16 @@ const iamPrefix: Record<string, string> = {
   'secrets-manager': 'secretsmanager',
 };
 const actionOf: Record<string, string> = { 'lambda:Invoke': 'lambda:InvokeFunction' };
+/** Powertools utilities that send SDK commands of their own, and the IAM actions those need. */
+const powertoolsActions: Record<string, string[]> = {
+  '@aws-lambda-powertools/parameters/secrets': ['secretsmanager:GetSecretValue'],
+};
+/** What `Ref` of a resource type returns when it is an ARN, as `arn:...:<resource prefix>`. */
+const refArns: Record<string, string> = {
+  // CloudFormation's own placeholders, as `arnTexts` leaves them in.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation !Sub text, not a JavaScript template
+  'AWS::SecretsManager::Secret': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:',
+};
 
 let template: Template;
 
@@ -187,6 +203,11 @@ function arnTexts(resource: unknown): string[] {
     return [Array.isArray(sub) ? String(sub[0]) : String(sub)].map(functionArnRefs);
   }
   if ('Fn::Split' in r) return arnTexts((r['Fn::Split'] as [string, unknown])[1]);
+  if ('Ref' in r) {
+    const id = String(r.Ref);
+    const prefix = refArns[template.Resources[id]?.Type ?? ''];
+    if (prefix) return [`${prefix}${id}`];
+  }
   if ('Fn::GetAtt' in r) {
     const [id, attribute] = r['Fn::GetAtt'] as [string, string];
     return [functionArnRefs(`\${${id}.${attribute}}`)];
@@ -218,6 +239,13 @@ function reachable(entry: string, seen = new Set<string>()): Set<string> {
 /** The IAM actions of the SDK commands a lib/aws file sends. */
 function commandsOf(file: string): string[] {
   const source = readFileSync(file, 'utf8');
+  const viaPowertools = Object.entries(powertoolsActions).flatMap(([module, actions]) =>
+    source.includes(`'${module}'`) ? actions : [],
+  );
+  return [...viaPowertools, ...sdkCommandsOf(file, source)];
+}
+
+function sdkCommandsOf(file: string, source: string): string[] {
   const clients = [...source.matchAll(/from '@aws-sdk\/client-([a-z0-9-]+)'/g)].map((m) => m[1] as string);
   const commands = [...source.matchAll(/new (\w+)Command\(/g)].map((m) => m[1] as string);
   if (commands.length === 0) return [];
@@ -317,5 +345,31 @@ describe('IAM in template.yaml', () => {
       .flatMap((f) => commandsOf(`lib/aws/${f}`));
     const declared = new Set([...Object.values(functionActions).flat(), ...checkActions, ...observeActions]);
     expect([...new Set(sent)].filter((a) => !declared.has(a))).toEqual([]);
+  });
+});
+
+describe('the state key in template.yaml', () => {
+  it('is generated in the stack (64 characters), passed to the functions that carry state and readable by them only', () => {
+    const secret = template.Resources.StateKeySecret;
+    expect(secret?.Type).toBe('AWS::SecretsManager::Secret');
+    const generate = secret?.Properties?.GenerateSecretString as { PasswordLength?: unknown } | undefined;
+    expect(Number(generate?.PasswordLength)).toBe(64);
+    expect(secret?.Properties?.SecretString).toBeUndefined();
+    const carriers = ['EcsLifecycleHookFunction', 'EcsPauseGateFunction', 'CodeDeployWaitGateFunction'];
+    for (const id of functionIds()) {
+      const env = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> })
+        ?.Variables;
+      const readers = functionStatements(id, true).filter((s) => actions(s).includes('secretsmanager:GetSecretValue'));
+      if (carriers.includes(id)) {
+        expect(env?.GREENLIGHT_STATE_KEY_SECRET_ARN, id).toEqual({ Ref: 'StateKeySecret' });
+        expect(
+          readers.map((s) => [actions(s), s.Resource]),
+          id,
+        ).toEqual([[['secretsmanager:GetSecretValue'], { Ref: 'StateKeySecret' }]]);
+      } else {
+        expect(env?.GREENLIGHT_STATE_KEY_SECRET_ARN, id).toBeUndefined();
+        expect(readers, id).toEqual([]);
+      }
+    }
   });
 });

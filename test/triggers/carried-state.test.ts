@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { AnalysisState, CheckState } from '../../lib/core/types.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
@@ -11,6 +11,8 @@ import {
   planDeadline,
   planFingerprint,
   scheduleMs,
+  seal,
+  unseal,
 } from '../../lib/triggers/carried-state.ts';
 
 const plan = parsePlan({
@@ -25,6 +27,7 @@ const checks = Object.values(plan.checks);
 const now = 1_800_000_000_000;
 const binding = { fingerprint: planFingerprint(checks, 'POST_TEST_TRAFFIC_SHIFT'), bind: 'arn:deployment|POST_TEST' };
 const expected = { ...binding, checks };
+const key = new TextEncoder().encode('k'.repeat(64));
 
 function checkState(over: Partial<CheckState> = {}): CheckState {
   return {
@@ -54,17 +57,20 @@ function carried(over: Partial<CarriedState> = {}): CarriedState {
   return { analysis, deadline: now + 10 * 60_000, legs: 2, ...over };
 }
 
-/** Re-signs an edited state, as someone who read this code could: semantic checks must still catch it. */
+/** Re-signs an edited state with the key, as a bug in greenlight could: semantic checks must still catch it. */
 function resign(state: Record<string, unknown>): Record<string, unknown> {
-  const { digest: _drop, ...body } = state;
-  return { ...body, digest: createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 32) };
+  const { mac: _drop, ...body } = state;
+  const mac = createHmac('sha256', key)
+    .update(`greenlight/state/v2\n${canonicalJson(body)}`)
+    .digest('hex');
+  return { ...body, mac };
 }
 
 describe('the carried analysis state', () => {
   it('round-trips, with statuses and reasons recomputed from the counters', () => {
-    const encoded = encodeState(carried(), binding);
+    const encoded = encodeState(carried(), binding, key);
 
-    const back = decodeState(JSON.parse(JSON.stringify(encoded)), expected, now);
+    const back = decodeState(JSON.parse(JSON.stringify(encoded)), expected, now, key);
 
     expect(back.deadline).toBe(now + 10 * 60_000);
     expect(back.legs).toBe(2);
@@ -73,35 +79,35 @@ describe('the carried analysis state', () => {
   });
 
   it('survives a round trip that reorders keys', () => {
-    const encoded = encodeState(carried(), binding);
+    const encoded = encodeState(carried(), binding, key);
     const reordered = Object.fromEntries(Object.entries(encoded).reverse());
 
-    expect(() => decodeState(reordered, expected, now)).not.toThrow();
+    expect(() => decodeState(reordered, expected, now, key)).not.toThrow();
   });
 
-  it('refuses an edited counter (digest)', () => {
-    const encoded = encodeState(carried(), binding) as { checks: Record<string, Record<string, unknown>> };
+  it('refuses an edited counter (MAC)', () => {
+    const encoded = encodeState(carried(), binding, key) as { checks: Record<string, Record<string, unknown>> };
     (encoded.checks['green-health'] as Record<string, unknown>).passes = 5;
 
-    expect(() => decodeState(encoded, expected, now)).toThrow(/digest does not match/);
+    expect(() => decodeState(encoded, expected, now, key)).toThrow(/state\.mac does not verify/);
   });
 
   it('refuses counters that do not add up even when re-signed', () => {
-    const encoded = encodeState(carried(), binding) as { checks: Record<string, Record<string, unknown>> };
+    const encoded = encodeState(carried(), binding, key) as { checks: Record<string, Record<string, unknown>> };
     (encoded.checks['green-health'] as Record<string, unknown>).passes = 5;
 
-    expect(() => decodeState(resign(encoded), expected, now)).toThrow(/do not add up/);
+    expect(() => decodeState(resign(encoded), expected, now, key)).toThrow(/do not add up/);
   });
 
   it('refuses more measurements than the plan allows even when re-signed', () => {
-    const encoded = encodeState(carried(), binding) as { checks: Record<string, Record<string, unknown>> };
+    const encoded = encodeState(carried(), binding, key) as { checks: Record<string, Record<string, unknown>> };
     Object.assign(encoded.checks['green-api'] as Record<string, unknown>, {
       taken: 9,
       passes: 9,
       consecutivePasses: 9,
     });
 
-    expect(() => decodeState(resign(encoded), expected, now)).toThrow(/green-api.taken: expected an integer/);
+    expect(() => decodeState(resign(encoded), expected, now, key)).toThrow(/green-api.taken: expected an integer/);
   });
 
   it('issue 11: carries retried errors beyond count, within count × (consecutiveErrorLimit + 1)', () => {
@@ -121,52 +127,52 @@ describe('the carried analysis state', () => {
     });
 
     // Act
-    const decoded = decodeState(encodeState(state, bound), { ...bound, checks: probe }, now);
+    const decoded = decodeState(encodeState(state, bound, key), { ...bound, checks: probe }, now, key);
 
     // Assert: still running, since errors do not count toward count
     expect(decoded.analysis.checks.probe).toMatchObject({ taken: 4, errors: 2, status: 'running' });
   });
 
   it('refuses an unknown or missing check even when re-signed', () => {
-    const encoded = encodeState(carried(), binding) as { checks: Record<string, unknown> };
+    const encoded = encodeState(carried(), binding, key) as { checks: Record<string, unknown> };
     encoded.checks.intruder = encoded.checks['green-api'];
 
-    expect(() => decodeState(resign(encoded), expected, now)).toThrow(/unexpected check intruder/);
+    expect(() => decodeState(resign(encoded), expected, now, key)).toThrow(/unexpected check intruder/);
   });
 
   it('refuses state from another plan', () => {
-    const encoded = encodeState(carried(), { ...binding, fingerprint: 'aaaaaaaaaaaaaaaaaaaaaaaa' });
+    const encoded = encodeState(carried(), { ...binding, fingerprint: 'aaaaaaaaaaaaaaaaaaaaaaaa' }, key);
 
-    expect(() => decodeState(encoded, expected, now)).toThrow(/another plan/);
+    expect(() => decodeState(encoded, expected, now, key)).toThrow(/another plan/);
   });
 
   it('refuses state from another deployment', () => {
-    const encoded = encodeState(carried(), { ...binding, bind: 'arn:other|POST_TEST' });
+    const encoded = encodeState(carried(), { ...binding, bind: 'arn:other|POST_TEST' }, key);
 
-    expect(() => decodeState(encoded, expected, now)).toThrow(/another deployment/);
+    expect(() => decodeState(encoded, expected, now, key)).toThrow(/another deployment/);
   });
 
   it('fails closed once the deadline has passed', () => {
-    const encoded = encodeState(carried({ deadline: now - 1_000 }), binding);
+    const encoded = encodeState(carried({ deadline: now - 1_000 }), binding, key);
 
-    expect(() => decodeState(encoded, expected, now)).toThrow(/deadline passed/);
+    expect(() => decodeState(encoded, expected, now, key)).toThrow(/deadline passed/);
   });
 
   it('refuses a deadline beyond the longest analysis allowed', () => {
-    const encoded = encodeState(carried({ deadline: now + 30 * 3_600_000 }), binding);
+    const encoded = encodeState(carried({ deadline: now + 30 * 3_600_000 }), binding, key);
 
-    expect(() => decodeState(encoded, expected, now)).toThrow(/state.deadline/);
+    expect(() => decodeState(encoded, expected, now, key)).toThrow(/state.deadline/);
   });
 
   it('refuses an oversized state before reading it', () => {
-    const encoded = { ...encodeState(carried(), binding), padding: 'x'.repeat(maxStateBytes) };
+    const encoded = { ...encodeState(carried(), binding, key), padding: 'x'.repeat(maxStateBytes) };
 
-    expect(() => decodeState(encoded, expected, now)).toThrow(/larger than 16384 bytes/);
+    expect(() => decodeState(encoded, expected, now, key)).toThrow(/larger than 16384 bytes/);
   });
 
   it('refuses what is not a state at all', () => {
     for (const junk of [null, 'a string', [1, 2], 42, { v: 1 }]) {
-      expect(() => decodeState(junk, expected, now)).toThrow();
+      expect(() => decodeState(junk, expected, now, key)).toThrow();
     }
   });
 
@@ -181,13 +187,17 @@ describe('the carried analysis state', () => {
         ],
       });
     }
-    const encoded = encodeState({ analysis: { startedAt: now, checks: many }, deadline: now + 1, legs: 1 }, binding);
+    const encoded = encodeState(
+      { analysis: { startedAt: now, checks: many }, deadline: now + 1, legs: 1 },
+      binding,
+      key,
+    );
     expect(JSON.stringify(encoded).length).toBeLessThanOrEqual(maxStateBytes);
 
     const huge: Record<string, CheckState> = {};
     for (let i = 0; i < 200; i++) huge[`check-with-a-long-name-${i}`] = checkState({ recent: [] });
     expect(() =>
-      encodeState({ analysis: { startedAt: now, checks: huge }, deadline: now + 1, legs: 1 }, binding),
+      encodeState({ analysis: { startedAt: now, checks: huge }, deadline: now + 1, legs: 1 }, binding, key),
     ).toThrow(/does not fit/);
   });
 });
@@ -220,5 +230,51 @@ describe('the plan deadline', () => {
     expect(planFingerprint(Object.values(other.checks), 'POST_TEST_TRAFFIC_SHIFT')).not.toBe(binding.fingerprint);
     expect(planFingerprint(checks, 'PRE_PRODUCTION_TRAFFIC_SHIFT')).not.toBe(binding.fingerprint);
     expect(planFingerprint(checks, 'POST_TEST_TRAFFIC_SHIFT')).toBe(binding.fingerprint);
+  });
+});
+
+describe('authenticated carried state', () => {
+  it('refuses a state whose plain SHA-256 digest was recomputed, as anyone can', () => {
+    const { mac: _mac, ...body } = encodeState(carried(), binding, key);
+    const v1 = { ...body, v: 1 };
+    const digest = createHash('sha256').update(canonicalJson(v1)).digest('hex').slice(0, 32);
+
+    expect(() => decodeState({ ...v1, digest }, expected, now, key)).toThrow(/state\.v: expected 2/);
+    expect(() => decodeState({ ...body, mac: digest }, expected, now, key)).toThrow(/state\.mac: missing or malformed/);
+  });
+
+  it('refuses a state made under another key, or with a truncated MAC', () => {
+    const other = encodeState(carried(), binding, new TextEncoder().encode('o'.repeat(64)));
+    const mine = encodeState(carried(), binding, key);
+
+    expect(() => decodeState(other, expected, now, key)).toThrow(/state\.mac does not verify/);
+    expect(() => decodeState({ ...mine, mac: String(mine.mac).slice(0, 32) }, expected, now, key)).toThrow(
+      /state\.mac: missing or malformed/,
+    );
+  });
+
+  it('refuses a state that started in the future', () => {
+    const future = encodeState(
+      carried({ analysis: { startedAt: now + 3_600_000, checks: carried().analysis.checks } }),
+      binding,
+      key,
+    );
+
+    expect(() => decodeState(future, expected, now, key)).toThrow(/state\.startedAt/);
+  });
+
+  it('seals a payload for one purpose, and refuses it altered, for another purpose, expired or from the future', () => {
+    const sealed = seal({ deploymentId: 'd-AAAAAAAAA', hop: 3 }, key, 'wait', now);
+
+    expect(unseal(JSON.parse(JSON.stringify(sealed)), key, 'wait', now + 1_000, 60_000)).toEqual({
+      deploymentId: 'd-AAAAAAAAA',
+      hop: 3,
+      issuedAt: now,
+    });
+    expect(() => unseal({ ...sealed, hop: 0 }, key, 'wait', now, 60_000)).toThrow(/wait\.mac does not verify/);
+    expect(() => unseal(sealed, key, 'pause', now, 60_000)).toThrow(/pause\.mac does not verify/);
+    expect(() => unseal(sealed, key, 'wait', now + 61_000, 60_000)).toThrow(/wait expired: issued 61 s ago/);
+    const ahead = seal({ hop: 1 }, key, 'wait', now + 3_600_000);
+    expect(() => unseal(ahead, key, 'wait', now, 60_000)).toThrow(/issuedAt is in the future/);
   });
 });
