@@ -410,7 +410,8 @@ describe('response bodies and the function’s memory', () => {
       { type: 'http', maxBodyBytes: tenMiB, expect: { bodyContains: 'a' } },
       (client) => {
         expect(client.bytesRead).toBeGreaterThan(tenMiB - 64 * 1024);
-        expect(client.held).toBeGreaterThanOrEqual(tenMiB - 64 * 1024);
+        // Other buffers freed since the baseline blur the figure by some KiB: 8 MiB is far from the 2 above.
+        expect(client.held).toBeGreaterThanOrEqual(8 * MiB);
       },
     );
 
