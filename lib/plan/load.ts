@@ -78,7 +78,7 @@ export async function loadPlan(
       );
     }
   }
-  const plan = parsePlanText(text, name);
+  const plan = await parsePlanText(text, name);
   cache.set(key, { plan, until: kind === 'parameter' ? now + parameterTtlMs : Number.POSITIVE_INFINITY });
   return plan;
 }
