@@ -8,9 +8,12 @@ const adapters = {
   'lib/aws/target-health.ts': 'elasticloadbalancing',
   'lib/aws/cloudwatch.ts': 'cloudwatch',
   'lib/aws/lambda.ts': 'lambda',
-  // The plans' secrets (lib/aws/secrets.ts reads them with ssm.ts's getParameter).
-  'lib/aws/ssm.ts': 'ssm',
 } as const;
+/**
+ * Actions an adapter's library sends for it: the plans' secrets (lib/aws/secrets.ts) are read with
+ * ssm.ts's getParameter, through Powertools' SSMProvider.get, which sends GetParameter.
+ */
+const sentByLibraries: Record<string, readonly string[]> = { 'lib/aws/ssm.ts': ['ssm:GetParameter'] };
 /** SDK command names whose IAM action is spelled differently. */
 const actionOf: Record<string, string> = { 'lambda:Invoke': 'lambda:InvokeFunction' };
 
@@ -33,7 +36,7 @@ function statements(enabled: boolean): Statement[] {
 }
 
 async function actionsTheAdaptersCall(): Promise<string[]> {
-  const actions = new Set<string>();
+  const actions = new Set<string>(Object.values(sentByLibraries).flat());
   for (const [file, prefix] of Object.entries(adapters)) {
     const source = await readFile(file, 'utf8');
     for (const m of source.matchAll(/new (\w+)Command\(/g)) {
