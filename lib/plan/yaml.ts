@@ -5,8 +5,9 @@
  *
  * A plan is data, so what YAML can say beyond data fails closed, with `source:line:column: what`
  * (1-based): anchors (&), aliases (*), tags (!), merge keys (a plain `<<`), explicit (`?`) keys and
- * collections as keys, several documents, duplicate keys, `.inf`/`.nan` and numbers out of range,
- * nesting deeper than 64, and directives js-yaml warns about. A value that starts with `{{` must be quoted.
+ * collections as keys, several documents, duplicate keys, `.inf`/`.nan`, nesting deeper than 64
+ * nodes, and directives js-yaml warns about. A value that starts with `{{` must be quoted. (A float out
+ * of range is no float in js-yaml: it stays a string.)
  */
 import type { LoadOptions, State } from 'js-yaml';
 
@@ -14,15 +15,15 @@ const maxDepth = 64;
 
 type JsYaml = typeof import('js-yaml');
 
-let module: Promise<JsYaml> | undefined;
+let loading: Promise<JsYaml> | undefined;
 
 /** js-yaml, imported once; a failed import is retried by the next call. */
 function jsYaml(): Promise<JsYaml> {
-  module ??= import('js-yaml').catch((error: unknown) => {
-    module = undefined;
+  loading ??= import('js-yaml').catch((error: unknown) => {
+    loading = undefined;
     throw error;
   });
-  return module;
+  return loading;
 }
 
 /** A plan's YAML that cannot be read or is refused; the message is `source:line:column: what`. */
@@ -40,8 +41,8 @@ export class YamlError extends Error {
 }
 
 /**
- * Reads one YAML document. Resolves to `undefined` when the text holds no document at all (only blank
- * lines and comments). Rejects with a `YamlError`.
+ * Reads one YAML document. Resolves to `undefined` for empty text and `null` for a document of only
+ * comments (the plan's schema refuses both). Rejects with a `YamlError`.
  *
  * @example await parseYaml('version: 1\nhooks: {}', 'plan.yaml') // { version: 1, hooks: {} }
  */
@@ -69,16 +70,16 @@ export async function parseYaml(text: string, source: string): Promise<unknown> 
     }
     if (error instanceof yaml.YAMLException) {
       // Only "several documents" comes without a mark, and the guard refuses it first.
-      const { mark, reason } = error;
+      const { mark, reason } = error as { mark?: { line: number; column: number }; reason: string };
+      let line = (mark?.line ?? 0) + 1;
+      let column = (mark?.column ?? 0) + 1;
       if (reason.startsWith('unidentified alias')) {
         // js-yaml marks the end of the alias; the guard knows where its node starts.
         const at = guard.nodeStart();
-        const { line, column } = at
-          ? lineAndColumn(at.input, at.position)
-          : { line: mark.line + 1, column: mark.column + 1 };
+        if (at) ({ line, column } = lineAndColumn(at.input, at.position));
         throw new YamlError(source, line, column, 'aliases (*) are not supported', { cause: error });
       }
-      throw new YamlError(source, mark.line + 1, mark.column + 1, reason, { cause: error });
+      throw new YamlError(source, line, column, reason, { cause: error });
     }
     throw error;
   }
