@@ -17,13 +17,39 @@ type JsYaml = typeof import('js-yaml');
 
 let loading: Promise<JsYaml> | undefined;
 
-/** js-yaml, imported once; a failed import is retried by the next call. */
+/** js-yaml, imported and its guard checked once; a failed import is retried by the next call. */
 function jsYaml(): Promise<JsYaml> {
-  loading ??= import('js-yaml').catch((error: unknown) => {
-    loading = undefined;
-    throw error;
-  });
+  loading ??= import('js-yaml').then(
+    (yaml) => {
+      checkGuard(yaml);
+      return yaml;
+    },
+    (error: unknown) => {
+      loading = undefined;
+      throw error;
+    },
+  );
   return loading;
+}
+
+/**
+ * Fails closed if the guard does not hold on this js-yaml: it relies on js-yaml's listener and on the
+ * names of its loader state's fields, which a js-yaml release could change. Throws an `Error`.
+ */
+export function checkGuard(yaml: JsYaml): void {
+  for (const [probe, refusal] of [
+    ['a: &x 1', 'anchors'],
+    ['a: !!str 1', 'tags'],
+    ['a: [x]\n---\nb: 1', 'several documents'],
+  ] as const) {
+    let refused = false;
+    try {
+      read(yaml, probe, 'probe');
+    } catch (error) {
+      refused = error instanceof YamlError && error.message.includes(refusal);
+    }
+    if (!refused) throw new Error(`the plan reader cannot refuse ${refusal} with this js-yaml: no YAML plan is read`);
+  }
 }
 
 /** A plan's YAML that cannot be read or is refused; the message is `source:line:column: what`. */
@@ -47,7 +73,10 @@ export class YamlError extends Error {
  * @example await parseYaml('version: 1\nhooks: {}', 'plan.yaml') // { version: 1, hooks: {} }
  */
 export async function parseYaml(text: string, source: string): Promise<unknown> {
-  const yaml = await jsYaml();
+  return read(await jsYaml(), text, source);
+}
+
+function read(yaml: JsYaml, text: string, source: string): unknown {
   const guard = new Guard();
   try {
     return yaml.load(text, {

@@ -2,9 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import * as jsYaml from 'js-yaml';
 import { CORE_SCHEMA, type DumpOptions, dump, load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { parseYaml, YamlError } from '../../lib/plan/yaml.ts';
+import { checkGuard, parseYaml, YamlError } from '../../lib/plan/yaml.ts';
 
 // The plan reader is js-yaml with the YAML 1.2 core schema, behind a guard that refuses what a plan must
 // not use. These tests pin that contract: what it reads (as the core schema does), what it refuses and
@@ -383,6 +384,19 @@ describe('parseYaml refusals, each at its line and column', () => {
 });
 
 describe('loading the YAML reader', () => {
+  it('holds on the installed js-yaml', () => {
+    expect(() => checkGuard(jsYaml)).not.toThrow();
+  });
+
+  it('fails closed on a js-yaml the guard cannot watch (a release that no longer calls the listener)', () => {
+    const deaf = {
+      ...jsYaml,
+      load: (text: string, options?: jsYaml.LoadOptions) => load(text, { ...options, listener: () => {} }),
+    };
+
+    expect(() => checkGuard(deaf as typeof jsYaml)).toThrow('the plan reader cannot refuse anchors with this js-yaml');
+  });
+
   it('does not load js-yaml for a JSON plan, and loads it for a YAML plan', () => {
     // A fresh process records every module it resolves while it parses a JSON plan, then a YAML plan.
     const script = `
