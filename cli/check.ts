@@ -100,7 +100,7 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
   let selected: { key: string; checks: PlanCheck[] };
   let runs: CheckRun[];
   try {
-    plan = parsePlanText(text, values.plan);
+    plan = await parsePlanText(text, values.plan);
     selected = checksForHook(plan, values.hook);
     const env = { ...process.env };
     if (resolve.length > 0) env.GREENLIGHT_RESOLVE = [env.GREENLIGHT_RESOLVE, ...resolve].filter(Boolean).join(',');

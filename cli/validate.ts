@@ -51,7 +51,7 @@ export async function validateCommand(argv: readonly string[]): Promise<number> 
   }
   let plan: Plan;
   try {
-    plan = parsePlanText(text, file);
+    plan = await parsePlanText(text, file);
   } catch (error) {
     if (!(error instanceof PlanError)) throw error;
     out.line(

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { load as loadYaml } from 'js-yaml';
 import { PlanError } from '../../lib/plan/errors.ts';
 import { type Plan, parsePlanText } from '../../lib/plan/schema.ts';
+import { parseYaml } from '../../lib/plan/yaml.ts';
 import { createLoadBalancer, type LocalLoadBalancer } from '../../local/elb-setup.ts';
 import { startElbv2StandIn } from '../../local/fakes/elbv2.ts';
 import { motoAvailable, startMoto } from '../../local/moto.ts';
@@ -239,13 +239,15 @@ async function rehearsalPlan(options: Options): Promise<{ plan: Plan; text: stri
         `cannot read ${options.planFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
       ]);
     }
-    return { plan: parsePlanText(text, options.planFile), text, source: options.planFile };
+    return { plan: await parsePlanText(text, options.planFile), text, source: options.planFile };
   }
-  const raw = loadYaml(await readFile(planUrl, 'utf8')) as { defaults?: Record<string, unknown> };
+  const raw = (await parseYaml(await readFile(planUrl, 'utf8'), 'cli/rehearsal/plan.yaml')) as {
+    defaults?: Record<string, unknown>;
+  };
   if (options.fast) raw.defaults = { ...raw.defaults, interval: '100ms' };
   const text = JSON.stringify(raw);
   return {
-    plan: parsePlanText(text, 'cli/rehearsal/plan.yaml'),
+    plan: await parsePlanText(text, 'cli/rehearsal/plan.yaml'),
     text,
     source: `cli/rehearsal/plan.yaml${options.fast ? ' (--fast: interval 100ms)' : ''}`,
   };

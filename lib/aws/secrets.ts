@@ -1,4 +1,4 @@
-import { getParameter, ssmClient } from './ssm.ts';
+import { getParameter, ssmProvider } from './ssm.ts';
 
 /** Where a plan's secret lives. Only SSM Parameter Store (a SecureString, decrypted) for now. */
 export interface SecretSource {
@@ -11,8 +11,9 @@ export interface SecretPort {
   read(source: SecretSource, signal: AbortSignal): Promise<string>;
 }
 
-export function secretsAdapter(client = ssmClient): SecretPort {
+/** Secrets from SSM Parameter Store, read each time (Powertools' cache is not used: `maxAge` 0). */
+export function secretsAdapter(provider = ssmProvider): SecretPort {
   return {
-    read: (source, signal) => getParameter(source.ssm, signal, client),
+    read: (source, signal) => getParameter(source.ssm, { signal, maxAge: 0, provider }),
   };
 }

@@ -1,24 +1,61 @@
-import type { SSMClient } from '@aws-sdk/client-ssm';
-import { lazy, sendOptions } from './lazy.ts';
+import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import { lazy } from './lazy.ts';
 
 // The SSM client is the largest SDK client in every bundle, and only plans and secrets kept in Parameter
-// Store need it: its module is evaluated on first use, not at every cold start.
+// Store need it: its module (and Powertools Parameters with it) is evaluated on first use, not at every
+// cold start.
 const ssmModule = lazy(() => import('./ssm-sdk.ts'));
 
+/** The SSM client, made on first use (it honours AWS_ENDPOINT_URL_SSM, read when it is made). */
 export const ssmClient = lazy(async () => new (await ssmModule()).SSMClient({}));
 
-/** Reads one parameter's value, decrypted (plans may be SecureString). */
-export async function getParameter(
-  name: string,
-  signal?: AbortSignal,
-  client: () => SSMClient | Promise<SSMClient> = ssmClient,
-): Promise<string> {
-  const { GetParameterCommand } = await ssmModule();
-  const out = await (await client()).send(
-    new GetParameterCommand({ Name: name, WithDecryption: true }),
-    sendOptions(signal),
-  );
-  const value = out.Parameter?.Value;
+/** Powertools' SSM provider over `ssmClient`: its cache lives as long as the container. */
+export const ssmProvider = lazy(
+  async (): Promise<SSMProvider> => new (await ssmModule()).SSMProvider({ awsSdkV3Client: await ssmClient() }),
+);
+
+export interface GetParameterOptions {
+  /** Stop waiting when this aborts (the SDK call itself is not cancelled: Powertools does not pass a signal on). */
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * Seconds a value read is reused for (Powertools' `maxAge`); 0, the default, reads SSM every time and
+   * keeps nothing.
+   */
+  readonly maxAge?: number;
+  /** The provider to read through (tests). */
+  readonly provider?: () => Promise<SSMProvider>;
+}
+
+/**
+ * Reads one parameter's value through Powertools Parameters, decrypted (plans and secrets may be
+ * SecureString): `GetParameter` with `WithDecryption`.
+ * Rejects with the SDK's own error (`ParameterNotFound`, `AccessDeniedException`, ...) as Powertools
+ * received it, not its `GetParameterError` wrapper, so that messages name what went wrong; with an
+ * `Error` when the parameter has no value; with the signal's reason when it aborts first.
+ * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html
+ */
+export async function getParameter(name: string, options: GetParameterOptions = {}): Promise<string> {
+  const { signal, maxAge = 0, provider = ssmProvider } = options;
+  signal?.throwIfAborted();
+  const { GetParameterError } = await ssmModule();
+  const read = (async () => {
+    try {
+      // forceFetch when nothing is cached: a secret's value is never taken from an earlier read.
+      return await (await provider()).get(name, { decrypt: true, maxAge, forceFetch: maxAge <= 0 });
+    } catch (error) {
+      throw error instanceof GetParameterError && error.cause instanceof Error ? error.cause : error;
+    }
+  })();
+  const value = await (signal ? untilAborted(read, signal) : read);
   if (value === undefined) throw new Error(`SSM parameter ${name} has no value`);
   return value;
+}
+
+/** The work's outcome, or the signal's reason if it aborts first. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -44,9 +44,9 @@ export function planFromEnv(env: NodeJS.ProcessEnv = process.env): (signal: Abor
       planSourceFromEnv(env),
       {
         readFile: (path) => readFile(resolve(env.LAMBDA_TASK_ROOT ?? process.cwd(), path), 'utf8'),
-        readParameter: getParameter,
+        // An edited plan parameter takes effect within a minute, without a redeploy (Powertools' cache).
+        readParameter: (name, signal) => getParameter(name, { signal, maxAge: 60 }),
       },
-      Date.now(),
       signal,
     );
 }

@@ -21,19 +21,14 @@ export function planSourceFromEnv(env: NodeJS.ProcessEnv): PlanSource {
   return source;
 }
 
-const parameterTtlMs = 60_000;
-const cache = new Map<string, { plan: Plan; until: number }>();
+const cache = new Map<string, { plan: Plan; text: string }>();
 
 /**
- * Loads and validates the plan. Inline and file plans are cached for the life of the container,
- * an SSM plan for a minute, so that an edited parameter takes effect without a redeploy.
+ * Loads and validates the plan. Inline and file plans are cached for the life of the container. An SSM
+ * plan is asked of `readParameter` every time (which caches it for as long as it chooses: a minute in
+ * the functions) and parsed again only when its text changed.
  */
-export async function loadPlan(
-  source: PlanSource,
-  readers: PlanReaders,
-  now: number,
-  signal?: AbortSignal,
-): Promise<Plan> {
+export async function loadPlan(source: PlanSource, readers: PlanReaders, signal?: AbortSignal): Promise<Plan> {
   const given = (['inline', 'file', 'parameter'] as const).filter((k) => source[k] !== undefined);
   if (given.length === 0) {
     throw new PlanError([
@@ -46,7 +41,7 @@ export async function loadPlan(
   const kind = given[0] as 'inline' | 'file' | 'parameter';
   const key = `${kind}:${source[kind]}`;
   const hit = cache.get(key);
-  if (hit && hit.until > now) return hit.plan;
+  if (hit && kind !== 'parameter') return hit.plan;
 
   let text: string;
   let name: string;
@@ -78,8 +73,9 @@ export async function loadPlan(
       );
     }
   }
-  const plan = parsePlanText(text, name);
-  cache.set(key, { plan, until: kind === 'parameter' ? now + parameterTtlMs : Number.POSITIVE_INFINITY });
+  if (hit?.text === text) return hit.plan;
+  const plan = await parsePlanText(text, name);
+  cache.set(key, { plan, text });
   return plan;
 }
 

@@ -64,12 +64,12 @@ const planFields = ['version', 'description', 'defaults', 'allow', 'secrets', 'h
 const checkNamePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const maxChecks = 50;
 
-/** Parses plan text: JSON when it looks like JSON, YAML otherwise. */
-export function parsePlanText(text: string, source: string): Plan {
+/** Parses plan text: JSON when it looks like JSON, YAML otherwise (its reader loaded only then). */
+export async function parsePlanText(text: string, source: string): Promise<Plan> {
   if (text.length > 256 * 1024) throw new PlanError([`${source}: plan is larger than 256 KiB`]);
   let raw: unknown;
   try {
-    raw = /^\s*[{[]/.test(text) ? JSON.parse(text) : parseYaml(text, source);
+    raw = /^\s*[{[]/.test(text) ? JSON.parse(text) : await parseYaml(text, source);
   } catch (error) {
     const detail = (error as Error).message.split('\n')[0];
     throw new PlanError([`${source}: not valid JSON or YAML: ${detail}`], { cause: error });

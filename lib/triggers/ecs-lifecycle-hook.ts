@@ -227,7 +227,7 @@ async function planFor(deps: EcsLifecycleHookDeps, hook: EcsHookEvent, signal: A
   if (given === undefined || given === null) return deps.loadPlan(signal);
   const source = `hookDetails.${hookDetailsKeys.plan}`;
   try {
-    return typeof given === 'string' ? parsePlanText(given, source) : parsePlan(given);
+    return typeof given === 'string' ? await parsePlanText(given, source) : parsePlan(given);
   } catch (error) {
     if (error instanceof PlanError) {
       throw new PlanError(

@@ -69,7 +69,7 @@ describe('planSourceFromEnv', () => {
 describe('loadPlan', () => {
   it('fails naming the environment variables when no source is configured', async () => {
     // Act
-    const error = await planErrorOf(loadPlan({}, fakeReaders().readers, 0));
+    const error = await planErrorOf(loadPlan({}, fakeReaders().readers));
 
     // Assert
     expect(error.message).toContain('GREENLIGHT_PLAN');
@@ -82,7 +82,7 @@ describe('loadPlan', () => {
     const { readers, asked } = fakeReaders({ 'plan.yaml': planYaml });
 
     // Act
-    const error = await planErrorOf(loadPlan({ inline: planYaml, file: 'plan.yaml' }, readers, 0));
+    const error = await planErrorOf(loadPlan({ inline: planYaml, file: 'plan.yaml' }, readers));
 
     // Assert
     expect(error.issues).toEqual([
@@ -93,7 +93,7 @@ describe('loadPlan', () => {
 
   it('parses an inline plan', async () => {
     // Act
-    const plan = await loadPlan({ inline: planYaml }, fakeReaders().readers, 0);
+    const plan = await loadPlan({ inline: planYaml }, fakeReaders().readers);
 
     // Assert
     expect(Object.keys(plan.checks)).toEqual(['green-health']);
@@ -123,7 +123,7 @@ describe('loadPlan', () => {
     const { readers, asked } = fakeReaders({ '/var/task/plan.yaml': planYaml });
 
     // Act
-    const plan = await loadPlan({ file: '/var/task/plan.yaml' }, readers, 0);
+    const plan = await loadPlan({ file: '/var/task/plan.yaml' }, readers);
 
     // Assert
     expect(asked).toEqual(['file:/var/task/plan.yaml']);
@@ -132,7 +132,7 @@ describe('loadPlan', () => {
 
   it('fails with a PlanError naming the file when it cannot be read', async () => {
     // Act
-    const error = await planErrorOf(loadPlan({ file: 'missing.yaml' }, fakeReaders().readers, 0));
+    const error = await planErrorOf(loadPlan({ file: 'missing.yaml' }, fakeReaders().readers));
 
     // Assert
     expect(error.issues).toEqual(['GREENLIGHT_PLAN_FILE: cannot read missing.yaml: ENOENT']);
@@ -152,7 +152,7 @@ describe('loadPlan', () => {
     const signal = new AbortController().signal;
 
     // Act
-    const plan = await loadPlan({ parameter: '/greenlight/plan' }, readers, 0, signal);
+    const plan = await loadPlan({ parameter: '/greenlight/plan' }, readers, signal);
 
     // Assert
     expect(plan.checks['green-health']?.type).toBe('http');
@@ -167,7 +167,7 @@ describe('loadPlan', () => {
     const { readers } = fakeReaders({}, { '/greenlight/plan': denied });
 
     // Act
-    const error = await planErrorOf(loadPlan({ parameter: '/greenlight/plan' }, readers, 0));
+    const error = await planErrorOf(loadPlan({ parameter: '/greenlight/plan' }, readers));
 
     // Assert
     expect(error.issues).toEqual([
@@ -181,7 +181,7 @@ describe('loadPlan', () => {
     const { readers } = fakeReaders({ 'plan.yaml': 'version: 1\nhooks: [unclosed' });
 
     // Act
-    const error = await planErrorOf(loadPlan({ file: 'plan.yaml' }, readers, 0));
+    const error = await planErrorOf(loadPlan({ file: 'plan.yaml' }, readers));
 
     // Assert
     expect(error.issues).toEqual([expect.stringMatching(/^plan\.yaml: not valid JSON or YAML: /)]);
@@ -189,7 +189,7 @@ describe('loadPlan', () => {
 
   it('reports schema problems of a loaded plan', async () => {
     // Act
-    const error = await planErrorOf(loadPlan({ inline: 'version: 2\nhooks: {}' }, fakeReaders().readers, 0));
+    const error = await planErrorOf(loadPlan({ inline: 'version: 2\nhooks: {}' }, fakeReaders().readers));
 
     // Assert
     expect(error.issues).toEqual(['version: expected 1, got 2']);
@@ -200,35 +200,39 @@ describe('loadPlan', () => {
     const { readers, asked } = fakeReaders({ 'plan.yaml': planYaml });
 
     // Act
-    await loadPlan({ file: 'plan.yaml' }, readers, 0);
-    await loadPlan({ file: 'plan.yaml' }, readers, 10 * 3_600_000);
+    await loadPlan({ file: 'plan.yaml' }, readers);
+    await loadPlan({ file: 'plan.yaml' }, readers);
 
     // Assert
     expect(asked).toEqual(['file:plan.yaml']);
   });
 
-  it('reads a parameter plan again once a minute has passed', async () => {
+  it('asks readParameter for a parameter plan every time (its cache decides), and takes an edited plan at once', async () => {
     // Arrange
-    const { readers, asked } = fakeReaders({}, { '/p': planYaml });
+    const parameters: Record<string, string> = { '/p': planYaml };
+    const { readers, asked } = fakeReaders({}, parameters);
 
     // Act
-    await loadPlan({ parameter: '/p' }, readers, 1_000);
-    await loadPlan({ parameter: '/p' }, readers, 60_999);
-    await loadPlan({ parameter: '/p' }, readers, 61_000);
+    const first = await loadPlan({ parameter: '/p' }, readers);
+    const same = await loadPlan({ parameter: '/p' }, readers);
+    parameters['/p'] = planYaml.replace('green-health', 'green-ready').replace('green-health', 'green-ready');
+    const edited = await loadPlan({ parameter: '/p' }, readers);
 
     // Assert
-    expect(asked).toEqual(['parameter:/p', 'parameter:/p']);
+    expect(asked).toEqual(['parameter:/p', 'parameter:/p', 'parameter:/p']);
+    expect(same).toBe(first);
+    expect(Object.keys(edited.checks)).toEqual(['green-ready']);
   });
 
   it('does not cache a plan that failed to load', async () => {
     // Arrange
     const files: Record<string, string> = { 'plan.yaml': 'version: 2\nhooks: {}' };
     const { readers } = fakeReaders(files);
-    await planErrorOf(loadPlan({ file: 'plan.yaml' }, readers, 0));
+    await planErrorOf(loadPlan({ file: 'plan.yaml' }, readers));
     files['plan.yaml'] = planYaml;
 
     // Act
-    const plan = await loadPlan({ file: 'plan.yaml' }, readers, 0);
+    const plan = await loadPlan({ file: 'plan.yaml' }, readers);
 
     // Assert
     expect(plan.version).toBe(1);

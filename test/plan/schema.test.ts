@@ -50,6 +50,17 @@ function issuesOf(act: () => unknown): readonly string[] {
   throw new Error('expected a PlanError, nothing was thrown');
 }
 
+/** The issues of the PlanError that `work` rejects with; fails the test when it resolves or rejects otherwise. */
+async function issuesOfAsync(work: Promise<unknown>): Promise<readonly string[]> {
+  try {
+    await work;
+  } catch (error) {
+    expect(error).toBeInstanceOf(PlanError);
+    return (error as PlanError).issues;
+  }
+  throw new Error('expected a PlanError, nothing was thrown');
+}
+
 function planWithHooks(hooks: Record<string, string[]>): Plan {
   return parsePlan({
     version: 1,
@@ -62,9 +73,9 @@ function planWithHooks(hooks: Record<string, string[]>): Plan {
 }
 
 describe('parsePlanText', () => {
-  it('parses the example plan written in YAML', () => {
+  it('parses the example plan written in YAML', async () => {
     // Act
-    const plan = parsePlanText(examplePlanYaml, 'plan.yaml');
+    const plan = await parsePlanText(examplePlanYaml, 'plan.yaml');
 
     // Assert
     expect(plan.version).toBe(1);
@@ -84,17 +95,17 @@ describe('parsePlanText', () => {
     });
   });
 
-  it('parses the same plan written in JSON to the same result', () => {
+  it('parses the same plan written in JSON to the same result', async () => {
     // Act
-    const fromJson = parsePlanText(JSON.stringify(examplePlanObject, null, 2), 'plan.json');
+    const fromJson = await parsePlanText(JSON.stringify(examplePlanObject, null, 2), 'plan.json');
 
     // Assert
-    expect(fromJson).toEqual(parsePlanText(examplePlanYaml, 'plan.yaml'));
+    expect(fromJson).toEqual(await parsePlanText(examplePlanYaml, 'plan.yaml'));
   });
 
-  it('keeps the plan description', () => {
+  it('keeps the plan description', async () => {
     // Act
-    const plan = parsePlanText(`description: green checks\n${examplePlanYaml}`, 'plan.yaml');
+    const plan = await parsePlanText(`description: green checks\n${examplePlanYaml}`, 'plan.yaml');
 
     // Assert
     expect(plan.description).toBe('green checks');
@@ -103,28 +114,28 @@ describe('parsePlanText', () => {
   it.each([
     ['YAML', 'version: 1\nchecks: [unclosed'],
     ['JSON', '{"version": 1,'],
-  ])('rejects invalid %s with a PlanError naming the source', (_format, text) => {
+  ])('rejects invalid %s with a PlanError naming the source', async (_format, text) => {
     // Act
-    const issues = issuesOf(() => parsePlanText(text, 'GREENLIGHT_PLAN'));
+    const issues = await issuesOfAsync(parsePlanText(text, 'GREENLIGHT_PLAN'));
 
     // Assert
     expect(issues).toEqual([expect.stringMatching(/^GREENLIGHT_PLAN: not valid JSON or YAML: /)]);
   });
 
-  it('rejects text that is not a mapping', () => {
+  it('rejects text that is not a mapping', async () => {
     // Act
-    const issues = issuesOf(() => parsePlanText('just some text', 'GREENLIGHT_PLAN'));
+    const issues = await issuesOfAsync(parsePlanText('just some text', 'GREENLIGHT_PLAN'));
 
     // Assert
     expect(issues).toEqual(['plan: expected an object, got a string of 14 characters']);
   });
 
-  it('rejects a plan larger than 256 KiB before parsing it', () => {
+  it('rejects a plan larger than 256 KiB before parsing it', async () => {
     // Arrange
     const huge = `# ${'x'.repeat(256 * 1024)}\n${examplePlanYaml}`;
 
     // Act
-    const issues = issuesOf(() => parsePlanText(huge, 'plan.yaml'));
+    const issues = await issuesOfAsync(parsePlanText(huge, 'plan.yaml'));
 
     // Assert
     expect(issues).toEqual(['plan.yaml: plan is larger than 256 KiB']);
@@ -498,11 +509,11 @@ describe('checksForHook', () => {
 });
 
 describe('plan reading edge cases', () => {
-  it('rejects a YAML plan that defines the same check twice', () => {
+  it('rejects a YAML plan that defines the same check twice', async () => {
     const text =
       'version: 1\nhooks: {"*": [a]}\nchecks:\n  a: {type: http, url: "http://x"}\n  a: {type: http, url: "http://y"}\n';
 
-    expect(() => parsePlanText(text, 'plan.yaml')).toThrow(/duplicated mapping key/);
+    await expect(parsePlanText(text, 'plan.yaml')).rejects.toThrow(/duplicated mapping key/);
   });
 
   it('finds a BeforeAllowTraffic entry when asked for its SAM name PreTraffic', () => {

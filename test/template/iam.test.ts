@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readTemplate, type Template } from '../../local/template.ts';
+import { libraryActions } from '../support/library-actions.ts';
 
 /**
  * Least privilege, read from template.yaml: no wildcard action, `Resource: '*'` only where AWS offers
@@ -236,7 +237,7 @@ function reachable(entry: string, seen = new Set<string>()): Set<string> {
   return seen;
 }
 
-/** The IAM actions of the SDK commands a lib/aws file sends. */
+/** The IAM actions of the SDK commands a lib/aws file sends (itself, or through a library). */
 function commandsOf(file: string): string[] {
   const source = readFileSync(file, 'utf8');
   const viaPowertools = Object.entries(powertoolsActions).flatMap(([module, actions]) =>
@@ -248,7 +249,7 @@ function commandsOf(file: string): string[] {
 function sdkCommandsOf(file: string, source: string): string[] {
   const clients = [...source.matchAll(/from '@aws-sdk\/client-([a-z0-9-]+)'/g)].map((m) => m[1] as string);
   const commands = [...source.matchAll(/new (\w+)Command\(/g)].map((m) => m[1] as string);
-  if (commands.length === 0) return [];
+  if (commands.length === 0) return [...(libraryActions[file] ?? [])];
   expect(clients, `${file} sends commands of exactly one client`).toHaveLength(1);
   const prefix = iamPrefix[clients[0] as string];
   expect(prefix, `IAM prefix of @aws-sdk/client-${clients[0]}`).toBeDefined();
