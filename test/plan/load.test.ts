@@ -113,7 +113,7 @@ describe('loadPlan', () => {
   ])('issue 11: refuses %s when loading, before a trigger runs it', async (_name, text, issue) => {
     const { readers } = fakeReaders();
 
-    const error = await planErrorOf(loadPlan({ inline: text }, readers, 0));
+    const error = await planErrorOf(loadPlan({ inline: text }, readers));
 
     expect(error.issues).toEqual([expect.stringMatching(issue)]);
   });
