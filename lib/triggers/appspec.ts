@@ -23,16 +23,17 @@ const maxAppSpecChars = 256 * 1024;
 
 /**
  * Reads the AppSpec text of a deployment (JSON or YAML). `undefined` when there is none or it cannot be
- * read: the facts it would give are then simply not known, and whoever needs them says so.
+ * read: the facts it would give are then simply not known, and whoever needs them says so. YAML is read
+ * by the plan reader (js-yaml, core schema, loaded on first use).
  */
-export function readAppSpec(content: string | undefined): AppSpecFacts | undefined {
+export async function readAppSpec(content: string | undefined): Promise<AppSpecFacts | undefined> {
   if (content === undefined || content.length === 0 || content.length > maxAppSpecChars) return undefined;
   let doc: unknown;
   try {
     doc = JSON.parse(content);
   } catch {
     try {
-      doc = parseYaml(content, 'AppSpec');
+      doc = await parseYaml(content, 'AppSpec');
     } catch {
       return undefined;
     }

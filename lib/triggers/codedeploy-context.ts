@@ -5,7 +5,7 @@ import type { TaskSetOriginPort } from '../aws/task-sets.ts';
 import { errorMessage } from '../core/analyze.ts';
 import { PlanError } from '../plan/errors.ts';
 import type { DeploymentContext } from '../plan/placeholders.ts';
-import { readAppSpec } from './appspec.ts';
+import { type AppSpecFacts, readAppSpec } from './appspec.ts';
 import { GreenIdentityError, taskSetRoles } from './green-identity.ts';
 
 const taskSetPlaceholders = ['greenTaskSet', 'blueTaskSet', 'greenTargetGroup', 'blueTargetGroup'] as const;
@@ -63,7 +63,10 @@ export async function resolveCodeDeployContext(
       context.blueTargetGroup = roles.blue?.targetGroup;
     }
   } else if (target?.lambda) {
-    Object.assign(context, lambdaVersions(deployment, target, hook, needed));
+    Object.assign(
+      context,
+      lambdaVersions((await readAppSpec(deployment.appSpecContent))?.lambda, target, hook, needed),
+    );
   }
   const listener = async (name: 'testListenerUrl' | 'prodListenerUrl', arns: readonly string[]): Promise<void> => {
     if (!needed.has(name)) return;
@@ -104,13 +107,12 @@ function ecsNames(target: CodeDeployTarget): [string | undefined, string | undef
  * moved. Blue is the AppSpec's `CurrentVersion`, or CodeDeploy's `currentVersion` while it is not green.
  */
 function lambdaVersions(
-  deployment: CodeDeployDeployment,
+  appSpec: NonNullable<AppSpecFacts['lambda']> | undefined,
   target: CodeDeployTarget,
   hook: string,
   needed: ReadonlySet<string>,
 ): DeploymentContext {
   const info = target.lambda ?? {};
-  const appSpec = readAppSpec(deployment.appSpecContent)?.lambda;
   const disagree = (what: string, a: string | undefined, b: string | undefined) =>
     a !== undefined && b !== undefined && a !== b
       ? `the AppSpec says ${what} ${a}, the deployment target ${b}`

@@ -1,7 +1,7 @@
 import type { CodeDeployDeployment, CodeDeployTarget, TaskSetInfo } from '../aws/codedeploy.ts';
 import type { TaskSetOrigin, TaskSetOriginPort } from '../aws/task-sets.ts';
 import { errorMessage } from '../core/analyze.ts';
-import { readAppSpec, sameTaskDefinition } from './appspec.ts';
+import { type AppSpecFacts, readAppSpec, sameTaskDefinition } from './appspec.ts';
 
 /**
  * Which of a CodeDeploy ECS deployment's task sets is green (the replacement this deployment created)
@@ -77,7 +77,8 @@ export async function taskSetRoles(
     );
   }
 
-  const facts = factsOf(on.deployment, sets, originOf);
+  const appSpec = await readAppSpec(on.deployment.appSpecContent);
+  const facts = factsOf(on.deployment, appSpec, sets, originOf);
   const votes = facts.filter((f): f is Fact & { picks: string } => typeof f.picks === 'string');
   const picked = new Set(votes.map((v) => v.picks));
   const told = facts.map((f) => `${f.name}: ${f.says}`).join('; ');
@@ -121,6 +122,7 @@ interface Fact {
 
 function factsOf(
   deployment: CodeDeployDeployment,
+  appSpec: AppSpecFacts | undefined,
   sets: readonly (TaskSetInfo & { id: string })[],
   originOf: ReadonlyMap<string, TaskSetOrigin>,
 ): Fact[] {
@@ -144,7 +146,7 @@ function factsOf(
         : undefined,
     ),
   );
-  const taskDefinition = readAppSpec(deployment.appSpecContent)?.ecsTaskDefinition;
+  const taskDefinition = appSpec?.ecsTaskDefinition;
   const comparable =
     taskDefinition !== undefined &&
     sets.every((s) => {

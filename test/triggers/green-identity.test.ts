@@ -9,22 +9,22 @@ const signal = new AbortController().signal;
 const td = (n: number) => `arn:aws:ecs:us-east-1:123456789012:task-definition/web:${n}`;
 
 describe('reading the AppSpec a deployment was created with', () => {
-  it('reads the ECS task definition from JSON and from YAML', () => {
+  it('reads the ECS task definition from JSON and from YAML', async () => {
     const json = JSON.stringify({
       version: 0.0,
       Resources: [{ TargetService: { Type: 'AWS::ECS::Service', Properties: { TaskDefinition: td(2) } } }],
     });
     const yaml = `version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n        TaskDefinition: "${td(2)}"\n        LoadBalancerInfo:\n          ContainerName: "web"\n          ContainerPort: 80\n`;
 
-    expect(readAppSpec(json)).toEqual({ ecsTaskDefinition: td(2) });
-    expect(readAppSpec(yaml)).toEqual({ ecsTaskDefinition: td(2) });
+    expect(await readAppSpec(json)).toEqual({ ecsTaskDefinition: td(2) });
+    expect(await readAppSpec(yaml)).toEqual({ ecsTaskDefinition: td(2) });
   });
 
-  it('reads the Lambda versions, unquoted YAML numbers included', () => {
+  it('reads the Lambda versions, unquoted YAML numbers included', async () => {
     const yaml =
       'version: 0.0\nResources:\n  - fn:\n      Type: AWS::Lambda::Function\n      Properties:\n        Name: orders\n        Alias: live\n        CurrentVersion: 7\n        TargetVersion: 8\n';
 
-    expect(readAppSpec(yaml)).toEqual({
+    expect(await readAppSpec(yaml)).toEqual({
       lambda: { name: 'orders', alias: 'live', currentVersion: '7', targetVersion: '8' },
     });
   });
@@ -35,11 +35,11 @@ describe('reading the AppSpec a deployment was created with', () => {
     ['text that is neither JSON nor YAML', '{ not: [closed'],
     ['no Resources', 'version: 0.0\n'],
     ['an oversized text', `x: "${'a'.repeat(300_000)}"`],
-  ])('knows nothing from %s', (_what, content) => {
-    expect(readAppSpec(content)).toBeUndefined();
+  ])('knows nothing from %s', async (_what, content) => {
+    expect(await readAppSpec(content)).toBeUndefined();
   });
 
-  it('takes no task definition from an AppSpec with two ECS services', () => {
+  it('takes no task definition from an AppSpec with two ECS services', async () => {
     const two = JSON.stringify({
       Resources: [
         { A: { Type: 'AWS::ECS::Service', Properties: { TaskDefinition: td(1) } } },
@@ -47,7 +47,7 @@ describe('reading the AppSpec a deployment was created with', () => {
       ],
     });
 
-    expect(readAppSpec(two)?.ecsTaskDefinition).toBeUndefined();
+    expect((await readAppSpec(two))?.ecsTaskDefinition).toBeUndefined();
   });
 
   it('compares task definitions by family and revision, an ARN or not; a bare family names none', () => {
