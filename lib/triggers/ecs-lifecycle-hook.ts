@@ -310,13 +310,18 @@ function passThrough(details: Readonly<Record<string, unknown>> | undefined): Re
   return out;
 }
 
-/** Address ranges a plan that comes with the payload may not open: the function's own host and the cloud's. */
-const payloadForbiddenAddresses: readonly string[] = ['loopback', 'link-local', 'metadata'];
+/**
+ * Address ranges a plan that comes with the payload may not open: the function's own host, the cloud's,
+ * and the private network the function may sit in (the deployment's own listeners resolve to private
+ * addresses without it, as internal load balancers do).
+ */
+const payloadForbiddenAddresses: readonly string[] = ['loopback', 'private', 'link-local', 'metadata'];
 
 /**
  * What a plan carried in the invocation's payload (hookDetails) may not do. Anyone allowed to invoke the
  * function can write that payload, not only ECS: such a plan must not read the function's secrets (it
- * could send them to a host it allows) nor probe the function's own host, link-local or metadata addresses.
+ * could send them to a host it allows) nor probe the function's own host, its private network (any method,
+ * any body), link-local or metadata addresses; the deployment's own listeners need none of these.
  * Those need the function's own plan (GREENLIGHT_PLAN, _FILE or _PARAMETER), which only its operator writes.
  */
 export function payloadPlanProblems(plan: Plan): string[] {
@@ -330,7 +335,7 @@ export function payloadPlanProblems(plan: Plan): string[] {
     const bad = (addresses ?? []).filter((a) => payloadForbiddenAddresses.includes(a));
     if (bad.length > 0) {
       problems.push(
-        `${where}.addresses: a plan in hookDetails may not allow ${bad.join(', ')} addresses; use the function's own plan`,
+        `${where}.addresses: a plan in hookDetails may not allow ${bad.join(', ')} addresses (the deployment's listeners need none); use the function's own plan`,
       );
     }
   };

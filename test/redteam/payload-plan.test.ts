@@ -8,8 +8,8 @@ import { lambdaContext } from '../support/lambda-context.ts';
 // Red team: the ECS lifecycle hook runs the plan in its payload's hookDetails.greenlightPlan. Anyone
 // allowed to invoke the function (not only ECS) writes that payload, so a hand-made invocation could
 // read any secret the function's role may read and send it to a host its own plan allows, or probe the
-// function's own host. A plan in the payload may now neither read secrets nor open loopback,
-// link-local or metadata addresses: it is refused, FAILED, before anything is read or sent.
+// function's own host or network. A plan in the payload may now neither read secrets nor open loopback,
+// private, link-local or metadata addresses: it is refused, FAILED, before anything is read or sent.
 
 const token = 'sk-live-redteam-0123456789abcdef';
 let h: Harness;
@@ -84,8 +84,8 @@ describe('a plan in hookDetails comes from whoever invokes the function', () => 
     expect(h.green.hits).toEqual([]);
   });
 
-  it.each([['loopback'], ['link-local'], ['metadata']])(
-    'may not open %s addresses (the function host, the cloud metadata)',
+  it.each([['loopback'], ['private'], ['link-local'], ['metadata']])(
+    'may not open %s addresses (the function host, its network, the cloud metadata)',
     async (range) => {
       const plan = {
         version: 1,
