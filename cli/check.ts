@@ -10,6 +10,7 @@ import { isKnownHook, knownHooks } from '../lib/plan/hooks.ts';
 import { type DeploymentContext, type PlaceholderName, placeholderNames } from '../lib/plan/placeholders.ts';
 import { checksForHook, type Plan, type PlanCheck, parsePlanText } from '../lib/plan/schema.ts';
 import { systemClock } from '../lib/runtime/clock.ts';
+import { SettingError } from '../lib/runtime/settings.ts';
 import { buildRuns } from '../lib/triggers/evaluate.ts';
 import {
   type CheckRow,
@@ -106,6 +107,7 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
     if (resolve.length > 0) env.GREENLIGHT_RESOLVE = [env.GREENLIGHT_RESOLVE, ...resolve].filter(Boolean).join(',');
     runs = buildRuns(selected.checks, context as DeploymentContext, checkDeps(env));
   } catch (error) {
+    if (error instanceof SettingError) return usage(error.message);
     if (!(error instanceof PlanError)) throw error;
     return planProblem(out, values.plan, error);
   }

@@ -176,9 +176,16 @@ async function compareSides(
       message: `no baseline: blue ${how} of ${b.n} probes (${short(b.firstProblem ?? 'no response', 320)}); ${numbers}`,
     };
   }
+  // Green with no passing probe gave no evidence that it works, however badly blue did too: never a pass,
+  // neither on "no significant difference" nor within an error-rate margin.
+  const greenPassedNone = g.errors === g.n;
+  const passedNone = `green passed none of its ${g.n} probes (${short(g.firstProblem ?? 'no response', 320)})`;
   if (judged) {
     const { judgement, message } = judged(sideSample(greenSamples), sideSample(blueSamples));
     const shift = judgement.latency ? round(judgement.latency.shift) : null;
+    if (greenPassedNone && judgement.outcome !== 'fail') {
+      return { outcome: 'fail', message: `${passedNone}; judge: ${message}`, value: shift };
+    }
     return { outcome: judgement.outcome, message, value: shift };
   }
   const rateIncrease = g.rate - b.rate;
@@ -199,6 +206,7 @@ async function compareSides(
       value: round(rateIncrease),
     };
   }
+  if (greenPassedNone) return { outcome: 'fail', message: `${passedNone}; ${numbers}`, value: round(rateIncrease) };
   return { outcome: 'pass', message: `green within margins of blue: ${numbers}`, value: round(rateIncrease) };
 }
 

@@ -6,6 +6,7 @@ import type { TargetHealthPort } from '../aws/target-health.ts';
 import type { Clock, Measure } from '../core/types.ts';
 import type { Fields } from '../plan/fields.ts';
 import type { DeploymentContext } from '../plan/placeholders.ts';
+import type { SettingError } from '../runtime/settings.ts';
 import type { BodyBudget } from './body-budget.ts';
 import type { Egress } from './egress.ts';
 import type { SigV4Port } from './prometheus.ts';
@@ -18,6 +19,8 @@ export interface CheckDeps {
   readonly lookup?: Lookup | undefined;
   /** GREENLIGHT_RESOLVE: names sent to an address the operator chose, exempt from the address rules. */
   readonly pinned?: ReadonlyMap<string, string> | undefined;
+  /** A GREENLIGHT_* setting the wiring could not read: building the checks throws it, so the verdict fails naming it. */
+  readonly settingError?: SettingError | undefined;
   /** Where this check's probes may go: the plan's `allow` and the deployment's listener hosts (set by buildRuns). */
   readonly egress?: Egress | undefined;
   /** Response-body memory shared by every check of one invocation (set by buildRuns). */

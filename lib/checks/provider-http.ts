@@ -3,6 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Observation } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import type { BodyBudget } from './body-budget.ts';
+import { jsonParseCost, jsonParseMaxBytes } from './body-expect.ts';
 import { EgressRefusedError, type ProbeGuard } from './egress.ts';
 
 /**
@@ -148,8 +149,9 @@ export function clip(text: string, max = 200): string {
   return line.length > max ? `${line.slice(0, max)}…` : line;
 }
 
-/** Parses a JSON body; undefined when it is not JSON. */
+/** Parses a JSON body; undefined when it is not JSON, or too large to parse within memory (`jsonParseMaxBytes`). */
 export function parseJson(text: string): unknown {
+  if (jsonParseCost(text) > jsonParseMaxBytes) return undefined;
   try {
     return JSON.parse(text);
   } catch {

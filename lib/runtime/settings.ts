@@ -56,3 +56,20 @@ export function readDurationSetting(setting: DurationSetting, text: string | und
   }
   return ms;
 }
+
+/**
+ * Reads a `true` / `false` setting (any case, surrounding blanks ignored; unset or blank: `defaultValue`).
+ * Throws a `SettingError` naming the variable for anything else (`no`, `0`, `flase`): a typo must not
+ * silently mean the default.
+ */
+export function readBooleanSetting(variable: string, text: string | undefined, defaultValue: boolean): boolean {
+  const t = text?.trim().toLowerCase();
+  if (t === undefined || t === '') return defaultValue;
+  if (t === 'true') return true;
+  if (t === 'false') return false;
+  const shown = text !== undefined && text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  throw new SettingError(variable, `${variable}: expected true or false, got ${JSON.stringify(shown)}`);
+}
+
+/** The variable that turns the verdict events off (`false`); on by default. */
+export const publishVerdictsVariable = 'GREENLIGHT_PUBLISH_VERDICTS';

@@ -20,11 +20,14 @@ import type { PlanCheck } from '../plan/schema.ts';
 import type { Log } from '../runtime/logger.ts';
 
 /**
- * Turns plan checks into runnable checks for this deployment. Throws a `PlanError` naming the field.
+ * Turns plan checks into runnable checks for this deployment. Throws a `PlanError` naming the field, or the
+ * `SettingError` the wiring kept (`deps.settingError`).
  * Each check probes only where the plan's `allow` and the deployment's listeners say, and reports
  * nothing of its secrets or credential headers.
  */
 export function buildRuns(checks: readonly PlanCheck[], context: DeploymentContext, deps: CheckDeps): CheckRun[] {
+  // A misconfigured function never passes, not even a hook whose plan entry lists no checks.
+  if (deps.settingError) throw deps.settingError;
   const listeners = deploymentListeners(context);
   // One body budget for every check of this invocation (lib/checks/body-budget.ts).
   const bodyBudget = deps.bodyBudget ?? functionBodyBudget();
