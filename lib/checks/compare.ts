@@ -1,7 +1,9 @@
 import type { Measure, Observation } from '../core/types.ts';
 import { join } from '../plan/fields.ts';
+import { type ProductionTraffic, productionTrafficAt } from '../plan/hooks.ts';
 import { short, textOr } from './aws-support.ts';
 import { needsBody } from './body-expect.ts';
+import { type Egress, originKey } from './egress.ts';
 import { type HttpSpec, httpCheck } from './http.ts';
 import { type JudgeSettings, readJudge, type SideSample, sequentialJudge } from './judge.ts';
 import type { CheckKind } from './kind.ts';
@@ -26,6 +28,16 @@ export interface CompareSpec extends Omit<HttpSpec, 'url'> {
   readonly probeTimeoutMs: number;
   /** When set, the statistical judge decides instead of the margins above (lib/checks/judge.ts). */
   readonly judge?: JudgeSettings;
+  /** Set by `prepare` from the deployment: what blue can be at this hook (see `baselineProblem`). */
+  readonly at?: BaselineFacts;
+}
+
+/** The facts `prepare` takes from the deployment context for the blue-baseline rule. */
+export interface BaselineFacts {
+  readonly hook: string;
+  readonly productionTraffic: ProductionTraffic;
+  /** The listener placeholder `blue` names, when it names one. */
+  readonly blueListener?: 'production listener' | 'test listener';
 }
 
 const httpFields = ['method', 'headers', 'body', 'expect', 'followRedirects', 'maxBodyBytes'] as const;
@@ -95,6 +107,23 @@ export const compareCheck: CheckKind<CompareSpec> = {
     };
   },
 
+  // The hook decides whether the production listener can still be blue; a plan's explicit blue is checked
+  // against the deployment's listeners once filled (`create`).
+  prepare(spec, context) {
+    const names = [...spec.blue.matchAll(/\{\{\s*(prodListenerUrl|testListenerUrl)\s*\}\}/g)].map((m) => m[1]);
+    const blueListener = names.includes('testListenerUrl')
+      ? 'test listener'
+      : names.includes('prodListenerUrl')
+        ? 'production listener'
+        : undefined;
+    const at: BaselineFacts = {
+      hook: context.hook ?? '(no hook)',
+      productionTraffic: productionTrafficAt(context.hook),
+      ...(blueListener ? { blueListener } : {}),
+    };
+    return { ...spec, at };
+  },
+
   // Each pair probes blue and green at the same moment: two bodies at once.
   bufferedBodyBytes(spec) {
     return needsBody(spec.expect) ? 2 * spec.maxBodyBytes : 0;
@@ -116,11 +145,57 @@ export const compareCheck: CheckKind<CompareSpec> = {
     // The http kind validates each filled URL and names the field when one is not a URL.
     const blue = httpCheck.create({ ...probe, url: spec.blue + spec.path }, deps, join(path, 'blue'));
     const green = httpCheck.create({ ...probe, url: spec.green + spec.path }, deps, join(path, 'green'));
+    // Measuring green against green is no comparison: an error measurement, never a pass, every time.
+    const refused = baselineProblem(spec, deps.egress);
+    if (refused !== undefined) return async () => ({ outcome: 'error', message: refused });
     // The judge keeps the evidence of every measurement of this check, so each look tests at its own level.
     const judged = spec.judge ? sequentialJudge(spec.judge) : undefined;
     return (signal) => compareSides(blue, green, spec, signal, judged);
   },
 };
+
+/**
+ * Why blue cannot serve as the baseline at this hook, or undefined when it can. The rule:
+ * - blue and green on one origin measure one side twice: refused at every hook;
+ * - blue on the test listener measures green (the test listener carries green): refused at every hook;
+ * - blue on the production listener (by `{{prodListenerUrl}}`, the default, or a URL with its origin) is
+ *   blue only while production serves only blue: before traffic moves (`productionTrafficAt`). At
+ *   AfterAllowTraffic, the termination wait, PRODUCTION_TRAFFIC_SHIFT (production carries both) and
+ *   POST_PRODUCTION_TRAFFIC_SHIFT, and at any hook greenlight cannot place, it is refused;
+ * - any other blue is the plan's own statement that it serves only blue (a stable environment, another
+ *   load balancer), accepted at every hook.
+ * A listener is known by its placeholder in `blue`, or by the origin of a listener URL the deployment
+ * context holds (`egress.listeners`, from `{{testListenerUrl}}`/`{{prodListenerUrl}}`).
+ */
+export function baselineProblem(
+  spec: Pick<CompareSpec, 'blue' | 'green' | 'path' | 'at'>,
+  egress: Pick<Egress, 'listeners'> | undefined,
+): string | undefined {
+  const at = spec.at ?? { hook: '(no hook)', productionTraffic: 'unknown' as const };
+  let blueOrigin: string;
+  let greenOrigin: string;
+  try {
+    blueOrigin = originKey(new URL(spec.blue + spec.path));
+    greenOrigin = originKey(new URL(spec.green + spec.path));
+  } catch {
+    return undefined; // Not URLs: the http kind has already refused them.
+  }
+  if (blueOrigin === greenOrigin) {
+    return `no blue baseline: blue and green are one origin (${blueOrigin}), so compare would measure one side against itself`;
+  }
+  const listener = at.blueListener ?? egress?.listeners?.get(blueOrigin);
+  if (listener === undefined) return undefined;
+  if (listener === 'test listener') {
+    return `no blue baseline at ${at.hook}: blue is the test listener, which carries green; give compare.blue a URL that serves only blue`;
+  }
+  if (at.productionTraffic === 'blue') return undefined;
+  const why = {
+    green: 'production traffic already reaches green',
+    shifting: 'production traffic already reaches green (blue and green share it while it shifts)',
+    unknown: 'greenlight cannot tell at this hook whether production traffic reaches only blue',
+  }[at.productionTraffic];
+  return `no blue baseline at ${at.hook}: ${why}, so the ${listener} is not blue; give compare.blue a URL outside the deployment's listeners that serves only blue, or compare before traffic moves`;
+}
 
 interface Sample {
   readonly outcome: Observation['outcome'];

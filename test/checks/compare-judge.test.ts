@@ -12,7 +12,8 @@ import { measureOnce, planProblems } from '../support/run-check.ts';
 let blue: HttpTarget;
 let green: HttpTarget;
 const deps = checkDeps({});
-const context = () => ({ prodListenerUrl: blue.url, testListenerUrl: green.url });
+// Before AllowTraffic, so the production listener still serves only blue.
+const context = () => ({ hook: 'BeforeAllowTraffic', prodListenerUrl: blue.url, testListenerUrl: green.url });
 
 const answerAfter =
   (ms: number, status = 200) =>

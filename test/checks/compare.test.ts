@@ -9,7 +9,8 @@ let green: HttpTarget;
 const deps = checkDeps({});
 
 /** What the triggers resolve from the load balancer: production listener to blue, test listener to green. */
-const context = () => ({ prodListenerUrl: blue.url, testListenerUrl: green.url });
+// Before AllowTraffic, so the production listener still serves only blue.
+const context = () => ({ hook: 'BeforeAllowTraffic', prodListenerUrl: blue.url, testListenerUrl: green.url });
 const compare = (fields: Record<string, unknown> = {}) => ({
   type: 'compare',
   path: '/health',
@@ -113,7 +114,7 @@ describe('compare, blue (production listener) against green (test listener)', ()
 
     const o = await measureOnce(
       compare({ samples: 3 }),
-      { prodListenerUrl: gone.url, testListenerUrl: green.url },
+      { hook: 'BeforeAllowTraffic', prodListenerUrl: gone.url, testListenerUrl: green.url },
       deps,
     );
 
@@ -187,6 +188,105 @@ describe('compare: each side stays on its own listener', () => {
       /no baseline: blue passed none of 2 probes .*it leaves the production listener .* for the test listener/,
     );
     expect(green.hits).toEqual(['/health', '/health']);
+  });
+});
+
+describe('compare needs a blue baseline: the production listener is blue only before traffic moves', () => {
+  // At these hooks the production listener routes to green (all of it, or a share while it shifts).
+  const afterShift = [
+    'AfterAllowTraffic',
+    'PostTraffic',
+    'TerminationWait',
+    'PRODUCTION_TRAFFIC_SHIFT',
+    'POST_PRODUCTION_TRAFFIC_SHIFT',
+  ];
+  const beforeShift = [
+    'BeforeInstall',
+    'AfterInstall',
+    'AfterAllowTestTraffic',
+    'BeforeAllowTraffic',
+    'PreTraffic',
+    'ReadyWait',
+    'RECONCILE_SERVICE',
+    'PRE_SCALE_UP',
+    'POST_SCALE_UP',
+    'TEST_TRAFFIC_SHIFT',
+    'POST_TEST_TRAFFIC_SHIFT',
+    'PRE_PRODUCTION_TRAFFIC_SHIFT',
+  ];
+
+  it.each(afterShift)('is an error at %s, probing nothing, with the default blue {{prodListenerUrl}}', async (hook) => {
+    const o = await measureOnce(compare(), { ...context(), hook }, deps);
+
+    expect(o.outcome).toBe('error');
+    expect(o.message).toMatch(new RegExp(`^no blue baseline at ${hook}: production traffic already reaches green`));
+    expect(blue.hits).toEqual([]);
+    expect(green.hits).toEqual([]);
+  });
+
+  it.each(beforeShift)('compares against the production listener at %s', async (hook) => {
+    const o = await measureOnce(compare({ samples: 2 }), { ...context(), hook }, deps);
+
+    expect(o.outcome).toBe('pass');
+    expect(blue.hits).toHaveLength(2);
+  });
+
+  it('is an error at a hook greenlight cannot place (no hook, the Proton guard)', async () => {
+    for (const hook of [undefined, 'ProtonPipeline']) {
+      const o = await measureOnce(compare(), { ...context(), hook }, deps);
+
+      expect(o.outcome).toBe('error');
+      expect(o.message).toContain('cannot tell at this hook whether production traffic reaches only blue');
+    }
+  });
+
+  it('refuses an explicit blue on the production listener after the shift, by placeholder or by its URL', async () => {
+    const byPlaceholder = await measureOnce(
+      compare({ blue: '{{prodListenerUrl}}/' }),
+      { ...context(), hook: 'AfterAllowTraffic' },
+      deps,
+    );
+    const byUrl = await measureOnce(compare({ blue: blue.url }), { ...context(), hook: 'AfterAllowTraffic' }, deps);
+
+    expect(byPlaceholder.outcome).toBe('error');
+    expect(byPlaceholder.message).toMatch(
+      /^no blue baseline at AfterAllowTraffic: .*the production listener is not blue/,
+    );
+    expect(byUrl.outcome).toBe('error');
+    expect(byUrl.message).toMatch(/^no blue baseline at AfterAllowTraffic: .*the production listener is not blue/);
+    expect(blue.hits).toEqual([]);
+  });
+
+  it('accepts an explicit blue outside the deployment listeners after the shift', async () => {
+    const stable = await startHttpTarget();
+    try {
+      stable.respond((_req, res) => res.end('ok'));
+      const o = await measureOnce(
+        compare({ blue: stable.url, samples: 2 }),
+        { ...context(), hook: 'AfterAllowTraffic' },
+        deps,
+      );
+
+      expect(o.outcome).toBe('pass');
+      expect(stable.hits).toEqual(['/health', '/health']);
+    } finally {
+      await stable.close();
+    }
+  });
+
+  it('refuses, at every hook, blue on the test listener or on the same origin as green', async () => {
+    const onTest = await measureOnce(
+      compare({ blue: '{{testListenerUrl}}', green: blue.url }),
+      { ...context(), hook: 'BeforeAllowTraffic' },
+      deps,
+    );
+    const same = await measureOnce(compare({ blue: green.url }), { ...context(), hook: 'BeforeAllowTraffic' }, deps);
+
+    expect(onTest.outcome).toBe('error');
+    expect(onTest.message).toContain('blue is the test listener, which carries green');
+    expect(same.outcome).toBe('error');
+    expect(same.message).toContain('blue and green are one origin');
+    expect(green.hits).toEqual([]);
   });
 });
 
