@@ -1,4 +1,4 @@
-import type { Measure, Observation } from '../core/types.ts';
+import type { Measure, MeasureAt, Observation } from '../core/types.ts';
 import { join } from '../plan/fields.ts';
 import { type ProductionTraffic, productionTrafficAt } from '../plan/hooks.ts';
 import { short, textOr } from './aws-support.ts';
@@ -150,7 +150,7 @@ export const compareCheck: CheckKind<CompareSpec> = {
     if (refused !== undefined) return async () => ({ outcome: 'error', message: refused });
     // The judge keeps the evidence of every measurement of this check, so each look tests at its own level.
     const judged = spec.judge ? sequentialJudge(spec.judge) : undefined;
-    return (signal) => compareSides(blue, green, spec, signal, judged);
+    return (signal, at) => compareSides(blue, green, spec, signal, judged, at);
   },
 };
 
@@ -220,6 +220,7 @@ async function compareSides(
   spec: CompareSpec,
   signal: AbortSignal,
   judged?: ReturnType<typeof sequentialJudge>,
+  at?: MeasureAt,
 ): Promise<Observation> {
   const blueSamples: Sample[] = [];
   const greenSamples: Sample[] = [];
@@ -252,7 +253,7 @@ async function compareSides(
     };
   }
   if (judged) {
-    const { judgement, message } = judged(sideSample(greenSamples), sideSample(blueSamples));
+    const { judgement, message } = judged(sideSample(greenSamples), sideSample(blueSamples), at?.index);
     const shift = judgement.latency ? round(judgement.latency.shift) : null;
     return { outcome: judgement.outcome, message, value: shift };
   }
