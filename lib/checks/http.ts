@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Observation } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
-import { type Fields, join } from '../plan/fields.ts';
+import { echo, type Fields, join } from '../plan/fields.ts';
 import { type BodyBudget, BodyBudgetError, type BodyReservation, functionBodyBudget } from './body-budget.ts';
 import { bodyMismatch, compileBodyExpect, needsBody, readBodyExpect } from './body-expect.ts';
 import { EgressRefusedError, type ProbeGuard, probeGuard } from './egress.ts';
@@ -98,7 +98,7 @@ function readExpect(value: unknown, path: string, f: Fields): HttpExpect | undef
       else
         f.problem(
           at,
-          `expected an integer 100-599, a class such as "2xx", or a range such as "200-299", got ${JSON.stringify(item)}`,
+          `expected an integer 100-599, a class such as "2xx", or a range such as "200-299", got ${echo(item)}`,
         );
     });
     if (list.length === 0) f.problem(join(path, 'status'), 'must list at least one status');

@@ -117,9 +117,14 @@ export class Fields {
   }
 }
 
+/**
+ * A field path: `checks.web.expect.status[0]`. A key longer than `keyLimit` (a mistyped check, secret or
+ * header name can be any text the plan holds) is cut there, so a path stays short whatever the plan says.
+ */
 export function join(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;
-  return path ? `${path}.${key}` : key;
+  const shown = clip(key, keyLimit);
+  return path ? `${path}.${shown}` : shown;
 }
 
 const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
@@ -158,12 +163,25 @@ export function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+/** The most characters of a value a problem quotes (`echo`). */
+export const echoLimit = 40;
+
+/** The most characters of a key a field path shows (`join`): names a plan may use are at most 64. */
+export const keyLimit = 64;
+
+/** `text`, cut at `max` characters with an ellipsis. */
+export function clip(text: string, max = echoLimit): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 /**
- * The value itself, a string cut at 40 characters: only for fields whose values are never secret
- * (counts, durations, enum names), where showing what was written helps fix it.
+ * The value itself, a string cut at `echoLimit` (40) characters: only for fields whose values are never
+ * secret (counts, durations, enum names, versions, check types, status codes, host names), where showing
+ * what was written helps fix it. A problem about any other field says the shape (`describe`), and every
+ * problem that quotes plan text goes through one of the two, so none holds more than 40 characters of it.
  */
 export function echo(value: unknown): string {
   if (typeof value === 'number') return String(value);
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'string') return JSON.stringify(clip(value));
   return describe(value);
 }

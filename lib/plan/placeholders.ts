@@ -1,5 +1,5 @@
 import { PlanError } from './errors.ts';
-import { type Fields, join } from './fields.ts';
+import { clip, type Fields, join } from './fields.ts';
 
 /** The names a plan may use as `{{name}}`, filled from the deployment context of each invocation. */
 export const placeholderNames = [
@@ -67,11 +67,11 @@ export function checkPlaceholders(
         if (!secrets.has(secret)) {
           f.problem(
             path,
-            `unknown secret {{${name}}} (the plan's secrets: ${secrets.size ? [...secrets].join(', ') : 'none'})`,
+            `unknown secret {{${clip(name)}}} (the plan's secrets: ${secrets.size ? [...secrets].join(', ') : 'none'})`,
           );
         }
       } else if (!known.has(name)) {
-        f.problem(path, `unknown placeholder {{${name}}} (known: ${placeholderNames.join(', ')})`);
+        f.problem(path, `unknown placeholder {{${clip(name)}}} (known: ${placeholderNames.join(', ')})`);
       }
     }
   } else if (Array.isArray(value)) {
