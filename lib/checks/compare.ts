@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Measure, MeasureAt, Observation } from '../core/types.ts';
 import { join } from '../plan/fields.ts';
 import { type ProductionTraffic, productionTrafficAt } from '../plan/hooks.ts';
@@ -165,11 +166,15 @@ export const compareCheck: CheckKind<CompareSpec> = {
  * - any other blue is the plan's own statement that it serves only blue (a stable environment, another
  *   load balancer), accepted at every hook.
  * A listener is known by its placeholder in `blue`, or by the origin of a listener URL the deployment
- * context holds (`egress.listeners`, from `{{testListenerUrl}}`/`{{prodListenerUrl}}`).
+ * context holds (`egress.listeners`, from `{{testListenerUrl}}`/`{{prodListenerUrl}}`). Only the
+ * listeners a plan uses are resolved, so blue on another port of a listener's host (the load balancer's
+ * DNS name: CodeDeploy and ECS put the test and production listeners on one load balancer) is taken to
+ * be the production listener too. An IP-literal host says nothing about the listener (ELBv2 gives DNS
+ * names; loopback tests and `greenlight check --var` give addresses), so for it only the origin counts.
  */
 export function baselineProblem(
   spec: Pick<CompareSpec, 'blue' | 'green' | 'path' | 'at'>,
-  egress: Pick<Egress, 'listeners'> | undefined,
+  egress: Pick<Egress, 'listeners' | 'deploymentHosts'> | undefined,
 ): string | undefined {
   const at = spec.at ?? { hook: '(no hook)', productionTraffic: 'unknown' as const };
   let blueOrigin: string;
@@ -183,7 +188,12 @@ export function baselineProblem(
   if (blueOrigin === greenOrigin) {
     return `no blue baseline: blue and green are one origin (${blueOrigin}), so compare would measure one side against itself`;
   }
-  const listener = at.blueListener ?? egress?.listeners?.get(blueOrigin);
+  const blueHost = blueOrigin.slice(blueOrigin.indexOf('://') + 3, blueOrigin.lastIndexOf(':'));
+  const onListenerHost = isIP(blueHost) === 0 && egress?.deploymentHosts.has(blueHost) === true;
+  const listener =
+    at.blueListener ??
+    egress?.listeners?.get(blueOrigin) ??
+    (onListenerHost ? "production listener (another port of the deployment's load balancer)" : undefined);
   if (listener === undefined) return undefined;
   if (listener === 'test listener') {
     return `no blue baseline at ${at.hook}: blue is the test listener, which carries green; give compare.blue a URL that serves only blue`;

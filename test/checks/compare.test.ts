@@ -257,6 +257,21 @@ describe('compare needs a blue baseline: the production listener is blue only be
     expect(blue.hits).toEqual([]);
   });
 
+  it("refuses after the shift a literal blue on the load balancer's host, though only the test listener was resolved", async () => {
+    // The plan uses only {{testListenerUrl}} (green's default), so the production listener is not resolved;
+    // blue names the same load balancer on its production port. Refused before any probe is sent.
+    const o = await measureOnce(
+      compare({ blue: 'https://gl-lb-123.us-east-1.elb.amazonaws.com' }),
+      { hook: 'AfterAllowTraffic', testListenerUrl: 'http://gl-lb-123.us-east-1.elb.amazonaws.com:8080' },
+      deps,
+    );
+
+    expect(o.outcome).toBe('error');
+    expect(o.message).toMatch(
+      /^no blue baseline at AfterAllowTraffic: production traffic already reaches green, so the production listener \(another port of the deployment's load balancer\) is not blue/,
+    );
+  });
+
   it('accepts an explicit blue outside the deployment listeners after the shift', async () => {
     const stable = await startHttpTarget();
     try {
