@@ -111,18 +111,26 @@ export const compareCheck: CheckKind<CompareSpec> = {
   // The hook decides whether the production listener can still be blue; a plan's explicit blue is checked
   // against the deployment's listeners once filled (`create`).
   prepare(spec, context) {
-    const names = [...spec.blue.matchAll(/\{\{\s*(prodListenerUrl|testListenerUrl)\s*\}\}/g)].map((m) => m[1]);
-    const blueListener = names.includes('testListenerUrl')
-      ? 'test listener'
-      : names.includes('prodListenerUrl')
-        ? 'production listener'
-        : undefined;
+    const blueListener = blueListenerIn(spec.blue);
     const at: BaselineFacts = {
       hook: context.hook ?? '(no hook)',
       productionTraffic: productionTrafficAt(context.hook),
       ...(blueListener ? { blueListener } : {}),
     };
     return { ...spec, at };
+  },
+
+  // What `baselineProblem` refuses at run time, said at validation when the plan maps it to the hook by name.
+  hookProblem(spec, hook) {
+    const listener = blueListenerIn(spec.blue);
+    if (listener === 'test listener') {
+      return 'its blue is {{testListenerUrl}}, which carries green: give blue a URL that serves only blue';
+    }
+    const traffic = productionTrafficAt(hook);
+    if (listener === 'production listener' && traffic !== 'blue' && traffic !== 'unknown') {
+      return `its blue is the production listener ({{prodListenerUrl}}${spec.blue === '{{prodListenerUrl}}' ? ', the default' : ''}), but production traffic already reaches green at ${hook}: give blue a URL outside the deployment's listeners that serves only blue, or compare at a hook before traffic moves`;
+    }
+    return undefined;
   },
 
   // Each pair probes blue and green at the same moment: two bodies at once.
@@ -154,6 +162,13 @@ export const compareCheck: CheckKind<CompareSpec> = {
     return (signal, at) => compareSides(blue, green, spec, signal, judged, at);
   },
 };
+
+/** The listener a `blue` template names by placeholder (the test listener first: it is never blue). */
+function blueListenerIn(blue: string): BaselineFacts['blueListener'] {
+  const names = [...blue.matchAll(/\{\{\s*(prodListenerUrl|testListenerUrl)\s*\}\}/g)].map((m) => m[1]);
+  if (names.includes('testListenerUrl')) return 'test listener';
+  return names.includes('prodListenerUrl') ? 'production listener' : undefined;
+}
 
 /**
  * Why blue cannot serve as the baseline at this hook, or undefined when it can. The rule:

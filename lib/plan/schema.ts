@@ -183,6 +183,13 @@ function entryProblems(hook: string, names: readonly string[], checks: Record<st
     );
   }
   if (hook === fallbackHook) return;
+  for (const [i, c] of listed.entries()) {
+    // The registry maps each type to its own kind, so this spec fits it.
+    const problem = (
+      checkKinds[c.type].hookProblem as ((spec: unknown, hook: string) => string | undefined) | undefined
+    )?.(c.spec, canonicalHook(hook));
+    if (problem !== undefined) f.problem(join(path, i), `check ${echo(c.name)} cannot work here: ${problem}`);
+  }
   for (const trigger of triggersOf(hook)) {
     const problem = scheduleProblem(trigger, hook, listed);
     if (problem !== undefined) {

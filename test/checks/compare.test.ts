@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkDeps } from '../../lib/aws/wiring.ts';
 import { percentile } from '../../lib/checks/compare.ts';
+import { parsePlan } from '../../lib/plan/schema.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 import { measureOnce, planProblems } from '../support/run-check.ts';
 
@@ -306,6 +307,49 @@ describe('compare needs a blue baseline: the production listener is blue only be
 });
 
 describe('compare plan fields', () => {
+  const mapped = (hooks: Record<string, string[]>, fields: Record<string, unknown> = {}): string[] => {
+    try {
+      parsePlan({ version: 1, hooks, checks: { cmp: compare(fields) } });
+      return [];
+    } catch (error) {
+      return [...((error as { issues?: string[] }).issues ?? [String(error)])];
+    }
+  };
+
+  it.each([
+    'AfterAllowTraffic',
+    'PostTraffic',
+    'TerminationWait',
+    'PRODUCTION_TRAFFIC_SHIFT',
+    'POST_PRODUCTION_TRAFFIC_SHIFT',
+  ])('refuses, at validation, the production listener as blue at %s, where it reaches green', (hook) => {
+    expect(mapped({ [hook]: ['cmp'] })).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^hooks\\.${hook}\\[0\\]: check "cmp" cannot work here: its blue is the production listener \\(\\{\\{prodListenerUrl\\}\\}, the default\\), but production traffic already reaches green at`,
+        ),
+      ),
+    ]);
+  });
+
+  it('refuses, at validation, the test listener as blue at any hook', () => {
+    expect(
+      mapped({ BeforeAllowTraffic: ['cmp'] }, { blue: '{{testListenerUrl}}', green: 'https://green.example' }),
+    ).toEqual([
+      expect.stringMatching(
+        /^hooks\.BeforeAllowTraffic\[0\]: check "cmp" cannot work here: its blue is \{\{testListenerUrl\}\}/,
+      ),
+    ]);
+  });
+
+  it('accepts the defaults before traffic moves, under *, and an explicit blue after it moves', () => {
+    expect(
+      mapped({ BeforeAllowTraffic: ['cmp'], AfterAllowTestTraffic: ['cmp'], POST_TEST_TRAFFIC_SHIFT: ['cmp'] }),
+    ).toEqual([]);
+    expect(mapped({ '*': ['cmp'] })).toEqual([]);
+    expect(mapped({ AfterAllowTraffic: ['cmp'] }, { blue: 'https://stable.example.com' })).toEqual([]);
+  });
+
   it('names bad samples, margins, factors and paths', () => {
     expect(
       planProblems(compare({ samples: 0, maxErrorRateIncrease: 2, maxLatencyRatio: 0.5, path: 'health' })),
