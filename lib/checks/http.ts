@@ -46,7 +46,7 @@ export const httpCheck: CheckKind<HttpSpec> = {
   parse(raw, path, f) {
     const url = f.string(raw.url, join(path, 'url'), { max: 2048 });
     const method = raw.method === undefined ? 'GET' : f.oneOf(raw.method, join(path, 'method'), methods);
-    const headers = raw.headers === undefined ? {} : f.stringMap(raw.headers, join(path, 'headers'));
+    const headers = raw.headers === undefined ? {} : f.headers(raw.headers, join(path, 'headers'));
     let body: string | undefined;
     if (raw.body !== undefined) {
       body = typeof raw.body === 'string' ? raw.body : JSON.stringify(raw.body);
@@ -108,7 +108,7 @@ function readExpect(value: unknown, path: string, f: Fields): HttpExpect | undef
   } = { status };
   Object.assign(out, readBodyExpect(raw, path, f, 'data.items[0].id'));
   if (raw.headers !== undefined) {
-    const headers = f.stringMap(raw.headers, join(path, 'headers'));
+    const headers = f.headers(raw.headers, join(path, 'headers'));
     if (headers) out.headers = headers;
   }
   if (raw.maxLatency !== undefined) {

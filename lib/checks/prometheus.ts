@@ -95,7 +95,7 @@ export const prometheusCheck: CheckKind<PrometheusSpec> = {
         }
       }
     } else if (raw.step !== undefined) f.problem(join(path, 'step'), 'needs window (a range query)');
-    const headers = raw.headers === undefined ? {} : f.stringMap(raw.headers, join(path, 'headers'), 20);
+    const headers = raw.headers === undefined ? {} : f.headers(raw.headers, join(path, 'headers'), 20);
     const bearerToken =
       raw.bearerToken === undefined
         ? undefined

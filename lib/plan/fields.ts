@@ -106,6 +106,27 @@ export class Fields {
     return out;
   }
 
+  /**
+   * HTTP header fields: a map whose keys are field names (RFC 9110 section 5.1: a token). A key that is
+   * not one (`"X-Api-Key: sk-live-..."`, a whole header line) is a problem that says its shape only,
+   * never naming it in the path: it may hold the credential, and `fetch` would otherwise echo it whole.
+   */
+  headers(value: unknown, path: string, max = 50): Record<string, string> | undefined {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const bad = Object.keys(value).filter((k) => !fieldName.test(k));
+      if (bad.length > 0) {
+        for (const key of bad) {
+          this.problem(
+            path,
+            `a header name is ${describe(key)} that is not an HTTP field name (letters, digits and !#$%&'*+-.^_\`|~); write each header as Name: value`,
+          );
+        }
+        return undefined;
+      }
+    }
+    return this.stringMap(value, path, max);
+  }
+
   regex(value: unknown, path: string): RegExp | undefined {
     const source = this.string(value, path, { max: 1000 });
     if (source === undefined) return undefined;
@@ -121,6 +142,9 @@ export class Fields {
  * A field path: `checks.web.expect.status[0]`. A key longer than `keyLimit` (a mistyped check, secret or
  * header name can be any text the plan holds) is cut there, so a path stays short whatever the plan says.
  */
+/** An HTTP field name: RFC 9110 `token`. */
+const fieldName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 export function join(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;
   const shown = clip(key, keyLimit);

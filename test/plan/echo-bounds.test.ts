@@ -111,3 +111,29 @@ describe('a 10 KB key in a plan is cut at 64 characters in every field path', ()
     expect(issues.join('\n')).not.toContain(tooLong(64));
   });
 });
+
+describe('a header line written as a header name is refused by its shape, never quoted', () => {
+  const line = 'X-Api-Key: sk-live-0123456789abcdef0123456789';
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['http headers', check({ headers: { [line]: '' } }), 'checks.c.headers'],
+    ['http expect.headers', check({ expect: { headers: { [line]: 'x' } } }), 'checks.c.expect.headers'],
+    [
+      'prometheus headers',
+      {
+        hooks: { '*': ['c'] },
+        checks: {
+          c: { type: 'prometheus', url: 'https://p.example', query: 'up', threshold: 1, headers: { [line]: 'x' } },
+        },
+      },
+      'checks.c.headers',
+    ],
+  ])('%s', (_name, plan, path) => {
+    const issues = problems(plan);
+
+    expect(issues).toEqual([
+      `${path}: a header name is a string of ${line.length} characters that is not an HTTP field name (letters, digits and !#$%&'*+-.^_\`|~); write each header as Name: value`,
+    ]);
+    expect(issues.join('\n')).not.toContain('sk-live');
+  });
+});
