@@ -62,7 +62,12 @@ describe('a 10 KB mistyped value in a plan is never echoed beyond 40 characters'
     [
       'a placeholder name',
       check({ url: `https://example.com/{{${'Q'.repeat(2000)}}}` }),
-      /^checks\.c\.url: unknown placeholder \{\{Q{40}…\}\}/,
+      /^checks\.c\.url: unknown placeholder \{\{…\}\} \(a string of 2000 characters\) \(known: /,
+    ],
+    [
+      'a value pasted as a placeholder in a header',
+      check({ headers: { authorization: 'Bearer {{sk-live-0123456789}}' } }),
+      /^checks\.c\.headers\.authorization: unknown placeholder \{\{…\}\} \(a string of 18 characters\) \(known: /,
     ],
     [
       'a regular expression RE2 cannot read',
