@@ -1,6 +1,6 @@
 import { RE2JS } from 're2js';
 import { PlanError } from '../plan/errors.ts';
-import { type Fields, join } from '../plan/fields.ts';
+import { clip, type Fields, join } from '../plan/fields.ts';
 import { checkJsonRanges, isJsonRange, rangeMismatch } from './json-range.ts';
 
 /** What a response body must hold: shared by the http and lambda-invoke checks. */
@@ -66,11 +66,14 @@ export function re2Problem(source: string): string | undefined {
     re2(source);
     return undefined;
   } catch (error) {
-    const detail = (error as Error).message.replace(/^error parsing regexp: /, '');
+    // RE2 quotes the part of the pattern it stopped at (`missing closing ): \`(abc…\``): cut like any echo.
+    const detail = (error as Error).message
+      .replace(/^error parsing regexp: /, '')
+      .replace(/`([\s\S]*)`$/, (_whole, fragment: string) => `\`${clip(fragment)}\``);
     const unsupported = /\\[1-9]|\(\?<?[=!]/.test(source)
       ? '; backreferences and lookaround are not supported, since they cannot run in linear time'
       : '';
-    return `invalid regular expression (RE2 syntax${unsupported}): ${detail.length > 120 ? `${detail.slice(0, 120)}…` : detail}`;
+    return `invalid regular expression (RE2 syntax${unsupported}): ${clip(detail, 120)}`;
   }
 }
 

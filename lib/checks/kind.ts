@@ -60,5 +60,10 @@ export interface CheckKind<Spec> {
    * memory (lib/checks/body-budget.ts).
    */
   bufferedBodyBytes?(spec: Spec): number;
+  /**
+   * Optional: why this check cannot work at `hook` (a hook or stage name, never `*`), whatever the
+   * deployment, so that validation refuses the plan before a deployment finds out; undefined when it can.
+   */
+  hookProblem?(spec: Spec, hook: string): string | undefined;
   create(spec: Spec, deps: CheckDeps, path: string): Measure;
 }

@@ -95,7 +95,7 @@ export const prometheusCheck: CheckKind<PrometheusSpec> = {
         }
       }
     } else if (raw.step !== undefined) f.problem(join(path, 'step'), 'needs window (a range query)');
-    const headers = raw.headers === undefined ? {} : f.stringMap(raw.headers, join(path, 'headers'), 20);
+    const headers = raw.headers === undefined ? {} : f.headers(raw.headers, join(path, 'headers'), 20);
     const bearerToken =
       raw.bearerToken === undefined
         ? undefined
@@ -215,7 +215,7 @@ export const prometheusCheck: CheckKind<PrometheusSpec> = {
       } catch (error) {
         return scrub(transportError(what, error, signal));
       }
-      return scrub(judgeResponse(spec, response, what, window));
+      return scrub(judgeResponse(spec, response, what, window, scope !== undefined));
     };
   },
 };
@@ -231,6 +231,7 @@ function judgeResponse(
   r: { status: number; body: string; truncated: boolean },
   what: string,
   window: string | undefined,
+  signed = false,
 ): Observation {
   if (r.truncated) {
     return { outcome: 'error', message: `${what}: response larger than maxBodyBytes (${spec.maxBodyBytes})` };
@@ -243,7 +244,13 @@ function judgeResponse(
     const type = isObject && typeof doc.errorType === 'string' ? `${doc.errorType}: ` : '';
     const said =
       error !== undefined ? `${type}${error}` : isObject ? 'no error message' : `not JSON (${r.body.slice(0, 60)})`;
-    return { outcome: 'error', message: `${what}: HTTP ${r.status}: ${clip(said)}` };
+    // A SigV4 query AWS refuses: the role lacks aps:QueryMetrics on the workspace (template.yaml grants it
+    // only on the workspaces PrometheusWorkspaces names).
+    const denied =
+      signed && r.status === 403
+        ? "; the function's role needs aps:QueryMetrics on this workspace (template parameter PrometheusWorkspaces)"
+        : '';
+    return { outcome: 'error', message: `${what}: HTTP ${r.status}: ${clip(said)}${denied}` };
   }
   const warnings = Array.isArray(doc.warnings)
     ? ` (Prometheus: ${clip(doc.warnings.filter((w) => typeof w === 'string').join('; '), 160)})`

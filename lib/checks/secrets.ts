@@ -117,10 +117,10 @@ export function redactedMeasure<Spec extends { headers?: Readonly<Record<string,
   const names = [...secretNamesIn(check.template)];
   const guard =
     (measure: Measure): Measure =>
-    async (signal) => {
+    async (signal, at) => {
       let o: Observation;
       try {
-        o = await measure(signal);
+        o = await measure(signal, at);
       } catch (error) {
         o = { outcome: 'error', message: `check threw: ${errorMessage(error)}` };
       }
@@ -170,7 +170,7 @@ export function redactedMeasure<Spec extends { headers?: Readonly<Record<string,
     redactor.addUrlCredentials(filled);
     return check.create(filled);
   };
-  return guard(async (signal) => {
+  return guard(async (signal, at) => {
     made ??= make(signal);
     let measure: Measure;
     try {
@@ -179,6 +179,6 @@ export function redactedMeasure<Spec extends { headers?: Readonly<Record<string,
       made = undefined;
       return { outcome: 'error', message: errorMessage(error) };
     }
-    return measure(signal);
+    return measure(signal, at);
   });
 }

@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from '../plan/fields.ts';
+import { echo, formatDuration, parseDuration } from '../plan/fields.ts';
 
 /**
  * A setting read from the function's environment that is unparseable or out of its range. Triggers turn
@@ -48,10 +48,9 @@ export function readDurationSetting(setting: DurationSetting, text: string | und
   if (text === undefined || text.trim() === '') return setting.defaultMs;
   const ms = parseDuration(text);
   if (ms === undefined || ms < setting.minMs || ms > setting.maxMs) {
-    const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
     throw new SettingError(
       setting.variable,
-      `${setting.variable}: expected a duration from ${formatDuration(setting.minMs)} to ${formatDuration(setting.maxMs)} (such as ${formatDuration(setting.defaultMs)}), got ${JSON.stringify(shown)}`,
+      `${setting.variable}: expected a duration from ${formatDuration(setting.minMs)} to ${formatDuration(setting.maxMs)} (such as ${formatDuration(setting.defaultMs)}), got ${echo(text)}`,
     );
   }
   return ms;

@@ -329,6 +329,26 @@ describe('prometheus credentials', () => {
     expect(seen[0]?.headers.authorization).toBe('AWS4-HMAC-SHA256 fake');
   });
 
+  it('says which permission and template parameter a SigV4 query AWS refuses (403) needs', async () => {
+    answer(
+      json(403, {
+        message: 'User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: aps:QueryMetrics',
+      }),
+    );
+    const fake: SigV4Port = {
+      sign: async (request) => ({ ...request.headers, authorization: 'AWS4-HMAC-SHA256 fake' }),
+    };
+    const host = 'aps-workspaces.us-west-2.amazonaws.com';
+    const o = await measure(
+      { url: `http://${host}:${prometheus.port}/workspaces/ws-1234`, query: 'up', threshold: 1 },
+      { deps: { sigv4: fake, pinned: new Map([[host, '127.0.0.1']]) }, allow: { hosts: [host] } },
+    );
+    expect(o.outcome).toBe('error');
+    expect(o.message).toMatch(
+      /HTTP 403: .*; the function's role needs aps:QueryMetrics on this workspace \(template parameter PrometheusWorkspaces\)$/,
+    );
+  });
+
   it('refuses a bearer token for an AMP workspace, which only takes SigV4', async () => {
     const o = await measure({
       url: 'https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1',
