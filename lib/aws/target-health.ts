@@ -3,7 +3,7 @@ import {
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { isArn } from './arn.ts';
+import { isArn } from '../spec/arn.ts';
 import { elbv2Client } from './elbv2.ts';
 import { compact, sendOptions } from './lazy.ts';
 

@@ -1,5 +1,5 @@
 import type { Observation, Outcome } from '../core/types.ts';
-import { type Fields, join } from '../plan/fields.ts';
+import { type Fields, join } from '../spec/fields.ts';
 
 /** What a check reports when there is nothing to judge (no datapoints, INSUFFICIENT_DATA). */
 export type NoDataOutcome = Outcome;

@@ -1,6 +1,6 @@
 import type { AlarmState } from '../aws/cloudwatch.ts';
 import type { Observation } from '../core/types.ts';
-import { join } from '../plan/fields.ts';
+import { join } from '../spec/fields.ts';
 import { awsError, listSome, type NoDataOutcome, need, noDataOutcomes } from './aws-support.ts';
 import type { CheckKind } from './kind.ts';
 

@@ -1,7 +1,7 @@
-import { elbDimensionValue } from '../aws/arn.ts';
 import type { MetricQuery, MetricSeries } from '../aws/cloudwatch.ts';
 import type { Observation } from '../core/types.ts';
-import { type Fields, formatDuration, join } from '../plan/fields.ts';
+import { elbDimensionValue } from '../spec/arn.ts';
+import { type Fields, formatDuration, join } from '../spec/fields.ts';
 import { awsError, listSome, need, short } from './aws-support.ts';
 import type { CheckKind } from './kind.ts';
 import {

@@ -1,5 +1,5 @@
 import type { Measure, Observation } from '../core/types.ts';
-import { join } from '../plan/fields.ts';
+import { join } from '../spec/fields.ts';
 import { short, textOr } from './aws-support.ts';
 import { needsBody } from './body-expect.ts';
 import { type HttpSpec, httpCheck } from './http.ts';

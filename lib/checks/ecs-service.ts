@@ -1,9 +1,9 @@
-import { ecsServiceRevisionNames } from '../aws/arn.ts';
 import type { EcsChecksPort } from '../aws/ecs-checks.ts';
 import type { Observation } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
-import { type Fields, join } from '../plan/fields.ts';
-import type { DeploymentContext } from '../plan/placeholders.ts';
+import { ecsServiceRevisionNames } from '../spec/arn.ts';
+import { PlanError } from '../spec/errors.ts';
+import { type Fields, join } from '../spec/fields.ts';
+import type { DeploymentContext } from '../spec/placeholders.ts';
 import { awsError, need, textOr } from './aws-support.ts';
 import type { CheckKind } from './kind.ts';
 

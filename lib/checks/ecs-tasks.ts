@@ -1,6 +1,6 @@
 import type { EcsChecksPort, TaskFailure, TaskState } from '../aws/ecs-checks.ts';
 import type { Clock, Observation } from '../core/types.ts';
-import { join } from '../plan/fields.ts';
+import { join } from '../spec/fields.ts';
 import { awsError, listSome, need, short } from './aws-support.ts';
 import { type EcsGreen, preferGreen, type ResolvedGreen, readGreen, resolveGreen } from './ecs-service.ts';
 import type { CheckKind } from './kind.ts';

@@ -1,6 +1,6 @@
 import type { InvokeResult } from '../aws/lambda.ts';
 import type { Observation } from '../core/types.ts';
-import { type Fields, join } from '../plan/fields.ts';
+import { type Fields, join } from '../spec/fields.ts';
 import { awsError, need, short, textOr } from './aws-support.ts';
 import { functionBodyBudget, lambdaResponseMaxBytes } from './body-budget.ts';
 import { type BodyExpect, bodyExpectFields, bodyMismatch, compileBodyExpect, readBodyExpect } from './body-expect.ts';

@@ -1,5 +1,5 @@
 import type { Observation } from '../core/types.ts';
-import { describe, type Fields, join } from '../plan/fields.ts';
+import { describe, type Fields, join } from '../spec/fields.ts';
 import { type NoDataOutcome, noDataOutcomes } from './aws-support.ts';
 
 /**

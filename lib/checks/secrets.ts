@@ -1,10 +1,10 @@
-import { isArn, ssmParameterName } from '../aws/arn.ts';
 import type { SecretPort, SecretSource } from '../aws/secrets.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Measure, Observation } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
-import { type Fields, join } from '../plan/fields.ts';
-import { type DeploymentContext, fillPlaceholders } from '../plan/placeholders.ts';
+import { isArn, ssmParameterName } from '../spec/arn.ts';
+import { PlanError } from '../spec/errors.ts';
+import { type Fields, join } from '../spec/fields.ts';
+import { type DeploymentContext, fillPlaceholders } from '../spec/placeholders.ts';
 import { Redactor } from './redact.ts';
 
 /**

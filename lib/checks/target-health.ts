@@ -1,5 +1,5 @@
 import type { TargetState } from '../aws/target-health.ts';
-import { join } from '../plan/fields.ts';
+import { join } from '../spec/fields.ts';
 import { awsError, listSome, need, textOr } from './aws-support.ts';
 import type { CheckKind } from './kind.ts';
 

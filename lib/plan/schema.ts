@@ -3,10 +3,10 @@ import { type AllowPolicy, readAllow } from '../checks/egress.ts';
 import { type CheckKindName, type CheckSpec, checkKinds, isCheckKind } from '../checks/registry.ts';
 import { readSecrets, type SecretSource, secretNamesIn } from '../checks/secrets.ts';
 import type { CheckPolicy } from '../core/types.ts';
-import { PlanError } from './errors.ts';
-import { Fields, join } from './fields.ts';
+import { PlanError } from '../spec/errors.ts';
+import { Fields, join } from '../spec/fields.ts';
+import { checkPlaceholders } from '../spec/placeholders.ts';
 import { canonicalHook, fallbackHook, hookCollisions, hookEntry, isKnownHook, knownHooks } from './hooks.ts';
-import { checkPlaceholders } from './placeholders.ts';
 import { scheduleProblem, triggersOf } from './trigger-limits.ts';
 import { parseYaml } from './yaml.ts';
 

@@ -4,11 +4,11 @@ import type { AsyncInvokePort } from '../aws/lambda-async.ts';
 import type { TaskSetOriginPort } from '../aws/task-sets.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
-import { formatDuration } from '../plan/fields.ts';
 import { checksForHook, type Plan, type PlanCheck } from '../plan/schema.ts';
 import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import { durationSettings, readDurationSetting, SettingError } from '../runtime/settings.ts';
+import { PlanError } from '../spec/errors.ts';
+import { formatDuration } from '../spec/fields.ts';
 import {
   type CarriedState,
   clockSkewMs,

@@ -1,10 +1,10 @@
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
 import { checksForHook, type Plan, parsePlan, parsePlanText } from '../plan/schema.ts';
 import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import type { Log } from '../runtime/logger.ts';
 import { SettingError } from '../runtime/settings.ts';
+import { PlanError } from '../spec/errors.ts';
 import {
   type CarriedState,
   decodeState,

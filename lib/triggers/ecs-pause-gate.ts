@@ -2,10 +2,10 @@ import type { EcsHookAction, EcsLifecycleHookDetail, EcsServiceDeployment } from
 import type { AsyncInvokePort } from '../aws/lambda-async.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
 import { ecsStages } from '../plan/hooks.ts';
 import { checksForHook } from '../plan/schema.ts';
 import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
+import { PlanError } from '../spec/errors.ts';
 import {
   type CarriedState,
   decodeState,

@@ -14,10 +14,10 @@ import type {
   Measurement,
   Verdict,
 } from '../core/types.ts';
-import { join } from '../plan/fields.ts';
-import type { DeploymentContext, PlaceholderName } from '../plan/placeholders.ts';
 import type { PlanCheck } from '../plan/schema.ts';
 import type { Log } from '../runtime/logger.ts';
+import { join } from '../spec/fields.ts';
+import type { DeploymentContext, PlaceholderName } from '../spec/placeholders.ts';
 
 /**
  * Turns plan checks into runnable checks for this deployment. Throws a `PlanError` naming the field.

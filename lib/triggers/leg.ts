@@ -1,8 +1,8 @@
 import type { CheckDeps } from '../checks/kind.ts';
 import type { AnalysisState, CheckResult, CheckRun, Clock, Verdict } from '../core/types.ts';
-import type { DeploymentContext } from '../plan/placeholders.ts';
 import type { PlanCheck } from '../plan/schema.ts';
 import type { Log } from '../runtime/logger.ts';
+import type { DeploymentContext } from '../spec/placeholders.ts';
 import type { CarriedState } from './carried-state.ts';
 import { buildRuns, evaluate } from './evaluate.ts';
 

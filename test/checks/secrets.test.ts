@@ -5,9 +5,9 @@ import type { SecretPort, SecretSource } from '../../lib/aws/secrets.ts';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import { isSensitiveHeader, Redactor, redacted } from '../../lib/checks/redact.ts';
 import { analyze } from '../../lib/core/analyze.ts';
-import { PlanError } from '../../lib/plan/errors.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
+import { PlanError } from '../../lib/spec/errors.ts';
 import { buildRuns } from '../../lib/triggers/evaluate.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 

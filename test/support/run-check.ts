@@ -1,7 +1,7 @@
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import type { Observation } from '../../lib/core/types.ts';
-import type { DeploymentContext } from '../../lib/plan/placeholders.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
+import type { DeploymentContext } from '../../lib/spec/placeholders.ts';
 import { buildRuns } from '../../lib/triggers/evaluate.ts';
 
 /**
