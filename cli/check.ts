@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { checkDeps } from '../lib/aws/wiring.ts';
+import { buildRuns } from '../lib/checks/build-runs.ts';
 import { redact } from '../lib/checks/http.ts';
 import { analyze } from '../lib/core/analyze.ts';
 import type { CheckResult, CheckRun, Verdict } from '../lib/core/types.ts';
@@ -10,7 +11,6 @@ import { systemClock } from '../lib/runtime/clock.ts';
 import { PlanError } from '../lib/spec/errors.ts';
 import { formatDuration } from '../lib/spec/fields.ts';
 import { type DeploymentContext, type PlaceholderName, placeholderNames } from '../lib/spec/placeholders.ts';
-import { buildRuns } from '../lib/triggers/evaluate.ts';
 import {
   type CheckRow,
   checkTable,

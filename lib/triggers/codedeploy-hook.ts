@@ -1,6 +1,7 @@
 import type { CodeDeployPort, CodeDeployTarget, HookStatus } from '../aws/codedeploy.ts';
 import type { ListenerPort } from '../aws/elbv2.ts';
 import type { TaskSetOriginPort } from '../aws/task-sets.ts';
+import { buildRuns, usedPlaceholders } from '../checks/build-runs.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
 import { codeDeployHooks } from '../plan/hooks.ts';
@@ -11,7 +12,7 @@ import { SettingError } from '../runtime/settings.ts';
 import { PlanError } from '../spec/errors.ts';
 import { resolveCodeDeployContext } from './codedeploy-context.ts';
 import type { TriggerDeps, TriggerSettings } from './deps.ts';
-import { buildRuns, evaluate, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { evaluate, failedVerdict, summarizeChecks } from './evaluate.ts';
 import { eventObject } from './event.ts';
 import { deploymentGroup, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 import { deliver, ReportError } from './report.ts';

@@ -1,5 +1,6 @@
 import type { EcsHookAction, EcsLifecycleHookDetail, EcsServiceDeployment } from '../aws/ecs.ts';
 import type { AsyncInvokePort } from '../aws/lambda-async.ts';
+import { usedPlaceholders } from '../checks/build-runs.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
 import { ecsStages } from '../plan/hooks.ts';
@@ -27,7 +28,7 @@ import {
   type PauseHookRef,
   readPauseGateInput,
 } from './ecs-event.ts';
-import { failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { failedVerdict, summarizeChecks } from './evaluate.ts';
 import { runPlannedLeg } from './leg.ts';
 import { ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 import { deliver, ReportError } from './report.ts';
