@@ -1,8 +1,8 @@
-import type { AlarmState } from '../aws/cloudwatch.ts';
 import type { Observation } from '../core/types.ts';
 import { join } from '../spec/fields.ts';
 import { awsError, listSome, type NoDataOutcome, need, noDataOutcomes } from './aws-support.ts';
 import type { CheckKind } from './kind.ts';
+import type { AlarmState } from './ports.ts';
 
 export interface CloudWatchAlarmsSpec {
   /** Exact alarm names; each must exist. */

@@ -1,4 +1,3 @@
-import type { MetricQuery, MetricSeries } from '../aws/cloudwatch.ts';
 import type { Observation } from '../core/types.ts';
 import { elbDimensionValue } from '../spec/arn.ts';
 import { type Fields, formatDuration, join } from '../spec/fields.ts';
@@ -12,6 +11,7 @@ import {
   thresholdFields,
   thresholdObservation,
 } from './metric-threshold.ts';
+import type { MetricQuery, MetricSeries } from './ports.ts';
 
 export interface MetricDef {
   readonly namespace: string;

@@ -1,4 +1,3 @@
-import type { EcsChecksPort } from '../aws/ecs-checks.ts';
 import type { Observation } from '../core/types.ts';
 import { ecsServiceRevisionNames } from '../spec/arn.ts';
 import { PlanError } from '../spec/errors.ts';
@@ -6,6 +5,7 @@ import { type Fields, join } from '../spec/fields.ts';
 import type { DeploymentContext } from '../spec/placeholders.ts';
 import { awsError, need, textOr } from './aws-support.ts';
 import type { CheckKind } from './kind.ts';
+import type { EcsChecksPort } from './ports.ts';
 
 /**
  * Which ECS tasks are green, as the plan gives it: a CodeDeploy task set (`taskSet`, in `cluster`/`service`)

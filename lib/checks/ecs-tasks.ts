@@ -1,9 +1,9 @@
-import type { EcsChecksPort, TaskFailure, TaskState } from '../aws/ecs-checks.ts';
 import type { Clock, Observation } from '../core/types.ts';
 import { join } from '../spec/fields.ts';
 import { awsError, listSome, need, short } from './aws-support.ts';
 import { type EcsGreen, preferGreen, type ResolvedGreen, readGreen, resolveGreen } from './ecs-service.ts';
 import type { CheckKind } from './kind.ts';
+import type { EcsChecksPort, TaskFailure, TaskState } from './ports.ts';
 
 export interface EcsTasksSpec extends EcsGreen {
   /** Fewer running green tasks than this fails; 1 by default. */

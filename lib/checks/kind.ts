@@ -1,15 +1,14 @@
-import type { CloudWatchPort } from '../aws/cloudwatch.ts';
-import type { EcsChecksPort } from '../aws/ecs-checks.ts';
-import type { LambdaInvokePort } from '../aws/lambda.ts';
-import type { SecretPort } from '../aws/secrets.ts';
-import type { TargetHealthPort } from '../aws/target-health.ts';
 import type { Clock, Measure } from '../core/types.ts';
 import type { Fields } from '../spec/fields.ts';
 import type { DeploymentContext } from '../spec/placeholders.ts';
 import type { BodyBudget } from './body-budget.ts';
 import type { Egress } from './egress.ts';
+import type { LambdaInvokePort } from './lambda-invoke.ts';
+import type { CloudWatchPort, EcsChecksPort } from './ports.ts';
 import type { SigV4Port } from './prometheus.ts';
 import type { Lookup } from './resolve.ts';
+import type { SecretPort } from './secrets.ts';
+import type { TargetHealthPort } from './target-health.ts';
 
 /** What checks may use. Adapters behind small ports; tests wire fakes. */
 export interface CheckDeps {

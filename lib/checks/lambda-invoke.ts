@@ -1,10 +1,27 @@
-import type { InvokeResult } from '../aws/lambda.ts';
 import type { Observation } from '../core/types.ts';
 import { type Fields, join } from '../spec/fields.ts';
 import { awsError, need, short, textOr } from './aws-support.ts';
 import { functionBodyBudget, lambdaResponseMaxBytes } from './body-budget.ts';
 import { type BodyExpect, bodyExpectFields, bodyMismatch, compileBodyExpect, readBodyExpect } from './body-expect.ts';
 import type { CheckKind } from './kind.ts';
+
+export interface InvokeResult {
+  readonly statusCode?: number;
+  /** `Handled` or `Unhandled` when the function failed; absent when it did not. */
+  readonly functionError?: string;
+  /** The version that ran (for an alias, the version it points to). */
+  readonly executedVersion?: string;
+  /** The response payload as text (JSON for Node.js and Python functions). */
+  readonly payload: string;
+}
+
+/** What the lambda-invoke check asks of AWS Lambda: one synchronous invocation. */
+export interface LambdaInvokePort {
+  invoke(
+    input: { functionName: string; qualifier?: string; payload: string },
+    signal?: AbortSignal,
+  ): Promise<InvokeResult>;
+}
 
 export type LambdaExpect = BodyExpect;
 
