@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { CheckDeps } from '../checks/kind.ts';
+import type { WiredCheckDeps } from '../checks/registry.ts';
 import { parseResolveOverrides } from '../checks/resolve.ts';
 import { loadPlan, planSourceFromEnv } from '../plan/load.ts';
 import type { Plan } from '../plan/schema.ts';
@@ -28,7 +28,7 @@ const checkPorts = lazy(() => ({
  * What every function's checks use, wired to the real adapters. Called per invocation, cheap:
  * SDK clients are made on first use. The one place a new check kind's port is added.
  */
-export function checkDeps(env: NodeJS.ProcessEnv = process.env): CheckDeps {
+export function checkDeps(env: NodeJS.ProcessEnv = process.env): WiredCheckDeps {
   return {
     clock: systemClock,
     // Pinned names skip DNS and the address rules: the operator chose their address (curl --resolve).

@@ -33,12 +33,6 @@ export function textOr(
   return raw[key] === undefined ? fallback : f.string(raw[key], join(path, key), { max });
 }
 
-/** The port a kind needs; a function wired without it is a deployment mistake, said plainly. */
-export function need<T>(port: T | undefined, what: string, kind: string): T {
-  if (port === undefined) throw new Error(`the ${kind} check needs ${what}, which this function does not wire`);
-  return port;
-}
-
 export function short(text: string, max = 120): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }

@@ -4,7 +4,7 @@ import type { DeploymentContext, PlaceholderName } from '../spec/placeholders.ts
 import { functionBodyBudget } from './body-budget.ts';
 import { type AllowPolicy, defaultAllow, deploymentListeners } from './egress.ts';
 import type { CheckDeps } from './kind.ts';
-import { type CheckKindName, type CheckSpec, checkKinds } from './registry.ts';
+import { type CheckKindName, type CheckSpec, checkKinds, type WiredCheckDeps } from './registry.ts';
 import { redactedMeasure, type SecretSource, secretReader } from './secrets.ts';
 
 /**
@@ -46,8 +46,10 @@ export function buildRuns(checks: readonly CheckEntry[], context: DeploymentCont
       context,
       secrets: check.secrets,
       path,
-      // The registry maps each type to its own kind, so this spec fits it.
-      create: (filled) => kind.create(filled as never, checkDeps, path),
+      // The registry maps each type to its own kind, so this spec fits it. The ports: the functions pass
+      // `WiredCheckDeps`, where the compiler has seen every kind's port wired; a test wires only the ports
+      // its checks use, and a port it leaves out fails that check's measurement (an error, never a pass).
+      create: (filled) => kind.create(filled as never, checkDeps as WiredCheckDeps, path),
       read,
     });
     return { name: check.name, kind: check.type, policy: check.policy, measure };

@@ -1,6 +1,6 @@
 import type { Observation } from '../core/types.ts';
 import { type Fields, join } from '../spec/fields.ts';
-import { awsError, need, short, textOr } from './aws-support.ts';
+import { awsError, short, textOr } from './aws-support.ts';
 import { functionBodyBudget, lambdaResponseMaxBytes } from './body-budget.ts';
 import { type BodyExpect, bodyExpectFields, bodyMismatch, compileBodyExpect, readBodyExpect } from './body-expect.ts';
 import type { CheckKind } from './kind.ts';
@@ -37,7 +37,12 @@ export interface LambdaInvokeSpec {
 const expectFields = bodyExpectFields;
 const maxPayloadBytes = 256 * 1024;
 
-export const lambdaInvokeCheck: CheckKind<LambdaInvokeSpec> = {
+/** What the lambda-invoke check asks of AWS (lib/aws/lambda.ts implements it). */
+export interface LambdaInvokePorts {
+  readonly lambda: LambdaInvokePort;
+}
+
+export const lambdaInvokeCheck: CheckKind<LambdaInvokeSpec, LambdaInvokePorts> = {
   fields: ['functionName', 'qualifier', 'payload', 'expect'],
 
   parse(raw, path, f) {
@@ -61,7 +66,7 @@ export const lambdaInvokeCheck: CheckKind<LambdaInvokeSpec> = {
   },
 
   create(spec, deps, path) {
-    const lambda = need(deps.lambda, 'the Lambda port', 'lambda-invoke');
+    const { lambda } = deps;
     compileBodyExpect(spec.expect, join(path, 'expect'));
     const budget = deps.bodyBudget ?? functionBodyBudget();
     const target = `${spec.functionName}:${spec.qualifier}`;

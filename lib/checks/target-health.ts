@@ -1,5 +1,5 @@
 import { join } from '../spec/fields.ts';
-import { awsError, listSome, need, textOr } from './aws-support.ts';
+import { awsError, listSome, textOr } from './aws-support.ts';
 import type { CheckKind } from './kind.ts';
 
 export interface TargetState {
@@ -26,7 +26,12 @@ export interface TargetHealthSpec {
   readonly minHealthy: number;
 }
 
-export const targetHealthCheck: CheckKind<TargetHealthSpec> = {
+/** What the target-health check asks of AWS (lib/aws/target-health.ts implements it). */
+export interface TargetHealthPorts {
+  readonly targetHealth: TargetHealthPort;
+}
+
+export const targetHealthCheck: CheckKind<TargetHealthSpec, TargetHealthPorts> = {
   fields: ['targetGroup', 'minHealthy'],
 
   parse(raw, path, f) {
@@ -38,7 +43,7 @@ export const targetHealthCheck: CheckKind<TargetHealthSpec> = {
   },
 
   create(spec, deps) {
-    const elb = need(deps.targetHealth, 'the load balancer port', 'target-health');
+    const elb = deps.targetHealth;
     return async (signal) => {
       const where = `target group ${spec.targetGroup}`;
       let targets: TargetState[];
