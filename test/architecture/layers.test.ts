@@ -145,6 +145,10 @@ describe('the import graph of lib/', () => {
     expect(crossings('lib/plan', ['lib/triggers', 'lib/gate', 'lib/aws'])).toEqual([]);
   });
 
+  it('lib/aws never imports lib/triggers or lib/gate: adapters serve the layers above, they do not call them', () => {
+    expect(crossings('lib/aws', ['lib/triggers', 'lib/gate'])).toEqual([]);
+  });
+
   it('lib/runtime and lib/spec never import the layers above them', () => {
     const above = ['lib/checks', 'lib/plan', 'lib/aws', 'lib/triggers', 'lib/gate'];
     expect([...crossings('lib/runtime', above), ...crossings('lib/spec', above)]).toEqual([]);
