@@ -1,7 +1,7 @@
 import type { Observation } from '../core/types.ts';
 import { join } from '../spec/fields.ts';
-import { awsError, listSome, type NoDataOutcome, noDataOutcomes } from './aws-support.ts';
 import type { CheckKind } from './kind.ts';
+import { awsError, listSome, type NoDataOutcome, noDataOutcomes } from './observations.ts';
 import type { AlarmState, CloudWatchPort } from './ports.ts';
 
 export interface CloudWatchAlarmsSpec {

@@ -1,7 +1,6 @@
 import type { Observation } from '../core/types.ts';
 import { elbDimensionValue } from '../spec/arn.ts';
 import { type Fields, formatDuration, join } from '../spec/fields.ts';
-import { awsError, listSome, short } from './aws-support.ts';
 import type { CheckKind } from './kind.ts';
 import {
   type MetricThreshold,
@@ -11,6 +10,7 @@ import {
   thresholdFields,
   thresholdObservation,
 } from './metric-threshold.ts';
+import { awsError, listSome, short } from './observations.ts';
 import type { CloudWatchPort, MetricQuery, MetricSeries } from './ports.ts';
 
 export interface MetricDef {

@@ -3,8 +3,8 @@ import { ecsServiceRevisionNames } from '../spec/arn.ts';
 import { PlanError } from '../spec/errors.ts';
 import { type Fields, join } from '../spec/fields.ts';
 import type { DeploymentContext } from '../spec/placeholders.ts';
-import { awsError, textOr } from './aws-support.ts';
 import type { CheckKind } from './kind.ts';
+import { awsError, textOr } from './observations.ts';
 import type { EcsChecksPort } from './ports.ts';
 
 /**

@@ -1,8 +1,8 @@
 import type { Clock, Observation } from '../core/types.ts';
 import { join } from '../spec/fields.ts';
-import { awsError, listSome, short } from './aws-support.ts';
 import { type EcsGreen, preferGreen, type ResolvedGreen, readGreen, resolveGreen } from './ecs-service.ts';
 import type { CheckKind } from './kind.ts';
+import { awsError, listSome, short } from './observations.ts';
 import type { EcsChecksPort, TaskFailure, TaskState } from './ports.ts';
 
 export interface EcsTasksSpec extends EcsGreen {

@@ -1,9 +1,9 @@
 import type { Observation } from '../core/types.ts';
 import { type Fields, join } from '../spec/fields.ts';
-import { awsError, short, textOr } from './aws-support.ts';
 import { functionBodyBudget, lambdaResponseMaxBytes } from './body-budget.ts';
 import { type BodyExpect, bodyExpectFields, bodyMismatch, compileBodyExpect, readBodyExpect } from './body-expect.ts';
 import type { CheckKind } from './kind.ts';
+import { awsError, short, textOr } from './observations.ts';
 
 export interface InvokeResult {
   readonly statusCode?: number;

@@ -1,6 +1,6 @@
 import { join } from '../spec/fields.ts';
-import { awsError, listSome, textOr } from './aws-support.ts';
 import type { CheckKind } from './kind.ts';
+import { awsError, listSome, textOr } from './observations.ts';
 
 export interface TargetState {
   readonly id: string;

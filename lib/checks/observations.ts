@@ -1,6 +1,11 @@
 import type { Observation, Outcome } from '../core/types.ts';
 import { type Fields, join } from '../spec/fields.ts';
 
+/*
+ * What check kinds share to word their observations: an AWS call that failed as an `error`, the outcome
+ * when there is no data, short and listed values in messages, and a string field with a default target.
+ */
+
 /** What a check reports when there is nothing to judge (no datapoints, INSUFFICIENT_DATA). */
 export type NoDataOutcome = Outcome;
 export const noDataOutcomes: readonly NoDataOutcome[] = ['fail', 'inconclusive', 'error', 'pass'];
