@@ -1,15 +1,5 @@
+import type { SecretPort } from '../checks/secrets.ts';
 import { getParameter, ssmProvider } from './ssm.ts';
-
-/** Where a plan's secret lives. Only SSM Parameter Store (a SecureString, decrypted) for now. */
-export interface SecretSource {
-  /** A parameter name (`/greenlight/api-token`) or ARN. */
-  readonly ssm: string;
-}
-
-/** Reads a secret's current value. Values are never cached beyond the invocation that asked. */
-export interface SecretPort {
-  read(source: SecretSource, signal: AbortSignal): Promise<string>;
-}
 
 /** A plan asked for a secret it may never have. */
 export class ForbiddenSecretError extends Error {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { CheckDeps } from '../checks/kind.ts';
+import type { WiredCheckDeps } from '../checks/registry.ts';
 import { parseResolveOverrides } from '../checks/resolve.ts';
 import { loadPlan, planSourceFromEnv } from '../plan/load.ts';
 import type { Plan } from '../plan/schema.ts';
@@ -29,7 +29,7 @@ const checkPorts = lazy(() => ({
  * What every function's checks use, wired to the real adapters. Called per invocation, cheap:
  * SDK clients are made on first use. The one place a new check kind's port is added.
  */
-export function checkDeps(env: NodeJS.ProcessEnv = process.env): CheckDeps {
+export function checkDeps(env: NodeJS.ProcessEnv = process.env): WiredCheckDeps {
   // Read here, where every function and the CLI wire their checks; a bad value must not crash the
   // function at init (no verdict): it is kept and fails the verdict, naming the variable (buildRuns).
   let pinned = new Map<string, string>();

@@ -1,6 +1,6 @@
 import { RE2JS } from 're2js';
-import { PlanError } from '../plan/errors.ts';
-import { clip, type Fields, join } from '../plan/fields.ts';
+import { PlanError } from '../spec/errors.ts';
+import { clip, type Fields, join } from '../spec/fields.ts';
 import { checkJsonRanges, isJsonRange, rangeMismatch } from './json-range.ts';
 
 /** What a response body must hold: shared by the http and lambda-invoke checks. */

@@ -1,13 +1,13 @@
 import { isIP } from 'node:net';
 import type { Measure, MeasureAt, Observation } from '../core/types.ts';
-import { join } from '../plan/fields.ts';
-import { type ProductionTraffic, productionTrafficAt } from '../plan/hooks.ts';
-import { short, textOr } from './aws-support.ts';
+import { join } from '../spec/fields.ts';
+import { type ProductionTraffic, productionTrafficAt } from '../spec/hooks.ts';
 import { needsBody } from './body-expect.ts';
 import { type Egress, originKey } from './egress.ts';
 import { type HttpSpec, httpCheck } from './http.ts';
 import { type JudgeSettings, readJudge, type SideSample, sequentialJudge } from './judge.ts';
 import type { CheckKind } from './kind.ts';
+import { short, textOr } from './observations.ts';
 
 /** The http check's probe fields at the top level, as the plan writes them, plus the comparison's own. */
 export interface CompareSpec extends Omit<HttpSpec, 'url'> {

@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
-import { clip, echo, type Fields, join } from '../plan/fields.ts';
+import { clip, echo, type Fields, join } from '../spec/fields.ts';
 import type { Lookup } from './resolve.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Observation } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
-import { echo, type Fields, join } from '../plan/fields.ts';
+import { PlanError } from '../spec/errors.ts';
+import { echo, type Fields, join } from '../spec/fields.ts';
 import { type BodyBudget, BodyBudgetError, type BodyReservation, functionBodyBudget } from './body-budget.ts';
 import { bodyMismatch, compileBodyExpect, needsBody, readBodyExpect } from './body-expect.ts';
 import { EgressRefusedError, type ProbeGuard, probeGuard } from './egress.ts';

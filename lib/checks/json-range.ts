@@ -1,4 +1,4 @@
-import { echo, type Fields, join } from '../plan/fields.ts';
+import { echo, type Fields, join } from '../spec/fields.ts';
 
 /**
  * Numeric ranges on JSON fields: in `expect.json`, a value that is an object of only `min` and/or

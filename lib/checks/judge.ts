@@ -1,5 +1,5 @@
 import { errorFunction, gammaln, medianSorted, probit, wilcoxonRankSum } from 'simple-statistics';
-import { type Fields, join } from '../plan/fields.ts';
+import { type Fields, join } from '../spec/fields.ts';
 
 /**
  * The statistical judge of blue versus green. Pure: numbers in, a judgement out.

@@ -1,6 +1,6 @@
 import type { Observation } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
-import { describe, formatDuration, join } from '../plan/fields.ts';
+import { PlanError } from '../spec/errors.ts';
+import { describe, formatDuration, join } from '../spec/fields.ts';
 import { probeGuard } from './egress.ts';
 import type { CheckKind } from './kind.ts';
 import {
@@ -29,6 +29,15 @@ export interface SigV4Scope {
 }
 
 /** The port the prometheus kind needs for Amazon Managed Service for Prometheus: SigV4 with the function's role. */
+/**
+ * What the prometheus check asks of AWS: a SigV4 signer, for Amazon Managed Service for Prometheus only
+ * (lib/aws/sigv4.ts implements it). Optional here, since a plain Prometheus needs none; the composition
+ * root wires it always (`WiredCheckDeps`).
+ */
+export interface PrometheusPorts {
+  readonly sigv4?: SigV4Port | undefined;
+}
+
 export interface SigV4Port {
   /** The headers to send (the given ones plus host, x-amz-date, authorization, ...). */
   sign(request: SigV4Request, scope: SigV4Scope, signal: AbortSignal): Promise<Record<string, string>>;
@@ -58,7 +67,7 @@ const defaultMaxBodyBytes = 1024 * 1024;
 /** Prometheus refuses range queries of more than 11,000 points per series. */
 const maxPoints = 11_000;
 
-export const prometheusCheck: CheckKind<PrometheusSpec> = {
+export const prometheusCheck: CheckKind<PrometheusSpec, PrometheusPorts> = {
   fields: [
     'url',
     'query',

@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Observation } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
+import { PlanError } from '../spec/errors.ts';
 import type { BodyBudget } from './body-budget.ts';
 import { jsonParseCost, jsonParseMaxBytes } from './body-expect.ts';
 import { EgressRefusedError, type ProbeGuard } from './egress.ts';

@@ -1,10 +1,9 @@
-import { isArn, ssmParameterName } from '../aws/arn.ts';
-import type { SecretPort, SecretSource } from '../aws/secrets.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Measure, Observation } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
-import { type Fields, join } from '../plan/fields.ts';
-import { type DeploymentContext, fillPlaceholders } from '../plan/placeholders.ts';
+import { isArn, ssmParameterName } from '../spec/arn.ts';
+import { PlanError } from '../spec/errors.ts';
+import { type Fields, join } from '../spec/fields.ts';
+import { type DeploymentContext, fillPlaceholders } from '../spec/placeholders.ts';
 import { Redactor } from './redact.ts';
 
 /**
@@ -14,7 +13,16 @@ import { Redactor } from './redact.ts';
  * or carried state. The plan itself only ever holds the reference.
  */
 
-export type { SecretSource } from '../aws/secrets.ts';
+/** Where a plan's secret lives. Only SSM Parameter Store (a SecureString, decrypted) for now. */
+export interface SecretSource {
+  /** A parameter name (`/greenlight/api-token`) or ARN. */
+  readonly ssm: string;
+}
+
+/** Reads a secret's current value. Values are never cached beyond the invocation that asked. */
+export interface SecretPort {
+  read(source: SecretSource, signal: AbortSignal): Promise<string>;
+}
 
 export const secretPrefix = 'secret:';
 const secretNamePattern = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;

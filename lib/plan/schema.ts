@@ -1,28 +1,18 @@
 import { bodyMemoryIssues } from '../checks/body-budget.ts';
+import type { CheckEntry } from '../checks/build-runs.ts';
 import { type AllowPolicy, readAllow } from '../checks/egress.ts';
-import { type CheckKindName, type CheckSpec, checkKinds, isCheckKind } from '../checks/registry.ts';
+import { checkKinds, isCheckKind } from '../checks/registry.ts';
 import { readSecrets, type SecretSource, secretNamesIn } from '../checks/secrets.ts';
 import type { CheckPolicy } from '../core/types.ts';
-import { PlanError } from './errors.ts';
-import { clip, echo, Fields, join, keyLimit } from './fields.ts';
-import { canonicalHook, fallbackHook, hookCollisions, hookEntry, isKnownHook, knownHooks } from './hooks.ts';
-import { checkPlaceholders } from './placeholders.ts';
+import { PlanError } from '../spec/errors.ts';
+import { clip, echo, Fields, join, keyLimit } from '../spec/fields.ts';
+import { canonicalHook, fallbackHook, hookCollisions, hookEntry, isKnownHook, knownHooks } from '../spec/hooks.ts';
+import { checkPlaceholders } from '../spec/placeholders.ts';
 import { scheduleProblem, triggersOf } from './trigger-limits.ts';
 import { parseYaml } from './yaml.ts';
 
-/** A check as the plan declares it: its kind's own fields, and when and how it is measured. */
-export type PlanCheck = {
-  [K in CheckKindName]: {
-    readonly name: string;
-    readonly type: K;
-    readonly policy: CheckPolicy;
-    readonly spec: CheckSpec<K>;
-    /** The plan's `allow` block, when it has one (copied here so that a check carries where it may probe). */
-    readonly allow?: AllowPolicy;
-    /** The plan's secrets this check uses as `{{secret:name}}`: references, never values. */
-    readonly secrets?: Readonly<Record<string, SecretSource>>;
-  };
-}[CheckKindName];
+/** A check as the plan declares it: its kind's own fields, and when and how it is measured (lib/checks/build-runs.ts). */
+export type PlanCheck = CheckEntry;
 
 export interface Plan {
   readonly version: 1;

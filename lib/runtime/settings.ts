@@ -1,4 +1,4 @@
-import { echo, formatDuration, parseDuration } from '../plan/fields.ts';
+import { echo, formatDuration, parseDuration } from '../spec/fields.ts';
 
 /**
  * A setting read from the function's environment that is unparseable or out of its range. Triggers turn

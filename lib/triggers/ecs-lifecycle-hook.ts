@@ -1,10 +1,11 @@
+import { usedPlaceholders } from '../checks/build-runs.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
 import { checksForHook, type Plan, parsePlan, parsePlanText } from '../plan/schema.ts';
 import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import type { Log } from '../runtime/logger.ts';
 import { SettingError } from '../runtime/settings.ts';
+import { PlanError } from '../spec/errors.ts';
 import {
   type CarriedState,
   decodeState,
@@ -18,7 +19,7 @@ import {
 import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from './deps.ts';
 import { type EcsContextDeps, resolveEcsContext } from './ecs-context.ts';
 import { EcsEventError, type EcsHookEvent, readEcsHookEvent } from './ecs-event.ts';
-import { summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { summarizeChecks } from './evaluate.ts';
 import { runPlannedLeg } from './leg.ts';
 import { answerBy, ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 

@@ -1,4 +1,3 @@
-import { ecsServiceNames } from '../aws/arn.ts';
 import type { EventsPort } from '../aws/events.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Clock, Counters, Verdict } from '../core/types.ts';
@@ -6,6 +5,7 @@ import type { RemainingTime } from '../runtime/deadline.ts';
 import type { Log } from '../runtime/logger.ts';
 import type { MetricsSink } from '../runtime/metrics.ts';
 import { publishVerdictsVariable, readBooleanSetting } from '../runtime/settings.ts';
+import { ecsServiceNames } from '../spec/arn.ts';
 
 /**
  * After a verdict is delivered: CloudWatch metrics (EMF) and one EventBridge event per verdict, so that

@@ -1,15 +1,15 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SecretPort } from '../../lib/aws/secrets.ts';
 import { sigv4Adapter } from '../../lib/aws/sigv4.ts';
 import { BodyBudget } from '../../lib/checks/body-budget.ts';
+import { buildRuns } from '../../lib/checks/build-runs.ts';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import type { SigV4Port } from '../../lib/checks/prometheus.ts';
 import { checkKinds } from '../../lib/checks/registry.ts';
+import type { SecretPort } from '../../lib/checks/secrets.ts';
 import type { Clock } from '../../lib/core/types.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
-import { buildRuns } from '../../lib/triggers/evaluate.ts';
 import { type HttpTarget, json, startHttpTarget } from '../support/http-target.ts';
 import { planProblems } from '../support/run-check.ts';
 

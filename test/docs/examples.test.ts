@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PlanError } from '../../lib/plan/errors.ts';
 import { parsePlanText } from '../../lib/plan/schema.ts';
+import { PlanError } from '../../lib/spec/errors.ts';
 import { codeBlocks, root } from './docs.ts';
 
 // A newcomer copies the docs' examples: each must be a plan the functions accept, as written. Whole

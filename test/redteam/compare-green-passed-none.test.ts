@@ -10,7 +10,7 @@ import { measureOnce } from '../support/run-check.ts';
 let blue: HttpTarget;
 let green: HttpTarget;
 const deps = checkDeps({});
-const context = () => ({ prodListenerUrl: blue.url, testListenerUrl: green.url });
+const context = () => ({ prodListenerUrl: blue.url, testListenerUrl: green.url, hook: 'BeforeAllowTraffic' });
 
 beforeAll(async () => {
   [blue, green] = await Promise.all([startHttpTarget(), startHttpTarget()]);

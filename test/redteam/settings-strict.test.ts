@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkDeps } from '../../lib/aws/wiring.ts';
+import { buildRuns } from '../../lib/checks/build-runs.ts';
 import { parseResolveOverrides } from '../../lib/checks/resolve.ts';
 import { clearPlanCache } from '../../lib/plan/load.ts';
 import { readBooleanSetting, SettingError } from '../../lib/runtime/settings.ts';
-import { buildRuns } from '../../lib/triggers/evaluate.ts';
 import { lifecycleHookEvent } from '../../local/fakes/ecs.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
