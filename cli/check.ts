@@ -4,13 +4,13 @@ import { checkDeps } from '../lib/aws/wiring.ts';
 import { redact } from '../lib/checks/http.ts';
 import { analyze } from '../lib/core/analyze.ts';
 import type { CheckResult, CheckRun, Verdict } from '../lib/core/types.ts';
+import { buildRuns } from '../lib/gate/evaluate.ts';
 import { PlanError } from '../lib/plan/errors.ts';
 import { formatDuration } from '../lib/plan/fields.ts';
 import { isKnownHook, knownHooks } from '../lib/plan/hooks.ts';
 import { type DeploymentContext, type PlaceholderName, placeholderNames } from '../lib/plan/placeholders.ts';
 import { checksForHook, type Plan, type PlanCheck, parsePlanText } from '../lib/plan/schema.ts';
 import { systemClock } from '../lib/runtime/clock.ts';
-import { buildRuns } from '../lib/triggers/evaluate.ts';
 import {
   type CheckRow,
   checkTable,

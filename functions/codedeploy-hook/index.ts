@@ -3,12 +3,12 @@ import { listenerAdapter } from '../../lib/aws/elbv2.ts';
 import { eventsAdapter } from '../../lib/aws/events.ts';
 import { taskSetOriginAdapter } from '../../lib/aws/task-sets.ts';
 import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
+import { verdictObserver } from '../../lib/gate/observe.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
 import { logger } from '../../lib/runtime/logger.ts';
 import { metrics } from '../../lib/runtime/metrics.ts';
 import { codeDeployHook } from '../../lib/triggers/codedeploy-hook.ts';
-import { verdictObserver } from '../../lib/triggers/observe.ts';
 
 /** CodeDeploy AppSpec hooks (ECS and Lambda platforms): reports Succeeded or Failed exactly once. */
 export const handler = lambdaHandler((event, context) =>

@@ -5,12 +5,12 @@ import { asyncInvokeAdapter } from '../../lib/aws/lambda-async.ts';
 import { stateKeyFromEnv } from '../../lib/aws/state-key.ts';
 import { taskSetOriginAdapter } from '../../lib/aws/task-sets.ts';
 import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
+import { verdictObserver } from '../../lib/gate/observe.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
 import { logger } from '../../lib/runtime/logger.ts';
 import { metrics } from '../../lib/runtime/metrics.ts';
 import { codeDeployWaitGate } from '../../lib/triggers/codedeploy-wait-gate.ts';
-import { verdictObserver } from '../../lib/triggers/observe.ts';
 
 /** CodeDeploy blue/green waits (EventBridge): ContinueDeployment on pass, StopDeployment with rollback on fail. */
 export const handler = lambdaHandler((event, context) =>

@@ -3,12 +3,12 @@ import { forwardAdapter, listenerAdapter } from '../../lib/aws/elbv2.ts';
 import { eventsAdapter } from '../../lib/aws/events.ts';
 import { stateKeyFromEnv } from '../../lib/aws/state-key.ts';
 import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
+import { verdictObserver } from '../../lib/gate/observe.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
 import { logger } from '../../lib/runtime/logger.ts';
 import { metrics } from '../../lib/runtime/metrics.ts';
 import { ecsLifecycleHook } from '../../lib/triggers/ecs-lifecycle-hook.ts';
-import { verdictObserver } from '../../lib/triggers/observe.ts';
 
 /** Amazon ECS native blue/green, linear and canary `AWS_LAMBDA` lifecycle hooks: answers SUCCEEDED, FAILED or IN_PROGRESS. */
 export const handler = lambdaHandler((event, context) =>

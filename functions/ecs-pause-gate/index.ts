@@ -4,12 +4,12 @@ import { eventsAdapter } from '../../lib/aws/events.ts';
 import { asyncInvokeAdapter } from '../../lib/aws/lambda-async.ts';
 import { stateKeyFromEnv } from '../../lib/aws/state-key.ts';
 import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
+import { verdictObserver } from '../../lib/gate/observe.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
 import { logger } from '../../lib/runtime/logger.ts';
 import { metrics } from '../../lib/runtime/metrics.ts';
 import { ecsPauseGate } from '../../lib/triggers/ecs-pause-gate.ts';
-import { verdictObserver } from '../../lib/triggers/observe.ts';
 
 /** EventBridge `ECS Hook State Change` (HOOK_AWAITING_ACTION) for PAUSE hooks: ContinueServiceDeployment CONTINUE or ROLLBACK. */
 export const handler = lambdaHandler((event, context) =>

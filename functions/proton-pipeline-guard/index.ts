@@ -1,11 +1,11 @@
 import { eventsAdapter } from '../../lib/aws/events.ts';
 import { protonAdapter } from '../../lib/aws/proton.ts';
 import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
+import { verdictObserver } from '../../lib/gate/observe.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
 import { logger } from '../../lib/runtime/logger.ts';
 import { metrics } from '../../lib/runtime/metrics.ts';
-import { verdictObserver } from '../../lib/triggers/observe.ts';
 import { protonPipelineGuard } from '../../lib/triggers/proton-pipeline-guard.ts';
 
 /** LEGACY (AWS Proton support ended 2026-10-07): cancels a service pipeline deployment whose checks fail. */

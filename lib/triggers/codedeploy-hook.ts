@@ -3,6 +3,11 @@ import type { ListenerPort } from '../aws/elbv2.ts';
 import type { TaskSetOriginPort } from '../aws/task-sets.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
+import { deliver, ReportError } from '../gate/deliver.ts';
+import type { TriggerDeps, TriggerSettings } from '../gate/deps.ts';
+import { buildRuns, evaluate, failedVerdict, summarizeChecks, usedPlaceholders } from '../gate/evaluate.ts';
+import { eventObject } from '../gate/event.ts';
+import { deploymentGroup, publishVerdict, type VerdictScope, verdictRecord } from '../gate/observe.ts';
 import { PlanError } from '../plan/errors.ts';
 import { codeDeployHooks } from '../plan/hooks.ts';
 import { checksForHook } from '../plan/schema.ts';
@@ -10,11 +15,6 @@ import { minutes, scheduleProblem } from '../plan/trigger-limits.ts';
 import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import { SettingError } from '../runtime/settings.ts';
 import { resolveCodeDeployContext } from './codedeploy-context.ts';
-import type { TriggerDeps, TriggerSettings } from './deps.ts';
-import { buildRuns, evaluate, failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
-import { eventObject } from './event.ts';
-import { deploymentGroup, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
-import { deliver, ReportError } from './report.ts';
 
 /** The CodeDeploy hook event: `{DeploymentId, LifecycleEventHookExecutionId}`; other keys are ignored. */
 export interface HookIds {

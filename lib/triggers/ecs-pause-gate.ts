@@ -2,10 +2,6 @@ import type { EcsHookAction, EcsLifecycleHookDetail, EcsServiceDeployment } from
 import type { AsyncInvokePort } from '../aws/lambda-async.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
-import { ecsStages } from '../plan/hooks.ts';
-import { checksForHook } from '../plan/schema.ts';
-import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import {
   type CarriedState,
   decodeState,
@@ -15,8 +11,16 @@ import {
   planFingerprint,
   StateError,
   stateKeyOnce,
-} from './carried-state.ts';
-import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from './deps.ts';
+} from '../gate/carried-state.ts';
+import { deliver, ReportError } from '../gate/deliver.ts';
+import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from '../gate/deps.ts';
+import { failedVerdict, summarizeChecks, usedPlaceholders } from '../gate/evaluate.ts';
+import { runPlannedLeg } from '../gate/leg.ts';
+import { ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from '../gate/observe.ts';
+import { PlanError } from '../plan/errors.ts';
+import { ecsStages } from '../plan/hooks.ts';
+import { checksForHook } from '../plan/schema.ts';
+import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import { type EcsContextDeps, resolveEcsContext } from './ecs-context.ts';
 import {
   continuationKey,
@@ -27,10 +31,6 @@ import {
   type PauseHookRef,
   readPauseGateInput,
 } from './ecs-event.ts';
-import { failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
-import { runPlannedLeg } from './leg.ts';
-import { ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
-import { deliver, ReportError } from './report.ts';
 
 export interface EcsPauseGateDeps extends EcsContextDeps, TriggerDeps, CarriedStateDeps {
   /** How the gate continues a long analysis: an asynchronous invocation of itself. */

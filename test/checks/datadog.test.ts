@@ -3,8 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SecretPort } from '../../lib/aws/secrets.ts';
 import type { Lookup } from '../../lib/checks/resolve.ts';
 import type { Clock } from '../../lib/core/types.ts';
+import { buildRuns } from '../../lib/gate/evaluate.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
-import { buildRuns } from '../../lib/triggers/evaluate.ts';
 import { type HttpTarget, json, startHttpTarget } from '../support/http-target.ts';
 import { planProblems } from '../support/run-check.ts';
 

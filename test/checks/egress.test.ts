@@ -15,10 +15,10 @@ import {
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import type { Lookup } from '../../lib/checks/resolve.ts';
 import type { Observation } from '../../lib/core/types.ts';
+import { buildRuns } from '../../lib/gate/evaluate.ts';
 import { PlanError } from '../../lib/plan/errors.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
-import { buildRuns } from '../../lib/triggers/evaluate.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 import { loopbackOnly, type Tripwire } from '../support/loopback-only.ts';
 

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import { analyze } from '../../lib/core/analyze.ts';
 import type { Verdict } from '../../lib/core/types.ts';
+import { buildRuns } from '../../lib/gate/evaluate.ts';
 import { PlanError } from '../../lib/plan/errors.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
-import { buildRuns } from '../../lib/triggers/evaluate.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 
 /**

@@ -11,9 +11,9 @@ import { BodyBudget, bodyBudgetBytes, functionMemoryMiB } from '../../lib/checks
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import { analyze } from '../../lib/core/analyze.ts';
 import type { Observation, Verdict } from '../../lib/core/types.ts';
+import { buildRuns } from '../../lib/gate/evaluate.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
-import { buildRuns } from '../../lib/triggers/evaluate.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 
 /**

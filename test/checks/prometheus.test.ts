@@ -8,8 +8,8 @@ import type { CheckDeps } from '../../lib/checks/kind.ts';
 import type { SigV4Port } from '../../lib/checks/prometheus.ts';
 import { checkKinds } from '../../lib/checks/registry.ts';
 import type { Clock } from '../../lib/core/types.ts';
+import { buildRuns } from '../../lib/gate/evaluate.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
-import { buildRuns } from '../../lib/triggers/evaluate.ts';
 import { type HttpTarget, json, startHttpTarget } from '../support/http-target.ts';
 import { planProblems } from '../support/run-check.ts';
 

@@ -5,10 +5,10 @@ import type { SecretPort, SecretSource } from '../../lib/aws/secrets.ts';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import { isSensitiveHeader, Redactor, redacted } from '../../lib/checks/redact.ts';
 import { analyze } from '../../lib/core/analyze.ts';
+import { buildRuns } from '../../lib/gate/evaluate.ts';
 import { PlanError } from '../../lib/plan/errors.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
-import { buildRuns } from '../../lib/triggers/evaluate.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 
 const token = 'tok-5b1e7c2f9a04d3e8';
