@@ -8,7 +8,7 @@ import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
 import { logger } from '../../lib/runtime/logger.ts';
 import { metrics } from '../../lib/runtime/metrics.ts';
-import { codeDeployHook } from '../../lib/triggers/codedeploy-hook.ts';
+import { codeDeployHook } from '../../lib/triggers/codedeploy/hook.ts';
 
 /** CodeDeploy AppSpec hooks (ECS and Lambda platforms): reports Succeeded or Failed exactly once. */
 export const handler = lambdaHandler((event, context) =>

@@ -10,7 +10,7 @@ import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
 import { logger } from '../../lib/runtime/logger.ts';
 import { metrics } from '../../lib/runtime/metrics.ts';
-import { codeDeployWaitGate } from '../../lib/triggers/codedeploy-wait-gate.ts';
+import { codeDeployWaitGate } from '../../lib/triggers/codedeploy/wait-gate.ts';
 
 /** CodeDeploy blue/green waits (EventBridge): ContinueDeployment on pass, StopDeployment with rollback on fail. */
 export const handler = lambdaHandler((event, context) =>

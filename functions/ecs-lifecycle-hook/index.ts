@@ -8,7 +8,7 @@ import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
 import { logger } from '../../lib/runtime/logger.ts';
 import { metrics } from '../../lib/runtime/metrics.ts';
-import { ecsLifecycleHook } from '../../lib/triggers/ecs-lifecycle-hook.ts';
+import { ecsLifecycleHook } from '../../lib/triggers/ecs/lifecycle-hook.ts';
 
 /** Amazon ECS native blue/green, linear and canary `AWS_LAMBDA` lifecycle hooks: answers SUCCEEDED, FAILED or IN_PROGRESS. */
 export const handler = lambdaHandler((event, context) =>

@@ -9,7 +9,7 @@ import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
 import { logger } from '../../lib/runtime/logger.ts';
 import { metrics } from '../../lib/runtime/metrics.ts';
-import { ecsPauseGate } from '../../lib/triggers/ecs-pause-gate.ts';
+import { ecsPauseGate } from '../../lib/triggers/ecs/pause-gate.ts';
 
 /** EventBridge `ECS Hook State Change` (HOOK_AWAITING_ACTION) for PAUSE hooks: ContinueServiceDeployment CONTINUE or ROLLBACK. */
 export const handler = lambdaHandler((event, context) =>

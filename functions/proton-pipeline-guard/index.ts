@@ -6,7 +6,7 @@ import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
 import { logger } from '../../lib/runtime/logger.ts';
 import { metrics } from '../../lib/runtime/metrics.ts';
-import { protonPipelineGuard } from '../../lib/triggers/proton-pipeline-guard.ts';
+import { protonPipelineGuard } from '../../lib/triggers/proton/guard.ts';
 
 /** LEGACY (AWS Proton support ended 2026-10-07): cancels a service pipeline deployment whose checks fail. */
 export const handler = lambdaHandler((event, context) =>

@@ -1,7 +1,7 @@
-import type { EcsHookAction, EcsLifecycleHookDetail, EcsServiceDeployment } from '../aws/ecs.ts';
-import type { AsyncInvokePort } from '../aws/lambda-async.ts';
-import { errorMessage } from '../core/analyze.ts';
-import type { Verdict } from '../core/types.ts';
+import type { EcsHookAction, EcsLifecycleHookDetail, EcsServiceDeployment } from '../../aws/ecs.ts';
+import type { AsyncInvokePort } from '../../aws/lambda-async.ts';
+import { errorMessage } from '../../core/analyze.ts';
+import type { Verdict } from '../../core/types.ts';
 import {
   type CarriedState,
   decodeState,
@@ -11,17 +11,17 @@ import {
   planFingerprint,
   StateError,
   stateKeyOnce,
-} from '../gate/carried-state.ts';
-import { deliver, ReportError } from '../gate/deliver.ts';
-import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from '../gate/deps.ts';
-import { failedVerdict, summarizeChecks, usedPlaceholders } from '../gate/evaluate.ts';
-import { runPlannedLeg } from '../gate/leg.ts';
-import { ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from '../gate/observe.ts';
-import { PlanError } from '../plan/errors.ts';
-import { ecsStages } from '../plan/hooks.ts';
-import { checksForHook } from '../plan/schema.ts';
-import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
-import { type EcsContextDeps, resolveEcsContext } from './ecs-context.ts';
+} from '../../gate/carried-state.ts';
+import { deliver, ReportError } from '../../gate/deliver.ts';
+import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from '../../gate/deps.ts';
+import { failedVerdict, summarizeChecks, usedPlaceholders } from '../../gate/evaluate.ts';
+import { runPlannedLeg } from '../../gate/leg.ts';
+import { ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from '../../gate/observe.ts';
+import { PlanError } from '../../plan/errors.ts';
+import { ecsStages } from '../../plan/hooks.ts';
+import { checksForHook } from '../../plan/schema.ts';
+import { type Deadline, deadlineFor, type RemainingTime } from '../../runtime/deadline.ts';
+import { type EcsContextDeps, resolveEcsContext } from './context.ts';
 import {
   continuationKey,
   deploymentNames,
@@ -30,7 +30,7 @@ import {
   type PauseGateInput,
   type PauseHookRef,
   readPauseGateInput,
-} from './ecs-event.ts';
+} from './event.ts';
 
 export interface EcsPauseGateDeps extends EcsContextDeps, TriggerDeps, CarriedStateDeps {
   /** How the gate continues a long analysis: an asynchronous invocation of itself. */

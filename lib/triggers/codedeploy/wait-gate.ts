@@ -1,9 +1,14 @@
-import type { CodeDeployDeployment, CodeDeployPort, CodeDeployTarget, DeploymentWaitType } from '../aws/codedeploy.ts';
-import type { ListenerPort } from '../aws/elbv2.ts';
-import type { AsyncInvokePort } from '../aws/lambda-async.ts';
-import type { TaskSetOriginPort } from '../aws/task-sets.ts';
-import { errorMessage } from '../core/analyze.ts';
-import type { Verdict } from '../core/types.ts';
+import type {
+  CodeDeployDeployment,
+  CodeDeployPort,
+  CodeDeployTarget,
+  DeploymentWaitType,
+} from '../../aws/codedeploy.ts';
+import type { ListenerPort } from '../../aws/elbv2.ts';
+import type { AsyncInvokePort } from '../../aws/lambda-async.ts';
+import type { TaskSetOriginPort } from '../../aws/task-sets.ts';
+import { errorMessage } from '../../core/analyze.ts';
+import type { Verdict } from '../../core/types.ts';
 import {
   type CarriedState,
   clockSkewMs,
@@ -18,19 +23,19 @@ import {
   seal,
   stateKeyOnce,
   unseal,
-} from '../gate/carried-state.ts';
-import { deliver, isRetryable, ReportError } from '../gate/deliver.ts';
-import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from '../gate/deps.ts';
-import { failedVerdict, summarizeChecks, usedPlaceholders } from '../gate/evaluate.ts';
-import { eventObject } from '../gate/event.ts';
-import { runPlannedLeg } from '../gate/leg.ts';
-import { deploymentGroup, publishVerdict, verdictRecord } from '../gate/observe.ts';
-import { PlanError } from '../plan/errors.ts';
-import { formatDuration } from '../plan/fields.ts';
-import { checksForHook, type Plan, type PlanCheck } from '../plan/schema.ts';
-import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
-import { durationSettings, readDurationSetting, SettingError } from '../runtime/settings.ts';
-import { resolveCodeDeployContext } from './codedeploy-context.ts';
+} from '../../gate/carried-state.ts';
+import { deliver, isRetryable, ReportError } from '../../gate/deliver.ts';
+import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from '../../gate/deps.ts';
+import { failedVerdict, summarizeChecks, usedPlaceholders } from '../../gate/evaluate.ts';
+import { eventObject } from '../../gate/event.ts';
+import { runPlannedLeg } from '../../gate/leg.ts';
+import { deploymentGroup, publishVerdict, verdictRecord } from '../../gate/observe.ts';
+import { PlanError } from '../../plan/errors.ts';
+import { formatDuration } from '../../plan/fields.ts';
+import { checksForHook, type Plan, type PlanCheck } from '../../plan/schema.ts';
+import { type Deadline, deadlineFor, type RemainingTime } from '../../runtime/deadline.ts';
+import { durationSettings, readDurationSetting, SettingError } from '../../runtime/settings.ts';
+import { resolveCodeDeployContext } from './context.ts';
 
 /**
  * The CodeDeploy blue/green wait gate.

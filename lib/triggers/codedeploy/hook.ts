@@ -1,20 +1,20 @@
-import type { CodeDeployPort, CodeDeployTarget, HookStatus } from '../aws/codedeploy.ts';
-import type { ListenerPort } from '../aws/elbv2.ts';
-import type { TaskSetOriginPort } from '../aws/task-sets.ts';
-import { errorMessage } from '../core/analyze.ts';
-import type { Verdict } from '../core/types.ts';
-import { deliver, ReportError } from '../gate/deliver.ts';
-import type { TriggerDeps, TriggerSettings } from '../gate/deps.ts';
-import { buildRuns, evaluate, failedVerdict, summarizeChecks, usedPlaceholders } from '../gate/evaluate.ts';
-import { eventObject } from '../gate/event.ts';
-import { deploymentGroup, publishVerdict, type VerdictScope, verdictRecord } from '../gate/observe.ts';
-import { PlanError } from '../plan/errors.ts';
-import { codeDeployHooks } from '../plan/hooks.ts';
-import { checksForHook } from '../plan/schema.ts';
-import { minutes, scheduleProblem } from '../plan/trigger-limits.ts';
-import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
-import { SettingError } from '../runtime/settings.ts';
-import { resolveCodeDeployContext } from './codedeploy-context.ts';
+import type { CodeDeployPort, CodeDeployTarget, HookStatus } from '../../aws/codedeploy.ts';
+import type { ListenerPort } from '../../aws/elbv2.ts';
+import type { TaskSetOriginPort } from '../../aws/task-sets.ts';
+import { errorMessage } from '../../core/analyze.ts';
+import type { Verdict } from '../../core/types.ts';
+import { deliver, ReportError } from '../../gate/deliver.ts';
+import type { TriggerDeps, TriggerSettings } from '../../gate/deps.ts';
+import { buildRuns, evaluate, failedVerdict, summarizeChecks, usedPlaceholders } from '../../gate/evaluate.ts';
+import { eventObject } from '../../gate/event.ts';
+import { deploymentGroup, publishVerdict, type VerdictScope, verdictRecord } from '../../gate/observe.ts';
+import { PlanError } from '../../plan/errors.ts';
+import { codeDeployHooks } from '../../plan/hooks.ts';
+import { checksForHook } from '../../plan/schema.ts';
+import { minutes, scheduleProblem } from '../../plan/trigger-limits.ts';
+import { deadlineFor, type RemainingTime } from '../../runtime/deadline.ts';
+import { SettingError } from '../../runtime/settings.ts';
+import { resolveCodeDeployContext } from './context.ts';
 
 /** The CodeDeploy hook event: `{DeploymentId, LifecycleEventHookExecutionId}`; other keys are ignored. */
 export interface HookIds {

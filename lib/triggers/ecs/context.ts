@@ -1,11 +1,11 @@
-import { listenerArnOf, targetGroupName } from '../aws/arn.ts';
-import type { EcsLoadBalancer, EcsPort } from '../aws/ecs.ts';
-import type { ForwardPort, ListenerPort, WeightedTargetGroup } from '../aws/elbv2.ts';
-import { errorMessage } from '../core/analyze.ts';
-import { PlanError } from '../plan/errors.ts';
-import { ecsStages } from '../plan/hooks.ts';
-import type { DeploymentContext, PlaceholderName } from '../plan/placeholders.ts';
-import { deploymentNames, type EcsStage, serviceNames } from './ecs-event.ts';
+import { listenerArnOf, targetGroupName } from '../../aws/arn.ts';
+import type { EcsLoadBalancer, EcsPort } from '../../aws/ecs.ts';
+import type { ForwardPort, ListenerPort, WeightedTargetGroup } from '../../aws/elbv2.ts';
+import { errorMessage } from '../../core/analyze.ts';
+import { PlanError } from '../../plan/errors.ts';
+import { ecsStages } from '../../plan/hooks.ts';
+import type { DeploymentContext, PlaceholderName } from '../../plan/placeholders.ts';
+import { deploymentNames, type EcsStage, serviceNames } from './event.ts';
 
 export interface EcsContextDeps {
   readonly ecs: EcsPort;

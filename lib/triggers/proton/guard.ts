@@ -1,17 +1,17 @@
-import { resourceIds } from '../aws/arn.ts';
-import type { ProtonPort, ServicePipelineState } from '../aws/proton.ts';
-import { errorMessage } from '../core/analyze.ts';
-import type { Verdict } from '../core/types.ts';
-import { deliver, ReportError } from '../gate/deliver.ts';
-import type { TriggerDeps, TriggerSettings } from '../gate/deps.ts';
-import { buildRuns, evaluate, failedVerdict, summarizeChecks } from '../gate/evaluate.ts';
-import { eventObject } from '../gate/event.ts';
-import { publishVerdict, verdictRecord } from '../gate/observe.ts';
-import { PlanError } from '../plan/errors.ts';
-import { checksForHook } from '../plan/schema.ts';
-import { minutes, scheduleProblem } from '../plan/trigger-limits.ts';
-import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
-import { SettingError } from '../runtime/settings.ts';
+import { resourceIds } from '../../aws/arn.ts';
+import type { ProtonPort, ServicePipelineState } from '../../aws/proton.ts';
+import { errorMessage } from '../../core/analyze.ts';
+import type { Verdict } from '../../core/types.ts';
+import { deliver, ReportError } from '../../gate/deliver.ts';
+import type { TriggerDeps, TriggerSettings } from '../../gate/deps.ts';
+import { buildRuns, evaluate, failedVerdict, summarizeChecks } from '../../gate/evaluate.ts';
+import { eventObject } from '../../gate/event.ts';
+import { publishVerdict, verdictRecord } from '../../gate/observe.ts';
+import { PlanError } from '../../plan/errors.ts';
+import { checksForHook } from '../../plan/schema.ts';
+import { minutes, scheduleProblem } from '../../plan/trigger-limits.ts';
+import { deadlineFor, type RemainingTime } from '../../runtime/deadline.ts';
+import { SettingError } from '../../runtime/settings.ts';
 
 /**
  * LEGACY: AWS Proton support ended on 2026-10-07. Kept small and off by default.

@@ -1,5 +1,5 @@
-import { errorMessage } from '../core/analyze.ts';
-import type { Verdict } from '../core/types.ts';
+import { errorMessage } from '../../core/analyze.ts';
+import type { Verdict } from '../../core/types.ts';
 import {
   type CarriedState,
   decodeState,
@@ -9,18 +9,18 @@ import {
   planFingerprint,
   StateError,
   stateKeyOnce,
-} from '../gate/carried-state.ts';
-import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from '../gate/deps.ts';
-import { summarizeChecks, usedPlaceholders } from '../gate/evaluate.ts';
-import { runPlannedLeg } from '../gate/leg.ts';
-import { answerBy, ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from '../gate/observe.ts';
-import { PlanError } from '../plan/errors.ts';
-import { checksForHook, type Plan, parsePlan, parsePlanText } from '../plan/schema.ts';
-import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
-import type { Log } from '../runtime/logger.ts';
-import { SettingError } from '../runtime/settings.ts';
-import { type EcsContextDeps, resolveEcsContext } from './ecs-context.ts';
-import { EcsEventError, type EcsHookEvent, readEcsHookEvent } from './ecs-event.ts';
+} from '../../gate/carried-state.ts';
+import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from '../../gate/deps.ts';
+import { summarizeChecks, usedPlaceholders } from '../../gate/evaluate.ts';
+import { runPlannedLeg } from '../../gate/leg.ts';
+import { answerBy, ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from '../../gate/observe.ts';
+import { PlanError } from '../../plan/errors.ts';
+import { checksForHook, type Plan, parsePlan, parsePlanText } from '../../plan/schema.ts';
+import { type Deadline, deadlineFor, type RemainingTime } from '../../runtime/deadline.ts';
+import type { Log } from '../../runtime/logger.ts';
+import { SettingError } from '../../runtime/settings.ts';
+import { type EcsContextDeps, resolveEcsContext } from './context.ts';
+import { EcsEventError, type EcsHookEvent, readEcsHookEvent } from './event.ts';
 
 export type EcsHookStatus = 'SUCCEEDED' | 'FAILED' | 'IN_PROGRESS';
 
