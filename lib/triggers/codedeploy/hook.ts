@@ -1,19 +1,16 @@
-import type { CodeDeployPort, CodeDeployTarget, HookStatus } from '../../aws/codedeploy.ts';
+import type { CodeDeployDeployment, CodeDeployPort, CodeDeployTarget, HookStatus } from '../../aws/codedeploy.ts';
 import type { ListenerPort } from '../../aws/elbv2.ts';
 import type { TaskSetOriginPort } from '../../aws/task-sets.ts';
-import { errorMessage } from '../../core/analyze.ts';
-import type { Verdict } from '../../core/types.ts';
-import { deliver, ReportError } from '../../gate/deliver.ts';
-import type { TriggerDeps, TriggerSettings } from '../../gate/deps.ts';
-import { buildRuns, evaluate, failedVerdict, summarizeChecks, usedPlaceholders } from '../../gate/evaluate.ts';
+import type { Clock } from '../../core/types.ts';
+import { deliver } from '../../gate/deliver.ts';
+import { GateEventError } from '../../gate/errors.ts';
+import { usedPlaceholders } from '../../gate/evaluate.ts';
 import { eventObject } from '../../gate/event.ts';
-import { deploymentGroup, publishVerdict, type VerdictScope, verdictRecord } from '../../gate/observe.ts';
-import { PlanError } from '../../plan/errors.ts';
+import { deploymentGroup } from '../../gate/observe.ts';
+import type { Outcome, Trigger } from '../../gate/trigger.ts';
 import { codeDeployHooks } from '../../plan/hooks.ts';
-import { checksForHook } from '../../plan/schema.ts';
-import { minutes, scheduleProblem } from '../../plan/trigger-limits.ts';
-import { deadlineFor, type RemainingTime } from '../../runtime/deadline.ts';
-import { SettingError } from '../../runtime/settings.ts';
+import { checksForHook, type Plan } from '../../plan/schema.ts';
+import type { Log } from '../../runtime/logger.ts';
 import { resolveCodeDeployContext } from './context.ts';
 
 /** The CodeDeploy hook event: `{DeploymentId, LifecycleEventHookExecutionId}`; other keys are ignored. */
@@ -22,14 +19,17 @@ export interface HookIds {
   readonly executionId: string;
 }
 
-export interface CodeDeployHookDeps extends TriggerDeps {
+export interface CodeDeployHookPorts {
   readonly codedeploy: CodeDeployPort;
   readonly listeners: ListenerPort;
   /** ECS DescribeTaskSets: tells green from blue when CodeDeploy omits the task set labels. */
   readonly taskSets: TaskSetOriginPort;
-  readonly settings: TriggerSettings & {
+  readonly clock: Clock;
+  readonly log: Log;
+  readonly settings: {
     /** GREENLIGHT_HOOK: pins the hook instead of reading it from the deployment target. */
     readonly hook?: string | undefined;
+    readonly region?: string | undefined;
   };
 }
 
@@ -41,24 +41,26 @@ export interface HookOutcome {
   readonly reasons: readonly string[];
 }
 
-/** An event from which the hook ids cannot be read: there is nothing to report to. */
-export class HookEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'HookEventError';
-  }
+/** What the hook's own reads found: the deployment, its target, the hook that is running, the plan. */
+interface OpenHook {
+  readonly deployment: CodeDeployDeployment;
+  readonly target: CodeDeployTarget | undefined;
+  readonly hook: string;
+  readonly plan: Plan;
 }
 
-/** How long a failing report is retried before the invocation fails loudly (and Lambda retries it). */
-const reportRetryWindowMs = 30_000;
+type Delivered = Pick<HookOutcome, 'status' | 'delivery' | 'hook'>;
+type Input = HookIds & { readonly problems: readonly string[] };
+
 const idPattern = /^[A-Za-z0-9_-]{1,128}$/;
 const deploymentIdPattern = /^d-[A-Z0-9]{9}$/;
+const rollbackCreators = new Set(['autoRollback', 'codeDeployRollback']);
 
 /** Reads the ids; `problems` lists what is off about an event whose ids could still be read. */
-export function readHookIds(event: unknown): HookIds & { problems: string[] } {
+export function readHookIds(event: unknown): Input {
   const record = eventObject(event, 64 * 1024);
   if (!record) {
-    throw new HookEventError('malformed event: expected an object with DeploymentId and LifecycleEventHookExecutionId');
+    throw new GateEventError('malformed event: expected an object with DeploymentId and LifecycleEventHookExecutionId');
   }
   const deploymentId = record.DeploymentId;
   const executionId = record.LifecycleEventHookExecutionId;
@@ -68,7 +70,7 @@ export function readHookIds(event: unknown): HookIds & { problems: string[] } {
     !idPattern.test(deploymentId) ||
     !idPattern.test(executionId)
   ) {
-    throw new HookEventError('malformed event: DeploymentId and LifecycleEventHookExecutionId must be present as ids');
+    throw new GateEventError('malformed event: DeploymentId and LifecycleEventHookExecutionId must be present as ids');
   }
   const problems: string[] = [];
   if (!deploymentIdPattern.test(deploymentId))
@@ -77,51 +79,77 @@ export function readHookIds(event: unknown): HookIds & { problems: string[] } {
 }
 
 /**
- * Handles one CodeDeploy lifecycle hook invocation: decides Succeeded or Failed and reports it
- * exactly once, before the Lambda deadline. Every error before the report becomes a Failed report.
+ * The CodeDeploy lifecycle hook (ECS and Lambda platforms): the hook that is InProgress on the
+ * deployment target (or GREENLIGHT_HOOK) picks the plan's checks; the verdict is reported with
+ * `PutLifecycleEventHookExecutionStatus` Succeeded or Failed, exactly once. CodeDeploy cannot call
+ * back, so the analysis fits one invocation. An event without hook ids fails the invocation: there is
+ * nobody to report to.
  */
-export function codeDeployHook(deps: CodeDeployHookDeps) {
-  return async (event: unknown, context: RemainingTime): Promise<HookOutcome> => {
-    const { log, clock } = deps;
-    const ids = readHookIds(event);
-    log.appendKeys({ deploymentId: ids.deploymentId });
-    const deadline = deadlineFor(context, clock.now(), deps.settings.reserve);
-    let hook: string | undefined;
-    const scope: VerdictScope = { deploymentId: ids.deploymentId };
-    let verdict: Verdict;
-    try {
-      if (deadline.settingError) throw deadline.settingError;
-      const decided = await decide(deps, ids, deadline.signal, deadline.analysisEndsAt, scope, (h) => {
-        hook = h;
-        scope.stage = h;
-        log.appendKeys({ hook: h });
-      });
-      verdict = decided;
-    } catch (error) {
-      const known = error instanceof PlanError || error instanceof SettingError;
-      const reason = known ? (error as Error).message : `could not validate: ${errorMessage(error)}`;
-      log.error('no verdict from the checks; reporting Failed', { reason, errorName: (error as Error)?.name });
-      verdict = failedVerdict(reason, clock.now());
-    } finally {
-      deadline.dispose();
-    }
+export function codeDeployHookTrigger(ports: CodeDeployHookPorts): Trigger<Input, OpenHook, Delivered, HookOutcome> {
+  const { codedeploy, clock, log } = ports;
+  return {
+    name: 'codedeploy-hook',
+    read: readHookIds,
+    scope: (ids) => ({ logKeys: { deploymentId: ids.deploymentId }, scope: { deploymentId: ids.deploymentId } }),
 
-    const status: HookStatus = verdict.status === 'pass' ? 'Succeeded' : 'Failed';
-    log.info('verdict', {
-      verdict: status,
-      analysis: verdict.status,
-      reasons: verdict.reasons,
-      durationMs: verdict.finishedAt - verdict.startedAt,
-      checks: summarizeChecks(verdict.checks),
-    });
-    try {
+    async open(ids, run) {
+      if (ids.problems.length > 0) return { kind: 'refused', reason: ids.problems.join('; ') };
+      // Independent reads, in parallel: each round trip is time the verdict waits for. Failures are
+      // reported in this order, as if read one after the other.
+      const [planRead, deploymentRead, targetsRead] = await Promise.allSettled([
+        run.loadPlan(run.signal),
+        codedeploy.getDeployment(ids.deploymentId, run.signal),
+        codedeploy.listDeploymentTargets(ids.deploymentId, run.signal),
+      ]);
+      const plan = settled(planRead);
+      const deployment = settled(deploymentRead);
+      run.scope.group = deploymentGroup(deployment);
+      const targetIds = settled(targetsRead);
+      const target =
+        targetIds[0] === undefined
+          ? undefined
+          : await codedeploy.getDeploymentTarget(ids.deploymentId, targetIds[0], run.signal);
+      const hook = ports.settings.hook?.trim() || hookInProgress(target);
+      if (!hook) {
+        return {
+          kind: 'refused',
+          reason:
+            'cannot tell which lifecycle hook is running: no hook is InProgress on the deployment target; set GREENLIGHT_HOOK to pin it',
+        };
+      }
+      run.scope.stage = hook;
+      log.appendKeys({ hook });
+      return { kind: 'open', hook: { deployment, target, hook, plan } };
+    },
+
+    rollback: async (_ids, { deployment }) =>
+      rollbackCreators.has(deployment.creator ?? '') ? 'rollback deployment: not blocked' : undefined,
+
+    checks: async (_ids, open) => checksForHook(open.plan, open.hook),
+
+    context: (_ids, open, selected, run) =>
+      resolveCodeDeployContext(
+        { listeners: ports.listeners, taskSets: ports.taskSets, region: ports.settings.region },
+        {
+          deployment: open.deployment,
+          target: open.target,
+          hook: open.hook,
+          needed: usedPlaceholders(selected.checks),
+        },
+        run.signal,
+      ),
+
+    state: { kind: 'none', limits: 'codedeploy-hook' },
+
+    async deliver(verdict, { input, hook }, _run, by) {
+      const status: HookStatus = verdict.status === 'pass' ? 'Succeeded' : 'Failed';
       const delivery = await deliver(
         (signal) =>
-          deps.codedeploy.putLifecycleEventHookStatus(
-            { deploymentId: ids.deploymentId, executionId: ids.executionId, status },
+          codedeploy.putLifecycleEventHookStatus(
+            { deploymentId: input.deploymentId, executionId: input.executionId, status },
             signal,
           ),
-        Math.min(deadline.reportBy, clock.now() + reportRetryWindowMs),
+        by,
         clock,
       );
       if (delivery === 'already-completed') {
@@ -129,90 +157,28 @@ export function codeDeployHook(deps: CodeDeployHookDeps) {
       } else {
         log.info('reported hook status', { status });
       }
-      await publishVerdict(deps, deadline.reportBy, () =>
-        verdictRecord('codedeploy-hook', verdict, scope, { decision: status, delivery }),
-      );
-      const outcome = { deploymentId: ids.deploymentId, status, delivery, reasons: verdict.reasons };
-      return hook === undefined ? outcome : { ...outcome, hook };
-    } catch (error) {
-      log.error('could not report the hook status to CodeDeploy', {
-        status,
-        error: errorMessage(error),
-        errorName: (error as Error)?.name,
-      });
-      throw error instanceof ReportError ? error : new ReportError(errorMessage(error), { cause: error });
-    }
+      return {
+        kind: 'delivered',
+        decision: status,
+        delivery,
+        detail: { status, delivery, ...(hook === undefined ? {} : { hook: hook.hook }) },
+      };
+    },
+
+    answer: (outcome) => hookOutcome(outcome),
   };
 }
 
-async function decide(
-  deps: CodeDeployHookDeps,
-  ids: HookIds & { problems: string[] },
-  signal: AbortSignal,
-  analysisEndsAt: number,
-  scope: VerdictScope,
-  onHook: (hook: string) => void,
-): Promise<Verdict> {
-  const { clock, log } = deps;
-  if (ids.problems.length > 0) return failedVerdict(ids.problems.join('; '), clock.now());
-  // Independent reads, in parallel: each round trip is time the verdict waits for. Failures are
-  // reported in this order, as if read one after the other.
-  const [planRead, deploymentRead, targetsRead] = await Promise.allSettled([
-    deps.loadPlan(signal),
-    deps.codedeploy.getDeployment(ids.deploymentId, signal),
-    deps.codedeploy.listDeploymentTargets(ids.deploymentId, signal),
-  ]);
-  const plan = settled(planRead);
-  const deployment = settled(deploymentRead);
-  scope.group = deploymentGroup(deployment);
-  const targetIds = settled(targetsRead);
-  const target =
-    targetIds[0] === undefined
-      ? undefined
-      : await deps.codedeploy.getDeploymentTarget(ids.deploymentId, targetIds[0], signal);
-
-  const hook = deps.settings.hook?.trim() || hookInProgress(target);
-  if (!hook) {
-    return failedVerdict(
-      'cannot tell which lifecycle hook is running: no hook is InProgress on the deployment target; set GREENLIGHT_HOOK to pin it',
-      clock.now(),
-    );
+/** Every invocation that reaches an answer has reported: the other outcomes cannot happen here. */
+function hookOutcome(outcome: Outcome<Input, Delivered>): HookOutcome {
+  if (outcome.kind !== 'decided') {
+    throw new Error(`a CodeDeploy hook always reports; got ${outcome.kind}`);
   }
-  onHook(hook);
-  if (deployment.creator === 'autoRollback' || deployment.creator === 'codeDeployRollback') {
-    log.warn('deployment is a rollback: passing without checks, a validator never blocks a rollback', {
-      creator: deployment.creator,
-    });
-    return {
-      status: 'pass',
-      reasons: ['rollback deployment: not blocked'],
-      checks: [],
-      startedAt: clock.now(),
-      finishedAt: clock.now(),
-    };
-  }
-
-  const selected = checksForHook(plan, hook);
-  const context = await resolveCodeDeployContext(
-    { listeners: deps.listeners, taskSets: deps.taskSets, region: deps.settings.region },
-    { deployment, target, hook, needed: usedPlaceholders(selected.checks) },
-    signal,
-  );
-  const runs = buildRuns(selected.checks, context, deps.checks);
-  // Refused before the first measurement (a `*` entry is not checked when the plan is parsed).
-  const misfit = scheduleProblem('codedeploy-hook', selected.key, selected.checks);
-  if (misfit !== undefined) return failedVerdict(misfit, clock.now());
-  log.info('running checks', { planKey: selected.key, checks: runs.map((r) => r.name) });
-  // CodeDeploy cannot call back: a measurement that starts in time runs until the deadline cuts it.
-  const analysis = await evaluate({ runs, clock, signal, log, suspendAt: analysisEndsAt, suspendCountsTimeout: false });
-  if (analysis.kind === 'suspended') {
-    // The schedule does not fit in what is left of this invocation: fail closed, saying so.
-    return failedVerdict(
-      `the plan's schedule does not fit in this invocation (next measurement due in ${minutes(analysis.resumeAt - clock.now())}, after the ${minutes(analysisEndsAt - clock.now())} left): raise the function timeout or shorten the schedule`,
-      clock.now(),
-    );
-  }
-  return analysis.verdict;
+  return {
+    deploymentId: outcome.input.deploymentId,
+    ...outcome.delivery.detail,
+    reasons: outcome.verdict.reasons,
+  };
 }
 
 function settled<T>(result: PromiseSettledResult<T>): T {
