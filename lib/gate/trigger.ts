@@ -77,6 +77,8 @@ export interface Ignored {
   readonly kind: 'ignored';
   readonly reason: string;
   readonly malformed?: boolean;
+  /** What the answer names, when the event named it (a deployment id, a service). */
+  readonly subject?: string;
 }
 
 export type Opened<Hook> =
@@ -93,6 +95,8 @@ export interface Closed {
   readonly result?: string;
   /** Logged as a warning (an event that disagrees with AWS) rather than information. */
   readonly warn?: boolean;
+  /** What the trigger saw that its answer reports (a status AWS gave). */
+  readonly note?: Readonly<Record<string, string>>;
 }
 
 /** The work goes on in a later invocation: returned, never thrown. No verdict is delivered or published. */

@@ -1,17 +1,11 @@
 import { resourceIds } from '../../aws/arn.ts';
 import type { ProtonPort, ServicePipelineState } from '../../aws/proton.ts';
-import { errorMessage } from '../../core/analyze.ts';
-import type { Verdict } from '../../core/types.ts';
-import { deliver, ReportError } from '../../gate/deliver.ts';
-import type { TriggerDeps, TriggerSettings } from '../../gate/deps.ts';
-import { buildRuns, evaluate, failedVerdict, summarizeChecks } from '../../gate/evaluate.ts';
+import type { Clock } from '../../core/types.ts';
+import { deliver } from '../../gate/deliver.ts';
+import { GateEventError } from '../../gate/errors.ts';
 import { eventObject } from '../../gate/event.ts';
-import { publishVerdict, verdictRecord } from '../../gate/observe.ts';
-import { PlanError } from '../../plan/errors.ts';
+import type { Trigger } from '../../gate/trigger.ts';
 import { checksForHook } from '../../plan/schema.ts';
-import { minutes, scheduleProblem } from '../../plan/trigger-limits.ts';
-import { deadlineFor, type RemainingTime } from '../../runtime/deadline.ts';
-import { SettingError } from '../../runtime/settings.ts';
 
 /**
  * LEGACY: AWS Proton support ended on 2026-10-07. Kept small and off by default.
@@ -21,9 +15,10 @@ import { SettingError } from '../../runtime/settings.ts';
  * that deployment with `CancelServicePipelineDeployment`, reporting what Proton made of it.
  */
 
-export interface ProtonGuardDeps extends TriggerDeps {
+export interface ProtonGuardPorts {
   readonly proton: ProtonPort;
-  readonly settings: TriggerSettings;
+  readonly clock: Clock;
+  readonly settings: { readonly region?: string | undefined };
 }
 
 export type GuardResult =
@@ -52,121 +47,106 @@ export interface GuardOutcome {
   readonly reasons: readonly string[];
 }
 
-/** An event from which no service name can be read: there is nothing to guard. */
-export class ProtonEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProtonEventError';
-  }
-}
-
 export const servicePipelineStatusChange = 'AWS Proton Service Pipeline Status Change';
 const planKey = 'ProtonPipeline';
 const namePattern = /^[0-9A-Za-z]+[0-9A-Za-z_-]{0,99}$/;
-const deliveryWindowMs = 30_000;
 const cancellingPollMs = 1_000;
 
-export function protonPipelineGuard(deps: ProtonGuardDeps) {
-  return async (event: unknown, context: RemainingTime): Promise<GuardOutcome> => {
-    const { log, clock } = deps;
-    const input = readPipelineEvent(event);
-    const { serviceName } = input;
-    log.appendKeys({ protonService: serviceName });
-    if (input.detailType !== undefined && input.detailType !== servicePipelineStatusChange) {
-      log.info('not a service pipeline status change: nothing to do', { detailType: input.detailType });
-      return { serviceName, result: 'ignored', reasons: [`detail-type ${input.detailType} is not guarded`] };
-    }
-    if (input.status !== 'IN_PROGRESS') {
-      log.info('pipeline status needs no guard', { status: input.status });
-      return { serviceName, result: 'ignored', reasons: [`status ${input.status} is not IN_PROGRESS`] };
-    }
+type Input = { readonly serviceName: string };
+type Guarded = Omit<GuardOutcome, 'serviceName'>;
 
-    const deadline = deadlineFor(context, clock.now(), deps.settings.reserve);
-    let seen: ServicePipelineState | undefined;
-    let verdict: Verdict;
-    try {
-      seen = await deps.proton.getServicePipeline(serviceName, deadline.signal);
-      if (seen.deploymentStatus !== 'IN_PROGRESS') {
-        const reason = `pipeline deployment is ${seen.deploymentStatus ?? 'absent'}, not IN_PROGRESS: a duplicate or stale event`;
-        log.warn('nothing in progress: nothing to do', { reason });
-        return { serviceName, result: 'not-in-progress', ...status(seen), reasons: [reason] };
+/**
+ * LEGACY guard: on an IN_PROGRESS service pipeline status change, confirms with GetService that the
+ * pipeline deployment still runs, runs the plan's `ProtonPipeline` checks in one invocation, and
+ * cancels that deployment (only that one, only while it runs) when they fail.
+ */
+export function protonPipelineGuardTrigger(
+  ports: ProtonGuardPorts,
+): Trigger<Input, ServicePipelineState, Guarded, GuardOutcome> {
+  const { proton } = ports;
+  return {
+    name: 'proton-pipeline-guard',
+    read(event) {
+      const input = readPipelineEvent(event);
+      const { serviceName } = input;
+      if (input.detailType !== undefined && input.detailType !== servicePipelineStatusChange) {
+        return { kind: 'ignored', subject: serviceName, reason: `detail-type ${input.detailType} is not guarded` };
       }
-      log.appendKeys({ pipelineDeploymentId: seen.deploymentId });
-      if (deadline.settingError) throw deadline.settingError;
-      const plan = await deps.loadPlan(deadline.signal);
-      const selected = checksForHook(plan, planKey);
-      const runs = buildRuns(
-        selected.checks,
-        { hook: planKey, protonServiceName: serviceName, region: deps.settings.region },
-        deps.checks,
-      );
-      // Refused before the first measurement (a `*` entry is not checked when the plan is parsed).
-      const misfit = scheduleProblem('proton-pipeline-guard', selected.key, selected.checks);
-      if (misfit !== undefined) throw new PlanError([misfit]);
-      log.info('running checks', { planKey: selected.key, checks: runs.map((r) => r.name) });
-      const analysis = await evaluate({
-        runs,
-        clock,
-        signal: deadline.signal,
-        log,
-        suspendAt: deadline.analysisEndsAt,
-        suspendCountsTimeout: false,
-      });
-      verdict =
-        analysis.kind === 'verdict'
-          ? analysis.verdict
-          : failedVerdict(
-              `the plan's schedule does not fit in this invocation (next measurement due in ${minutes(analysis.resumeAt - clock.now())}, after the ${minutes(deadline.analysisEndsAt - clock.now())} left): raise the function timeout or shorten the schedule`,
-              clock.now(),
-            );
-    } catch (error) {
-      const known = error instanceof PlanError || error instanceof SettingError;
-      const reason = known ? (error as Error).message : `could not validate: ${errorMessage(error)}`;
-      log.error('no verdict from the checks; cancelling', { reason, errorName: (error as Error)?.name });
-      verdict = failedVerdict(reason, clock.now());
-    } finally {
-      deadline.dispose();
-    }
+      if (input.status !== 'IN_PROGRESS') {
+        return { kind: 'ignored', subject: serviceName, reason: `status ${input.status} is not IN_PROGRESS` };
+      }
+      return { serviceName };
+    },
+    scope: ({ serviceName }) => ({
+      logKeys: { protonService: serviceName },
+      scope: { stage: planKey, group: serviceName },
+    }),
 
-    const pass = verdict.status === 'pass';
-    log.info('verdict', {
-      verdict: pass ? 'pass' : 'fail',
-      analysis: verdict.status,
-      reasons: verdict.reasons,
-      checks: summarizeChecks(verdict.checks),
-    });
-    const published = (result: GuardResult) =>
-      publishVerdict(deps, deadline.reportBy, () =>
-        verdictRecord(
-          'proton-pipeline-guard',
-          verdict,
-          { stage: planKey, group: serviceName, deploymentId: seen?.deploymentId },
-          { decision: pass ? 'continue' : 'cancel', delivery: result },
-        ),
-      );
-    if (pass) {
-      await published('passed');
-      return { serviceName, verdict: 'pass', result: 'passed', reasons: verdict.reasons };
-    }
-    try {
-      const done = await cancel(deps, serviceName, seen, Math.min(deadline.reportBy, clock.now() + deliveryWindowMs));
-      log.warn('pipeline deployment guarded', { result: done.result, pipelineStatus: done.pipelineStatus });
-      await published(done.result);
-      return { serviceName, verdict: 'fail', ...done, reasons: [...verdict.reasons, ...done.reasons] };
-    } catch (error) {
-      log.error('could not cancel the pipeline deployment', {
-        error: errorMessage(error),
-        errorName: (error as Error)?.name,
-      });
-      throw error instanceof ReportError ? error : new ReportError(errorMessage(error), { cause: error });
-    }
+    async open({ serviceName }, run) {
+      const seen = await proton.getServicePipeline(serviceName, run.signal);
+      if (seen.deploymentStatus !== 'IN_PROGRESS') {
+        return {
+          kind: 'closed',
+          warn: true,
+          result: 'not-in-progress',
+          reason: `pipeline deployment is ${seen.deploymentStatus ?? 'absent'}, not IN_PROGRESS: a duplicate or stale event`,
+          note: status(seen),
+        };
+      }
+      run.scope.deploymentId = seen.deploymentId;
+      return { kind: 'open', hook: seen };
+    },
+    rollback: async () => undefined,
+    checks: async (_input, _seen, run) => checksForHook(await run.loadPlan(run.signal), planKey),
+    context: async ({ serviceName }) => ({
+      hook: planKey,
+      protonServiceName: serviceName,
+      region: ports.settings.region,
+    }),
+    state: { kind: 'none', limits: 'proton-pipeline-guard' },
+
+    async deliver(verdict, { input, hook: seen }, _run, by) {
+      if (verdict.status === 'pass') {
+        return {
+          kind: 'delivered',
+          decision: 'continue',
+          delivery: 'passed',
+          detail: { verdict: 'pass', result: 'passed', reasons: verdict.reasons },
+        };
+      }
+      const done = await cancel(ports, input.serviceName, seen, by);
+      return {
+        kind: 'delivered',
+        decision: 'cancel',
+        delivery: done.result,
+        detail: { verdict: 'fail', ...done, reasons: [...verdict.reasons, ...done.reasons] },
+      };
+    },
+
+    answer(outcome) {
+      switch (outcome.kind) {
+        case 'ignored':
+          return { serviceName: outcome.subject ?? '', result: 'ignored', reasons: [outcome.reason] };
+        case 'closed':
+          return {
+            serviceName: outcome.input.serviceName,
+            result: 'not-in-progress',
+            ...outcome.note,
+            reasons: [outcome.reason],
+          };
+        case 'handed-on':
+          throw new Error('the Proton guard never hands on');
+        case 'decided':
+          return { serviceName: outcome.input.serviceName, ...outcome.delivery.detail };
+      }
+    },
   };
 }
 
 type Cancelled = Pick<GuardOutcome, 'result' | 'pipelineStatus' | 'reasons'>;
 
 async function cancel(
-  deps: ProtonGuardDeps,
+  deps: ProtonGuardPorts,
   serviceName: string,
   seen: ServicePipelineState | undefined,
   by: number,
@@ -241,7 +221,7 @@ export function readPipelineEvent(event: unknown): {
 } {
   const record = eventObject(event, 256 * 1024);
   if (!record) {
-    throw new ProtonEventError('malformed event: expected an AWS Proton service pipeline status change event');
+    throw new GateEventError('malformed event: expected an AWS Proton service pipeline status change event');
   }
   const detail = record.detail;
   const d =
@@ -257,7 +237,7 @@ export function readPipelineEvent(event: unknown): {
   }
   const serviceName = [d.serviceName, d.name, fromArn].find((n): n is string => typeof n === 'string');
   if (serviceName === undefined || !namePattern.test(serviceName)) {
-    throw new ProtonEventError('malformed event: no service name in detail.serviceName or the pipeline resource ARN');
+    throw new GateEventError('malformed event: no service name in detail.serviceName or the pipeline resource ARN');
   }
   const detailType = record['detail-type'];
   // Both end up in logs and answers: an oversized one is cut (it then matches nothing and is ignored).
