@@ -1,26 +1,25 @@
 import { errorMessage } from '../../core/analyze.ts';
-import type { Verdict } from '../../core/types.ts';
+import type { Clock } from '../../core/types.ts';
 import {
-  type CarriedState,
   decodeState,
   encodeState,
   maxAnalysisMs,
   planDeadline,
   planFingerprint,
-  StateError,
+  type StateBinding,
+  type StateKeyOnce,
   stateKeyOnce,
 } from '../../gate/carried-state.ts';
-import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from '../../gate/deps.ts';
+import type { CarriedStateDeps } from '../../gate/deps.ts';
+import { GateEventError } from '../../gate/errors.ts';
 import { summarizeChecks, usedPlaceholders } from '../../gate/evaluate.ts';
-import { runPlannedLeg } from '../../gate/leg.ts';
-import { answerBy, ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from '../../gate/observe.ts';
+import { ecsServiceGroup } from '../../gate/observe.ts';
+import type { GateRun, Outcome, Trigger } from '../../gate/trigger.ts';
 import { PlanError } from '../../plan/errors.ts';
 import { checksForHook, type Plan, parsePlan, parsePlanText } from '../../plan/schema.ts';
-import { type Deadline, deadlineFor, type RemainingTime } from '../../runtime/deadline.ts';
 import type { Log } from '../../runtime/logger.ts';
-import { SettingError } from '../../runtime/settings.ts';
 import { type EcsContextDeps, resolveEcsContext } from './context.ts';
-import { EcsEventError, type EcsHookEvent, readEcsHookEvent } from './event.ts';
+import { type EcsHookEvent, readEcsHookEvent } from './event.ts';
 
 export type EcsHookStatus = 'SUCCEEDED' | 'FAILED' | 'IN_PROGRESS';
 
@@ -32,8 +31,10 @@ export interface EcsHookResponse {
   readonly hookDetails?: Record<string, unknown>;
 }
 
-export interface EcsLifecycleHookDeps extends EcsContextDeps, TriggerDeps, CarriedStateDeps {
-  readonly settings: TriggerSettings;
+export interface EcsLifecycleHookPorts extends EcsContextDeps, CarriedStateDeps {
+  readonly clock: Clock;
+  readonly log: Log;
+  readonly settings: { readonly region?: string | undefined };
 }
 
 /** hookDetails keys greenlight reads and writes; every other key is the service's own and passed through. */
@@ -50,181 +51,170 @@ const maxCallBackDelaySeconds = 900;
 const maxReasons = 10;
 const maxReasonChars = 500;
 
+/** The event, or why it cannot be read (answered FAILED: ECS awaits an answer either way). */
+type Input =
+  | { readonly kind: 'hook'; readonly event: EcsHookEvent }
+  | { readonly kind: 'malformed'; readonly reason: string };
+
+/** This invocation's hook: the event, its state key (read at most once) and the state's binding once known. */
+interface OpenHook {
+  readonly event: EcsHookEvent;
+  readonly key: StateKeyOnce;
+  binding?: StateBinding;
+}
+
 /**
- * Handles one invocation of an ECS native lifecycle hook. Never throws: every path answers SUCCEEDED,
- * FAILED or IN_PROGRESS, and every FAILED carries its reason in `hookDetails.greenlightResult` and the log.
+ * The ECS native lifecycle hook (`AWS_LAMBDA` hooks at any of the 8 stages of blue/green, linear and
+ * canary deployments). Its answer is its return value: SUCCEEDED, FAILED (with the reasons in
+ * `hookDetails.greenlightResult`), or IN_PROGRESS with `callBackDelay` and the analysis state in
+ * `hookDetails`, authenticated with the state key, for the next invocation. It never throws: ECS rolls
+ * back on an answer it cannot read, so even a malformed event is answered FAILED.
  */
-export function ecsLifecycleHook(deps: EcsLifecycleHookDeps) {
-  return async (event: unknown, context: RemainingTime): Promise<EcsHookResponse> => {
-    const scope: Seen = {};
-    let answer: EcsHookResponse;
-    try {
-      answer = await handle(deps, event, context, scope);
-    } catch (error) {
-      const reason = `internal error: ${errorMessage(error)}`;
-      deps.log.error('unexpected error; answering FAILED', { reason, errorName: (error as Error)?.name });
-      answer = finalAnswer('FAILED', 'error', [reason]);
-    }
-    if (answer.hookStatus !== 'IN_PROGRESS') {
-      const now = deps.clock.now();
-      await publishVerdict(deps, answerBy(context, now), () => answerRecord(answer, scope, now));
-    }
-    return answer;
-  };
-}
-
-/** What the invocation learnt on its way to the answer, for the verdict record. */
-type Seen = VerdictScope & { verdict?: Verdict };
-
-function answerRecord(answer: EcsHookResponse, seen: Seen, now: number) {
-  const result = answer.hookDetails?.[hookDetailsKeys.result] as { verdict?: string; reasons?: string[] } | undefined;
-  const verdict = seen.verdict ?? {
-    status: answer.hookStatus === 'SUCCEEDED' ? 'pass' : 'error',
-    reasons: result?.reasons ?? [],
-    checks: [],
-    startedAt: now,
-    finishedAt: now,
-  };
-  return verdictRecord('ecs-lifecycle-hook', verdict, seen, {
-    decision: answer.hookStatus,
-    delivery: 'returned',
-    ...(result?.verdict ? { analysis: result.verdict } : {}),
-  });
-}
-
-async function handle(
-  deps: EcsLifecycleHookDeps,
-  event: unknown,
-  context: RemainingTime,
-  seen: Seen,
-): Promise<EcsHookResponse> {
-  const { log, clock } = deps;
-  let hook: EcsHookEvent;
-  try {
-    hook = readEcsHookEvent(event);
-  } catch (error) {
-    if (!(error instanceof EcsEventError)) throw error;
-    const reason = `malformed event: ${error.message}`;
-    log.error('cannot understand the hook event; answering FAILED', { reason });
-    return finalAnswer('FAILED', 'error', [reason]);
-  }
-  seen.stage = hook.lifecycleStage;
-  seen.group = ecsServiceGroup(hook.serviceArn);
-  seen.deploymentId = hook.resourceArn;
-  log.appendKeys({
-    lifecycleStage: hook.lifecycleStage,
-    ...(hook.resourceArn ? { serviceDeploymentArn: hook.resourceArn } : { serviceArn: hook.serviceArn }),
-    ...(hook.executionId ? { executionId: hook.executionId } : {}),
-  });
-  const deadline = deadlineFor(context, clock.now(), deps.settings.reserve);
-  try {
-    const rollback = await detectRollback(deps, hook, deadline.signal);
-    if (rollback) {
-      log.warn('rollback in progress: answering SUCCEEDED without checks, a validator never blocks a rollback', {
-        reason: rollback,
-      });
-      return finalAnswer('SUCCEEDED', 'skipped', [`rollback in progress, not blocked: ${rollback}`]);
-    }
-    // After the rollback check: a misconfigured validator still never blocks a rollback.
-    if (deadline.settingError) throw deadline.settingError;
-    return await decide(deps, hook, deadline, seen);
-  } catch (error) {
-    const reason =
-      error instanceof PlanError || error instanceof StateError || error instanceof SettingError
-        ? error.message
-        : `could not validate: ${errorMessage(error)}`;
-    log.error('no verdict from the checks; answering FAILED', { reason, errorName: (error as Error)?.name });
-    return finalAnswer('FAILED', 'error', [reason]);
-  } finally {
-    deadline.dispose();
-  }
-}
-
-async function decide(
-  deps: EcsLifecycleHookDeps,
-  hook: EcsHookEvent,
-  invocation: Deadline,
-  seen: Seen,
-): Promise<EcsHookResponse> {
-  const { clock, log } = deps;
-  const { signal, analysisEndsAt } = invocation;
-  const stage = hook.lifecycleStage;
-  const plan = await planFor(deps, hook, signal);
-  const selected = checksForHook(plan, stage);
-  const binding = {
-    fingerprint: planFingerprint(selected.checks, stage),
-    // The state belongs to this deployment's stage: state copied from another is refused.
-    bind: `${hook.resourceArn ?? `${hook.serviceArn}|${hook.targetServiceRevisionArn}`}|${stage}`,
-  };
-  const now = clock.now();
-  const key = stateKeyOnce(deps.stateKey, () => AbortSignal.timeout(Math.max(1, invocation.reportBy - clock.now())));
-  const raw = hook.hookDetails?.[hookDetailsKeys.state];
-  let carried: CarriedState | undefined;
-  let deadline: number;
-  // hookDetails come back from ECS, but whoever configures the service's hooks writes the first ones:
-  // the state is authenticated, so nobody can hand the analysis counters it did not earn.
-  if (raw !== undefined) {
-    carried = decodeState(raw, { ...binding, checks: selected.checks }, now, await key.get());
-    deadline = carried.deadline;
-  } else {
-    const fresh = planDeadline(selected.checks, now);
-    if (fresh.scheduleMs > maxAnalysisMs) {
-      throw new PlanError([
-        `hooks.${selected.key}: the schedule takes up to ${Math.round(fresh.scheduleMs / 60_000)} min, longer than the ${maxAnalysisMs / 3_600_000} h an ECS hook analysis may run`,
-      ]);
-    }
-    deadline = fresh.deadline;
-    // State will be written unless the schedule fits this invocation: read the key while the checks run.
-    if (now + fresh.scheduleMs > analysisEndsAt) key.prefetch();
-  }
-  const context = await resolveEcsContext(
-    deps,
-    {
-      stage,
-      serviceArn: hook.serviceArn,
-      serviceDeploymentArn: hook.resourceArn,
-      targetServiceRevisionArn: hook.targetServiceRevisionArn,
-      testTrafficWeight: hook.testTrafficWeights[hook.targetServiceRevisionArn],
-      productionTrafficWeight: hook.productionTrafficWeights[hook.targetServiceRevisionArn],
-      region: deps.settings.region,
-    },
-    usedPlaceholders(selected.checks),
-    signal,
-  );
-  const { leg, legs } = await runPlannedLeg({
-    selected,
-    context,
-    checkDeps: deps.checks,
-    clock,
-    log,
-    signal,
-    analysisEndsAt,
-    deadline,
-    carried,
-  });
-  if (leg.kind === 'verdict') {
-    seen.verdict = leg.verdict;
-    return verdictAnswer(log, leg.verdict);
-  }
-
-  const state = encodeState({ analysis: leg.analysis, deadline, legs }, binding, await key.get());
-  const callBackDelay = Math.min(maxCallBackDelaySeconds, Math.max(1, Math.ceil((leg.resumeAt - clock.now()) / 1000)));
-  log.info('analysis continues in a later invocation: answering IN_PROGRESS', {
-    callBackDelay,
-    invocation: legs,
-    checks: summarizeChecks(leg.progress),
-  });
+export function ecsLifecycleHookTrigger(
+  ports: EcsLifecycleHookPorts,
+): Trigger<Input, OpenHook, EcsHookResponse, EcsHookResponse> {
+  const { clock, log } = ports;
   return {
-    hookStatus: 'IN_PROGRESS',
-    callBackDelay,
-    hookDetails: { ...passThrough(hook.hookDetails), [hookDetailsKeys.state]: state },
+    name: 'ecs-lifecycle-hook',
+    read(event) {
+      try {
+        return { kind: 'hook', event: readEcsHookEvent(event) };
+      } catch (error) {
+        if (!(error instanceof GateEventError)) throw error;
+        return { kind: 'malformed', reason: `malformed event: ${error.message}` };
+      }
+    },
+    scope(input) {
+      if (input.kind === 'malformed') return { logKeys: {}, scope: {} };
+      const hook = input.event;
+      return {
+        logKeys: {
+          lifecycleStage: hook.lifecycleStage,
+          ...(hook.resourceArn ? { serviceDeploymentArn: hook.resourceArn } : { serviceArn: hook.serviceArn }),
+          ...(hook.executionId ? { executionId: hook.executionId } : {}),
+        },
+        scope: {
+          stage: hook.lifecycleStage,
+          group: ecsServiceGroup(hook.serviceArn),
+          deploymentId: hook.resourceArn,
+        },
+      };
+    },
+
+    async open(input, run) {
+      if (input.kind === 'malformed') return { kind: 'refused', reason: input.reason };
+      const key = stateKeyOnce(ports.stateKey, () => AbortSignal.timeout(Math.max(1, run.reportBy - clock.now())));
+      return { kind: 'open', hook: { event: input.event, key } };
+    },
+
+    async rollback(_input, { event }, run) {
+      const rollback = await detectRollback(ports, event, run.signal);
+      return rollback === undefined ? undefined : `rollback in progress, not blocked: ${rollback}`;
+    },
+
+    checks: async (_input, { event }, run) => checksForHook(await planFor(run, event), event.lifecycleStage),
+
+    context: (_input, { event }, selected, run) =>
+      resolveEcsContext(
+        ports,
+        {
+          stage: event.lifecycleStage,
+          serviceArn: event.serviceArn,
+          serviceDeploymentArn: event.resourceArn,
+          targetServiceRevisionArn: event.targetServiceRevisionArn,
+          testTrafficWeight: event.testTrafficWeights[event.targetServiceRevisionArn],
+          productionTrafficWeight: event.productionTrafficWeights[event.targetServiceRevisionArn],
+          region: ports.settings.region,
+        },
+        usedPlaceholders(selected.checks),
+        run.signal,
+      ),
+
+    state: {
+      kind: 'carried',
+      async load(_input, open, selected, run) {
+        const { event } = open;
+        const stage = event.lifecycleStage;
+        const binding: StateBinding = {
+          fingerprint: planFingerprint(selected.checks, stage),
+          // The state belongs to this deployment's stage: state copied from another is refused.
+          bind: `${event.resourceArn ?? `${event.serviceArn}|${event.targetServiceRevisionArn}`}|${stage}`,
+        };
+        open.binding = binding;
+        const now = clock.now();
+        const raw = event.hookDetails?.[hookDetailsKeys.state];
+        // hookDetails come back from ECS, but whoever configures the service's hooks writes the first ones:
+        // the state is authenticated, so nobody can hand the analysis counters it did not earn.
+        if (raw !== undefined) {
+          const carried = decodeState(raw, { ...binding, checks: selected.checks }, now, await open.key.get());
+          return { carried, deadline: carried.deadline };
+        }
+        const fresh = planDeadline(selected.checks, now);
+        if (fresh.scheduleMs > maxAnalysisMs) {
+          throw new PlanError([
+            `hooks.${selected.key}: the schedule takes up to ${Math.round(fresh.scheduleMs / 60_000)} min, longer than the ${maxAnalysisMs / 3_600_000} h an ECS hook analysis may run`,
+          ]);
+        }
+        // State will be written unless the schedule fits this invocation: read the key while the checks run.
+        if (now + fresh.scheduleMs > run.analysisEndsAt) open.key.prefetch();
+        return { deadline: fresh.deadline };
+      },
+      async save(_input, open, next) {
+        const binding = open.binding as StateBinding;
+        const state = encodeState(
+          { analysis: next.analysis, deadline: next.deadline, legs: next.legs },
+          binding,
+          await open.key.get(),
+        );
+        log.info('analysis continues in a later invocation: answering IN_PROGRESS', {
+          invocation: next.legs,
+          checks: summarizeChecks(next.progress),
+        });
+        return {
+          kind: 'handed-on',
+          reasons: [`analysis continues (invocation ${next.legs + 1})`],
+          resumeAt: next.resumeAt,
+          carry: { ...passThrough(open.event.hookDetails), [hookDetailsKeys.state]: state },
+        };
+      },
+    },
+
+    async deliver(verdict, { rollback }) {
+      const status = verdict.status === 'pass' ? 'SUCCEEDED' : 'FAILED';
+      const analysis = rollback === undefined ? verdict.status : 'skipped';
+      return {
+        kind: 'delivered',
+        decision: status,
+        delivery: 'returned',
+        analysis,
+        detail: finalAnswer(status, analysis, verdict.reasons),
+      };
+    },
+
+    answer: (outcome) => ecsAnswer(outcome, clock),
   };
+}
+
+function ecsAnswer(outcome: Outcome<Input, EcsHookResponse>, clock: Clock): EcsHookResponse {
+  switch (outcome.kind) {
+    case 'decided':
+      return outcome.delivery.detail;
+    case 'handed-on': {
+      const due = outcome.resumeAt ?? clock.now();
+      const callBackDelay = Math.min(maxCallBackDelaySeconds, Math.max(1, Math.ceil((due - clock.now()) / 1000)));
+      return { hookStatus: 'IN_PROGRESS', callBackDelay, hookDetails: { ...outcome.carry } };
+    }
+    // Neither happens to a return-valued hook; answered FAILED all the same (ECS rolls back).
+    case 'ignored':
+    case 'closed':
+      return finalAnswer('FAILED', 'error', [outcome.reason]);
+  }
 }
 
 /** The service's own plan from hookDetails, else the function's. */
-async function planFor(deps: EcsLifecycleHookDeps, hook: EcsHookEvent, signal: AbortSignal): Promise<Plan> {
+async function planFor(run: GateRun, hook: EcsHookEvent): Promise<Plan> {
   const given = hook.hookDetails?.[hookDetailsKeys.plan];
-  if (given === undefined || given === null) return deps.loadPlan(signal);
+  if (given === undefined || given === null) return run.loadPlan(run.signal);
   const source = `hookDetails.${hookDetailsKeys.plan}`;
   try {
     return typeof given === 'string' ? await parsePlanText(given, source) : parsePlan(given);
@@ -245,7 +235,7 @@ async function planFor(deps: EcsLifecycleHookDeps, hook: EcsHookEvent, signal: A
  * another revision above it); when the event does not say, in the deployment's status.
  */
 async function detectRollback(
-  deps: EcsLifecycleHookDeps,
+  deps: EcsLifecycleHookPorts,
   hook: EcsHookEvent,
   signal: AbortSignal,
 ): Promise<string | undefined> {
@@ -271,17 +261,6 @@ async function detectRollback(
     });
   }
   return undefined;
-}
-
-function verdictAnswer(log: Log, verdict: Verdict): EcsHookResponse {
-  const status: EcsHookStatus = verdict.status === 'pass' ? 'SUCCEEDED' : 'FAILED';
-  log.info('verdict', {
-    verdict: status,
-    analysis: verdict.status,
-    reasons: verdict.reasons,
-    checks: summarizeChecks(verdict.checks),
-  });
-  return finalAnswer(status, verdict.status, verdict.reasons);
 }
 
 function finalAnswer(status: 'SUCCEEDED' | 'FAILED', verdict: string, reasons: readonly string[]): EcsHookResponse {

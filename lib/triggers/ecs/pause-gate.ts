@@ -14,6 +14,7 @@ import {
 } from '../../gate/carried-state.ts';
 import { deliver, ReportError } from '../../gate/deliver.ts';
 import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from '../../gate/deps.ts';
+import { GateEventError } from '../../gate/errors.ts';
 import { failedVerdict, summarizeChecks, usedPlaceholders } from '../../gate/evaluate.ts';
 import { runPlannedLeg } from '../../gate/leg.ts';
 import { ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from '../../gate/observe.ts';
@@ -25,7 +26,6 @@ import { type EcsContextDeps, resolveEcsContext } from './context.ts';
 import {
   continuationKey,
   deploymentNames,
-  EcsEventError,
   type EcsStage,
   type PauseGateInput,
   type PauseHookRef,
@@ -85,7 +85,7 @@ export function ecsPauseGate(deps: EcsPauseGateDeps) {
     try {
       input = readPauseGateInput(event);
     } catch (error) {
-      if (!(error instanceof EcsEventError)) throw error;
+      if (!(error instanceof GateEventError)) throw error;
       // Nothing identifies a hook to act on: ECS applies the hook's own timeout action.
       log.error('cannot identify the paused hook; nothing to continue or roll back', { reason: error.message });
       return { outcome: 'ignored', reasons: [`malformed event: ${error.message}`] };
