@@ -1,27 +1,27 @@
 import type { EcsHookAction, EcsLifecycleHookDetail, EcsServiceDeployment } from '../../aws/ecs.ts';
 import type { AsyncInvokePort } from '../../aws/lambda-async.ts';
 import { errorMessage } from '../../core/analyze.ts';
-import type { Verdict } from '../../core/types.ts';
+import type { Clock } from '../../core/types.ts';
 import {
-  type CarriedState,
   decodeState,
   encodeState,
   maxAnalysisMs,
   planDeadline,
   planFingerprint,
-  StateError,
+  type StateBinding,
+  type StateKeyOnce,
   stateKeyOnce,
 } from '../../gate/carried-state.ts';
-import { deliver, ReportError } from '../../gate/deliver.ts';
-import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from '../../gate/deps.ts';
-import { GateEventError } from '../../gate/errors.ts';
-import { failedVerdict, summarizeChecks, usedPlaceholders } from '../../gate/evaluate.ts';
-import { runPlannedLeg } from '../../gate/leg.ts';
-import { ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from '../../gate/observe.ts';
+import { deliver } from '../../gate/deliver.ts';
+import type { CarriedStateDeps } from '../../gate/deps.ts';
+import { GateEventError, HandOverError } from '../../gate/errors.ts';
+import { usedPlaceholders } from '../../gate/evaluate.ts';
+import { ecsServiceGroup, type VerdictScope } from '../../gate/observe.ts';
+import type { Outcome, Trigger } from '../../gate/trigger.ts';
 import { PlanError } from '../../plan/errors.ts';
 import { ecsStages } from '../../plan/hooks.ts';
 import { checksForHook } from '../../plan/schema.ts';
-import { type Deadline, deadlineFor, type RemainingTime } from '../../runtime/deadline.ts';
+import type { Log } from '../../runtime/logger.ts';
 import { type EcsContextDeps, resolveEcsContext } from './context.ts';
 import {
   continuationKey,
@@ -32,17 +32,12 @@ import {
   readPauseGateInput,
 } from './event.ts';
 
-export interface EcsPauseGateDeps extends EcsContextDeps, TriggerDeps, CarriedStateDeps {
+export interface PauseGatePorts extends EcsContextDeps, CarriedStateDeps {
   /** How the gate continues a long analysis: an asynchronous invocation of itself. */
   readonly invoker: AsyncInvokePort;
-  readonly settings: TriggerSettings & {
-    readonly reserve?: string | undefined;
-  };
-}
-
-/** The part of the Lambda context the gate needs: its time, and its own ARN to continue itself. */
-export interface GateContext extends RemainingTime {
-  readonly invokedFunctionArn: string;
+  readonly clock: Clock;
+  readonly log: Log;
+  readonly settings: { readonly region?: string | undefined };
 }
 
 export interface PauseGateOutcome {
@@ -59,12 +54,23 @@ export interface PauseGateOutcome {
 
 /** Kept between the analysis deadline and the hook's expiry, so the decision lands before ECS's timeout action. */
 const expiryMarginMs = 30_000;
-/** How long a failing ContinueServiceDeployment is retried before the invocation fails loudly (Lambda retries it). */
-const reportRetryWindowMs = 30_000;
+/** How long the asynchronous invocation that continues the analysis may take to be accepted. */
+const handOverWindowMs = 30_000;
 
 type Awaiting =
   | { readonly kind: 'awaiting'; readonly deployment: EcsServiceDeployment; readonly hook: EcsLifecycleHookDetail }
   | { readonly kind: 'not-awaiting'; readonly reason: string };
+
+type Input = Exclude<PauseGateInput, { kind: 'ignored' }>;
+
+/** The hook as ECS reports it: awaiting action, at a stage greenlight knows. */
+interface OpenHook {
+  readonly deployment: EcsServiceDeployment;
+  readonly hook: EcsLifecycleHookDetail;
+  readonly stage: EcsStage;
+  readonly key: StateKeyOnce;
+  binding?: StateBinding;
+}
 
 /**
  * Handles an `ECS Hook State Change` (HOOK_AWAITING_ACTION) event for a PAUSE hook, or its own continuation:
@@ -78,103 +84,210 @@ type Awaiting =
  * rollback, would let a payload decide); a hook ECS says awaits, whose analysis cannot be trusted (state
  * that does not verify, expired or bound elsewhere, an unknown stage), is rolled back: fail closed.
  */
-export function ecsPauseGate(deps: EcsPauseGateDeps) {
-  return async (event: unknown, context: GateContext): Promise<PauseGateOutcome> => {
-    const { log, clock } = deps;
-    let input: PauseGateInput;
-    try {
-      input = readPauseGateInput(event);
-    } catch (error) {
-      if (!(error instanceof GateEventError)) throw error;
-      // Nothing identifies a hook to act on: ECS applies the hook's own timeout action.
-      log.error('cannot identify the paused hook; nothing to continue or roll back', { reason: error.message });
-      return { outcome: 'ignored', reasons: [`malformed event: ${error.message}`] };
-    }
-    if (input.kind === 'ignored') {
-      log.info('event needs no decision', { reason: input.reason });
-      return { outcome: 'ignored', reasons: [input.reason] };
-    }
-    const ref = input.hook;
-    log.appendKeys({
-      hookId: ref.hookId,
-      serviceDeploymentArn: ref.serviceDeploymentArn,
-      ...(ref.lifecycleStage ? { lifecycleStage: ref.lifecycleStage } : {}),
-      ...(input.kind === 'continuation' ? { continuation: true } : {}),
-    });
-    const deadline = deadlineFor(context, clock.now(), deps.settings.reserve);
-    try {
-      const reached = await reachVerdict(deps, input, context, deadline);
-      if ('outcome' in reached) return reached;
-      return await act(deps, ref, reached, deadline.reportBy);
-    } finally {
-      deadline.dispose();
-    }
+export function ecsPauseGateTrigger(ports: PauseGatePorts): Trigger<Input, OpenHook, EcsHookAction, PauseGateOutcome> {
+  const { clock, log } = ports;
+  return {
+    name: 'ecs-pause-gate',
+    read(event) {
+      let input: PauseGateInput;
+      try {
+        input = readPauseGateInput(event);
+      } catch (error) {
+        if (!(error instanceof GateEventError)) throw error;
+        // Nothing identifies a hook to act on: ECS applies the hook's own timeout action.
+        return { kind: 'ignored', malformed: true, reason: `malformed event: ${error.message}` };
+      }
+      return input;
+    },
+    scope: (input) => ({
+      logKeys: {
+        hookId: input.hook.hookId,
+        serviceDeploymentArn: input.hook.serviceDeploymentArn,
+        ...(input.hook.lifecycleStage ? { lifecycleStage: input.hook.lifecycleStage } : {}),
+        ...(input.kind === 'continuation' ? { continuation: true } : {}),
+      },
+      scope: pauseScope(input.hook),
+    }),
+
+    async open(input, run) {
+      const ref = input.hook;
+      let status: Awaiting;
+      try {
+        status = await confirmAwaiting(ports, ref, run.signal);
+      } catch (error) {
+        // Fail closed: a hook that cannot be confirmed is rolled back; if it no longer awaits, ECS refuses that.
+        return {
+          kind: 'refused',
+          reason: `cannot confirm the hook awaits action: ${(error as Error)?.name}: ${errorMessage(error)}`,
+        };
+      }
+      if (status.kind === 'not-awaiting') return { kind: 'closed', reason: status.reason };
+      const mismatch = disagreement(ref, status.deployment, status.hook);
+      if (mismatch) return { kind: 'closed', warn: true, reason: `the event disagrees with ECS: ${mismatch}` };
+      // ECS's stage, never the event's: the event only had to agree with it.
+      const stage = knownStage(status.deployment.lifecycleStage);
+      if (!stage) {
+        const at = status.deployment.lifecycleStage;
+        return {
+          kind: 'refused',
+          reason: `ECS reports the paused hook at ${at === undefined ? 'no lifecycle stage' : `an unknown lifecycle stage (${at.slice(0, 64)})`}: cannot tell which checks to run`,
+        };
+      }
+      const key = stateKeyOnce(ports.stateKey, () => AbortSignal.timeout(Math.max(1, run.reportBy - clock.now())));
+      return { kind: 'open', hook: { deployment: status.deployment, hook: status.hook, stage, key } };
+    },
+
+    // ECS does not pause a rollback on a PAUSE hook: there is none to tell apart.
+    rollback: async () => undefined,
+    checks: async (_input, open, run) => checksForHook(await run.loadPlan(run.signal), open.stage),
+    context: (input, open, selected, run) =>
+      resolveEcsContext(
+        ports,
+        {
+          stage: open.stage,
+          serviceArn: open.deployment.serviceArn,
+          serviceDeploymentArn: input.hook.serviceDeploymentArn,
+          targetServiceRevisionArn: open.deployment.targetServiceRevisionArn,
+          testTrafficWeight: open.deployment.targetTestTrafficWeight,
+          productionTrafficWeight: open.deployment.targetProductionTrafficWeight,
+          region: ports.settings.region,
+        },
+        usedPlaceholders(selected.checks),
+        run.signal,
+      ),
+
+    state: {
+      kind: 'carried',
+      async load(input, open, selected, run) {
+        const ref = input.hook;
+        const binding: StateBinding = {
+          fingerprint: planFingerprint(selected.checks, open.stage),
+          bind: `${ref.serviceDeploymentArn}|${ref.hookId}`,
+        };
+        open.binding = binding;
+        const now = clock.now();
+        const expiresAt = open.hook.expiresAt;
+        const hookDeadline = expiresAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - expiryMarginMs;
+        if (input.kind === 'continuation') {
+          const carried = decodeState(input.state, { ...binding, checks: selected.checks }, now, await open.key.get());
+          return { carried, deadline: Math.min(carried.deadline, hookDeadline) };
+        }
+        const fresh = planDeadline(selected.checks, now);
+        if (fresh.scheduleMs > maxAnalysisMs) {
+          throw new PlanError([
+            `hooks.${selected.key}: the schedule takes up to ${Math.round(fresh.scheduleMs / 60_000)} min, longer than the ${maxAnalysisMs / 3_600_000} h a gate analysis may run`,
+          ]);
+        }
+        if (fresh.deadline > hookDeadline) {
+          log.warn('the schedule may not finish before the pause hook expires; it rolls back if it does not', {
+            expiresAt: expiresAt === undefined ? undefined : new Date(expiresAt).toISOString(),
+            scheduleMs: fresh.scheduleMs,
+          });
+        }
+        // State will be written unless the schedule fits this invocation: read the key while the checks run.
+        if (now + fresh.scheduleMs > run.analysisEndsAt) open.key.prefetch();
+        return { deadline: Math.min(fresh.deadline, hookDeadline) };
+      },
+      async save(input, open, next, run) {
+        const ref = input.hook;
+        const state = encodeState(
+          { analysis: next.analysis, deadline: next.deadline, legs: next.legs },
+          open.binding as StateBinding,
+          await open.key.get(),
+        );
+        const serviceArn = open.deployment.serviceArn;
+        const expiresAt = open.hook.expiresAt;
+        const payload = {
+          [continuationKey]: {
+            hookId: ref.hookId,
+            serviceDeploymentArn: ref.serviceDeploymentArn,
+            lifecycleStage: open.stage,
+            ...(serviceArn ? { serviceArn } : {}),
+            ...(expiresAt !== undefined ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
+            state,
+          },
+        };
+        try {
+          const arn = run.invocation.invokedFunctionArn;
+          if (!arn) throw new Error('the invocation has no function ARN');
+          await deliver(
+            (signal) => ports.invoker.invokeAsync(arn, payload, signal),
+            Math.min(run.reportBy, clock.now() + handOverWindowMs),
+            clock,
+          );
+        } catch (error) {
+          throw new HandOverError(`cannot continue the analysis in a new invocation: ${errorMessage(error)}`, {
+            cause: error,
+          });
+        }
+        log.info('analysis continues in a new invocation', {
+          resumeAt: new Date(next.resumeAt).toISOString(),
+          invocation: next.legs + 1,
+        });
+        return { kind: 'handed-on', reasons: [`continues at ${new Date(next.resumeAt).toISOString()}`] };
+      },
+    },
+
+    /** Calls ContinueServiceDeployment once with the verdict's action; "no longer awaiting" is a no-op. */
+    async deliver(verdict, { input }, run, by) {
+      const ref = input.hook;
+      const action: EcsHookAction = verdict.status === 'pass' ? 'CONTINUE' : 'ROLLBACK';
+      // The analysis may have taken long: a duplicate may have decided meanwhile, or the hook expired.
+      const again = await confirmAwaiting(
+        ports,
+        ref,
+        AbortSignal.timeout(Math.max(1, run.reportBy - clock.now())),
+      ).catch(() => undefined);
+      if (again?.kind === 'not-awaiting') return { kind: 'closed', reason: again.reason };
+      try {
+        await deliver(
+          (signal) =>
+            ports.ecs.continueServiceDeployment(
+              { serviceDeploymentArn: ref.serviceDeploymentArn, hookId: ref.hookId, action },
+              signal,
+            ),
+          by,
+          clock,
+        );
+      } catch (error) {
+        // ECS refuses a hook that no longer awaits action; which error it uses is not documented, so ask again.
+        const now = await confirmAwaiting(ports, ref, AbortSignal.timeout(10_000)).catch(() => undefined);
+        if (now?.kind === 'not-awaiting') {
+          log.warn('ContinueServiceDeployment refused: the hook no longer awaits action', {
+            action,
+            error: errorMessage(error),
+          });
+          return { kind: 'closed', reason: now.reason };
+        }
+        throw error;
+      }
+      return { kind: 'delivered', decision: action, delivery: 'decided', detail: action };
+    },
+
+    answer: pauseOutcome,
   };
 }
 
-/** The verdict to act on, or an outcome that needs no action (not awaiting, continued later). Never throws. */
-async function reachVerdict(
-  deps: EcsPauseGateDeps,
-  input: Exclude<PauseGateInput, { kind: 'ignored' }>,
-  context: GateContext,
-  deadline: Deadline,
-): Promise<Verdict | PauseGateOutcome> {
-  const { log, clock } = deps;
-  const ref = input.hook;
-  let status: Awaiting;
-  try {
-    status = await confirmAwaiting(deps, ref, deadline.signal);
-  } catch (error) {
-    // Fail closed: a hook that cannot be confirmed is rolled back; if it no longer awaits, ECS refuses that.
-    return failedVerdict(
-      `cannot confirm the hook awaits action: ${(error as Error)?.name}: ${errorMessage(error)}`,
-      clock.now(),
-    );
+function pauseOutcome(outcome: Outcome<Input, EcsHookAction>): PauseGateOutcome {
+  switch (outcome.kind) {
+    case 'ignored':
+      return { outcome: 'ignored', reasons: [outcome.reason] };
+    case 'closed': {
+      const hookId = outcome.input.hook.hookId;
+      if (!outcome.verdict) return { outcome: 'no-op', hookId, reasons: [outcome.reason] };
+      const action: EcsHookAction = outcome.verdict.status === 'pass' ? 'CONTINUE' : 'ROLLBACK';
+      return { outcome: 'no-op', hookId, action, reasons: [outcome.reason, ...outcome.verdict.reasons] };
+    }
+    case 'handed-on':
+      return { outcome: 'continued-later', hookId: outcome.input.hook.hookId, reasons: outcome.reasons };
+    case 'decided':
+      return {
+        outcome: 'decided',
+        hookId: outcome.input.hook.hookId,
+        action: outcome.delivery.detail,
+        reasons: outcome.verdict.reasons,
+      };
   }
-  if (status.kind === 'not-awaiting') {
-    log.info('hook no longer awaits action: stale or duplicate event, nothing to do', { reason: status.reason });
-    return { outcome: 'no-op', hookId: ref.hookId, reasons: [status.reason] };
-  }
-  const mismatch = disagreement(ref, status.deployment, status.hook);
-  if (mismatch) {
-    log.warn('the event disagrees with what ECS reports: not acting on it', { reason: mismatch });
-    return { outcome: 'no-op', hookId: ref.hookId, reasons: [`the event disagrees with ECS: ${mismatch}`] };
-  }
-  if (deadline.settingError) {
-    log.error('misconfigured; rolling back', { reason: deadline.settingError.message });
-    return failedVerdict(deadline.settingError.message, clock.now());
-  }
-  let decided: Decision;
-  try {
-    decided = await decide(deps, input, status, deadline);
-  } catch (error) {
-    const reason =
-      error instanceof PlanError || error instanceof StateError
-        ? error.message
-        : `could not validate: ${errorMessage(error)}`;
-    log.error('no verdict from the checks; rolling back', { reason, errorName: (error as Error)?.name });
-    return failedVerdict(reason, clock.now());
-  }
-  if (decided.kind === 'verdict') return decided.verdict;
-  try {
-    await deliver(
-      (signal) => deps.invoker.invokeAsync(context.invokedFunctionArn, decided.payload, signal),
-      Math.min(deadline.reportBy, clock.now() + reportRetryWindowMs),
-      clock,
-    );
-  } catch (error) {
-    log.error('cannot continue the analysis in a new invocation; rolling back', { error: errorMessage(error) });
-    return failedVerdict(`cannot continue the analysis in a new invocation: ${errorMessage(error)}`, clock.now());
-  }
-  log.info('analysis continues in a new invocation', {
-    resumeAt: new Date(decided.resumeAt).toISOString(),
-    invocation: decided.legs + 1,
-  });
-  return {
-    outcome: 'continued-later',
-    hookId: ref.hookId,
-    reasons: [`continues at ${new Date(decided.resumeAt).toISOString()}`],
-  };
 }
 
 /**
@@ -201,7 +314,7 @@ function disagreement(
   return undefined;
 }
 
-async function confirmAwaiting(deps: EcsPauseGateDeps, ref: PauseHookRef, signal: AbortSignal): Promise<Awaiting> {
+async function confirmAwaiting(deps: PauseGatePorts, ref: PauseHookRef, signal: AbortSignal): Promise<Awaiting> {
   const deployment = await deps.ecs.describeServiceDeployment(ref.serviceDeploymentArn, signal);
   if (!deployment) return { kind: 'not-awaiting', reason: 'the service deployment was not found' };
   const hook = deployment.hooks.find((h) => h.hookId === ref.hookId);
@@ -220,161 +333,6 @@ async function confirmAwaiting(deps: EcsPauseGateDeps, ref: PauseHookRef, signal
     return { kind: 'not-awaiting', reason: `the service deployment is ${deployment.status}, not IN_PROGRESS` };
   }
   return { kind: 'awaiting', deployment, hook };
-}
-
-type Decision =
-  | { readonly kind: 'verdict'; readonly verdict: Verdict }
-  | { readonly kind: 'continue'; readonly payload: unknown; readonly resumeAt: number; readonly legs: number };
-
-async function decide(
-  deps: EcsPauseGateDeps,
-  input: Exclude<PauseGateInput, { kind: 'ignored' }>,
-  awaiting: Extract<Awaiting, { kind: 'awaiting' }>,
-  invocation: { signal: AbortSignal; analysisEndsAt: number; reportBy: number },
-): Promise<Decision> {
-  const { clock, log } = deps;
-  const { signal, analysisEndsAt, reportBy } = invocation;
-  const ref = input.hook;
-  const { deployment, hook } = awaiting;
-  // ECS's stage, never the event's: the event only had to agree with it.
-  const stage = knownStage(deployment.lifecycleStage);
-  if (!stage) {
-    return {
-      kind: 'verdict',
-      verdict: failedVerdict(
-        `ECS reports the paused hook at ${deployment.lifecycleStage === undefined ? 'no lifecycle stage' : `an unknown lifecycle stage (${deployment.lifecycleStage.slice(0, 64)})`}: cannot tell which checks to run`,
-        clock.now(),
-      ),
-    };
-  }
-  const plan = await deps.loadPlan(signal);
-  const selected = checksForHook(plan, stage);
-  const binding = {
-    fingerprint: planFingerprint(selected.checks, stage),
-    bind: `${ref.serviceDeploymentArn}|${ref.hookId}`,
-  };
-  const now = clock.now();
-  const key = stateKeyOnce(deps.stateKey, () => AbortSignal.timeout(Math.max(1, reportBy - clock.now())));
-  const expiresAt = hook.expiresAt;
-  const hookDeadline = expiresAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - expiryMarginMs;
-  let carried: CarriedState | undefined;
-  let deadline: number;
-  if (input.kind === 'continuation') {
-    carried = decodeState(input.state, { ...binding, checks: selected.checks }, now, await key.get());
-    deadline = Math.min(carried.deadline, hookDeadline);
-  } else {
-    const fresh = planDeadline(selected.checks, now);
-    if (fresh.scheduleMs > maxAnalysisMs) {
-      throw new PlanError([
-        `hooks.${selected.key}: the schedule takes up to ${Math.round(fresh.scheduleMs / 60_000)} min, longer than the ${maxAnalysisMs / 3_600_000} h a gate analysis may run`,
-      ]);
-    }
-    if (fresh.deadline > hookDeadline) {
-      log.warn('the schedule may not finish before the pause hook expires; it rolls back if it does not', {
-        expiresAt: expiresAt === undefined ? undefined : new Date(expiresAt).toISOString(),
-        scheduleMs: fresh.scheduleMs,
-      });
-    }
-    deadline = Math.min(fresh.deadline, hookDeadline);
-    // State will be written unless the schedule fits this invocation: read the key while the checks run.
-    if (now + fresh.scheduleMs > analysisEndsAt) key.prefetch();
-  }
-  const serviceArn = deployment.serviceArn;
-  const context = await resolveEcsContext(
-    deps,
-    {
-      stage,
-      serviceArn,
-      serviceDeploymentArn: ref.serviceDeploymentArn,
-      targetServiceRevisionArn: deployment.targetServiceRevisionArn,
-      testTrafficWeight: deployment.targetTestTrafficWeight,
-      productionTrafficWeight: deployment.targetProductionTrafficWeight,
-      region: deps.settings.region,
-    },
-    usedPlaceholders(selected.checks),
-    signal,
-  );
-  const { leg, legs } = await runPlannedLeg({
-    selected,
-    context,
-    checkDeps: deps.checks,
-    clock,
-    log,
-    signal,
-    analysisEndsAt,
-    deadline,
-    carried,
-  });
-  if (leg.kind === 'verdict') return leg;
-  const state = encodeState({ analysis: leg.analysis, deadline, legs }, binding, await key.get());
-  log.info('the schedule does not fit in this invocation', { checks: summarizeChecks(leg.progress) });
-  const next: Record<string, unknown> = {
-    hookId: ref.hookId,
-    serviceDeploymentArn: ref.serviceDeploymentArn,
-    lifecycleStage: stage,
-    ...(serviceArn ? { serviceArn } : {}),
-    ...(expiresAt !== undefined ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
-    state,
-  };
-  return { kind: 'continue', payload: { [continuationKey]: next }, resumeAt: leg.resumeAt, legs };
-}
-
-/** Calls ContinueServiceDeployment once with the verdict's action; "no longer awaiting" is a logged no-op. */
-async function act(
-  deps: EcsPauseGateDeps,
-  ref: PauseHookRef,
-  verdict: Verdict,
-  reportBy: number,
-): Promise<PauseGateOutcome> {
-  const { log, clock } = deps;
-  const action: EcsHookAction = verdict.status === 'pass' ? 'CONTINUE' : 'ROLLBACK';
-  log.info('verdict', {
-    action,
-    analysis: verdict.status,
-    reasons: verdict.reasons,
-    checks: summarizeChecks(verdict.checks),
-  });
-  // The analysis may have taken long: a duplicate may have decided meanwhile, or the hook expired.
-  const again = await confirmAwaiting(deps, ref, AbortSignal.timeout(Math.max(1, reportBy - clock.now()))).catch(
-    () => undefined,
-  );
-  if (again?.kind === 'not-awaiting') {
-    log.warn('hook no longer awaits action: not acting', { action, reason: again.reason });
-    return { outcome: 'no-op', hookId: ref.hookId, action, reasons: [again.reason, ...verdict.reasons] };
-  }
-  try {
-    await deliver(
-      (signal) =>
-        deps.ecs.continueServiceDeployment(
-          { serviceDeploymentArn: ref.serviceDeploymentArn, hookId: ref.hookId, action },
-          signal,
-        ),
-      Math.min(reportBy, clock.now() + reportRetryWindowMs),
-      clock,
-    );
-  } catch (error) {
-    // ECS refuses a hook that no longer awaits action; which error it uses is not documented, so ask again.
-    const now = await confirmAwaiting(deps, ref, AbortSignal.timeout(10_000)).catch(() => undefined);
-    if (now?.kind === 'not-awaiting') {
-      log.warn('ContinueServiceDeployment refused: the hook no longer awaits action, nothing to do', {
-        action,
-        reason: now.reason,
-        error: errorMessage(error),
-      });
-      return { outcome: 'no-op', hookId: ref.hookId, action, reasons: [now.reason, ...verdict.reasons] };
-    }
-    log.error('could not call ContinueServiceDeployment', {
-      action,
-      error: errorMessage(error),
-      errorName: (error as Error)?.name,
-    });
-    throw error instanceof ReportError ? error : new ReportError(errorMessage(error), { cause: error });
-  }
-  log.info('called ContinueServiceDeployment', { action });
-  await publishVerdict(deps, reportBy, () =>
-    verdictRecord('ecs-pause-gate', verdict, pauseScope(ref), { decision: action, delivery: 'decided' }),
-  );
-  return { outcome: 'decided', hookId: ref.hookId, action, reasons: verdict.reasons };
 }
 
 function pauseScope(ref: PauseHookRef): VerdictScope {
