@@ -62,31 +62,38 @@ export function runGate<Input, Hook, Detail, Answer>(
       invocation,
       loadPlan: deps.loadPlan,
     };
-    let verdict: Verdict;
     let hook: Hook | undefined;
     let rollback: string | undefined;
+    let decided: Awaited<ReturnType<typeof decide>>;
     try {
-      const decided = await decide();
-      if (decided.kind === 'handed-on') {
-        log.info('the work goes on in a later invocation', { reasons: decided.reasons });
-        return trigger.answer({ ...decided, input });
-      }
-      if (decided.kind === 'closed') {
-        if (decided.warn) log.warn('not acting on the event', { reason: decided.reason });
-        else
-          log.info('the hook no longer awaits a verdict: stale or duplicate event, nothing to do', {
-            reason: decided.reason,
-          });
-        return trigger.answer({ ...decided, input });
-      }
-      verdict = decided.verdict;
+      decided = await decide();
     } catch (error) {
       const reason = reasonOf(error);
       log.error('no verdict from the checks; failing closed', { reason, errorName: (error as Error)?.name });
-      verdict = failedVerdict(reason, clock.now());
+      decided = { kind: 'verdict', verdict: failedVerdict(reason, clock.now()) };
     } finally {
       deadline.dispose();
     }
+    if (decided.kind === 'retry') {
+      log.error('no verdict and nothing handed on: failing the invocation so that Lambda retries it', {
+        error: errorMessage(decided.error),
+        errorName: (decided.error as Error)?.name,
+      });
+      throw decided.error;
+    }
+    if (decided.kind === 'handed-on') {
+      log.info('the work goes on in a later invocation', { reasons: decided.reasons });
+      return trigger.answer({ ...decided, input });
+    }
+    if (decided.kind === 'closed') {
+      if (decided.warn) log.warn('not acting on the event', { reason: decided.reason });
+      else
+        log.info('the hook no longer awaits a verdict: stale or duplicate event, nothing to do', {
+          reason: decided.reason,
+        });
+      return trigger.answer({ ...decided, input });
+    }
+    const verdict = decided.verdict;
 
     log.info('verdict', {
       analysis: verdict.status,
@@ -125,9 +132,14 @@ export function runGate<Input, Hook, Detail, Answer>(
     return trigger.answer({ kind: 'decided', input, verdict, delivery });
 
     /** Everything between reading the event and delivering: any throw becomes a Failed verdict. */
-    async function decide(): Promise<{ readonly kind: 'verdict'; readonly verdict: Verdict } | HandedOn | Closed> {
+    async function decide(): Promise<
+      | { readonly kind: 'verdict'; readonly verdict: Verdict }
+      | HandedOn
+      | Closed
+      | { readonly kind: 'retry'; readonly error: unknown }
+    > {
       const opened = await trigger.open(input, run);
-      if (opened.kind === 'closed' || opened.kind === 'handed-on') return opened;
+      if (opened.kind === 'closed' || opened.kind === 'handed-on' || opened.kind === 'retry') return opened;
       if (opened.kind === 'refused') {
         hook = opened.hook;
         log.error('the hook cannot be analysed; failing closed', { reason: opened.reason });

@@ -31,7 +31,8 @@ export interface Trigger<Input, Hook, Detail, Answer> {
   /**
    * Confirms the hook is still open (a duplicate or stale event is `closed`, a no-op) and reads what the
    * decision needs. `refused`: the hook is open but cannot be analysed (a Failed verdict, delivered);
-   * `handed-on`: the work goes on in a later invocation before any analysis (a wait still being watched).
+   * `handed-on`: the work goes on in a later invocation before any analysis (a wait still being watched);
+   * `retry`: the invocation fails, to be retried by Lambda.
    */
   open(input: Input, run: GateRun): Promise<Opened<Hook>>;
   /** Why this deployment is a rollback, or undefined. A rollback passes at once: it is never blocked. */
@@ -85,7 +86,12 @@ export type Opened<Hook> =
   | { readonly kind: 'open'; readonly hook: Hook }
   | Closed
   | { readonly kind: 'refused'; readonly reason: string; readonly hook?: Hook }
-  | HandedOn;
+  | HandedOn
+  /**
+   * No verdict, and the invocation fails with `error` so that Lambda retries it: for work that must not
+   * be dropped and has no verdict to fail (a wait being watched that could not be handed on).
+   */
+  | { readonly kind: 'retry'; readonly error: unknown };
 
 /** The hook no longer awaits a verdict (duplicate, stale, already decided): a logged no-op. */
 export interface Closed {

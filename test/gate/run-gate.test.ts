@@ -280,6 +280,14 @@ describe('runGate: one verdict lifecycle', () => {
     expect(seen.published).toHaveLength(0);
   });
 
+  it('fails the invocation, delivering nothing, when the trigger asks for a retry (work that must not be dropped)', async () => {
+    const lost = new Error('could not hand the watch on');
+    const { seen, gate } = setup({ opened: { kind: 'retry', error: lost } });
+    await expect(gate({ id: 'd-1' }, lambdaContext(5_000))).rejects.toBe(lost);
+    expect(seen.events).toEqual(['open']);
+    expect(seen.published).toHaveLength(0);
+  });
+
   it('answers an ignored event without opening a hook or delivering', async () => {
     const { seen, gate } = setup({ read: 'ignored' });
     const out = await gate({}, lambdaContext(5_000));
