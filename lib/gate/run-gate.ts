@@ -61,6 +61,7 @@ export function runGate<Input, Hook, Detail, Answer>(
       scope,
       invocation,
       loadPlan: deps.loadPlan,
+      settingError: deadline.settingError,
     };
     let hook: Hook | undefined;
     let rollback: string | undefined;

@@ -3,6 +3,7 @@ import type { DeploymentContext } from '../plan/placeholders.ts';
 import type { Plan, PlanCheck } from '../plan/schema.ts';
 import type { TriggerName as LimitedTrigger } from '../plan/trigger-limits.ts';
 import type { RemainingTime } from '../runtime/deadline.ts';
+import type { SettingError } from '../runtime/settings.ts';
 import type { CarriedState } from './carried-state.ts';
 import type { TriggerName, VerdictScope } from './observe.ts';
 
@@ -66,6 +67,11 @@ export interface GateRun {
   /** The Lambda context: the time left, and the function's own ARN to hand work on to. */
   readonly invocation: GateInvocation;
   readonly loadPlan: (signal: AbortSignal) => Promise<Plan>;
+  /**
+   * GREENLIGHT_REPORT_RESERVE was unusable: the runner fails the verdict with it after `rollback`; a trigger
+   * that works before any verdict (a watch) must refuse on it too.
+   */
+  readonly settingError?: SettingError | undefined;
 }
 
 /** The part of the Lambda context a gate uses. */

@@ -8,34 +8,39 @@ import type { ListenerPort } from '../../aws/elbv2.ts';
 import type { AsyncInvokePort } from '../../aws/lambda-async.ts';
 import type { TaskSetOriginPort } from '../../aws/task-sets.ts';
 import { errorMessage } from '../../core/analyze.ts';
-import type { Verdict } from '../../core/types.ts';
+import type { Clock } from '../../core/types.ts';
 import {
-  type CarriedState,
   clockSkewMs,
   decodeState,
   encodeState,
   maxAnalysisMs,
   planDeadline,
   planFingerprint,
-  StateError,
+  type StateBinding,
   type StateKeyOnce,
   scheduleMs,
-  seal,
   stateKeyOnce,
-  unseal,
 } from '../../gate/carried-state.ts';
 import { deliver, isRetryable, ReportError } from '../../gate/deliver.ts';
-import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from '../../gate/deps.ts';
-import { failedVerdict, summarizeChecks, usedPlaceholders } from '../../gate/evaluate.ts';
-import { eventObject } from '../../gate/event.ts';
-import { runPlannedLeg } from '../../gate/leg.ts';
-import { deploymentGroup, publishVerdict, verdictRecord } from '../../gate/observe.ts';
-import { PlanError } from '../../plan/errors.ts';
+import type { CarriedStateDeps } from '../../gate/deps.ts';
+import { GateConfigError, HandOverError } from '../../gate/errors.ts';
+import { usedPlaceholders } from '../../gate/evaluate.ts';
+import { deploymentGroup } from '../../gate/observe.ts';
+import type { GateRun, Opened, Outcome, Trigger } from '../../gate/trigger.ts';
 import { formatDuration } from '../../plan/fields.ts';
 import { checksForHook, type Plan, type PlanCheck } from '../../plan/schema.ts';
-import { type Deadline, deadlineFor, type RemainingTime } from '../../runtime/deadline.ts';
+import type { Log } from '../../runtime/logger.ts';
 import { durationSettings, readDurationSetting, SettingError } from '../../runtime/settings.ts';
 import { resolveCodeDeployContext } from './context.ts';
+import {
+  deploymentStateChange,
+  freshContinuation,
+  openContinuation,
+  readWaitInput,
+  sealContinuation,
+  type WaitContinuation,
+  type WaitInput,
+} from './wait-event.ts';
 
 /**
  * The CodeDeploy blue/green wait gate.
@@ -59,44 +64,21 @@ import { resolveCodeDeployContext } from './context.ts';
  * fails closed (StopDeployment with rollback), since its analysis can no longer be trusted.
  */
 
-export type WaitPhase = 'watch' | 'bake';
-
-/**
- * What a later invocation of this function needs to go on. Sent as `{greenlightWaitGateContinuation: ...}`,
- * sealed (`issuedAt`, HMAC-SHA256 `mac`) with the state key.
- */
-export interface WaitContinuation {
-  readonly kind: 'codedeploy-wait-gate';
-  readonly v: 2;
-  readonly deploymentId: string;
-  readonly wait: DeploymentWaitType;
-  readonly phase: WaitPhase;
-  /** Invocations of this chain so far. */
-  readonly hop: number;
-  /** Epoch ms at which the chain began (watch) or the wait was first seen (bake). */
-  readonly since: number;
-  /** The analysis so far (bake only), as `encodeState` wrote it. */
-  readonly state?: unknown;
-}
-
-export interface WaitGateDeps extends TriggerDeps, CarriedStateDeps {
+export interface WaitGatePorts extends CarriedStateDeps {
   readonly codedeploy: CodeDeployPort;
   readonly listeners: ListenerPort;
   /** ECS DescribeTaskSets: tells green from blue when CodeDeploy omits the task set labels. */
   readonly taskSets?: TaskSetOriginPort;
   readonly invoker: AsyncInvokePort;
-  readonly settings: TriggerSettings & {
+  readonly clock: Clock;
+  readonly log: Log;
+  readonly settings: {
     /** GREENLIGHT_WAIT_POLL_INTERVAL: how often the watcher reads the deployment (default 30s, 50ms to 10m). */
     readonly pollInterval?: string | undefined;
     /** GREENLIGHT_WAIT_WATCH_LIMIT: how long to watch for the termination wait before giving up (default 72h, 1m to 7d). */
     readonly watchLimit?: string | undefined;
+    readonly region?: string | undefined;
   };
-}
-
-/** The Lambda context, as far as the gate needs it. */
-export interface WaitInvocation extends RemainingTime {
-  /** This function's ARN: where unfinished work is handed on. */
-  readonly invokedFunctionArn: string;
 }
 
 export type WaitResult =
@@ -122,393 +104,391 @@ export interface WaitOutcome {
   readonly reasons: readonly string[];
 }
 
-/** An event from which no deployment id can be read: there is nothing to decide on. */
-export class WaitEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WaitEventError';
-  }
-}
-
-/** A setting or a plan that cannot work with this deployment's waits: a failed verdict, saying why. */
-export class WaitConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WaitConfigError';
-  }
-}
-
-export const deploymentStateChange = 'CodeDeploy Deployment State-change Notification';
 const planKeys = { READY_WAIT: 'ReadyWait', TERMINATION_WAIT: 'TerminationWait' } as const;
-const deploymentIdPattern = /^d-[A-Z0-9]{9}$/;
 const terminal = new Set(['Succeeded', 'Failed', 'Stopped']);
 const rollbackCreators = new Set(['autoRollback', 'codeDeployRollback']);
-/** How long a failing delivery (the decision, or the hand-over) is retried before the invocation fails loudly. */
-const deliveryWindowMs = 30_000;
+/** How long a failing hand-over is retried before it counts as failed. */
+const handOverWindowMs = 30_000;
 /** A guard rail on self-invocation: a watch chain never runs longer than this many invocations. */
 const maxWatchHops = 2_000;
-/** What a continuation's MAC covers, so that no other sealed payload verifies as one. */
-const continuationPurpose = 'codedeploy-wait-gate-continuation';
-/** Lambda keeps an asynchronous invocation's event at most 6 hours (maximum event age): older is expired. */
-const maxContinuationAgeMs = 6 * 3_600_000;
 
-/** This invocation's deadline, and its state key, read at most once. */
-type GateDeadline = Deadline & { readonly key: StateKeyOnce };
+/** The wait as this invocation holds it: its continuation, its state key, and CodeDeploy's confirmation. */
+interface WaitHook {
+  readonly c: WaitContinuation;
+  readonly key: StateKeyOnce;
+  /** GetDeployment (and the ECS target) showing the deployment in its wait; absent for a refused watch. */
+  readonly confirmed?: { readonly deployment: CodeDeployDeployment; readonly target: CodeDeployTarget | undefined };
+  /** False when the decision is delivered without asking again whether the deployment still waits. */
+  readonly recheck: boolean;
+  settings?: Settings;
+  binding?: StateBinding;
+}
 
-type Input =
-  | {
-      readonly kind: 'event';
-      readonly deploymentId: string;
-      readonly state: string;
-      readonly detailType?: string;
-      readonly time?: number;
-    }
-  /** As received: `deploymentId` and `wait` are a claim until the seal verifies, used only to ask CodeDeploy. */
-  | {
-      readonly kind: 'continuation';
-      readonly raw: unknown;
-      readonly deploymentId: string;
-      readonly wait: DeploymentWaitType;
-    };
+type Delivered = Pick<WaitOutcome, 'verdict' | 'result' | 'reasons'>;
 
 /**
- * Handles one EventBridge event or continuation. Once the gate decides, it delivers the decision
- * exactly once: `ContinueDeployment` on pass, `StopDeployment` with `autoRollbackEnabled` on fail.
+ * The CodeDeploy wait gate as a trigger: READY opens the ready wait; START watches for the termination
+ * wait (handing the watch on from invocation to invocation) and opens it once it shows; a continuation
+ * resumes either. Once the gate decides, it delivers the decision exactly once: `ContinueDeployment` on
+ * pass, `StopDeployment` with `autoRollbackEnabled` on fail.
  */
-export function codeDeployWaitGate(deps: WaitGateDeps) {
-  return async (event: unknown, invocation: WaitInvocation): Promise<WaitOutcome> => {
-    const { clock, log } = deps;
-    const input = readWaitInput(event);
-    const { deploymentId } = input;
-    log.appendKeys({ deploymentId });
-    const split = deadlineFor(invocation, clock.now(), deps.settings.reserve);
-    const deadline: GateDeadline = {
-      ...split,
-      key: stateKeyOnce(deps.stateKey, () => AbortSignal.timeout(Math.max(1, split.reportBy - clock.now()))),
-    };
+export function codeDeployWaitGateTrigger(ports: WaitGatePorts): Trigger<WaitInput, WaitHook, Delivered, WaitOutcome> {
+  const { clock, log, codedeploy } = ports;
+
+  /** GetDeployment and the target: the wait is open only if CodeDeploy says the deployment is in it. */
+  async function confirm(c: WaitContinuation, run: GateRun, key: StateKeyOnce, problems: readonly string[]) {
+    const deployment = await codedeploy.getDeployment(c.deploymentId, run.signal);
+    run.scope.group = deploymentGroup(deployment);
+    const target = await waitTarget(ports, deployment, run.signal);
+    return opened(c, key, { deployment, target }, problems, run);
+  }
+
+  function opened(
+    c: WaitContinuation,
+    key: StateKeyOnce,
+    confirmed: NonNullable<WaitHook['confirmed']>,
+    problems: readonly string[],
+    run: GateRun,
+  ): Opened<WaitHook> {
+    const { deployment, target } = confirmed;
+    run.scope.group = deploymentGroup(deployment);
+    if (!inWait(deployment, target, c.wait)) {
+      return {
+        kind: 'closed',
+        warn: true,
+        result: 'not-waiting',
+        reason: `deployment is ${deployment.status ?? 'in an unknown state'}, not in its ${c.wait}: a duplicate or stale event`,
+      };
+    }
+    const hook: WaitHook = { c, key, confirmed, recheck: true };
+    if (problems.length > 0) return { kind: 'refused', reason: `malformed continuation: ${problems.join('; ')}`, hook };
+    return { kind: 'open', hook };
+  }
+
+  /** At START: watch for the termination wait only if this deployment has one and the plan gates it. */
+  async function startWatch(deploymentId: string, run: GateRun, key: StateKeyOnce): Promise<Opened<WaitHook>> {
+    const deployment = await codedeploy.getDeployment(deploymentId, run.signal);
+    const skip = watchSkipReason(deployment);
+    if (skip) return { kind: 'closed', result: 'ignored', reason: skip };
     try {
-      if (input.kind === 'event') return await onEvent(deps, input, invocation, deadline);
-      const opened = await openContinuation(deps, input, deadline);
-      if (opened.kind === 'untrusted') {
+      const plan = await run.loadPlan(run.signal);
+      if (!hasEntry(plan, planKeys.TERMINATION_WAIT)) {
+        return {
+          kind: 'closed',
+          result: 'ignored',
+          reason: 'the plan has no TerminationWait entry (nor "*"): the termination wait is not gated',
+        };
+      }
+    } catch (error) {
+      // Watched anyway: when the wait comes, the bake fails closed on the plan if it is still unreadable.
+      log.warn('cannot read the plan now; watching anyway', { error: errorMessage(error) });
+    }
+    const c: WaitContinuation = {
+      ...freshContinuation(deploymentId, 'TERMINATION_WAIT', 'watch'),
+      since: clock.now(),
+    };
+    return watch(c, run, key, deployment);
+  }
+
+  /** Polls until the termination wait shows, the deployment ends, or this invocation runs out of time. */
+  async function watch(
+    c: WaitContinuation,
+    run: GateRun,
+    key: StateKeyOnce,
+    first?: CodeDeployDeployment,
+  ): Promise<Opened<WaitHook>> {
+    // A watch that cannot run as configured would leave the termination wait ungated: the deployment is
+    // stopped with rollback instead, naming the setting (fail closed, delivered without asking again).
+    if (run.settingError)
+      return { kind: 'refused', reason: run.settingError.message, hook: { c, key, recheck: false } };
+    let settings: Settings;
+    try {
+      settings = readSettings(ports.settings);
+    } catch (error) {
+      if (!(error instanceof SettingError)) throw error;
+      return { kind: 'refused', reason: error.message, hook: { c, key, recheck: false } };
+    }
+    // A watch almost always hands on to the next invocation: read the key while it polls.
+    key.prefetch();
+    let deployment = first;
+    try {
+      for (;;) {
+        if (clock.now() - c.since > settings.watchLimitMs) {
+          const reason = `no termination wait seen within ${formatDuration(settings.watchLimitMs)} (GREENLIGHT_WAIT_WATCH_LIMIT): no longer watching`;
+          log.error('gave up watching for the termination wait', { reason });
+          return { kind: 'closed', result: 'watch-ended', reason };
+        }
+        try {
+          deployment ??= await codedeploy.getDeployment(c.deploymentId, run.signal);
+          const skip = watchSkipReason(deployment);
+          if (skip) return { kind: 'closed', result: 'watch-ended', reason: skip };
+          const target = await waitTarget(ports, deployment, run.signal);
+          if (terminationWaitStarted(deployment, target)) {
+            log.info('the termination wait has begun: baking on production traffic');
+            const bake: WaitContinuation = { ...c, phase: 'bake', hop: 0, since: clock.now() };
+            return opened(bake, key, { deployment, target }, [], run);
+          }
+        } catch (error) {
+          if (run.signal.aborted) break;
+          // A deployment that does not exist or cannot be read will not become readable by waiting.
+          if (!isRetryable(error)) throw error;
+          log.warn('could not read the deployment while watching; trying again', {
+            error: errorMessage(error),
+            errorName: (error as Error)?.name,
+          });
+        }
+        deployment = undefined;
+        if (clock.now() + settings.pollIntervalMs >= run.analysisEndsAt) break;
+        await clock.sleep(settings.pollIntervalMs, run.signal);
+        if (run.signal.aborted) break;
+      }
+      if (c.hop + 1 > maxWatchHops) {
+        const reason = `the watch reached ${maxWatchHops} invocations: no longer watching`;
+        log.error('gave up watching for the termination wait', { reason });
+        return { kind: 'closed', result: 'watch-ended', reason };
+      }
+      // Not handed on means nobody watches: fail loudly so that Lambda retries this invocation.
+      await handOn({ ...c, hop: c.hop + 1 }, run, key);
+    } catch (error) {
+      return { kind: 'retry', error };
+    }
+    log.info('still no termination wait: watching on in the next invocation', { hop: c.hop + 1 });
+    return { kind: 'handed-on', result: 'resumes-later', reasons: ['watching'] };
+  }
+
+  async function handOn(c: WaitContinuation, run: GateRun, key: StateKeyOnce): Promise<void> {
+    const arn = run.invocation.invokedFunctionArn;
+    if (!arn) throw new ReportError('cannot hand on: the invocation has no function ARN');
+    const payload = sealContinuation(c, await key.get(), clock.now());
+    await deliver(
+      (signal) => ports.invoker.invokeAsync(arn, payload, signal),
+      Math.min(run.reportBy, clock.now() + handOverWindowMs),
+      clock,
+    );
+  }
+
+  return {
+    name: 'codedeploy-wait-gate',
+    read(event) {
+      const input = readWaitInput(event);
+      if (input.kind === 'continuation') return input;
+      const subject = input.deploymentId;
+      if (input.detailType !== undefined && input.detailType !== deploymentStateChange) {
+        return { kind: 'ignored', subject, reason: `detail-type ${input.detailType} signals no wait` };
+      }
+      // SUCCESS, FAILURE and STOP end a deployment: nothing waits any more.
+      if (input.state !== 'READY' && input.state !== 'START') {
+        return { kind: 'ignored', subject, reason: `state ${input.state} signals no wait` };
+      }
+      return input;
+    },
+    scope(input) {
+      const wait = waitOf(input);
+      return {
+        logKeys: {
+          deploymentId: input.deploymentId,
+          ...(input.kind === 'event' ? { eventState: input.state } : {}),
+          wait,
+        },
+        scope: { stage: wait, deploymentId: input.deploymentId },
+      };
+    },
+
+    async open(input, run) {
+      const key = stateKeyOnce(ports.stateKey, () => AbortSignal.timeout(Math.max(1, run.reportBy - clock.now())));
+      if (input.kind === 'event') {
+        if (input.state === 'START') return startWatch(input.deploymentId, run, key);
+        // The event's time is the invoker's word: an early one would shorten the analysis into a rollback. The wait
+        // is counted from now; if it began earlier, CodeDeploy's own timeout stops the deployment (closed, not open).
+        const now = clock.now();
+        if (input.time !== undefined && Math.abs(now - input.time) > clockSkewMs) {
+          log.info('the event time is not used: the ready wait is counted from now', {
+            eventTime: new Date(input.time).toISOString(),
+          });
+        }
+        return confirm({ ...freshContinuation(input.deploymentId, 'READY_WAIT', 'bake'), since: now }, run, key, []);
+      }
+      let secret: Uint8Array;
+      try {
+        secret = await key.get();
+      } catch (error) {
+        // A watch dropped here would leave the termination wait ungated: fail the invocation, Lambda retries it.
+        if ((input.raw as Record<string, unknown>).phase === 'watch') return { kind: 'retry', error };
+        return confirm(freshContinuation(input.deploymentId, input.wait, 'bake'), run, key, [(error as Error).message]);
+      }
+      const continued = openContinuation(input.raw, secret, clock.now());
+      if (continued.kind === 'untrusted') {
         log.error('the continuation cannot be trusted: acting only if CodeDeploy says the deployment waits', {
           wait: input.wait,
-          reason: opened.reason,
+          reason: continued.reason,
         });
-        const c: WaitContinuation = base(deploymentId, input.wait, 'bake');
-        return await decideWait(deps, { ...c, problems: [opened.reason] }, invocation, deadline);
+        return confirm(freshContinuation(input.deploymentId, input.wait, 'bake'), run, key, [continued.reason]);
       }
-      const { c } = opened;
+      const { c } = continued;
       log.appendKeys({ wait: c.wait, phase: c.phase, hop: c.hop });
-      if (c.phase === 'watch') return await watchTermination(deps, c, invocation, deadline);
-      return await decideWait(deps, { ...c, problems: [] }, invocation, deadline);
-    } finally {
-      deadline.dispose();
-    }
+      if (c.phase === 'watch') return watch(c, run, key);
+      return confirm(c, run, key, []);
+    },
+
+    rollback: async (_input, hook) =>
+      rollbackCreators.has(hook.confirmed?.deployment.creator ?? '') ? 'rollback deployment: not blocked' : undefined,
+
+    async checks(_input, hook, run) {
+      hook.settings = readSettings(ports.settings);
+      return checksForHook(await run.loadPlan(run.signal), planKeys[hook.c.wait]);
+    },
+
+    context: (_input, hook, selected, run) =>
+      resolveCodeDeployContext(
+        { listeners: ports.listeners, taskSets: ports.taskSets, region: ports.settings.region },
+        {
+          deployment: confirmedOf(hook).deployment,
+          target: confirmedOf(hook).target,
+          hook: planKeys[hook.c.wait],
+          needed: usedPlaceholders(selected.checks),
+        },
+        run.signal,
+      ),
+
+    state: {
+      kind: 'carried',
+      async load(_input, hook, selected, run) {
+        const { c } = hook;
+        const planKey = planKeys[c.wait];
+        hook.binding = { fingerprint: planFingerprint(selected.checks, planKey), bind: `${c.deploymentId}:${c.wait}` };
+        if (c.state !== undefined) {
+          const carried = decodeState(
+            c.state,
+            { ...hook.binding, checks: selected.checks },
+            clock.now(),
+            await hook.key.get(),
+          );
+          return { carried, deadline: carried.deadline };
+        }
+        const deadline = firstDeadline(
+          confirmedOf(hook).deployment,
+          c.wait,
+          selected.checks,
+          c.since,
+          hook.settings as Settings,
+          run,
+          clock.now(),
+        );
+        // State will be handed on unless the schedule fits this invocation: read the key while the checks run.
+        if (clock.now() + scheduleMs(selected.checks) > run.analysisEndsAt) hook.key.prefetch();
+        return { deadline };
+      },
+      async save(_input, hook, next, run) {
+        try {
+          const state = encodeState(
+            { analysis: next.analysis, deadline: next.deadline, legs: next.legs },
+            hook.binding as StateBinding,
+            await hook.key.get(),
+          );
+          await handOn({ ...hook.c, phase: 'bake', hop: hook.c.hop + 1, state }, run, hook.key);
+        } catch (error) {
+          // Nobody would finish the analysis: decide now rather than leave the wait undecided.
+          throw new HandOverError(`could not hand the analysis on to the next invocation: ${errorMessage(error)}`, {
+            cause: error,
+          });
+        }
+        log.info('analysis continues in the next invocation', {
+          legs: next.legs,
+          resumeAt: new Date(next.resumeAt).toISOString(),
+        });
+        return {
+          kind: 'handed-on',
+          result: 'resumes-later',
+          reasons: [`analysis continues (leg ${next.legs + 1})`],
+          resumeAt: next.resumeAt,
+        };
+      },
+    },
+
+    async deliver(verdict, { input, hook }, _run, by) {
+      const deploymentId = input.deploymentId;
+      const wait = hook?.c.wait ?? waitOf(input);
+      const pass = verdict.status === 'pass';
+      // The analysis may have taken long: a duplicate delivery may have decided meanwhile. Act only on a wait
+      // that is still open; if it cannot be read now, deliver the decision anyway (CodeDeploy refuses a stale one).
+      const still =
+        hook?.recheck === false
+          ? undefined
+          : await stillWaiting(ports, deploymentId, wait, AbortSignal.timeout(Math.max(1, by - clock.now())));
+      if (still === false) {
+        return {
+          kind: 'closed',
+          result: 'not-waiting',
+          reason: `deployment is no longer in its ${wait}: another delivery of this event decided first`,
+        };
+      }
+      if (pass) {
+        const answer = await deliver(
+          (signal) => codedeploy.continueDeployment({ deploymentId, waitType: wait }, signal),
+          by,
+          clock,
+        );
+        if (answer === 'continued') log.info('continued the deployment', { waitType: wait });
+        else log.warn('CodeDeploy had already moved on: nothing to continue', { waitType: wait, answer });
+        return {
+          kind: 'delivered',
+          decision: 'ContinueDeployment',
+          delivery: answer,
+          detail: { verdict: 'pass', result: answer, reasons: verdict.reasons },
+        };
+      }
+      const stop = await deliver((signal) => codedeploy.stopDeploymentWithRollback(deploymentId, signal), by, clock);
+      const result = stop.result === 'stopping' ? 'stopping' : 'already-completed';
+      if (result === 'stopping') {
+        log.warn('stopped the deployment with rollback', { status: stop.status, message: stop.message });
+      } else {
+        log.warn('the deployment had already completed: nothing left to stop', { message: stop.message });
+      }
+      return {
+        kind: 'delivered',
+        decision: 'StopDeployment',
+        delivery: result,
+        detail: { verdict: 'fail', result, reasons: verdict.reasons },
+      };
+    },
+
+    answer: waitOutcome,
   };
 }
 
-async function onEvent(
-  deps: WaitGateDeps,
-  input: Extract<Input, { kind: 'event' }>,
-  invocation: WaitInvocation,
-  deadline: GateDeadline,
-): Promise<WaitOutcome> {
-  const { log, clock } = deps;
-  const { deploymentId, state } = input;
-  log.appendKeys({ eventState: state });
-  if (input.detailType !== undefined && input.detailType !== deploymentStateChange) {
-    log.info('not a deployment state change: nothing to do', { detailType: input.detailType });
-    return { deploymentId, result: 'ignored', reasons: [`detail-type ${input.detailType} signals no wait`] };
-  }
-  if (state === 'READY') {
-    log.appendKeys({ wait: 'READY_WAIT' });
-    // The event's time is the invoker's word: an early one would shorten the analysis into a rollback. The wait
-    // is counted from now; if it began earlier, CodeDeploy's own timeout stops the deployment (closed, not open).
-    const now = clock.now();
-    if (input.time !== undefined && Math.abs(now - input.time) > clockSkewMs) {
-      log.info('the event time is not used: the ready wait is counted from now', {
-        eventTime: new Date(input.time).toISOString(),
-      });
-    }
-    const c: WaitContinuation = { ...base(deploymentId, 'READY_WAIT', 'bake'), since: now };
-    return decideWait(deps, { ...c, problems: [] }, invocation, deadline);
-  }
-  if (state === 'START') return startWatch(deps, deploymentId, invocation, deadline);
-  // SUCCESS, FAILURE and STOP end a deployment: nothing waits any more.
-  log.info('event state signals no wait: nothing to do', { state });
-  return { deploymentId, result: 'ignored', reasons: [`state ${state} signals no wait`] };
+/** The wait an input is about: READY opens the ready wait, START the watch for the termination wait. */
+function waitOf(input: WaitInput): DeploymentWaitType {
+  if (input.kind === 'continuation') return input.wait;
+  return input.state === 'START' ? 'TERMINATION_WAIT' : 'READY_WAIT';
 }
 
-function base(deploymentId: string, wait: DeploymentWaitType, phase: WaitPhase): WaitContinuation {
-  return { kind: 'codedeploy-wait-gate', v: 2, deploymentId, wait, phase, hop: 0, since: 0 };
+function confirmedOf(hook: WaitHook): NonNullable<WaitHook['confirmed']> {
+  if (!hook.confirmed) throw new Error('the wait was not confirmed with CodeDeploy');
+  return hook.confirmed;
 }
 
-/** At START: watch for the termination wait only if this deployment has one and the plan gates it. */
-async function startWatch(
-  deps: WaitGateDeps,
-  deploymentId: string,
-  invocation: WaitInvocation,
-  deadline: GateDeadline,
-): Promise<WaitOutcome> {
-  const { log, clock } = deps;
-  log.appendKeys({ wait: 'TERMINATION_WAIT' });
-  const deployment = await deps.codedeploy.getDeployment(deploymentId, deadline.signal);
-  const skip = watchSkipReason(deployment);
-  if (skip) {
-    log.info('not watching for a termination wait', { reason: skip });
-    return { deploymentId, wait: 'TERMINATION_WAIT', result: 'ignored', reasons: [skip] };
+function waitOutcome(outcome: Outcome<WaitInput, Delivered>): WaitOutcome {
+  switch (outcome.kind) {
+    case 'ignored':
+      return { deploymentId: outcome.subject ?? '', result: 'ignored', reasons: [outcome.reason] };
+    case 'closed':
+      return {
+        deploymentId: outcome.input.deploymentId,
+        wait: waitOf(outcome.input),
+        ...(outcome.verdict ? { verdict: outcome.verdict.status === 'pass' ? 'pass' : 'fail' } : {}),
+        result: (outcome.result ?? 'not-waiting') as WaitResult,
+        reasons: [outcome.reason],
+      };
+    case 'handed-on':
+      return {
+        deploymentId: outcome.input.deploymentId,
+        wait: waitOf(outcome.input),
+        result: 'resumes-later',
+        reasons: outcome.reasons,
+      };
+    case 'decided':
+      return { deploymentId: outcome.input.deploymentId, wait: waitOf(outcome.input), ...outcome.delivery.detail };
   }
-  try {
-    const plan = await deps.loadPlan(deadline.signal);
-    if (!hasEntry(plan, planKeys.TERMINATION_WAIT)) {
-      const reason = 'the plan has no TerminationWait entry (nor "*"): the termination wait is not gated';
-      log.info('not watching for a termination wait', { reason });
-      return { deploymentId, wait: 'TERMINATION_WAIT', result: 'ignored', reasons: [reason] };
-    }
-  } catch (error) {
-    // Watched anyway: when the wait comes, the bake fails closed on the plan if it is still unreadable.
-    log.warn('cannot read the plan now; watching anyway', { error: errorMessage(error) });
-  }
-  const c: WaitContinuation = { ...base(deploymentId, 'TERMINATION_WAIT', 'watch'), since: clock.now() };
-  return watchTermination(deps, c, invocation, deadline, deployment);
-}
-
-/**
- * A watch that cannot run as configured (a setting out of range) would leave the termination wait
- * ungated: the deployment is stopped with rollback instead, naming the setting. Fail closed, delivered.
- */
-async function stopMisconfigured(
-  deps: WaitGateDeps,
-  c: WaitContinuation,
-  error: SettingError,
-  deadline: GateDeadline,
-): Promise<WaitOutcome> {
-  deps.log.error('misconfigured: stopping the deployment rather than leave its wait ungated', {
-    reason: error.message,
-  });
-  const verdict = failedVerdict(error.message, deps.clock.now());
-  const outcome = await act(deps, c, planKeys[c.wait], verdict, deadline, { onlyIfWaiting: false });
-  await publishVerdict(deps, deadline.reportBy, () =>
-    verdictRecord(
-      'codedeploy-wait-gate',
-      verdict,
-      { stage: c.wait, deploymentId: c.deploymentId },
-      { decision: 'StopDeployment', delivery: outcome.result },
-    ),
-  );
-  return outcome;
-}
-
-/** The wait gate's settings, or the first `SettingError` among them (the report reserve included). */
-function checkedSettings(deps: WaitGateDeps, deadline: GateDeadline): Settings | SettingError {
-  if (deadline.settingError) return deadline.settingError;
-  try {
-    return readSettings(deps.settings);
-  } catch (error) {
-    if (error instanceof SettingError) return error;
-    throw error;
-  }
-}
-
-/** Polls until the termination wait shows, the deployment ends, or this invocation runs out of time. */
-async function watchTermination(
-  deps: WaitGateDeps,
-  c: WaitContinuation,
-  invocation: WaitInvocation,
-  deadline: GateDeadline,
-  first?: CodeDeployDeployment,
-): Promise<WaitOutcome> {
-  const { log, clock, codedeploy } = deps;
-  const { deploymentId } = c;
-  const settings = checkedSettings(deps, deadline);
-  if (settings instanceof SettingError) return stopMisconfigured(deps, c, settings, deadline);
-  // A watch almost always hands on to the next invocation: read the key while it polls.
-  deadline.key.prefetch();
-  let deployment = first;
-  for (;;) {
-    if (clock.now() - c.since > settings.watchLimitMs) {
-      const reason = `no termination wait seen within ${formatDuration(settings.watchLimitMs)} (GREENLIGHT_WAIT_WATCH_LIMIT): no longer watching`;
-      log.error('gave up watching for the termination wait', { reason });
-      return { deploymentId, wait: 'TERMINATION_WAIT', result: 'watch-ended', reasons: [reason] };
-    }
-    try {
-      deployment ??= await codedeploy.getDeployment(deploymentId, deadline.signal);
-      const skip = watchSkipReason(deployment);
-      if (skip) {
-        log.info('stopped watching for the termination wait', { reason: skip });
-        return { deploymentId, wait: 'TERMINATION_WAIT', result: 'watch-ended', reasons: [skip] };
-      }
-      const target = await waitTarget(deps, deployment, deadline.signal);
-      if (terminationWaitStarted(deployment, target)) {
-        log.info('the termination wait has begun: baking on production traffic');
-        const bake: WaitContinuation = { ...c, phase: 'bake', hop: 0, since: clock.now() };
-        return await decideWait(deps, { ...bake, problems: [] }, invocation, deadline, { deployment, target });
-      }
-    } catch (error) {
-      if (deadline.signal.aborted) break;
-      // A deployment that does not exist or cannot be read will not become readable by waiting.
-      if (!isRetryable(error)) throw error;
-      log.warn('could not read the deployment while watching; trying again', {
-        error: errorMessage(error),
-        errorName: (error as Error)?.name,
-      });
-    }
-    deployment = undefined;
-    if (clock.now() + settings.pollIntervalMs >= deadline.analysisEndsAt) break;
-    await clock.sleep(settings.pollIntervalMs, deadline.signal);
-    if (deadline.signal.aborted) break;
-  }
-  if (c.hop + 1 > maxWatchHops) {
-    const reason = `the watch reached ${maxWatchHops} invocations: no longer watching`;
-    log.error('gave up watching for the termination wait', { reason });
-    return { deploymentId, wait: 'TERMINATION_WAIT', result: 'watch-ended', reasons: [reason] };
-  }
-  // Not handed on means nobody watches: fail loudly so that Lambda retries this invocation.
-  await handOver(deps, invocation, { ...c, hop: c.hop + 1 }, deadline);
-  log.info('still no termination wait: watching on in the next invocation', { hop: c.hop + 1 });
-  return { deploymentId, wait: 'TERMINATION_WAIT', result: 'resumes-later', reasons: ['watching'] };
-}
-
-/**
- * Confirms the wait, runs (or resumes) the analysis and delivers the decision. Any error before the
- * decision is a failed verdict, except that a deployment no longer in this wait is a no-op.
- */
-async function decideWait(
-  deps: WaitGateDeps,
-  c: WaitContinuation & { readonly problems: readonly string[] },
-  invocation: WaitInvocation,
-  deadline: GateDeadline,
-  confirmed?: { deployment: CodeDeployDeployment; target: CodeDeployTarget | undefined },
-): Promise<WaitOutcome> {
-  const { log, clock } = deps;
-  const { deploymentId, wait } = c;
-  const planKey = planKeys[wait];
-  let verdict: Verdict;
-  let group: string | undefined;
-  try {
-    const deployment = confirmed?.deployment ?? (await deps.codedeploy.getDeployment(deploymentId, deadline.signal));
-    group = deploymentGroup(deployment);
-    const target = confirmed ? confirmed.target : await waitTarget(deps, deployment, deadline.signal);
-    if (!inWait(deployment, target, wait)) {
-      const reason = `deployment is ${deployment.status ?? 'in an unknown state'}, not in its ${wait}: a duplicate or stale event`;
-      log.warn('not waiting: nothing to do', { reason });
-      return { deploymentId, wait, result: 'not-waiting', reasons: [reason] };
-    }
-    verdict = await analyse(deps, c, deployment, target, invocation, deadline);
-  } catch (error) {
-    if (error instanceof HandedOver) return error.outcome;
-    const known =
-      error instanceof PlanError ||
-      error instanceof StateError ||
-      error instanceof WaitConfigError ||
-      error instanceof SettingError;
-    const reason = known ? (error as Error).message : `could not validate: ${errorMessage(error)}`;
-    log.error('no verdict from the checks; failing the wait', { reason, errorName: (error as Error)?.name });
-    verdict = failedVerdict(reason, clock.now());
-  }
-  const outcome = await act(deps, c, planKey, verdict, deadline);
-  await publishVerdict(deps, deadline.reportBy, () =>
-    verdictRecord(
-      'codedeploy-wait-gate',
-      verdict,
-      { stage: wait, group, deploymentId },
-      { decision: outcome.verdict === 'pass' ? 'ContinueDeployment' : 'StopDeployment', delivery: outcome.result },
-    ),
-  );
-  return outcome;
-}
-
-/** Thrown (internally) when the analysis went on to another invocation: no decision in this one. */
-class HandedOver extends Error {
-  readonly outcome: WaitOutcome;
-  constructor(outcome: WaitOutcome) {
-    super('handed over');
-    this.name = 'HandedOver';
-    this.outcome = outcome;
-  }
-}
-
-async function analyse(
-  deps: WaitGateDeps,
-  c: WaitContinuation & { readonly problems: readonly string[] },
-  deployment: CodeDeployDeployment,
-  target: CodeDeployTarget | undefined,
-  invocation: WaitInvocation,
-  deadline: GateDeadline,
-): Promise<Verdict> {
-  const { log, clock } = deps;
-  const { deploymentId, wait } = c;
-  const planKey = planKeys[wait];
-  if (c.problems.length > 0) throw new WaitConfigError(`malformed continuation: ${c.problems.join('; ')}`);
-  if (rollbackCreators.has(deployment.creator ?? '')) {
-    log.warn('deployment is a rollback: passing without checks, a gate never blocks a rollback', {
-      creator: deployment.creator,
-    });
-    return {
-      status: 'pass',
-      reasons: ['rollback deployment: not blocked'],
-      checks: [],
-      startedAt: clock.now(),
-      finishedAt: clock.now(),
-    };
-  }
-  const settings = checkedSettings(deps, deadline);
-  if (settings instanceof SettingError) throw settings;
-  const plan = await deps.loadPlan(deadline.signal);
-  const selected = checksForHook(plan, planKey);
-  const binding = { fingerprint: planFingerprint(selected.checks, planKey), bind: `${deploymentId}:${wait}` };
-  let carried: CarriedState | undefined;
-  let analysisDeadline: number;
-  if (c.state !== undefined) {
-    carried = decodeState(c.state, { ...binding, checks: selected.checks }, clock.now(), await deadline.key.get());
-    analysisDeadline = carried.deadline;
-  } else {
-    analysisDeadline = firstDeadline(deployment, wait, selected.checks, c.since, settings, deadline, clock.now());
-    // State will be handed on unless the schedule fits this invocation: read the key while the checks run.
-    if (clock.now() + scheduleMs(selected.checks) > deadline.analysisEndsAt) deadline.key.prefetch();
-  }
-  const context = await resolveCodeDeployContext(
-    { listeners: deps.listeners, taskSets: deps.taskSets, region: deps.settings.region },
-    { deployment, target, hook: planKey, needed: usedPlaceholders(selected.checks) },
-    deadline.signal,
-  );
-  const { leg, legs } = await runPlannedLeg({
-    selected,
-    context,
-    checkDeps: deps.checks,
-    clock,
-    log,
-    signal: deadline.signal,
-    analysisEndsAt: deadline.analysisEndsAt,
-    deadline: analysisDeadline,
-    carried,
-  });
-  if (leg.kind === 'verdict') return leg.verdict;
-
-  try {
-    const key = await deadline.key.get();
-    const state = encodeState({ analysis: leg.analysis, deadline: analysisDeadline, legs }, binding, key);
-    await handOver(deps, invocation, { ...stripProblems(c), phase: 'bake', hop: c.hop + 1, state }, deadline);
-  } catch (error) {
-    // Nobody would finish the analysis: decide now rather than leave the wait undecided.
-    return failedVerdict(`could not hand the analysis on to the next invocation: ${errorMessage(error)}`, clock.now());
-  }
-  log.info('analysis continues in the next invocation', {
-    legs,
-    resumeAt: new Date(leg.resumeAt).toISOString(),
-    checks: summarizeChecks(leg.progress),
-  });
-  throw new HandedOver({
-    deploymentId,
-    wait,
-    result: 'resumes-later',
-    reasons: [`analysis continues (leg ${legs + 1})`],
-  });
-}
-
-function stripProblems(c: WaitContinuation & { readonly problems?: readonly string[] }): WaitContinuation {
-  const { problems: _problems, ...rest } = c;
-  return rest;
 }
 
 /**
@@ -522,13 +502,13 @@ function firstDeadline(
   checks: readonly PlanCheck[],
   since: number,
   settings: Settings,
-  deadline: Deadline,
+  deadline: { readonly analysisEndsAt: number; readonly reportBy: number },
   now: number,
 ): number {
   const deciding = checks.filter((c) => !c.policy.dryRun);
   const schedule = scheduleMs(deciding);
   if (schedule > maxAnalysisMs) {
-    throw new WaitConfigError(
+    throw new GateConfigError(
       `the ${planKeys[wait]} schedule takes up to ${formatDuration(schedule)}, longer than the ${formatDuration(maxAnalysisMs)} an analysis may be carried across invocations`,
     );
   }
@@ -541,7 +521,7 @@ function firstDeadline(
   const waitEndsAt = began + window.ms - (wait === 'TERMINATION_WAIT' ? settings.pollIntervalMs : 0);
   const reserveMs = Math.max(0, deadline.reportBy - deadline.analysisEndsAt);
   if (now + schedule + reserveMs > waitEndsAt) {
-    throw new WaitConfigError(
+    throw new GateConfigError(
       `the ${planKeys[wait]} schedule takes up to ${formatDuration(schedule)} but the deployment's ${window.name} leaves about ${formatDuration(Math.max(0, Math.floor((waitEndsAt - now) / 1000) * 1000))}: shorten the schedule or lengthen ${window.field}`,
     );
   }
@@ -570,80 +550,6 @@ function waitWindowMs(
   };
 }
 
-async function act(
-  deps: WaitGateDeps,
-  c: WaitContinuation,
-  planKey: string,
-  verdict: Verdict,
-  deadline: GateDeadline,
-  options: { readonly onlyIfWaiting: boolean } = { onlyIfWaiting: true },
-): Promise<WaitOutcome> {
-  const { log, clock, codedeploy } = deps;
-  const { deploymentId, wait } = c;
-  const pass = verdict.status === 'pass';
-  log.info('verdict', {
-    verdict: pass ? 'pass' : 'fail',
-    analysis: verdict.status,
-    planKey,
-    reasons: verdict.reasons,
-    durationMs: verdict.finishedAt - verdict.startedAt,
-    checks: summarizeChecks(verdict.checks),
-  });
-  const by = Math.min(deadline.reportBy, clock.now() + deliveryWindowMs);
-  // The analysis may have taken long: a duplicate delivery may have decided meanwhile. Act only on a wait
-  // that is still open; if it cannot be read now, deliver the decision anyway (CodeDeploy refuses a stale one).
-  const still = options.onlyIfWaiting
-    ? await stillWaiting(deps, deploymentId, wait, AbortSignal.timeout(Math.max(1, by - clock.now())))
-    : undefined;
-  if (still === false) {
-    const reason = `deployment is no longer in its ${wait}: another delivery of this event decided first`;
-    log.warn('not waiting any more: nothing to do', { reason, verdict: pass ? 'pass' : 'fail' });
-    return { deploymentId, wait, verdict: pass ? 'pass' : 'fail', result: 'not-waiting', reasons: [reason] };
-  }
-  try {
-    if (pass) {
-      const answer = await deliver(
-        (signal) => codedeploy.continueDeployment({ deploymentId, waitType: wait }, signal),
-        by,
-        clock,
-      );
-      if (answer === 'continued') log.info('continued the deployment', { waitType: wait });
-      else log.warn('CodeDeploy had already moved on: nothing to continue', { waitType: wait, answer });
-      return { deploymentId, wait, verdict: 'pass', result: answer, reasons: verdict.reasons };
-    }
-    const stop = await deliver((signal) => codedeploy.stopDeploymentWithRollback(deploymentId, signal), by, clock);
-    if (stop.result === 'stopping') {
-      log.warn('stopped the deployment with rollback', { status: stop.status, message: stop.message });
-      return { deploymentId, wait, verdict: 'fail', result: 'stopping', reasons: verdict.reasons };
-    }
-    log.warn('the deployment had already completed: nothing left to stop', { message: stop.message });
-    return { deploymentId, wait, verdict: 'fail', result: 'already-completed', reasons: verdict.reasons };
-  } catch (error) {
-    log.error('could not deliver the decision to CodeDeploy', {
-      decision: pass ? 'ContinueDeployment' : 'StopDeployment',
-      error: errorMessage(error),
-      errorName: (error as Error)?.name,
-    });
-    throw error instanceof ReportError ? error : new ReportError(errorMessage(error), { cause: error });
-  }
-}
-
-async function handOver(
-  deps: WaitGateDeps,
-  invocation: WaitInvocation,
-  c: WaitContinuation,
-  deadline: GateDeadline,
-): Promise<void> {
-  const arn = invocation.invokedFunctionArn;
-  if (!arn) throw new ReportError('cannot hand on: the invocation has no function ARN');
-  const sealed = seal({ ...c }, await deadline.key.get(), continuationPurpose, deps.clock.now());
-  await deliver(
-    (signal) => deps.invoker.invokeAsync(arn, { greenlightWaitGateContinuation: sealed }, signal),
-    Math.min(deadline.reportBy, deps.clock.now() + deliveryWindowMs),
-    deps.clock,
-  );
-}
-
 /** Why a deployment's termination wait is not watched (or no longer), or undefined to watch it. */
 function watchSkipReason(d: CodeDeployDeployment): string | undefined {
   if (terminal.has(d.status ?? '')) return `deployment is ${d.status}`;
@@ -660,7 +566,7 @@ function watchSkipReason(d: CodeDeployDeployment): string | undefined {
 
 /** Whether the deployment is still in `wait`; undefined when it cannot be read. */
 async function stillWaiting(
-  deps: WaitGateDeps,
+  deps: WaitGatePorts,
   deploymentId: string,
   wait: DeploymentWaitType,
   signal: AbortSignal,
@@ -691,7 +597,7 @@ function terminationWaitStarted(d: CodeDeployDeployment, target: CodeDeployTarge
 
 /** The ECS target (cluster:service, task sets); other platforms are not read target by target. */
 async function waitTarget(
-  deps: WaitGateDeps,
+  deps: WaitGatePorts,
   d: CodeDeployDeployment,
   signal: AbortSignal,
 ): Promise<CodeDeployTarget | undefined> {
@@ -716,125 +622,9 @@ interface Settings {
 }
 
 /** Throws a `SettingError` naming the variable when a setting is unparseable or out of its range. */
-function readSettings(s: WaitGateDeps['settings']): Settings {
+function readSettings(s: WaitGatePorts['settings']): Settings {
   return {
     pollIntervalMs: readDurationSetting(durationSettings.pollInterval, s.pollInterval),
     watchLimitMs: readDurationSetting(durationSettings.watchLimit, s.watchLimit),
   };
-}
-
-/**
- * Reads a CodeDeploy deployment state-change event (unknown keys ignored) or a continuation.
- * Throws a `WaitEventError` when no deployment id (and, for a continuation, no wait) can be read.
- */
-export function readWaitInput(event: unknown): Input {
-  const record = eventObject(event, 256 * 1024);
-  if (!record) {
-    throw new WaitEventError('malformed event: expected a CodeDeploy deployment state-change event');
-  }
-  if (record.greenlightWaitGateContinuation !== undefined) return readClaim(record.greenlightWaitGateContinuation);
-  const detail = record.detail;
-  if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) {
-    throw new WaitEventError('malformed event: no detail object');
-  }
-  const d = detail as Record<string, unknown>;
-  if (typeof d.deploymentId !== 'string' || !deploymentIdPattern.test(d.deploymentId)) {
-    throw new WaitEventError('malformed event: detail.deploymentId must be a deployment id (d-XXXXXXXXX)');
-  }
-  if (typeof d.state !== 'string' || d.state === '')
-    throw new WaitEventError('malformed event: detail.state is missing');
-  const detailType = record['detail-type'];
-  const time = typeof record.time === 'string' ? Date.parse(record.time) : Number.NaN;
-  // Both end up in logs and answers: an oversized one is cut (it then matches nothing and is ignored).
-  return {
-    kind: 'event',
-    deploymentId: d.deploymentId,
-    state: clip(d.state),
-    ...(typeof detailType === 'string' ? { detailType: clip(detailType) } : {}),
-    ...(Number.isFinite(time) ? { time } : {}),
-  };
-}
-
-function clip(text: string, max = 128): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}
-
-/** The deployment and wait a continuation names, before anything about it is trusted. */
-function readClaim(raw: unknown): Input {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new WaitEventError('malformed continuation: expected an object');
-  }
-  const r = raw as Record<string, unknown>;
-  if (typeof r.deploymentId !== 'string' || !deploymentIdPattern.test(r.deploymentId)) {
-    throw new WaitEventError('malformed continuation: deploymentId must be a deployment id');
-  }
-  if (r.wait !== 'READY_WAIT' && r.wait !== 'TERMINATION_WAIT') {
-    throw new WaitEventError('malformed continuation: wait must be READY_WAIT or TERMINATION_WAIT');
-  }
-  return { kind: 'continuation', raw, deploymentId: r.deploymentId, wait: r.wait };
-}
-
-type Opened =
-  | { readonly kind: 'trusted'; readonly c: WaitContinuation }
-  | { readonly kind: 'untrusted'; readonly reason: string };
-
-/**
- * Verifies a continuation's seal and reads it. A key that cannot be read for a watch is thrown (Lambda
- * retries the invocation: a dropped watch would leave the termination wait ungated); every other
- * failure makes the continuation untrusted, with the reason.
- */
-async function openContinuation(
-  deps: WaitGateDeps,
-  claim: Extract<Input, { kind: 'continuation' }>,
-  deadline: GateDeadline,
-): Promise<Opened> {
-  let key: Uint8Array;
-  try {
-    key = await deadline.key.get();
-  } catch (error) {
-    const claimed = (claim.raw as Record<string, unknown>).phase;
-    if (claimed === 'watch') throw error;
-    return { kind: 'untrusted', reason: (error as Error).message };
-  }
-  const now = deps.clock.now();
-  try {
-    const body = unseal(claim.raw, key, continuationPurpose, now, maxContinuationAgeMs);
-    const { c, problems } = readContinuation(body, now);
-    if (problems.length > 0) return { kind: 'untrusted', reason: `malformed continuation: ${problems.join('; ')}` };
-    return { kind: 'trusted', c };
-  } catch (error) {
-    if (!(error instanceof StateError)) throw error;
-    return { kind: 'untrusted', reason: `continuation refused: ${error.message}` };
-  }
-}
-
-/** Reads a verified continuation; `problems` lists what is wrong with it (a sealed one is ours: a bug). */
-function readContinuation(
-  r: Record<string, unknown>,
-  now: number,
-): { c: WaitContinuation; problems: readonly string[] } {
-  const problems: string[] = [];
-  if (r.kind !== 'codedeploy-wait-gate' || r.v !== 2)
-    problems.push('not a codedeploy-wait-gate continuation of version 2');
-  const phase: WaitPhase = r.phase === 'watch' ? 'watch' : 'bake';
-  if (r.phase !== 'watch' && r.phase !== 'bake') problems.push('phase must be watch or bake');
-  if (phase === 'watch' && r.wait !== 'TERMINATION_WAIT') problems.push('only the termination wait is watched');
-  const hop = typeof r.hop === 'number' && Number.isSafeInteger(r.hop) && r.hop >= 0 ? r.hop : 0;
-  if (hop !== r.hop) problems.push('hop must be a whole number');
-  const since = typeof r.since === 'number' && Number.isSafeInteger(r.since) ? r.since : 0;
-  if (since !== r.since) problems.push('since must be epoch milliseconds');
-  // A start in the future would never reach the watch limit or the wait's end.
-  else if (since > now + clockSkewMs || since > (r.issuedAt as number)) problems.push('since is in the future');
-  if (phase === 'bake' && r.state === undefined) problems.push('a bake continuation carries its analysis state');
-  const c: WaitContinuation = {
-    kind: 'codedeploy-wait-gate',
-    v: 2,
-    deploymentId: r.deploymentId as string,
-    wait: r.wait as DeploymentWaitType,
-    phase,
-    hop,
-    since,
-    ...(r.state !== undefined ? { state: r.state } : {}),
-  };
-  return { c, problems };
 }
