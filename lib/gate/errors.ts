@@ -1,5 +1,5 @@
 /**
- * The gate layer's errors: one for an event, one for a configuration, one for a hand-over. Every trigger
+ * The gate layer's errors: one for an event, one for a configuration, one for carried state, one for a hand-over. Every trigger
  * uses these; none writes its own copy. Each takes `{ cause }` (ES2022 error cause).
  */
 
@@ -33,5 +33,16 @@ export class HandOverError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'HandOverError';
+  }
+}
+
+/**
+ * A carried state (ECS hookDetails, a gate's continuation) that cannot be used: forged, altered, expired,
+ * from another deployment or plan. The verdict fails, closed, with this reason.
+ */
+export class StateError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StateError';
   }
 }

@@ -1,0 +1,73 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { cloudWatchAdapter } from '../../lib/aws/cloudwatch.ts';
+import { ecsChecksAdapter } from '../../lib/aws/ecs-checks.ts';
+import { eventsAdapter } from '../../lib/aws/events.ts';
+import { lambdaInvokeAdapter } from '../../lib/aws/lambda.ts';
+import { lazy } from '../../lib/aws/lazy.ts';
+import { secretsAdapter } from '../../lib/aws/secrets.ts';
+import { sigv4Adapter } from '../../lib/aws/sigv4.ts';
+import { getParameter } from '../../lib/aws/ssm.ts';
+import { targetHealthAdapter } from '../../lib/aws/target-health.ts';
+import type { CheckDeps } from '../../lib/checks/kind.ts';
+import { parseResolveOverrides } from '../../lib/checks/resolve.ts';
+import { verdictObserver } from '../../lib/gate/observe.ts';
+import type { GateDeps } from '../../lib/gate/run-gate.ts';
+import { loadPlan, planSourceFromEnv } from '../../lib/plan/load.ts';
+import type { Plan } from '../../lib/plan/schema.ts';
+import { systemClock } from '../../lib/runtime/clock.ts';
+import { logger } from '../../lib/runtime/logger.ts';
+import { metrics } from '../../lib/runtime/metrics.ts';
+
+/** The check kinds' AWS ports: made once, over SDK clients that are themselves made on first use. */
+const checkPorts = lazy(() => ({
+  ecs: ecsChecksAdapter(),
+  targetHealth: targetHealthAdapter(),
+  cloudwatch: cloudWatchAdapter(),
+  lambda: lambdaInvokeAdapter(),
+  secrets: secretsAdapter(),
+  sigv4: sigv4Adapter(),
+}));
+
+/**
+ * What every function's checks use, wired to the real adapters. Called per invocation, cheap:
+ * SDK clients are made on first use. The one place a new check kind's port is added.
+ */
+export function checkDeps(env: NodeJS.ProcessEnv = process.env): CheckDeps {
+  return {
+    clock: systemClock,
+    // Pinned names skip DNS and the address rules: the operator chose their address (curl --resolve).
+    pinned: parseResolveOverrides(env.GREENLIGHT_RESOLVE),
+    ...checkPorts(),
+  };
+}
+
+/** Loads the function's plan from GREENLIGHT_PLAN, GREENLIGHT_PLAN_FILE or GREENLIGHT_PLAN_PARAMETER. */
+export function planFromEnv(env: NodeJS.ProcessEnv = process.env): (signal: AbortSignal) => Promise<Plan> {
+  return (signal) =>
+    loadPlan(
+      planSourceFromEnv(env),
+      {
+        readFile: (path) => readFile(resolve(env.LAMBDA_TASK_ROOT ?? process.cwd(), path), 'utf8'),
+        // An edited plan parameter takes effect within a minute, without a redeploy (Powertools' cache).
+        readParameter: (name, signal) => getParameter(name, { signal, maxAge: 60 }),
+      },
+      signal,
+    );
+}
+
+/**
+ * What the gate runner needs for every function, wired to the real adapters: the plan from the
+ * environment, the checks' ports, the clock, the one logger, and the verdict observer (metrics and the
+ * verdict event). Called per invocation: settings are read from the environment as it is then.
+ */
+export function gateDeps(env: NodeJS.ProcessEnv = process.env): GateDeps {
+  return {
+    loadPlan: planFromEnv(env),
+    checks: checkDeps(env),
+    clock: systemClock,
+    log: logger,
+    observe: verdictObserver({ events: eventsAdapter(), metrics, log: logger, clock: systemClock }),
+    reserve: env.GREENLIGHT_REPORT_RESERVE,
+  };
+}
