@@ -46,7 +46,8 @@ interface OpenHook {
   readonly deployment: CodeDeployDeployment;
   readonly target: CodeDeployTarget | undefined;
   readonly hook: string;
-  readonly plan: Plan;
+  /** Read alongside the deployment; its failure is thrown by `checks`, after the rollback test. */
+  readonly plan: PromiseSettledResult<Plan>;
 }
 
 type Delivered = Pick<HookOutcome, 'status' | 'delivery' | 'hook'>;
@@ -101,7 +102,14 @@ export function codeDeployHookTrigger(ports: CodeDeployHookPorts): Trigger<Input
         codedeploy.getDeployment(ids.deploymentId, run.signal),
         codedeploy.listDeploymentTargets(ids.deploymentId, run.signal),
       ]);
-      const plan = settled(planRead);
+      // An unreadable plan fails the verdict only once the deployment is known not to be a rollback (`checks`);
+      // when the deployment cannot be read either, the plan's fault is the one reported, as before.
+      if (
+        planRead.status === 'rejected' &&
+        (deploymentRead.status === 'rejected' || targetsRead.status === 'rejected')
+      ) {
+        throw planRead.reason;
+      }
       const deployment = settled(deploymentRead);
       run.scope.group = deploymentGroup(deployment);
       const targetIds = settled(targetsRead);
@@ -119,13 +127,13 @@ export function codeDeployHookTrigger(ports: CodeDeployHookPorts): Trigger<Input
       }
       run.scope.stage = hook;
       log.appendKeys({ hook });
-      return { kind: 'open', hook: { deployment, target, hook, plan } };
+      return { kind: 'open', hook: { deployment, target, hook, plan: planRead } };
     },
 
     rollback: async (_ids, { deployment }) =>
       rollbackCreators.has(deployment.creator ?? '') ? 'rollback deployment: not blocked' : undefined,
 
-    checks: async (_ids, open) => checksForHook(open.plan, open.hook),
+    checks: async (_ids, open) => checksForHook(settled(open.plan), open.hook),
 
     context: (_ids, open, selected, run) =>
       resolveCodeDeployContext(
