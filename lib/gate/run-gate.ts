@@ -33,7 +33,8 @@ export const deliveryWindowMs = 30_000;
  *   reason names a plan, setting or state fault, else `could not validate: ...`;
  * - a settings error (GREENLIGHT_REPORT_RESERVE) is a Failed verdict, delivered, yet never blocks a rollback;
  * - a hook that no longer awaits a verdict (before or after the analysis) is a logged no-op;
- * - a verdict that cannot be delivered fails the invocation (a `ReportError`), so that Lambda retries it;
+ * - a verdict that cannot be delivered fails the invocation (a `ReportError`), so that Lambda retries it,
+ *   and so does a trigger's `retry` (work that has no verdict yet and must not be dropped);
  * - the observer hears only a delivered verdict, after its delivery, and can never change it.
  */
 export function runGate<Input, Hook, Detail, Answer>(
@@ -122,7 +123,7 @@ export function runGate<Input, Hook, Detail, Answer>(
       return trigger.answer({ ...delivery, input, verdict });
     }
     log.info('delivered the verdict', { decision: delivery.decision, delivery: delivery.delivery });
-    await publishVerdict(deps, deadline.reportBy, () =>
+    await publishVerdict(deps, Math.min(deadline.reportBy, delivery.publishBy ?? deadline.reportBy), () =>
       verdictRecord(trigger.name, verdict, scope, {
         decision: delivery.decision,
         delivery: delivery.delivery,

@@ -174,6 +174,11 @@ export type Delivery<Detail> =
       readonly delivery: string;
       /** The analysis status the record shows, when not the verdict's own (`skipped` for a rollback). */
       readonly analysis?: string;
+      /**
+       * Epoch ms by which the verdict must be published, when sooner than `reportBy`: an answer returned by
+       * value is still on its way to the caller and must leave before Lambda's deadline.
+       */
+      readonly publishBy?: number;
       readonly detail: Detail;
     }
   | Closed;

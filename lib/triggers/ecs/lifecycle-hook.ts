@@ -48,6 +48,8 @@ export const hookDetailsKeys = {
 } as const;
 
 const maxCallBackDelaySeconds = 900;
+/** Kept between publishing the verdict event and Lambda's deadline, for the answer to be returned. */
+const returnMarginMs = 500;
 const maxReasons = 10;
 const maxReasonChars = 500;
 
@@ -179,7 +181,7 @@ export function ecsLifecycleHookTrigger(
       },
     },
 
-    async deliver(verdict, { rollback }) {
+    async deliver(verdict, { rollback }, run) {
       const status = verdict.status === 'pass' ? 'SUCCEEDED' : 'FAILED';
       const analysis = rollback === undefined ? verdict.status : 'skipped';
       return {
@@ -187,6 +189,8 @@ export function ecsLifecycleHookTrigger(
         decision: status,
         delivery: 'returned',
         analysis,
+        // The answer is the return value: the verdict event must not hold it past Lambda's deadline.
+        publishBy: clock.now() + Math.max(0, run.invocation.getRemainingTimeInMillis() - returnMarginMs),
         detail: finalAnswer(status, analysis, verdict.reasons),
       };
     },
