@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { checkDeps } from '../lib/aws/wiring.ts';
+import { checkDeps } from '../functions/shared/wiring.ts';
 import { buildRuns } from '../lib/checks/build-runs.ts';
 import { redact } from '../lib/checks/http.ts';
 import { analyze } from '../lib/core/analyze.ts';

@@ -22,11 +22,13 @@ export const esbuildOptions = {
   logLevel: 'warning',
 } as const;
 
+/** The function folders: those with an index.ts entry (functions/shared holds the composition root's wiring). */
 export async function functionNames(root = 'functions'): Promise<string[]> {
   const names = await readdir(root);
   const out: string[] = [];
   for (const name of names.sort()) {
-    if ((await stat(join(root, name))).isDirectory()) out.push(name);
+    const entry = await stat(join(root, name, 'index.ts')).catch(() => undefined);
+    if (entry?.isFile()) out.push(name);
   }
   return out;
 }

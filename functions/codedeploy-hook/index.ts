@@ -1,30 +1,24 @@
 import { codeDeployAdapter } from '../../lib/aws/codedeploy.ts';
 import { listenerAdapter } from '../../lib/aws/elbv2.ts';
-import { eventsAdapter } from '../../lib/aws/events.ts';
 import { taskSetOriginAdapter } from '../../lib/aws/task-sets.ts';
-import { checkDeps, planFromEnv } from '../../lib/aws/wiring.ts';
+import { runGate } from '../../lib/gate/run-gate.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
 import { logger } from '../../lib/runtime/logger.ts';
-import { metrics } from '../../lib/runtime/metrics.ts';
-import { codeDeployHook } from '../../lib/triggers/codedeploy-hook.ts';
-import { verdictObserver } from '../../lib/triggers/observe.ts';
+import { codeDeployHookTrigger } from '../../lib/triggers/codedeploy/hook.ts';
+import { gateDeps } from '../shared/wiring.ts';
 
 /** CodeDeploy AppSpec hooks (ECS and Lambda platforms): reports Succeeded or Failed exactly once. */
 export const handler = lambdaHandler((event, context) =>
-  codeDeployHook({
-    codedeploy: codeDeployAdapter(),
-    listeners: listenerAdapter(),
-    taskSets: taskSetOriginAdapter(),
-    loadPlan: planFromEnv(),
-    checks: checkDeps(),
-    clock: systemClock,
-    log: logger,
-    observe: verdictObserver({ events: eventsAdapter(), metrics, log: logger, clock: systemClock }),
-    settings: {
-      hook: process.env.GREENLIGHT_HOOK,
-      reserve: process.env.GREENLIGHT_REPORT_RESERVE,
-      region: process.env.AWS_REGION,
-    },
-  })(event, context),
+  runGate(
+    codeDeployHookTrigger({
+      codedeploy: codeDeployAdapter(),
+      listeners: listenerAdapter(),
+      taskSets: taskSetOriginAdapter(),
+      clock: systemClock,
+      log: logger,
+      settings: { hook: process.env.GREENLIGHT_HOOK, region: process.env.AWS_REGION },
+    }),
+    gateDeps(),
+  )(event, context),
 );

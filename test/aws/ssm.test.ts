@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planFromEnv } from '../../functions/shared/wiring.ts';
 import { secretsAdapter } from '../../lib/aws/secrets.ts';
 import { getParameter } from '../../lib/aws/ssm.ts';
-import { planFromEnv } from '../../lib/aws/wiring.ts';
 import { clearPlanCache } from '../../lib/plan/load.ts';
 import { type JsonFake, startJsonFake } from '../../local/fakes/json-server.ts';
 import { type Moto, startMoto } from '../../local/moto.ts';
@@ -198,7 +198,7 @@ describe('loading SSM', () => {
       import { registerHooks } from 'node:module';
       const resolved = [];
       registerHooks({ resolve(specifier, context, next) { resolved.push(specifier); return next(specifier, context); } });
-      const { checkDeps, planFromEnv } = await import(${JSON.stringify(new URL('../../lib/aws/wiring.ts', import.meta.url).pathname)});
+      const { checkDeps, planFromEnv } = await import(${JSON.stringify(new URL('../../functions/shared/wiring.ts', import.meta.url).pathname)});
       checkDeps({});
       const inline = '{"version": 1, "hooks": {"*": ["a"]}, "checks": {"a": {"type": "http", "url": "http://x/"}}}';
       await planFromEnv({ GREENLIGHT_PLAN: inline })(new AbortController().signal);

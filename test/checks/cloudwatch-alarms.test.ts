@@ -25,7 +25,7 @@ beforeAll(async () => {
   process.env.AWS_ACCESS_KEY_ID = 'test';
   process.env.AWS_SECRET_ACCESS_KEY = 'test';
   process.env.AWS_ENDPOINT_URL_CLOUDWATCH = cloudwatch.url;
-  const { checkDeps } = await import('../../lib/aws/wiring.ts');
+  const { checkDeps } = await import('../../functions/shared/wiring.ts');
   deps = checkDeps();
   await Promise.all([
     putAlarm(moto.url, 'orders-5xx', 'OK'),

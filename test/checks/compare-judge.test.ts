@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkDeps } from '../../lib/aws/wiring.ts';
+import { checkDeps } from '../../functions/shared/wiring.ts';
 import { buildRuns } from '../../lib/checks/build-runs.ts';
 import { formatP, lookAlpha } from '../../lib/checks/judge.ts';
 import { analyze } from '../../lib/core/analyze.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkDeps } from '../../lib/aws/wiring.ts';
+import { checkDeps } from '../../functions/shared/wiring.ts';
 import { percentile } from '../../lib/checks/compare.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';

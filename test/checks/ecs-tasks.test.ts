@@ -55,7 +55,7 @@ beforeAll(async () => {
   process.env.AWS_ACCESS_KEY_ID = 'test';
   process.env.AWS_SECRET_ACCESS_KEY = 'test';
   process.env.AWS_ENDPOINT_URL_ECS = ecs.url;
-  const { checkDeps } = await import('../../lib/aws/wiring.ts');
+  const { checkDeps } = await import('../../functions/shared/wiring.ts');
   deps = checkDeps();
   await holdEcsTaskStates(moto.url);
   green = await createEcsTaskSet(moto.url, { cluster: 'blue-green', service: 'orders', tasks: 2 });

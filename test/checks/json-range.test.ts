@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkDeps } from '../../lib/aws/wiring.ts';
+import { checkDeps } from '../../functions/shared/wiring.ts';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import { type LambdaFake, startLambdaFake } from '../../local/fakes/lambda.ts';
 import { type HttpTarget, json, startHttpTarget } from '../support/http-target.ts';

@@ -26,7 +26,7 @@ beforeAll(async () => {
   process.env.AWS_ACCESS_KEY_ID = 'test';
   process.env.AWS_SECRET_ACCESS_KEY = 'test';
   process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 = elb.url;
-  const { checkDeps } = await import('../../lib/aws/wiring.ts');
+  const { checkDeps } = await import('../../functions/shared/wiring.ts');
   deps = checkDeps();
 }, 60_000);
 

@@ -323,6 +323,26 @@ describe('codedeploy-hook, end to end with the real SDK', () => {
     expect(green.hits).toHaveLength(0);
   });
 
+  it('never blocks a rollback deployment, even when the plan cannot be read', async () => {
+    process.env.GREENLIGHT_PLAN = 'version: 1\nhooks: [unclosed';
+    const id = newEcsDeployment({ creator: 'autoRollback' });
+
+    const out = await handler(event(id), lambdaContext());
+
+    expect(out.status).toBe('Succeeded');
+    expect(green.hits).toHaveLength(0);
+  });
+
+  it('fails the hook on a plan that cannot be read when the deployment is no rollback', async () => {
+    process.env.GREENLIGHT_PLAN = 'version: 1\nhooks: [unclosed';
+    const id = newEcsDeployment({});
+
+    const out = await handler(event(id), lambdaContext());
+
+    expect(out.status).toBe('Failed');
+    expect(out.reasons.join('\n')).toMatch(/invalid plan/);
+  });
+
   it.each(['AfterAllowTestTraffic', 'AfterAllowTraffic'])(
     'finds green, the task set this deployment created, when CodeDeploy omits the labels (%s)',
     async (hook) => {

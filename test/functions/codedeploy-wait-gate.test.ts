@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { canonicalJson, seal } from '../../lib/gate/carried-state.ts';
 import { clearPlanCache } from '../../lib/plan/load.ts';
-import { canonicalJson, seal } from '../../lib/triggers/carried-state.ts';
-import type { WaitOutcome } from '../../lib/triggers/codedeploy-wait-gate.ts';
+import type { WaitOutcome } from '../../lib/triggers/codedeploy/wait-gate.ts';
 import { createLoadBalancer, type LocalLoadBalancer } from '../../local/elb-setup.ts';
 import { type CodeDeployFake, ecsDeployment, startCodeDeployFake } from '../../local/fakes/codedeploy.ts';
 import { type LambdaInvokeRecorder, startLambdaInvokeRecorder } from '../../local/fakes/lambda-invoke-recorder.ts';

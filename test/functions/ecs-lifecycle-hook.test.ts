@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { canonicalJson, encodeState, planFingerprint } from '../../lib/gate/carried-state.ts';
 import { clearPlanCache } from '../../lib/plan/load.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
-import { canonicalJson, encodeState, planFingerprint } from '../../lib/triggers/carried-state.ts';
 import { type BlueGreenRules, createBlueGreenRules } from '../../local/ecs-native-setup.ts';
 import { createLoadBalancer, type LocalLoadBalancer } from '../../local/elb-setup.ts';
 import {

@@ -1,9 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../lib/gate/carried-state.ts';
 import { clearPlanCache } from '../../lib/plan/load.ts';
-import { canonicalJson } from '../../lib/triggers/carried-state.ts';
-import { continuationKey } from '../../lib/triggers/ecs-event.ts';
+import { continuationKey } from '../../lib/triggers/ecs/event.ts';
 import { type BlueGreenRules, createBlueGreenRules } from '../../local/ecs-native-setup.ts';
 import { createLoadBalancer, type LocalLoadBalancer } from '../../local/elb-setup.ts';
 import { type EcsFake, type NativeDeployment, startEcsFake } from '../../local/fakes/ecs.ts';

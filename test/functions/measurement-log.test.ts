@@ -1,7 +1,7 @@
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { measurementDetailChars, measurementLine } from '../../lib/gate/evaluate.ts';
 import { clearPlanCache } from '../../lib/plan/load.ts';
-import { measurementDetailChars, measurementLine } from '../../lib/triggers/evaluate.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { emitMetrics, verdictRecord } from '../../lib/gate/observe.ts';
 import type { MetricsSink } from '../../lib/runtime/metrics.ts';
-import { emitMetrics, verdictRecord } from '../../lib/triggers/observe.ts';
 import { readTemplate, resolver, type Template } from '../../local/template.ts';
 
 /** The template's operations wiring: what the functions may publish, and a dashboard that graphs what they emit. */

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { publishTimeoutMs } from '../../lib/gate/observe.ts';
 import { clearPlanCache } from '../../lib/plan/load.ts';
-import { publishTimeoutMs } from '../../lib/triggers/observe.ts';
 import { type DeliveredEvent, type EventSink, routeEventsToQueue } from '../../local/event-bus.ts';
 import { type CodeDeployFake, ecsDeployment, startCodeDeployFake } from '../../local/fakes/codedeploy.ts';
 import { type EcsFake, lifecycleHookEvent, startEcsFake } from '../../local/fakes/ecs.ts';

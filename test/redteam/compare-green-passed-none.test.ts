@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkDeps } from '../../lib/aws/wiring.ts';
+import { checkDeps } from '../../functions/shared/wiring.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 import { measureOnce } from '../support/run-check.ts';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkDeps } from '../../lib/aws/wiring.ts';
+import { checkDeps } from '../../functions/shared/wiring.ts';
 import { buildRuns } from '../../lib/checks/build-runs.ts';
 import { parseResolveOverrides } from '../../lib/checks/resolve.ts';
 import { clearPlanCache } from '../../lib/plan/load.ts';

@@ -7,7 +7,7 @@ import {
   readEcsHookEvent,
   readPauseGateInput,
   serviceNames,
-} from '../../lib/triggers/ecs-event.ts';
+} from '../../lib/triggers/ecs/event.ts';
 import { sdkPartitions } from '../support/partitions.ts';
 
 const sample = (path: string): Record<string, unknown> =>

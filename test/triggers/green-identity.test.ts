@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CodeDeployDeployment, CodeDeployTarget, TaskSetInfo } from '../../lib/aws/codedeploy.ts';
 import type { TaskSetOrigin } from '../../lib/aws/task-sets.ts';
-import { readAppSpec, sameTaskDefinition } from '../../lib/triggers/appspec.ts';
-import { GreenIdentityError, taskSetRoles } from '../../lib/triggers/green-identity.ts';
+import { readAppSpec, sameTaskDefinition } from '../../lib/triggers/codedeploy/appspec.ts';
+import { GreenIdentityError, taskSetRoles } from '../../lib/triggers/codedeploy/green-identity.ts';
 
 const signal = new AbortController().signal;
 const td = (n: number) => `arn:aws:ecs:us-east-1:123456789012:task-definition/web:${n}`;

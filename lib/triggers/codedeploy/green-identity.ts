@@ -1,6 +1,6 @@
-import type { CodeDeployDeployment, CodeDeployTarget, TaskSetInfo } from '../aws/codedeploy.ts';
-import type { TaskSetOrigin, TaskSetOriginPort } from '../aws/task-sets.ts';
-import { errorMessage } from '../core/analyze.ts';
+import type { CodeDeployDeployment, CodeDeployTarget, TaskSetInfo } from '../../aws/codedeploy.ts';
+import type { TaskSetOrigin, TaskSetOriginPort } from '../../aws/task-sets.ts';
+import { errorMessage } from '../../core/analyze.ts';
 import { type AppSpecFacts, readAppSpec, sameTaskDefinition } from './appspec.ts';
 
 /**

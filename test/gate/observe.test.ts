@@ -3,8 +3,6 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eventsAdapter } from '../../lib/aws/events.ts';
 import type { CheckResult, Verdict } from '../../lib/core/types.ts';
-import { systemClock } from '../../lib/runtime/clock.ts';
-import type { Log } from '../../lib/runtime/logger.ts';
 import {
   emitMetrics,
   eventDetail,
@@ -14,7 +12,9 @@ import {
   verdictNotice,
   verdictObserver,
   verdictRecord,
-} from '../../lib/triggers/observe.ts';
+} from '../../lib/gate/observe.ts';
+import { systemClock } from '../../lib/runtime/clock.ts';
+import type { Log } from '../../lib/runtime/logger.ts';
 import { type JsonFake, startJsonFake } from '../../local/fakes/json-server.ts';
 
 /** The observer with the real SDK against a loopback PutEvents fake, and a log that remembers. */

@@ -4,6 +4,7 @@ import { assess, longestScheduleMs, maxAttempts } from '../core/policy.ts';
 import type { AnalysisState, CheckPolicy, CheckState, Measurement, Outcome } from '../core/types.ts';
 import type { PlanCheck } from '../plan/schema.ts';
 import { carriedAnalysisMs } from '../plan/trigger-limits.ts';
+import { StateError } from './errors.ts';
 
 /**
  * An analysis carried between invocations: in an ECS hook's `hookDetails` (IN_PROGRESS) or in the
@@ -31,13 +32,7 @@ const stateVersion = 2;
 /** Hex characters of the MAC kept: the full HMAC-SHA256. */
 const macChars = 64;
 
-/** A carried state that cannot be used: the verdict fails, closed, with this reason. */
-export class StateError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'StateError';
-  }
-}
+export { StateError };
 
 export interface CarriedState {
   readonly analysis: AnalysisState;

@@ -1,19 +1,24 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { WiredCheckDeps } from '../checks/registry.ts';
-import { parseResolveOverrides } from '../checks/resolve.ts';
-import { loadPlan, planSourceFromEnv } from '../plan/load.ts';
-import type { Plan } from '../plan/schema.ts';
-import { systemClock } from '../runtime/clock.ts';
-import { publishVerdictsVariable, readBooleanSetting, SettingError } from '../runtime/settings.ts';
-import { cloudWatchAdapter } from './cloudwatch.ts';
-import { ecsChecksAdapter } from './ecs-checks.ts';
-import { lambdaInvokeAdapter } from './lambda.ts';
-import { lazy } from './lazy.ts';
-import { secretsAdapter } from './secrets.ts';
-import { sigv4Adapter } from './sigv4.ts';
-import { getParameter } from './ssm.ts';
-import { targetHealthAdapter } from './target-health.ts';
+import { cloudWatchAdapter } from '../../lib/aws/cloudwatch.ts';
+import { ecsChecksAdapter } from '../../lib/aws/ecs-checks.ts';
+import { eventsAdapter } from '../../lib/aws/events.ts';
+import { lambdaInvokeAdapter } from '../../lib/aws/lambda.ts';
+import { lazy } from '../../lib/aws/lazy.ts';
+import { secretsAdapter } from '../../lib/aws/secrets.ts';
+import { sigv4Adapter } from '../../lib/aws/sigv4.ts';
+import { getParameter } from '../../lib/aws/ssm.ts';
+import { targetHealthAdapter } from '../../lib/aws/target-health.ts';
+import type { WiredCheckDeps } from '../../lib/checks/registry.ts';
+import { parseResolveOverrides } from '../../lib/checks/resolve.ts';
+import { verdictObserver } from '../../lib/gate/observe.ts';
+import type { GateDeps } from '../../lib/gate/run-gate.ts';
+import { loadPlan, planSourceFromEnv } from '../../lib/plan/load.ts';
+import type { Plan } from '../../lib/plan/schema.ts';
+import { systemClock } from '../../lib/runtime/clock.ts';
+import { logger } from '../../lib/runtime/logger.ts';
+import { metrics } from '../../lib/runtime/metrics.ts';
+import { publishVerdictsVariable, readBooleanSetting, SettingError } from '../../lib/runtime/settings.ts';
 
 /** The check kinds' AWS ports: made once, over SDK clients that are themselves made on first use. */
 const checkPorts = lazy(() => ({
@@ -62,4 +67,20 @@ export function planFromEnv(env: NodeJS.ProcessEnv = process.env): (signal: Abor
       },
       signal,
     );
+}
+
+/**
+ * What the gate runner needs for every function, wired to the real adapters: the plan from the
+ * environment, the checks' ports, the clock, the one logger, and the verdict observer (metrics and the
+ * verdict event). Called per invocation: settings are read from the environment as it is then.
+ */
+export function gateDeps(env: NodeJS.ProcessEnv = process.env): GateDeps {
+  return {
+    loadPlan: planFromEnv(env),
+    checks: checkDeps(env),
+    clock: systemClock,
+    log: logger,
+    observe: verdictObserver({ events: eventsAdapter(), metrics, log: logger, clock: systemClock }),
+    reserve: env.GREENLIGHT_REPORT_RESERVE,
+  };
 }

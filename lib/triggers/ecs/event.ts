@@ -1,5 +1,6 @@
-import { ecsClusterName, ecsServiceDeploymentNames, ecsServiceNames, ecsServiceRevisionNames } from '../spec/arn.ts';
-import { ecsStages } from '../spec/hooks.ts';
+import { GateEventError } from '../../gate/errors.ts';
+import { ecsClusterName, ecsServiceDeploymentNames, ecsServiceNames, ecsServiceRevisionNames } from '../../spec/arn.ts';
+import { ecsStages } from '../../spec/hooks.ts';
 
 export type EcsStage = (typeof ecsStages)[number];
 
@@ -17,19 +18,11 @@ export interface EcsHookEvent {
   readonly hookDetails?: Readonly<Record<string, unknown>>;
 }
 
-/** An event that cannot be understood; the reason says why, for the FAILED answer. */
-export class EcsEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EcsEventError';
-  }
-}
-
 const hookIdPattern = /^[A-Za-z0-9_.:-]{1,256}$/;
 const executionIdPattern = /^[A-Za-z0-9_.:-]{1,256}$/;
 const maxEventBytes = 256 * 1024;
 
-/** Reads an ECS lifecycle hook event; unknown keys are ignored. Throws an `EcsEventError` naming the field. */
+/** Reads an ECS lifecycle hook event; unknown keys are ignored. Throws a `GateEventError` naming the field. */
 export function readEcsHookEvent(event: unknown): EcsHookEvent {
   const top = asObject(parseMaybeJson(event), 'event');
   // The current envelope nests these four under executionDetails; older documentation showed them at the top.
@@ -38,7 +31,7 @@ export function readEcsHookEvent(event: unknown): EcsHookEvent {
 
   const stage = top.lifecycleStage;
   if (typeof stage !== 'string' || !(ecsStages as readonly string[]).includes(stage)) {
-    throw new EcsEventError(`lifecycleStage: expected one of ${ecsStages.join(', ')}, got ${show(stage)}`);
+    throw new GateEventError(`lifecycleStage: expected one of ${ecsStages.join(', ')}, got ${show(stage)}`);
   }
   const serviceArn = arn(details.serviceArn, `${at}serviceArn`, ecsServiceNames, 'an ECS service ARN');
   const targetServiceRevisionArn = arn(
@@ -54,7 +47,7 @@ export function readEcsHookEvent(event: unknown): EcsHookEvent {
   let executionId: string | undefined;
   if (top.executionId !== undefined && top.executionId !== null) {
     if (typeof top.executionId !== 'string' || !executionIdPattern.test(top.executionId)) {
-      throw new EcsEventError(`executionId: expected an id, got ${show(top.executionId)}`);
+      throw new GateEventError(`executionId: expected an id, got ${show(top.executionId)}`);
     }
     executionId = top.executionId;
   }
@@ -97,7 +90,7 @@ export type PauseGateInput =
 export const continuationKey = 'greenlightPauseGateContinuation';
 
 /**
- * Reads an EventBridge `ECS Hook State Change` event or a continuation. Throws an `EcsEventError` when
+ * Reads an EventBridge `ECS Hook State Change` event or a continuation. Throws a `GateEventError` when
  * the hook cannot be identified: there is then nothing to continue or roll back.
  */
 export function readPauseGateInput(event: unknown): PauseGateInput {
@@ -107,7 +100,7 @@ export function readPauseGateInput(event: unknown): PauseGateInput {
     return { kind: 'continuation', hook: readHookRef(c, `${continuationKey}.`), state: c.state };
   }
   if (top.source !== 'aws.ecs' || top['detail-type'] !== 'ECS Hook State Change') {
-    throw new EcsEventError(
+    throw new GateEventError(
       `not an ECS Hook State Change event (source ${show(top.source)}, detail-type ${show(top['detail-type'])})`,
     );
   }
@@ -124,7 +117,7 @@ export function readPauseGateInput(event: unknown): PauseGateInput {
 
 function readHookRef(r: Record<string, unknown>, at: string): PauseHookRef {
   if (typeof r.hookId !== 'string' || !hookIdPattern.test(r.hookId)) {
-    throw new EcsEventError(`${at}hookId: expected a hook id, got ${show(r.hookId)}`);
+    throw new GateEventError(`${at}hookId: expected a hook id, got ${show(r.hookId)}`);
   }
   const serviceDeploymentArn = arn(
     r.serviceDeploymentArn,
@@ -163,30 +156,30 @@ function parseMaybeJson(event: unknown): unknown {
     try {
       size = Buffer.byteLength(JSON.stringify(event) ?? '');
     } catch {
-      throw new EcsEventError('event is not JSON');
+      throw new GateEventError('event is not JSON');
     }
-    if (size > maxEventBytes) throw new EcsEventError(`event is larger than ${maxEventBytes} bytes`);
+    if (size > maxEventBytes) throw new GateEventError(`event is larger than ${maxEventBytes} bytes`);
     return event;
   }
-  if (event.length > maxEventBytes) throw new EcsEventError(`event is larger than ${maxEventBytes} bytes`);
+  if (event.length > maxEventBytes) throw new GateEventError(`event is larger than ${maxEventBytes} bytes`);
   try {
     return JSON.parse(event);
   } catch {
-    throw new EcsEventError('event is a string that is not JSON');
+    throw new GateEventError('event is a string that is not JSON');
   }
 }
 
 function asObject(value: unknown, path: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new EcsEventError(`${path}: expected an object, got ${show(value)}`);
+    throw new GateEventError(`${path}: expected an object, got ${show(value)}`);
   }
   return value as Record<string, unknown>;
 }
 
-/** `value` when `read` (one of the ARN module's readers) understands it; else an `EcsEventError` naming the field. */
+/** `value` when `read` (one of the ARN module's readers) understands it; else a `GateEventError` naming the field. */
 function arn(value: unknown, path: string, read: (value: unknown) => unknown, what: string): string {
   if (typeof value !== 'string' || read(value) === undefined) {
-    throw new EcsEventError(`${path}: expected ${what}, got ${show(value)}`);
+    throw new GateEventError(`${path}: expected ${what}, got ${show(value)}`);
   }
   return value;
 }
@@ -195,11 +188,11 @@ function weights(value: unknown, path: string): Record<string, number> {
   if (value === undefined || value === null) return {};
   const r = asObject(value, path);
   const entries = Object.entries(r);
-  if (entries.length > 20) throw new EcsEventError(`${path}: more than 20 revisions`);
+  if (entries.length > 20) throw new GateEventError(`${path}: more than 20 revisions`);
   const out: Record<string, number> = {};
   for (const [revision, w] of entries) {
     if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 100) {
-      throw new EcsEventError(`${path}: the weight of ${revision} must be a number 0-100, got ${show(w)}`);
+      throw new GateEventError(`${path}: the weight of ${revision} must be a number 0-100, got ${show(w)}`);
     }
     out[revision] = w;
   }

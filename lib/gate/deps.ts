@@ -15,13 +15,6 @@ export interface TriggerDeps {
   readonly observe?: ObserveVerdict;
 }
 
-/** Settings every trigger reads from its environment. */
-export interface TriggerSettings {
-  /** GREENLIGHT_REPORT_RESERVE: time kept to deliver the verdict (duration, default 5s). */
-  readonly reserve?: string | undefined;
-  readonly region?: string | undefined;
-}
-
 /** What a trigger that carries state between invocations needs: the key that authenticates it. */
 export interface CarriedStateDeps {
   /** Read only when state is written or read: an analysis that fits one invocation never pays for it. */

@@ -1,7 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { AnalysisState, CheckState } from '../../lib/core/types.ts';
-import { parsePlan } from '../../lib/plan/schema.ts';
 import {
   type CarriedState,
   canonicalJson,
@@ -13,7 +12,8 @@ import {
   scheduleMs,
   seal,
   unseal,
-} from '../../lib/triggers/carried-state.ts';
+} from '../../lib/gate/carried-state.ts';
+import { parsePlan } from '../../lib/plan/schema.ts';
 
 const plan = parsePlan({
   version: 1,

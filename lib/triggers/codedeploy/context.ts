@@ -1,10 +1,10 @@
-import type { CodeDeployDeployment, CodeDeployTarget } from '../aws/codedeploy.ts';
-import type { ListenerPort } from '../aws/elbv2.ts';
-import type { TaskSetOriginPort } from '../aws/task-sets.ts';
-import { errorMessage } from '../core/analyze.ts';
-import { ecsServiceNames } from '../spec/arn.ts';
-import { PlanError } from '../spec/errors.ts';
-import type { DeploymentContext } from '../spec/placeholders.ts';
+import type { CodeDeployDeployment, CodeDeployTarget } from '../../aws/codedeploy.ts';
+import type { ListenerPort } from '../../aws/elbv2.ts';
+import type { TaskSetOriginPort } from '../../aws/task-sets.ts';
+import { errorMessage } from '../../core/analyze.ts';
+import { ecsServiceNames } from '../../spec/arn.ts';
+import { PlanError } from '../../spec/errors.ts';
+import type { DeploymentContext } from '../../spec/placeholders.ts';
 import { type AppSpecFacts, readAppSpec } from './appspec.ts';
 import { GreenIdentityError, taskSetRoles } from './green-identity.ts';
 

@@ -1,7 +1,6 @@
 import type { EventsPort } from '../aws/events.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Clock, Counters, Verdict } from '../core/types.ts';
-import type { RemainingTime } from '../runtime/deadline.ts';
 import type { Log } from '../runtime/logger.ts';
 import type { MetricsSink } from '../runtime/metrics.ts';
 import { publishVerdictsVariable, readBooleanSetting } from '../runtime/settings.ts';
@@ -135,11 +134,6 @@ export function ecsServiceGroup(serviceArn: string | undefined): string | undefi
   const names = ecsServiceNames(serviceArn);
   if (!names) return undefined;
   return names.cluster === undefined ? names.service : `${names.cluster}/${names.service}`;
-}
-
-/** When a return-valued answer must be on its way: the invocation's end, less a margin to return. */
-export function answerBy(context: RemainingTime, now: number): number {
-  return now + Math.max(0, context.getRemainingTimeInMillis() - 500);
 }
 
 export interface ObserverDeps {

@@ -1,0 +1,48 @@
+/**
+ * The gate layer's errors: one for an event, one for a configuration, one for carried state, one for a hand-over. Every trigger
+ * uses these; none writes its own copy. Each takes `{ cause }` (ES2022 error cause).
+ */
+
+/**
+ * An event from which nothing can be identified to answer (no hook ids, no deployment id, no service):
+ * there is nobody to report a verdict to. The message says what is missing, for the log.
+ */
+export class GateEventError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'GateEventError';
+  }
+}
+
+/**
+ * A setting or a plan that cannot work with this deployment (a schedule longer than its wait, a
+ * continuation that cannot be trusted): a Failed verdict whose reason is this message.
+ */
+export class GateConfigError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'GateConfigError';
+  }
+}
+
+/**
+ * The analysis could not be handed to a later invocation (the state key unreadable, the asynchronous
+ * invocation refused): nobody would finish it, so the verdict is Failed now, with this message.
+ */
+export class HandOverError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'HandOverError';
+  }
+}
+
+/**
+ * A carried state (ECS hookDetails, a gate's continuation) that cannot be used: forged, altered, expired,
+ * from another deployment or plan. The verdict fails, closed, with this reason.
+ */
+export class StateError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StateError';
+  }
+}

@@ -1,0 +1,200 @@
+import type { CodeDeployDeployment, CodeDeployPort, CodeDeployTarget, HookStatus } from '../../aws/codedeploy.ts';
+import type { ListenerPort } from '../../aws/elbv2.ts';
+import type { TaskSetOriginPort } from '../../aws/task-sets.ts';
+import { usedPlaceholders } from '../../checks/build-runs.ts';
+import type { Clock } from '../../core/types.ts';
+import { deliver } from '../../gate/deliver.ts';
+import { GateEventError } from '../../gate/errors.ts';
+import { eventObject } from '../../gate/event.ts';
+import { deploymentGroup } from '../../gate/observe.ts';
+import type { Outcome, Trigger } from '../../gate/trigger.ts';
+import { checksForHook, type Plan } from '../../plan/schema.ts';
+import type { Log } from '../../runtime/logger.ts';
+import { codeDeployHooks } from '../../spec/hooks.ts';
+import { resolveCodeDeployContext } from './context.ts';
+
+/** The CodeDeploy hook event: `{DeploymentId, LifecycleEventHookExecutionId}`; other keys are ignored. */
+export interface HookIds {
+  readonly deploymentId: string;
+  readonly executionId: string;
+}
+
+export interface CodeDeployHookPorts {
+  readonly codedeploy: CodeDeployPort;
+  readonly listeners: ListenerPort;
+  /** ECS DescribeTaskSets: tells green from blue when CodeDeploy omits the task set labels. */
+  readonly taskSets: TaskSetOriginPort;
+  readonly clock: Clock;
+  readonly log: Log;
+  readonly settings: {
+    /** GREENLIGHT_HOOK: pins the hook instead of reading it from the deployment target. */
+    readonly hook?: string | undefined;
+    readonly region?: string | undefined;
+  };
+}
+
+export interface HookOutcome {
+  readonly deploymentId: string;
+  readonly hook?: string;
+  readonly status: HookStatus;
+  readonly delivery: 'reported' | 'already-completed';
+  readonly reasons: readonly string[];
+}
+
+/** What the hook's own reads found: the deployment, its target, the hook that is running, the plan. */
+interface OpenHook {
+  readonly deployment: CodeDeployDeployment;
+  readonly target: CodeDeployTarget | undefined;
+  readonly hook: string;
+  /** Read alongside the deployment; its failure is thrown by `checks`, after the rollback test. */
+  readonly plan: PromiseSettledResult<Plan>;
+}
+
+type Delivered = Pick<HookOutcome, 'status' | 'delivery' | 'hook'>;
+type Input = HookIds & { readonly problems: readonly string[] };
+
+const idPattern = /^[A-Za-z0-9_-]{1,128}$/;
+const deploymentIdPattern = /^d-[A-Z0-9]{9}$/;
+const rollbackCreators = new Set(['autoRollback', 'codeDeployRollback']);
+
+/** Reads the ids; `problems` lists what is off about an event whose ids could still be read. */
+export function readHookIds(event: unknown): Input {
+  const record = eventObject(event, 64 * 1024);
+  if (!record) {
+    throw new GateEventError('malformed event: expected an object with DeploymentId and LifecycleEventHookExecutionId');
+  }
+  const deploymentId = record.DeploymentId;
+  const executionId = record.LifecycleEventHookExecutionId;
+  if (
+    typeof deploymentId !== 'string' ||
+    typeof executionId !== 'string' ||
+    !idPattern.test(deploymentId) ||
+    !idPattern.test(executionId)
+  ) {
+    throw new GateEventError('malformed event: DeploymentId and LifecycleEventHookExecutionId must be present as ids');
+  }
+  const problems: string[] = [];
+  if (!deploymentIdPattern.test(deploymentId))
+    problems.push('malformed event: DeploymentId is not of the form d-XXXXXXXXX');
+  return { deploymentId, executionId, problems };
+}
+
+/**
+ * The CodeDeploy lifecycle hook (ECS and Lambda platforms): the hook that is InProgress on the
+ * deployment target (or GREENLIGHT_HOOK) picks the plan's checks; the verdict is reported with
+ * `PutLifecycleEventHookExecutionStatus` Succeeded or Failed, exactly once. CodeDeploy cannot call
+ * back, so the analysis fits one invocation. An event without hook ids fails the invocation: there is
+ * nobody to report to.
+ */
+export function codeDeployHookTrigger(ports: CodeDeployHookPorts): Trigger<Input, OpenHook, Delivered, HookOutcome> {
+  const { codedeploy, clock, log } = ports;
+  return {
+    name: 'codedeploy-hook',
+    read: readHookIds,
+    scope: (ids) => ({ logKeys: { deploymentId: ids.deploymentId }, scope: { deploymentId: ids.deploymentId } }),
+
+    async open(ids, run) {
+      if (ids.problems.length > 0) return { kind: 'refused', reason: ids.problems.join('; ') };
+      // Independent reads, in parallel: each round trip is time the verdict waits for. Failures are
+      // reported in this order, as if read one after the other.
+      const [planRead, deploymentRead, targetsRead] = await Promise.allSettled([
+        run.loadPlan(run.signal),
+        codedeploy.getDeployment(ids.deploymentId, run.signal),
+        codedeploy.listDeploymentTargets(ids.deploymentId, run.signal),
+      ]);
+      // An unreadable plan fails the verdict only once the deployment is known not to be a rollback (`checks`);
+      // when the deployment cannot be read either, the plan's fault is the one reported, as before.
+      if (
+        planRead.status === 'rejected' &&
+        (deploymentRead.status === 'rejected' || targetsRead.status === 'rejected')
+      ) {
+        throw planRead.reason;
+      }
+      const deployment = settled(deploymentRead);
+      run.scope.group = deploymentGroup(deployment);
+      const targetIds = settled(targetsRead);
+      const target =
+        targetIds[0] === undefined
+          ? undefined
+          : await codedeploy.getDeploymentTarget(ids.deploymentId, targetIds[0], run.signal);
+      const hook = ports.settings.hook?.trim() || hookInProgress(target);
+      if (!hook) {
+        return {
+          kind: 'refused',
+          reason:
+            'cannot tell which lifecycle hook is running: no hook is InProgress on the deployment target; set GREENLIGHT_HOOK to pin it',
+        };
+      }
+      run.scope.stage = hook;
+      log.appendKeys({ hook });
+      return { kind: 'open', hook: { deployment, target, hook, plan: planRead } };
+    },
+
+    rollback: async (_ids, { deployment }) =>
+      rollbackCreators.has(deployment.creator ?? '') ? 'rollback deployment: not blocked' : undefined,
+
+    checks: async (_ids, open) => checksForHook(settled(open.plan), open.hook),
+
+    context: (_ids, open, selected, run) =>
+      resolveCodeDeployContext(
+        { listeners: ports.listeners, taskSets: ports.taskSets, region: ports.settings.region },
+        {
+          deployment: open.deployment,
+          target: open.target,
+          hook: open.hook,
+          needed: usedPlaceholders(selected.checks),
+        },
+        run.signal,
+      ),
+
+    state: { kind: 'none', limits: 'codedeploy-hook' },
+
+    async deliver(verdict, { input, hook }, _run, by) {
+      const status: HookStatus = verdict.status === 'pass' ? 'Succeeded' : 'Failed';
+      const delivery = await deliver(
+        (signal) =>
+          codedeploy.putLifecycleEventHookStatus(
+            { deploymentId: input.deploymentId, executionId: input.executionId, status },
+            signal,
+          ),
+        by,
+        clock,
+      );
+      if (delivery === 'already-completed') {
+        log.warn('hook status was already reported: duplicate delivery, nothing to do', { status });
+      } else {
+        log.info('reported hook status', { status });
+      }
+      return {
+        kind: 'delivered',
+        decision: status,
+        delivery,
+        detail: { status, delivery, ...(hook === undefined ? {} : { hook: hook.hook }) },
+      };
+    },
+
+    answer: (outcome) => hookOutcome(outcome),
+  };
+}
+
+/** Every invocation that reaches an answer has reported: the other outcomes cannot happen here. */
+function hookOutcome(outcome: Outcome<Input, Delivered>): HookOutcome {
+  if (outcome.kind !== 'decided') {
+    throw new Error(`a CodeDeploy hook always reports; got ${outcome.kind}`);
+  }
+  return {
+    deploymentId: outcome.input.deploymentId,
+    ...outcome.delivery.detail,
+    reasons: outcome.verdict.reasons,
+  };
+}
+
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
+}
+
+function hookInProgress(target: CodeDeployTarget | undefined): string | undefined {
+  const known: readonly string[] = codeDeployHooks;
+  return target?.lifecycleEvents.find((e) => e.status === 'InProgress' && known.includes(e.name))?.name;
+}
