@@ -20,6 +20,10 @@ export interface LambdaInvokeSpec {
 const expectFields = bodyExpectFields;
 const maxPayloadBytes = 256 * 1024;
 
+/** The template's SmokeTestFunctions parameter scopes lambda:InvokeFunction: a denial says where to allow it. */
+export const smokeTestDenied =
+  "greenlight's role may invoke only the functions named in the stack's SmokeTestFunctions parameter: allow it there";
+
 export const lambdaInvokeCheck: CheckKind<LambdaInvokeSpec> = {
   fields: ['functionName', 'qualifier', 'payload', 'expect'],
 
@@ -62,7 +66,7 @@ export const lambdaInvokeCheck: CheckKind<LambdaInvokeSpec> = {
             signal,
           );
         } catch (error) {
-          return awsError(`Invoke ${target}`, error, signal);
+          return awsError(`Invoke ${target}`, error, signal, smokeTestDenied);
         }
         return judge(spec, target, out);
       } finally {

@@ -5,6 +5,7 @@ import type { Measure, Observation } from '../core/types.ts';
 import { PlanError } from '../plan/errors.ts';
 import { type Fields, join } from '../plan/fields.ts';
 import { type DeploymentContext, fillPlaceholders } from '../plan/placeholders.ts';
+import { isAccessDenied } from './aws-support.ts';
 import { Redactor } from './redact.ts';
 
 /**
@@ -138,8 +139,12 @@ export function redactedMeasure<Spec extends { headers?: Readonly<Record<string,
       try {
         value = await check.read(name, source, signal);
       } catch (error) {
+        // The template's SecretParameters scopes ssm:GetParameter: a denial says where to allow it.
+        const hint = isAccessDenied(error)
+          ? " (greenlight's role may read only the parameters the stack's SecretParameters parameter names: allow it there)"
+          : '';
         throw new Error(
-          `cannot read secret ${name} (SSM ${source.ssm}): ${(error as Error)?.name ?? 'Error'}: ${errorMessage(error)}`,
+          `cannot read secret ${name} (SSM ${source.ssm}): ${(error as Error)?.name ?? 'Error'}: ${errorMessage(error)}${hint}`,
           { cause: error },
         );
       }
