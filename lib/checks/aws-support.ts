@@ -1,3 +1,4 @@
+import { isAccessDenied } from '../aws/denied.ts';
 import type { Observation, Outcome } from '../core/types.ts';
 import { type Fields, join } from '../plan/fields.ts';
 
@@ -24,16 +25,7 @@ export function awsError(what: string, error: unknown, signal: AbortSignal, deni
   return { outcome: 'error', message: `${what}: ${name}${message}${hint}` };
 }
 
-/**
- * Whether an AWS SDK error is an IAM denial: `AccessDeniedException` (JSON protocols: Lambda, SSM,
- * ECS, CloudWatch), `AccessDenied` (query protocols: ELBv2), or an HTTP 403 whose class says so.
- * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
- */
-export function isAccessDenied(error: unknown): boolean {
-  const e = error as { name?: unknown; Code?: unknown; $metadata?: { httpStatusCode?: unknown } } | null | undefined;
-  const name = typeof e?.name === 'string' ? e.name : typeof e?.Code === 'string' ? e.Code : '';
-  return /^(AccessDenied|AccessDeniedException|UnauthorizedOperation|NotAuthorized)$/.test(name);
-}
+export { isAccessDenied };
 
 /** A string field, or `fallback` (often a `{{placeholder}}` that targets green) when the plan omits it. */
 export function textOr(
