@@ -1,5 +1,7 @@
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codeDeployAdapter, deploymentGroupsDenied } from '../../lib/aws/codedeploy.ts';
 import { ecsAdapter, ecsClustersDenied } from '../../lib/aws/ecs.ts';
 import { FakeAwsError, type JsonFake, startJsonFake } from '../../local/fakes/json-server.ts';
 
@@ -59,5 +61,38 @@ describe('the ECS adapter', () => {
 
     expect((error as Error).name).toBe('ClusterNotFoundException');
     expect((error as Error).message).not.toContain('EcsClusterNames');
+  });
+});
+
+describe('the CodeDeploy adapter', () => {
+  it('completes an AccessDeniedException with the deployment-group parameters, keeping its class', async () => {
+    const codedeploy = await startJsonFake({
+      operations: {
+        GetDeployment: () => {
+          throw new FakeAwsError(
+            'AccessDeniedException',
+            'User is not authorized to perform: codedeploy:GetDeployment on resource: deploymentgroup:shop/api',
+          );
+        },
+      },
+    });
+    const cd = new CodeDeployClient({
+      endpoint: codedeploy.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    try {
+      const error = await codeDeployAdapter(() => cd)
+        .getDeployment('d-ABCDEF123')
+        .catch((e: unknown) => e as Error);
+
+      expect((error as Error).name).toBe('AccessDeniedException');
+      expect((error as Error).message).toContain(deploymentGroupsDenied);
+      expect(deploymentGroupsDenied).toContain("stack's CodeDeployApplications (hook) or WaitGateDeploymentGroups");
+    } finally {
+      cd.destroy();
+      await codedeploy.close();
+    }
   });
 });
