@@ -111,7 +111,8 @@ describe('SmokeTestFunctions', () => {
   });
 
   it("says in its description that a lambda-invoke check's denial names it", () => {
-    const description = (template.Parameters?.SmokeTestFunctions as { Description?: string }).Description ?? '';
+    const description =
+      (template.Parameters?.SmokeTestFunctions as { Description?: string } | undefined)?.Description ?? '';
 
     expect(description).toContain('up to 8 function names');
     expect(description).toContain('denial names this parameter');
