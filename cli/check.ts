@@ -1,16 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { checkDeps } from '../lib/aws/wiring.ts';
+import { buildRuns } from '../lib/checks/build-runs.ts';
 import { redact } from '../lib/checks/http.ts';
 import { analyze } from '../lib/core/analyze.ts';
 import type { CheckResult, CheckRun, Verdict } from '../lib/core/types.ts';
-import { PlanError } from '../lib/plan/errors.ts';
-import { formatDuration } from '../lib/plan/fields.ts';
-import { isKnownHook, knownHooks } from '../lib/plan/hooks.ts';
-import { type DeploymentContext, type PlaceholderName, placeholderNames } from '../lib/plan/placeholders.ts';
 import { checksForHook, type Plan, type PlanCheck, parsePlanText } from '../lib/plan/schema.ts';
 import { systemClock } from '../lib/runtime/clock.ts';
-import { buildRuns } from '../lib/triggers/evaluate.ts';
+import { SettingError } from '../lib/runtime/settings.ts';
+import { PlanError } from '../lib/spec/errors.ts';
+import { formatDuration } from '../lib/spec/fields.ts';
+import { isKnownHook, knownHooks } from '../lib/spec/hooks.ts';
+import { type DeploymentContext, type PlaceholderName, placeholderNames } from '../lib/spec/placeholders.ts';
 import {
   type CheckRow,
   checkTable,
@@ -106,6 +107,7 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
     if (resolve.length > 0) env.GREENLIGHT_RESOLVE = [env.GREENLIGHT_RESOLVE, ...resolve].filter(Boolean).join(',');
     runs = buildRuns(selected.checks, context as DeploymentContext, checkDeps(env));
   } catch (error) {
+    if (error instanceof SettingError) return usage(error.message);
     if (!(error instanceof PlanError)) throw error;
     return planProblem(out, values.plan, error);
   }

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { longestScheduleMs } from '../lib/core/policy.ts';
-import { PlanError } from '../lib/plan/errors.ts';
-import { formatDuration } from '../lib/plan/fields.ts';
-import { fallbackHook, hookEntry } from '../lib/plan/hooks.ts';
 import { type Plan, parsePlanText } from '../lib/plan/schema.ts';
 import { scheduleProblem, type TriggerName, triggerLimits } from '../lib/plan/trigger-limits.ts';
+import { PlanError } from '../lib/spec/errors.ts';
+import { formatDuration } from '../lib/spec/fields.ts';
+import { fallbackHook, hookEntry } from '../lib/spec/hooks.ts';
 import { createOutput, table } from './render.ts';
 
 export const validateUsage = `usage: greenlight validate PLAN [--json]

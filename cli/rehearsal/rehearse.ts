@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { PlanError } from '../../lib/plan/errors.ts';
 import { type Plan, parsePlanText } from '../../lib/plan/schema.ts';
 import { parseYaml } from '../../lib/plan/yaml.ts';
+import { PlanError } from '../../lib/spec/errors.ts';
 import { createLoadBalancer, type LocalLoadBalancer } from '../../local/elb-setup.ts';
 import { startElbv2StandIn } from '../../local/fakes/elbv2.ts';
 import { motoAvailable, startMoto } from '../../local/moto.ts';

@@ -5,54 +5,8 @@ import {
   type MetricDataQuery,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
+import type { AlarmState, CloudWatchPort } from '../checks/ports.ts';
 import { compact, lazy, sendOptions } from './lazy.ts';
-
-export interface AlarmState {
-  readonly name: string;
-  readonly type: 'metric' | 'composite';
-  /** `OK`, `ALARM` or `INSUFFICIENT_DATA`. */
-  readonly state: string;
-  readonly reason?: string;
-}
-
-/** One metric of a GetMetricData query, or a metric math expression over other queries' ids. */
-export interface MetricQuery {
-  readonly id: string;
-  readonly returnData: boolean;
-  readonly metric?: {
-    readonly namespace: string;
-    readonly name: string;
-    readonly dimensions: Readonly<Record<string, string>>;
-    readonly stat: string;
-    /** Seconds. */
-    readonly period: number;
-  };
-  readonly expression?: string;
-  /** Seconds; for expressions. */
-  readonly period?: number;
-}
-
-export interface MetricSeries {
-  readonly id: string;
-  readonly label?: string;
-  /** `Complete`, `PartialData`, `InternalError` or `Forbidden`. */
-  readonly status: string;
-  /** Newest first, paired with `timestamps` (epoch milliseconds). */
-  readonly values: readonly number[];
-  readonly timestamps: readonly number[];
-  /** CloudWatch's own notes, such as an arithmetic error in an expression. */
-  readonly messages: readonly string[];
-}
-
-/** What the CloudWatch checks ask of CloudWatch: reads only. */
-export interface CloudWatchPort {
-  /** Metric and composite alarms by exact names, or by name prefix. */
-  alarms(query: { names: readonly string[] } | { prefix: string }, signal?: AbortSignal): Promise<AlarmState[]>;
-  metricData(
-    input: { queries: readonly MetricQuery[]; start: Date; end: Date },
-    signal?: AbortSignal,
-  ): Promise<MetricSeries[]>;
-}
 
 /** More alarms than this under one prefix is a plan mistake, not something to page through for minutes. */
 const maxAlarms = 500;

@@ -8,91 +8,9 @@ import {
   ListTasksCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
+import type { EcsChecksPort, TaskFailure, TaskState } from '../checks/ports.ts';
 import { ecsClient } from './ecs.ts';
 import { compact, sendOptions } from './lazy.ts';
-
-/** A CodeDeploy task set as the ecs-service check sees it. Missing counts stay absent: never guessed. */
-export interface TaskSetState {
-  readonly id: string;
-  readonly status?: string;
-  readonly stabilityStatus?: string;
-  readonly desired?: number;
-  readonly running?: number;
-  readonly pending?: number;
-}
-
-/** The service deployment whose target is a given service revision (ECS native deployments). */
-export interface RevisionDeploymentState {
-  readonly serviceDeploymentArn: string;
-  readonly status?: string;
-  readonly statusReason?: string;
-  readonly rollback: boolean;
-  readonly requested?: number;
-  readonly running?: number;
-  readonly pending?: number;
-}
-
-export interface RevisionState {
-  readonly arn: string;
-  readonly taskDefinition?: string;
-  /** Epoch milliseconds. */
-  readonly createdAt?: number;
-}
-
-export interface ContainerState {
-  readonly name: string;
-  readonly lastStatus?: string;
-  readonly exitCode?: number;
-  readonly healthStatus?: string;
-  readonly reason?: string;
-}
-
-export interface TaskState {
-  readonly arn: string;
-  readonly lastStatus?: string;
-  readonly desiredStatus?: string;
-  readonly healthStatus?: string;
-  readonly stopCode?: string;
-  readonly stoppedReason?: string;
-  /** Epoch milliseconds. */
-  readonly stoppedAt?: number;
-  readonly startedBy?: string;
-  readonly taskDefinitionArn?: string;
-  readonly containers: readonly ContainerState[];
-}
-
-export interface TaskFailure {
-  readonly arn?: string;
-  readonly reason?: string;
-  readonly detail?: string;
-}
-
-export interface TaskQuery {
-  readonly cluster: string;
-  readonly startedBy?: string;
-  readonly serviceName?: string;
-}
-
-/** What the ECS checks ask of Amazon ECS: reads only. */
-export interface EcsChecksPort {
-  /** `undefined` when the service has no such task set. */
-  taskSet(
-    ref: { cluster: string; service: string; taskSet: string },
-    signal?: AbortSignal,
-  ): Promise<TaskSetState | undefined>;
-  /** The newest service deployment targeting `revisionArn`; `undefined` when there is none. */
-  revisionDeployment(
-    ref: { cluster: string; service: string; revisionArn: string },
-    signal?: AbortSignal,
-  ): Promise<RevisionDeploymentState | undefined>;
-  /** `undefined` when ECS does not know the revision. */
-  serviceRevision(revisionArn: string, signal?: AbortSignal): Promise<RevisionState | undefined>;
-  /** Running and stopped tasks that match, described; `failures` as DescribeTasks reports them. */
-  tasks(
-    query: TaskQuery,
-    signal?: AbortSignal,
-  ): Promise<{ tasks: TaskState[]; failures: TaskFailure[]; truncated: boolean }>;
-}
 
 /** Enough tasks for any green fleet greenlight validates; more would only slow the check down. */
 const maxTasks = 500;

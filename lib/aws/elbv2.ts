@@ -5,7 +5,7 @@ import {
   DescribeRulesCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { isListenerRuleArn } from './arn.ts';
+import { isListenerRuleArn } from '../spec/arn.ts';
 import { lazy, sendOptions } from './lazy.ts';
 
 /** What greenlight asks of Elastic Load Balancing about listeners. */
@@ -39,7 +39,7 @@ export function listenerAdapter(client: () => ElasticLoadBalancingV2Client = elb
   };
 }
 
-export { listenerArnOf } from './arn.ts';
+export { listenerArnOf } from '../spec/arn.ts';
 
 export interface WeightedTargetGroup {
   readonly targetGroupArn: string;

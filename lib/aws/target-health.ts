@@ -3,26 +3,10 @@ import {
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { isArn } from './arn.ts';
+import type { TargetHealthPort } from '../checks/target-health.ts';
+import { isArn } from '../spec/arn.ts';
 import { elbv2Client } from './elbv2.ts';
 import { compact, sendOptions } from './lazy.ts';
-
-export interface TargetState {
-  readonly id: string;
-  readonly port?: number;
-  /** `initial`, `healthy`, `unhealthy`, `unhealthy.draining`, `unused`, `draining`, `unavailable`. */
-  readonly state: string;
-  readonly reason?: string;
-  readonly description?: string;
-}
-
-/** What the target-health check asks of Elastic Load Balancing: reads only. */
-export interface TargetHealthPort {
-  /** The ARN of a target group given by name or ARN; a name is looked up (DescribeTargetGroups). */
-  targetGroupArn(nameOrArn: string, signal?: AbortSignal): Promise<string>;
-  /** Every registered target of the group and its state. */
-  targetHealth(targetGroupArn: string, signal?: AbortSignal): Promise<TargetState[]>;
-}
 
 export function targetHealthAdapter(client: () => ElasticLoadBalancingV2Client = elbv2Client): TargetHealthPort {
   return {

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { CheckDeps } from '../checks/kind.ts';
+import type { WiredCheckDeps } from '../checks/registry.ts';
 import { parseResolveOverrides } from '../checks/resolve.ts';
 import { loadPlan, planSourceFromEnv } from '../plan/load.ts';
 import type { Plan } from '../plan/schema.ts';
 import { systemClock } from '../runtime/clock.ts';
+import { publishVerdictsVariable, readBooleanSetting, SettingError } from '../runtime/settings.ts';
 import { cloudWatchAdapter } from './cloudwatch.ts';
 import { ecsChecksAdapter } from './ecs-checks.ts';
 import { lambdaInvokeAdapter } from './lambda.ts';
@@ -28,11 +29,23 @@ const checkPorts = lazy(() => ({
  * What every function's checks use, wired to the real adapters. Called per invocation, cheap:
  * SDK clients are made on first use. The one place a new check kind's port is added.
  */
-export function checkDeps(env: NodeJS.ProcessEnv = process.env): CheckDeps {
+export function checkDeps(env: NodeJS.ProcessEnv = process.env): WiredCheckDeps {
+  // Read here, where every function and the CLI wire their checks; a bad value must not crash the
+  // function at init (no verdict): it is kept and fails the verdict, naming the variable (buildRuns).
+  let pinned = new Map<string, string>();
+  let settingError: SettingError | undefined;
+  try {
+    // Pinned names skip DNS and the address rules: the operator chose their address (curl --resolve).
+    pinned = parseResolveOverrides(env.GREENLIGHT_RESOLVE);
+    readBooleanSetting(publishVerdictsVariable, env[publishVerdictsVariable], true);
+  } catch (error) {
+    if (!(error instanceof SettingError)) throw error;
+    settingError = error;
+  }
   return {
     clock: systemClock,
-    // Pinned names skip DNS and the address rules: the operator chose their address (curl --resolve).
-    pinned: parseResolveOverrides(env.GREENLIGHT_RESOLVE),
+    pinned,
+    ...(settingError ? { settingError } : {}),
     ...checkPorts(),
   };
 }

@@ -1,6 +1,6 @@
 import { RE2JS } from 're2js';
-import { PlanError } from '../plan/errors.ts';
-import { type Fields, join } from '../plan/fields.ts';
+import { PlanError } from '../spec/errors.ts';
+import { clip, type Fields, join } from '../spec/fields.ts';
 import { checkJsonRanges, isJsonRange, rangeMismatch } from './json-range.ts';
 
 /** What a response body must hold: shared by the http and lambda-invoke checks. */
@@ -66,11 +66,14 @@ export function re2Problem(source: string): string | undefined {
     re2(source);
     return undefined;
   } catch (error) {
-    const detail = (error as Error).message.replace(/^error parsing regexp: /, '');
+    // RE2 quotes the part of the pattern it stopped at (`missing closing ): \`(abc…\``): cut like any echo.
+    const detail = (error as Error).message
+      .replace(/^error parsing regexp: /, '')
+      .replace(/`([\s\S]*)`$/, (_whole, fragment: string) => `\`${clip(fragment)}\``);
     const unsupported = /\\[1-9]|\(\?<?[=!]/.test(source)
       ? '; backreferences and lookaround are not supported, since they cannot run in linear time'
       : '';
-    return `invalid regular expression (RE2 syntax${unsupported}): ${detail.length > 120 ? `${detail.slice(0, 120)}…` : detail}`;
+    return `invalid regular expression (RE2 syntax${unsupported}): ${clip(detail, 120)}`;
   }
 }
 
@@ -101,6 +104,10 @@ export function bodyMismatch(e: BodyExpect, text: string, noun: string, max: num
     return `${noun} does not match /${short(e.bodyMatches)}/`;
   }
   if (e.json === undefined) return undefined;
+  const cost = jsonParseCost(text);
+  if (cost > jsonParseMaxBytes) {
+    return `${noun} is too large to parse as JSON within memory (about ${Math.ceil(cost / MiB)} MiB once parsed, at most ${jsonParseMaxBytes / MiB} MiB): lower maxBodyBytes or match it with bodyContains`;
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -156,4 +163,37 @@ function deepEqual(a: unknown, b: unknown): boolean {
   const kb = Object.keys(b);
   if (ka.length !== kb.length) return false;
   return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * The most memory one parsed JSON body may take. JSON.parse is synchronous and its tree is dropped as
+ * soon as the expectations are read, so at most one exists at a time; without this bound, 10 MiB of
+ * `[{},{},...]` (within maxBodyBytes and the body budget) parses into over 200 MiB of objects and the
+ * function runs out of memory before it can deliver a verdict.
+ */
+export const jsonParseMaxBytes = 32 * MiB;
+
+/**
+ * A linear, allocation-free upper estimate of the heap bytes `JSON.parse(text)` takes, measured on Node 24:
+ * an object or array about 80 bytes (an empty object in an array takes 67), any other value 16, and 2
+ * per character of text for the strings. Characters inside strings are not counted as structure.
+ */
+export function jsonParseCost(text: string): number {
+  let containers = 0;
+  let values = 1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) containers++;
+    else if (c === 44 /* , */ || c === 58 /* : */) values++;
+  }
+  return containers * 80 + values * 16 + text.length * 2;
 }

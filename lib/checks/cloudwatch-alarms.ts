@@ -1,8 +1,8 @@
-import type { AlarmState } from '../aws/cloudwatch.ts';
 import type { Observation } from '../core/types.ts';
-import { join } from '../plan/fields.ts';
-import { awsError, listSome, type NoDataOutcome, need, noDataOutcomes } from './aws-support.ts';
+import { join } from '../spec/fields.ts';
 import type { CheckKind } from './kind.ts';
+import { awsError, listSome, type NoDataOutcome, noDataOutcomes } from './observations.ts';
+import type { AlarmState, CloudWatchPort } from './ports.ts';
 
 export interface CloudWatchAlarmsSpec {
   /** Exact alarm names; each must exist. */
@@ -13,7 +13,12 @@ export interface CloudWatchAlarmsSpec {
   readonly insufficientData: NoDataOutcome;
 }
 
-export const cloudWatchAlarmsCheck: CheckKind<CloudWatchAlarmsSpec> = {
+/** What the cloudwatch-alarms check asks of AWS (lib/aws/cloudwatch.ts implements it). */
+export interface CloudWatchAlarmsPorts {
+  readonly cloudwatch: CloudWatchPort;
+}
+
+export const cloudWatchAlarmsCheck: CheckKind<CloudWatchAlarmsSpec, CloudWatchAlarmsPorts> = {
   fields: ['alarms', 'alarmPrefix', 'insufficientData'],
 
   parse(raw, path, f) {
@@ -41,7 +46,7 @@ export const cloudWatchAlarmsCheck: CheckKind<CloudWatchAlarmsSpec> = {
   },
 
   create(spec, deps) {
-    const cloudwatch = need(deps.cloudwatch, 'the CloudWatch port', 'cloudwatch-alarms');
+    const { cloudwatch } = deps;
     const names = spec.alarms ? [...new Set(spec.alarms)] : undefined;
     const what = names ? `alarms ${listSome(names, 3)}` : `alarms named ${spec.alarmPrefix}*`;
     return async (signal): Promise<Observation> => {

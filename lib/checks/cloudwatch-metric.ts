@@ -1,8 +1,6 @@
-import { elbDimensionValue } from '../aws/arn.ts';
-import type { MetricQuery, MetricSeries } from '../aws/cloudwatch.ts';
 import type { Observation } from '../core/types.ts';
-import { type Fields, formatDuration, join } from '../plan/fields.ts';
-import { awsError, listSome, need, short } from './aws-support.ts';
+import { elbDimensionValue } from '../spec/arn.ts';
+import { type Fields, formatDuration, join } from '../spec/fields.ts';
 import type { CheckKind } from './kind.ts';
 import {
   type MetricThreshold,
@@ -12,6 +10,8 @@ import {
   thresholdFields,
   thresholdObservation,
 } from './metric-threshold.ts';
+import { awsError, listSome, short } from './observations.ts';
+import type { CloudWatchPort, MetricQuery, MetricSeries } from './ports.ts';
 
 export interface MetricDef {
   readonly namespace: string;
@@ -36,7 +36,12 @@ const resultId = 'greenlightResult';
 /** CloudWatch periods: 1, 5, 10, 20 or 30 seconds (high resolution) or a multiple of 60. */
 const highResolution = new Set([1, 5, 10, 20, 30]);
 
-export const cloudWatchMetricCheck: CheckKind<CloudWatchMetricSpec> = {
+/** What the cloudwatch-metric check asks of AWS (lib/aws/cloudwatch.ts implements it). */
+export interface CloudWatchMetricPorts {
+  readonly cloudwatch: CloudWatchPort;
+}
+
+export const cloudWatchMetricCheck: CheckKind<CloudWatchMetricSpec, CloudWatchMetricPorts> = {
   fields: ['metrics', 'expression', 'window', 'period', ...thresholdFields],
 
   parse(raw, path, f) {
@@ -69,7 +74,7 @@ export const cloudWatchMetricCheck: CheckKind<CloudWatchMetricSpec> = {
   },
 
   create(spec, deps) {
-    const cloudwatch = need(deps.cloudwatch, 'the CloudWatch port', 'cloudwatch-metric');
+    const { cloudwatch } = deps;
     const ids = Object.keys(spec.metrics);
     const queries: MetricQuery[] = Object.entries(spec.metrics).map(([id, m]) => ({
       id,

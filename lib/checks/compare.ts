@@ -1,10 +1,13 @@
-import type { Measure, Observation } from '../core/types.ts';
-import { join } from '../plan/fields.ts';
-import { short, textOr } from './aws-support.ts';
+import { isIP } from 'node:net';
+import type { Measure, MeasureAt, Observation } from '../core/types.ts';
+import { join } from '../spec/fields.ts';
+import { type ProductionTraffic, productionTrafficAt } from '../spec/hooks.ts';
 import { needsBody } from './body-expect.ts';
+import { type Egress, originKey } from './egress.ts';
 import { type HttpSpec, httpCheck } from './http.ts';
 import { type JudgeSettings, readJudge, type SideSample, sequentialJudge } from './judge.ts';
 import type { CheckKind } from './kind.ts';
+import { short, textOr } from './observations.ts';
 
 /** The http check's probe fields at the top level, as the plan writes them, plus the comparison's own. */
 export interface CompareSpec extends Omit<HttpSpec, 'url'> {
@@ -26,6 +29,16 @@ export interface CompareSpec extends Omit<HttpSpec, 'url'> {
   readonly probeTimeoutMs: number;
   /** When set, the statistical judge decides instead of the margins above (lib/checks/judge.ts). */
   readonly judge?: JudgeSettings;
+  /** Set by `prepare` from the deployment: what blue can be at this hook (see `baselineProblem`). */
+  readonly at?: BaselineFacts;
+}
+
+/** The facts `prepare` takes from the deployment context for the blue-baseline rule. */
+export interface BaselineFacts {
+  readonly hook: string;
+  readonly productionTraffic: ProductionTraffic;
+  /** The listener placeholder `blue` names, when it names one. */
+  readonly blueListener?: 'production listener' | 'test listener';
 }
 
 const httpFields = ['method', 'headers', 'body', 'expect', 'followRedirects', 'maxBodyBytes', 'tls'] as const;
@@ -95,6 +108,31 @@ export const compareCheck: CheckKind<CompareSpec> = {
     };
   },
 
+  // The hook decides whether the production listener can still be blue; a plan's explicit blue is checked
+  // against the deployment's listeners once filled (`create`).
+  prepare(spec, context) {
+    const blueListener = blueListenerIn(spec.blue);
+    const at: BaselineFacts = {
+      hook: context.hook ?? '(no hook)',
+      productionTraffic: productionTrafficAt(context.hook),
+      ...(blueListener ? { blueListener } : {}),
+    };
+    return { ...spec, at };
+  },
+
+  // What `baselineProblem` refuses at run time, said at validation when the plan maps it to the hook by name.
+  hookProblem(spec, hook) {
+    const listener = blueListenerIn(spec.blue);
+    if (listener === 'test listener') {
+      return 'its blue is {{testListenerUrl}}, which carries green: give blue a URL that serves only blue';
+    }
+    const traffic = productionTrafficAt(hook);
+    if (listener === 'production listener' && traffic !== 'blue' && traffic !== 'unknown') {
+      return `its blue is the production listener ({{prodListenerUrl}}${spec.blue === '{{prodListenerUrl}}' ? ', the default' : ''}), but production traffic already reaches green at ${hook}: give blue a URL outside the deployment's listeners that serves only blue, or compare at a hook before traffic moves`;
+    }
+    return undefined;
+  },
+
   // Each pair probes blue and green at the same moment: two bodies at once.
   bufferedBodyBytes(spec) {
     return needsBody(spec.expect) ? 2 * spec.maxBodyBytes : 0;
@@ -118,11 +156,73 @@ export const compareCheck: CheckKind<CompareSpec> = {
     // The http kind validates each filled URL and names the field when one is not a URL.
     const blue = httpCheck.create({ ...probe, url: spec.blue + spec.path }, deps, join(path, 'blue'));
     const green = httpCheck.create({ ...probe, url: spec.green + spec.path }, deps, join(path, 'green'));
+    // Measuring green against green is no comparison: an error measurement, never a pass, every time.
+    const refused = baselineProblem(spec, deps.egress);
+    if (refused !== undefined) return async () => ({ outcome: 'error', message: refused });
     // The judge keeps the evidence of every measurement of this check, so each look tests at its own level.
     const judged = spec.judge ? sequentialJudge(spec.judge) : undefined;
-    return (signal) => compareSides(blue, green, spec, signal, judged);
+    return (signal, at) => compareSides(blue, green, spec, signal, judged, at);
   },
 };
+
+/** The listener a `blue` template names by placeholder (the test listener first: it is never blue). */
+function blueListenerIn(blue: string): BaselineFacts['blueListener'] {
+  const names = [...blue.matchAll(/\{\{\s*(prodListenerUrl|testListenerUrl)\s*\}\}/g)].map((m) => m[1]);
+  if (names.includes('testListenerUrl')) return 'test listener';
+  return names.includes('prodListenerUrl') ? 'production listener' : undefined;
+}
+
+/**
+ * Why blue cannot serve as the baseline at this hook, or undefined when it can. The rule:
+ * - blue and green on one origin measure one side twice: refused at every hook;
+ * - blue on the test listener measures green (the test listener carries green): refused at every hook;
+ * - blue on the production listener (by `{{prodListenerUrl}}`, the default, or a URL with its origin) is
+ *   blue only while production serves only blue: before traffic moves (`productionTrafficAt`). At
+ *   AfterAllowTraffic, the termination wait, PRODUCTION_TRAFFIC_SHIFT (production carries both) and
+ *   POST_PRODUCTION_TRAFFIC_SHIFT, and at any hook greenlight cannot place, it is refused;
+ * - any other blue is the plan's own statement that it serves only blue (a stable environment, another
+ *   load balancer), accepted at every hook.
+ * A listener is known by its placeholder in `blue`, or by the origin of a listener URL the deployment
+ * context holds (`egress.listeners`, from `{{testListenerUrl}}`/`{{prodListenerUrl}}`). Only the
+ * listeners a plan uses are resolved, so blue on another port of a listener's host (the load balancer's
+ * DNS name: CodeDeploy and ECS put the test and production listeners on one load balancer) is taken to
+ * be the production listener too. An IP-literal host says nothing about the listener (ELBv2 gives DNS
+ * names; loopback tests and `greenlight check --var` give addresses), so for it only the origin counts.
+ */
+export function baselineProblem(
+  spec: Pick<CompareSpec, 'blue' | 'green' | 'path' | 'at'>,
+  egress: Pick<Egress, 'listeners' | 'deploymentHosts'> | undefined,
+): string | undefined {
+  const at = spec.at ?? { hook: '(no hook)', productionTraffic: 'unknown' as const };
+  let blueOrigin: string;
+  let greenOrigin: string;
+  try {
+    blueOrigin = originKey(new URL(spec.blue + spec.path));
+    greenOrigin = originKey(new URL(spec.green + spec.path));
+  } catch {
+    return undefined; // Not URLs: the http kind has already refused them.
+  }
+  if (blueOrigin === greenOrigin) {
+    return `no blue baseline: blue and green are one origin (${blueOrigin}), so compare would measure one side against itself`;
+  }
+  const blueHost = blueOrigin.slice(blueOrigin.indexOf('://') + 3, blueOrigin.lastIndexOf(':'));
+  const onListenerHost = isIP(blueHost) === 0 && egress?.deploymentHosts.has(blueHost) === true;
+  const listener =
+    at.blueListener ??
+    egress?.listeners?.get(blueOrigin) ??
+    (onListenerHost ? "production listener (another port of the deployment's load balancer)" : undefined);
+  if (listener === undefined) return undefined;
+  if (listener === 'test listener') {
+    return `no blue baseline at ${at.hook}: blue is the test listener, which carries green; give compare.blue a URL that serves only blue`;
+  }
+  if (at.productionTraffic === 'blue') return undefined;
+  const why = {
+    green: 'production traffic already reaches green',
+    shifting: 'production traffic already reaches green (blue and green share it while it shifts)',
+    unknown: 'greenlight cannot tell at this hook whether production traffic reaches only blue',
+  }[at.productionTraffic];
+  return `no blue baseline at ${at.hook}: ${why}, so the ${listener} is not blue; give compare.blue a URL outside the deployment's listeners that serves only blue, or compare before traffic moves`;
+}
 
 interface Sample {
   readonly outcome: Observation['outcome'];
@@ -147,6 +247,7 @@ async function compareSides(
   spec: CompareSpec,
   signal: AbortSignal,
   judged?: ReturnType<typeof sequentialJudge>,
+  at?: MeasureAt,
 ): Promise<Observation> {
   const blueSamples: Sample[] = [];
   const greenSamples: Sample[] = [];
@@ -178,9 +279,16 @@ async function compareSides(
       message: `no baseline: blue ${how} of ${b.n} probes (${short(b.firstProblem ?? 'no response', 320)}); ${numbers}`,
     };
   }
+  // Green with no passing probe gave no evidence that it works, however badly blue did too: never a pass,
+  // neither on "no significant difference" nor within an error-rate margin.
+  const greenPassedNone = g.errors === g.n;
+  const passedNone = `green passed none of its ${g.n} probes (${short(g.firstProblem ?? 'no response', 320)})`;
   if (judged) {
-    const { judgement, message } = judged(sideSample(greenSamples), sideSample(blueSamples));
+    const { judgement, message } = judged(sideSample(greenSamples), sideSample(blueSamples), at?.index);
     const shift = judgement.latency ? round(judgement.latency.shift) : null;
+    if (greenPassedNone && judgement.outcome !== 'fail') {
+      return { outcome: 'fail', message: `${passedNone}; judge: ${message}`, value: shift };
+    }
     return { outcome: judgement.outcome, message, value: shift };
   }
   const rateIncrease = g.rate - b.rate;
@@ -201,6 +309,7 @@ async function compareSides(
       value: round(rateIncrease),
     };
   }
+  if (greenPassedNone) return { outcome: 'fail', message: `${passedNone}; ${numbers}`, value: round(rateIncrease) };
   return { outcome: 'pass', message: `green within margins of blue: ${numbers}`, value: round(rateIncrease) };
 }
 

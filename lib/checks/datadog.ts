@@ -1,6 +1,6 @@
 import type { Observation } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
-import { formatDuration, join } from '../plan/fields.ts';
+import { PlanError } from '../spec/errors.ts';
+import { formatDuration, join } from '../spec/fields.ts';
 import { probeGuard } from './egress.ts';
 import type { CheckKind } from './kind.ts';
 import {

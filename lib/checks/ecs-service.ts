@@ -1,11 +1,11 @@
-import { ecsServiceRevisionNames } from '../aws/arn.ts';
-import type { EcsChecksPort } from '../aws/ecs-checks.ts';
 import type { Observation } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
-import { type Fields, join } from '../plan/fields.ts';
-import type { DeploymentContext } from '../plan/placeholders.ts';
-import { awsError, need, textOr } from './aws-support.ts';
+import { ecsServiceRevisionNames } from '../spec/arn.ts';
+import { PlanError } from '../spec/errors.ts';
+import { type Fields, join } from '../spec/fields.ts';
+import type { DeploymentContext } from '../spec/placeholders.ts';
 import type { CheckKind } from './kind.ts';
+import { awsError, textOr } from './observations.ts';
+import type { EcsChecksPort } from './ports.ts';
 
 /**
  * Which ECS tasks are green, as the plan gives it: a CodeDeploy task set (`taskSet`, in `cluster`/`service`)
@@ -38,7 +38,12 @@ const givingUp = new Set([
   'STOP_REQUESTED',
 ]);
 
-export const ecsServiceCheck: CheckKind<EcsServiceSpec> = {
+/** What the ecs-service check asks of AWS: Amazon ECS reads (lib/aws/ecs-checks.ts implements it). */
+export interface EcsServicePorts {
+  readonly ecs: EcsChecksPort;
+}
+
+export const ecsServiceCheck: CheckKind<EcsServiceSpec, EcsServicePorts> = {
   fields: ['cluster', 'service', 'taskSet', 'serviceRevision', 'maxPending', 'minRunning'],
 
   parse(raw, path, f) {
@@ -54,7 +59,7 @@ export const ecsServiceCheck: CheckKind<EcsServiceSpec> = {
   prepare: preferGreen,
 
   create(spec, deps, path) {
-    const ecs = need(deps.ecs, 'the ECS port', 'ecs-service');
+    const { ecs } = deps;
     const green = resolveGreen(spec, path);
     return (signal) =>
       green.kind === 'taskSet' ? measureTaskSet(ecs, green, spec, signal) : measureRevision(ecs, green, spec, signal);

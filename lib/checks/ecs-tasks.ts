@@ -1,9 +1,9 @@
-import type { EcsChecksPort, TaskFailure, TaskState } from '../aws/ecs-checks.ts';
 import type { Clock, Observation } from '../core/types.ts';
-import { join } from '../plan/fields.ts';
-import { awsError, listSome, need, short } from './aws-support.ts';
+import { join } from '../spec/fields.ts';
 import { type EcsGreen, preferGreen, type ResolvedGreen, readGreen, resolveGreen } from './ecs-service.ts';
 import type { CheckKind } from './kind.ts';
+import { awsError, listSome, short } from './observations.ts';
+import type { EcsChecksPort, TaskFailure, TaskState } from './ports.ts';
 
 export interface EcsTasksSpec extends EcsGreen {
   /** Fewer running green tasks than this fails; 1 by default. */
@@ -21,7 +21,12 @@ const failedStops = new Set(['EssentialContainerExited', 'TaskFailedToStart']);
 /** ECS stops tasks that fail health checks with ServiceSchedulerInitiated: the reason says so. */
 const healthCheckStop = /failed .*health checks?/i;
 
-export const ecsTasksCheck: CheckKind<EcsTasksSpec> = {
+/** What the ecs-tasks check asks of AWS: Amazon ECS reads (lib/aws/ecs-checks.ts implements it). */
+export interface EcsTasksPorts {
+  readonly ecs: EcsChecksPort;
+}
+
+export const ecsTasksCheck: CheckKind<EcsTasksSpec, EcsTasksPorts> = {
   fields: [
     'cluster',
     'service',
@@ -56,7 +61,7 @@ export const ecsTasksCheck: CheckKind<EcsTasksSpec> = {
   prepare: preferGreen,
 
   create(spec, deps, path) {
-    const ecs = need(deps.ecs, 'the ECS port', 'ecs-tasks');
+    const { ecs } = deps;
     const green = resolveGreen(spec, path);
     return (signal) => measure(ecs, deps.clock, green, spec, signal);
   },

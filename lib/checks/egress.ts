@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
-import { type Fields, join } from '../plan/fields.ts';
+import { clip, echo, type Fields, join } from '../spec/fields.ts';
 import type { Lookup } from './resolve.ts';
 
 /**
@@ -90,7 +90,7 @@ export function readAllow(value: unknown, path: string, f: Fields): AllowPolicy 
     if (host === undefined) return undefined;
     const valid = host.includes(':') ? isIP(bare(host)) === 6 : hostPattern.test(host);
     if (!valid) {
-      return f.problem(at, `expected a host name, *.domain, an IP address or *, got ${JSON.stringify(host)}`);
+      return f.problem(at, `expected a host name, *.domain, an IP address or *, got ${echo(host)}`);
     }
     return normalizeHost(host);
   });
@@ -103,10 +103,10 @@ export function readAllow(value: unknown, path: string, f: Fields): AllowPolicy 
     const origin = parseOriginPattern(text);
     if (typeof origin === 'string') return f.problem(at, origin);
     if (!(schemes ?? defaultAllow.schemes).includes(origin.scheme)) {
-      return f.problem(at, `scheme ${origin.scheme} is not in allow.schemes`);
+      return f.problem(at, `scheme ${clip(origin.scheme)} is not in allow.schemes`);
     }
     if (hosts !== undefined && !hosts.some((pattern) => patternCovers(pattern, origin.host))) {
-      return f.problem(at, `host ${origin.host} is not in allow.hosts, so no probe could reach it`);
+      return f.problem(at, `host ${clip(origin.host)} is not in allow.hosts, so no probe could reach it`);
     }
     return `${origin.scheme}://${origin.host}:${origin.port}`;
   });
@@ -126,11 +126,12 @@ const defaultPorts: Readonly<Record<ProbeScheme, number>> = { http: 80, https: 4
  * why it is not an origin. Strict: a scheme, a host (or `*.domain`), an optional port, nothing else.
  */
 function parseOriginPattern(text: string): { scheme: ProbeScheme; host: string; port: number } | string {
-  const expected = `expected an origin such as https://api.example.com or http://*.example.com:8080, got ${JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text)}`;
+  const expected = `expected an origin such as https://api.example.com or http://*.example.com:8080, got ${echo(text)}`;
   const m = /^([a-z][a-z0-9+.-]*):\/\/(\[[0-9a-f:.]+\]|[^/:?#@[\]]+)(?::(\d{1,5}))?\/?$/i.exec(text);
   if (!m) return expected;
   const scheme = (m[1] as string).toLowerCase();
-  if (!(probeSchemes as readonly string[]).includes(scheme)) return `scheme ${scheme} cannot be probed (http or https)`;
+  if (!(probeSchemes as readonly string[]).includes(scheme))
+    return `scheme ${clip(scheme)} cannot be probed (http or https)`;
   const rawHost = m[2] as string;
   if (rawHost === '*' || (rawHost.startsWith('*') && !rawHost.startsWith('*.'))) {
     return 'a redirect may go to listed origins only: name the host or *.domain, not *';

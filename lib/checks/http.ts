@@ -1,8 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Observation } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
-import { type Fields, join } from '../plan/fields.ts';
+import { PlanError } from '../spec/errors.ts';
+import { echo, type Fields, join } from '../spec/fields.ts';
 import { type BodyBudget, BodyBudgetError, type BodyReservation, functionBodyBudget } from './body-budget.ts';
 import { bodyMismatch, compileBodyExpect, needsBody, readBodyExpect } from './body-expect.ts';
 import { EgressRefusedError, type ProbeGuard, probeGuard } from './egress.ts';
@@ -49,7 +49,7 @@ export const httpCheck: CheckKind<HttpSpec> = {
   parse(raw, path, f) {
     const url = f.string(raw.url, join(path, 'url'), { max: 2048 });
     const method = raw.method === undefined ? 'GET' : f.oneOf(raw.method, join(path, 'method'), methods);
-    const headers = raw.headers === undefined ? {} : f.stringMap(raw.headers, join(path, 'headers'));
+    const headers = raw.headers === undefined ? {} : f.headers(raw.headers, join(path, 'headers'));
     let body: string | undefined;
     if (raw.body !== undefined) {
       body = typeof raw.body === 'string' ? raw.body : JSON.stringify(raw.body);
@@ -104,7 +104,7 @@ function readExpect(value: unknown, path: string, f: Fields): HttpExpect | undef
       else
         f.problem(
           at,
-          `expected an integer 100-599, a class such as "2xx", or a range such as "200-299", got ${JSON.stringify(item)}`,
+          `expected an integer 100-599, a class such as "2xx", or a range such as "200-299", got ${echo(item)}`,
         );
     });
     if (list.length === 0) f.problem(join(path, 'status'), 'must list at least one status');
@@ -114,7 +114,7 @@ function readExpect(value: unknown, path: string, f: Fields): HttpExpect | undef
   } = { status };
   Object.assign(out, readBodyExpect(raw, path, f, 'data.items[0].id'));
   if (raw.headers !== undefined) {
-    const headers = f.stringMap(raw.headers, join(path, 'headers'));
+    const headers = f.headers(raw.headers, join(path, 'headers'));
     if (headers) out.headers = headers;
   }
   if (raw.maxLatency !== undefined) {

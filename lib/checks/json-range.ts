@@ -1,4 +1,4 @@
-import { type Fields, join } from '../plan/fields.ts';
+import { echo, type Fields, join } from '../spec/fields.ts';
 
 /**
  * Numeric ranges on JSON fields: in `expect.json`, a value that is an object of only `min` and/or
@@ -27,7 +27,7 @@ export function checkJsonRanges(json: Readonly<Record<string, unknown>>, path: s
     for (const bound of ['min', 'max'] as const) {
       const v = want[bound];
       if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) {
-        f.problem(join(at, bound), `expected a number, got ${JSON.stringify(v)}`);
+        f.problem(join(at, bound), `expected a number, got ${echo(v)}`);
       }
     }
     if (typeof want.min === 'number' && typeof want.max === 'number' && want.min > want.max) {

@@ -1,5 +1,5 @@
 import { errorFunction, gammaln, medianSorted, probit, wilcoxonRankSum } from 'simple-statistics';
-import { type Fields, join } from '../plan/fields.ts';
+import { type Fields, join } from '../spec/fields.ts';
 
 /**
  * The statistical judge of blue versus green. Pure: numbers in, a judgement out.
@@ -334,12 +334,20 @@ export const pooledLimit = 400;
 
 /**
  * The judge of one check across its measurements: each call adds one measurement's samples to the
- * evidence so far and judges at the next look, spending alpha as `lookAlpha` says. Evidence lives as
- * long as the check's measure does (one invocation).
+ * evidence so far and judges at the next look, spending alpha as `lookAlpha` says.
+ *
+ * `index` is the measurement's place in the check's whole schedule (`MeasureAt.index`, carried across
+ * invocations): the look is the larger of it and one more than the previous look, so looks only grow
+ * and a check resumed in a new invocation (ECS IN_PROGRESS) continues the spending where it stopped
+ * instead of testing at alpha_1 again. Every look of a check then has its own k, and the union bound
+ * keeps the chance of any false fail at most sum alpha_k <= alpha, whatever each look's data: the
+ * pooled evidence lives as long as the check's measure (one invocation) and starts afresh in the next,
+ * which costs power, never the bound. Measurements that reach no judgement (no blue baseline, an error)
+ * leave their k unspent, which only lowers the false-fail rate.
  */
 export function sequentialJudge(
   settings: JudgeSettings,
-): (green: SideSample, blue: SideSample) => { judgement: Judgement; message: string } {
+): (green: SideSample, blue: SideSample, index?: number) => { judgement: Judgement; message: string } {
   let look = 0;
   const pooled = {
     green: { latenciesMs: [] as number[], errors: 0, n: 0 },
@@ -351,8 +359,8 @@ export function sequentialJudge(
     into.errors += s.errors;
     into.n += s.n;
   };
-  return (green, blue) => {
-    look++;
+  return (green, blue, index) => {
+    look = Math.max(look + 1, index !== undefined && Number.isSafeInteger(index) && index > 0 ? index : 0);
     add(pooled.green, green);
     add(pooled.blue, blue);
     const judgement = judge(pooled.green, pooled.blue, settings, look);

@@ -1,10 +1,27 @@
-import type { InvokeResult } from '../aws/lambda.ts';
 import type { Observation } from '../core/types.ts';
-import { type Fields, join } from '../plan/fields.ts';
-import { awsError, need, short, textOr } from './aws-support.ts';
+import { type Fields, join } from '../spec/fields.ts';
 import { functionBodyBudget, lambdaResponseMaxBytes } from './body-budget.ts';
 import { type BodyExpect, bodyExpectFields, bodyMismatch, compileBodyExpect, readBodyExpect } from './body-expect.ts';
 import type { CheckKind } from './kind.ts';
+import { awsError, short, textOr } from './observations.ts';
+
+export interface InvokeResult {
+  readonly statusCode?: number;
+  /** `Handled` or `Unhandled` when the function failed; absent when it did not. */
+  readonly functionError?: string;
+  /** The version that ran (for an alias, the version it points to). */
+  readonly executedVersion?: string;
+  /** The response payload as text (JSON for Node.js and Python functions). */
+  readonly payload: string;
+}
+
+/** What the lambda-invoke check asks of AWS Lambda: one synchronous invocation. */
+export interface LambdaInvokePort {
+  invoke(
+    input: { functionName: string; qualifier?: string; payload: string },
+    signal?: AbortSignal,
+  ): Promise<InvokeResult>;
+}
 
 export type LambdaExpect = BodyExpect;
 
@@ -24,7 +41,12 @@ const maxPayloadBytes = 256 * 1024;
 export const smokeTestDenied =
   "greenlight's role may invoke only the functions named in the stack's SmokeTestFunctions parameter: allow it there";
 
-export const lambdaInvokeCheck: CheckKind<LambdaInvokeSpec> = {
+/** What the lambda-invoke check asks of AWS (lib/aws/lambda.ts implements it). */
+export interface LambdaInvokePorts {
+  readonly lambda: LambdaInvokePort;
+}
+
+export const lambdaInvokeCheck: CheckKind<LambdaInvokeSpec, LambdaInvokePorts> = {
   fields: ['functionName', 'qualifier', 'payload', 'expect'],
 
   parse(raw, path, f) {
@@ -48,7 +70,7 @@ export const lambdaInvokeCheck: CheckKind<LambdaInvokeSpec> = {
   },
 
   create(spec, deps, path) {
-    const lambda = need(deps.lambda, 'the Lambda port', 'lambda-invoke');
+    const { lambda } = deps;
     compileBodyExpect(spec.expect, join(path, 'expect'));
     const budget = deps.bodyBudget ?? functionBodyBudget();
     const target = `${spec.functionName}:${spec.qualifier}`;

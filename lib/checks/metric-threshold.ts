@@ -1,6 +1,6 @@
 import type { Observation } from '../core/types.ts';
-import { describe, type Fields, join } from '../plan/fields.ts';
-import { type NoDataOutcome, noDataOutcomes } from './aws-support.ts';
+import { describe, type Fields, join } from '../spec/fields.ts';
+import { type NoDataOutcome, noDataOutcomes } from './observations.ts';
 
 /**
  * The threshold vocabulary every metric kind shares (cloudwatch-metric, prometheus, datadog): a

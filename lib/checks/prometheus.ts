@@ -1,6 +1,6 @@
 import type { Observation } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
-import { describe, formatDuration, join } from '../plan/fields.ts';
+import { PlanError } from '../spec/errors.ts';
+import { describe, formatDuration, join } from '../spec/fields.ts';
 import { probeGuard } from './egress.ts';
 import type { CheckKind } from './kind.ts';
 import {
@@ -30,6 +30,15 @@ export interface SigV4Scope {
 }
 
 /** The port the prometheus kind needs for Amazon Managed Service for Prometheus: SigV4 with the function's role. */
+/**
+ * What the prometheus check asks of AWS: a SigV4 signer, for Amazon Managed Service for Prometheus only
+ * (lib/aws/sigv4.ts implements it). Optional here, since a plain Prometheus needs none; the composition
+ * root wires it always (`WiredCheckDeps`).
+ */
+export interface PrometheusPorts {
+  readonly sigv4?: SigV4Port | undefined;
+}
+
 export interface SigV4Port {
   /** The headers to send (the given ones plus host, x-amz-date, authorization, ...). */
   sign(request: SigV4Request, scope: SigV4Scope, signal: AbortSignal): Promise<Record<string, string>>;
@@ -61,7 +70,7 @@ const defaultMaxBodyBytes = 1024 * 1024;
 /** Prometheus refuses range queries of more than 11,000 points per series. */
 const maxPoints = 11_000;
 
-export const prometheusCheck: CheckKind<PrometheusSpec> = {
+export const prometheusCheck: CheckKind<PrometheusSpec, PrometheusPorts> = {
   fields: [
     'url',
     'query',
@@ -99,7 +108,7 @@ export const prometheusCheck: CheckKind<PrometheusSpec> = {
         }
       }
     } else if (raw.step !== undefined) f.problem(join(path, 'step'), 'needs window (a range query)');
-    const headers = raw.headers === undefined ? {} : f.stringMap(raw.headers, join(path, 'headers'), 20);
+    const headers = raw.headers === undefined ? {} : f.headers(raw.headers, join(path, 'headers'), 20);
     const bearerToken =
       raw.bearerToken === undefined
         ? undefined
@@ -222,7 +231,7 @@ export const prometheusCheck: CheckKind<PrometheusSpec> = {
       } catch (error) {
         return scrub(transportError(what, error, signal));
       }
-      return scrub(judgeResponse(spec, response, what, window));
+      return scrub(judgeResponse(spec, response, what, window, scope !== undefined));
     };
   },
 };
@@ -238,6 +247,7 @@ function judgeResponse(
   r: { status: number; body: string; truncated: boolean },
   what: string,
   window: string | undefined,
+  signed = false,
 ): Observation {
   if (r.truncated) {
     return { outcome: 'error', message: `${what}: response larger than maxBodyBytes (${spec.maxBodyBytes})` };
@@ -250,7 +260,13 @@ function judgeResponse(
     const type = isObject && typeof doc.errorType === 'string' ? `${doc.errorType}: ` : '';
     const said =
       error !== undefined ? `${type}${error}` : isObject ? 'no error message' : `not JSON (${r.body.slice(0, 60)})`;
-    return { outcome: 'error', message: `${what}: HTTP ${r.status}: ${clip(said)}` };
+    // A SigV4 query AWS refuses: the role lacks aps:QueryMetrics on the workspace (template.yaml grants it
+    // only on the workspaces PrometheusWorkspaces names).
+    const denied =
+      signed && r.status === 403
+        ? "; the function's role needs aps:QueryMetrics on this workspace (template parameter PrometheusWorkspaces)"
+        : '';
+    return { outcome: 'error', message: `${what}: HTTP ${r.status}: ${clip(said)}${denied}` };
   }
   const warnings = Array.isArray(doc.warnings)
     ? ` (Prometheus: ${clip(doc.warnings.filter((w) => typeof w === 'string').join('; '), 160)})`

@@ -1,8 +1,9 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Observation } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
+import { PlanError } from '../spec/errors.ts';
 import type { BodyBudget } from './body-budget.ts';
+import { jsonParseCost, jsonParseMaxBytes } from './body-expect.ts';
 import { EgressRefusedError, type ProbeGuard } from './egress.ts';
 import type { TlsOptions } from './tls.ts';
 
@@ -152,8 +153,9 @@ export function clip(text: string, max = 200): string {
   return line.length > max ? `${line.slice(0, max)}…` : line;
 }
 
-/** Parses a JSON body; undefined when it is not JSON. */
+/** Parses a JSON body; undefined when it is not JSON, or too large to parse within memory (`jsonParseMaxBytes`). */
 export function parseJson(text: string): unknown {
+  if (jsonParseCost(text) > jsonParseMaxBytes) return undefined;
   try {
     return JSON.parse(text);
   } catch {

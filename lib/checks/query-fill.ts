@@ -1,5 +1,5 @@
-import { PlanError } from '../plan/errors.ts';
-import type { DeploymentContext, PlaceholderName } from '../plan/placeholders.ts';
+import { PlanError } from '../spec/errors.ts';
+import type { DeploymentContext, PlaceholderName } from '../spec/placeholders.ts';
 
 const pattern = /\{\{\s*([^{}]*?)\s*\}\}/g;
 

@@ -1,11 +1,10 @@
-import { isArn, ssmParameterName } from '../aws/arn.ts';
-import type { SecretPort, SecretSource } from '../aws/secrets.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Measure, Observation } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
-import { type Fields, join } from '../plan/fields.ts';
-import { type DeploymentContext, fillPlaceholders } from '../plan/placeholders.ts';
-import { isAccessDenied } from './aws-support.ts';
+import { isArn, ssmParameterName } from '../spec/arn.ts';
+import { PlanError } from '../spec/errors.ts';
+import { type Fields, join } from '../spec/fields.ts';
+import { type DeploymentContext, fillPlaceholders } from '../spec/placeholders.ts';
+import { isAccessDenied } from './observations.ts';
 import { Redactor } from './redact.ts';
 
 /**
@@ -15,7 +14,16 @@ import { Redactor } from './redact.ts';
  * or carried state. The plan itself only ever holds the reference.
  */
 
-export type { SecretSource } from '../aws/secrets.ts';
+/** Where a plan's secret lives. Only SSM Parameter Store (a SecureString, decrypted) for now. */
+export interface SecretSource {
+  /** A parameter name (`/greenlight/api-token`) or ARN. */
+  readonly ssm: string;
+}
+
+/** Reads a secret's current value. Values are never cached beyond the invocation that asked. */
+export interface SecretPort {
+  read(source: SecretSource, signal: AbortSignal): Promise<string>;
+}
 
 export const secretPrefix = 'secret:';
 const secretNamePattern = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -118,10 +126,10 @@ export function redactedMeasure<Spec extends { headers?: Readonly<Record<string,
   const names = [...secretNamesIn(check.template)];
   const guard =
     (measure: Measure): Measure =>
-    async (signal) => {
+    async (signal, at) => {
       let o: Observation;
       try {
-        o = await measure(signal);
+        o = await measure(signal, at);
       } catch (error) {
         o = { outcome: 'error', message: `check threw: ${errorMessage(error)}` };
       }
@@ -175,7 +183,7 @@ export function redactedMeasure<Spec extends { headers?: Readonly<Record<string,
     redactor.addUrlCredentials(filled);
     return check.create(filled);
   };
-  return guard(async (signal) => {
+  return guard(async (signal, at) => {
     made ??= make(signal);
     let measure: Measure;
     try {
@@ -184,6 +192,6 @@ export function redactedMeasure<Spec extends { headers?: Readonly<Record<string,
       made = undefined;
       return { outcome: 'error', message: errorMessage(error) };
     }
-    return measure(signal);
+    return measure(signal, at);
   });
 }

@@ -1,7 +1,23 @@
-import type { TargetState } from '../aws/target-health.ts';
-import { join } from '../plan/fields.ts';
-import { awsError, listSome, need, textOr } from './aws-support.ts';
+import { join } from '../spec/fields.ts';
 import type { CheckKind } from './kind.ts';
+import { awsError, listSome, textOr } from './observations.ts';
+
+export interface TargetState {
+  readonly id: string;
+  readonly port?: number;
+  /** `initial`, `healthy`, `unhealthy`, `unhealthy.draining`, `unused`, `draining`, `unavailable`. */
+  readonly state: string;
+  readonly reason?: string;
+  readonly description?: string;
+}
+
+/** What the target-health check asks of Elastic Load Balancing: reads only. */
+export interface TargetHealthPort {
+  /** The ARN of a target group given by name or ARN; a name is looked up (DescribeTargetGroups). */
+  targetGroupArn(nameOrArn: string, signal?: AbortSignal): Promise<string>;
+  /** Every registered target of the group and its state. */
+  targetHealth(targetGroupArn: string, signal?: AbortSignal): Promise<TargetState[]>;
+}
 
 export interface TargetHealthSpec {
   /** A target group name (CodeDeploy gives names) or ARN (ECS native); `{{greenTargetGroup}}` by default. */
@@ -10,7 +26,12 @@ export interface TargetHealthSpec {
   readonly minHealthy: number;
 }
 
-export const targetHealthCheck: CheckKind<TargetHealthSpec> = {
+/** What the target-health check asks of AWS (lib/aws/target-health.ts implements it). */
+export interface TargetHealthPorts {
+  readonly targetHealth: TargetHealthPort;
+}
+
+export const targetHealthCheck: CheckKind<TargetHealthSpec, TargetHealthPorts> = {
   fields: ['targetGroup', 'minHealthy'],
 
   parse(raw, path, f) {
@@ -22,7 +43,7 @@ export const targetHealthCheck: CheckKind<TargetHealthSpec> = {
   },
 
   create(spec, deps) {
-    const elb = need(deps.targetHealth, 'the load balancer port', 'target-health');
+    const elb = deps.targetHealth;
     return async (signal) => {
       const where = `target group ${spec.targetGroup}`;
       let targets: TargetState[];

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { PlanError } from '../plan/errors.ts';
-import { describe, type Fields, join } from '../plan/fields.ts';
+import { PlanError } from '../spec/errors.ts';
+import { describe, type Fields, join } from '../spec/fields.ts';
 import { secretOnly } from './provider-http.ts';
 
 /**

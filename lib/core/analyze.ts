@@ -6,6 +6,7 @@ import type {
   CheckState,
   Clock,
   Counters,
+  MeasureAt,
   Measurement,
   Observation,
   Verdict,
@@ -110,7 +111,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
       const wait = current.nextAt - clock.now();
       if (wait > 0) await clock.sleep(wait, loopSignal);
       if (loopSignal.aborted) return 'stopped';
-      const m = await measureOnce(run, clock, loopSignal);
+      const m = await measureOnce(run, clock, loopSignal, { index: current.taken + 1 });
       if (m === undefined) return 'stopped';
       const counters = count(current, m.outcome);
       const assessment = assess(counters, run.policy);
@@ -245,13 +246,18 @@ function describeAbort(signal: AbortSignal): string {
 }
 
 /** One measurement, bounded by the check's timeout. `undefined` when the analysis was stopped meanwhile. */
-async function measureOnce(run: CheckRun, clock: Clock, signal: AbortSignal): Promise<Measurement | undefined> {
+async function measureOnce(
+  run: CheckRun,
+  clock: Clock,
+  signal: AbortSignal,
+  at: MeasureAt,
+): Promise<Measurement | undefined> {
   const startedAt = clock.now();
   const local = new AbortController();
   const linked = AbortSignal.any([signal, local.signal]);
   const timer = clock.sleep(run.policy.timeoutMs, linked).then((): typeof TIMED_OUT => TIMED_OUT);
   const measured = Promise.resolve()
-    .then(() => run.measure(linked))
+    .then(() => run.measure(linked, at))
     .then(sanitize, (error: unknown) => ({
       outcome: 'error' as const,
       message: `check threw: ${errorMessage(error)}`,

@@ -35,7 +35,19 @@ export interface CheckPolicy {
   readonly dryRun: boolean;
 }
 
-export type Measure = (signal: AbortSignal) => Promise<Observation>;
+/** Where one measurement stands in its check's schedule. */
+export interface MeasureAt {
+  /**
+   * 1 for the check's first measurement, then 2, 3, ...: one more than every measurement the check has
+   * taken, errors included, in this invocation and the earlier ones a resumed analysis carries
+   * (`CheckState.taken`). A check that keeps its own sequence (the statistical judge's looks) continues
+   * from it instead of restarting at 1 in each invocation.
+   */
+  readonly index: number;
+}
+
+/** One measurement. `at` is given by the analysis; a check measured on its own may go without it. */
+export type Measure = (signal: AbortSignal, at?: MeasureAt) => Promise<Observation>;
 
 /** A check ready to run: the engine knows nothing else about it. */
 export interface CheckRun {

@@ -1,4 +1,4 @@
-import { PlanError } from './errors.ts';
+import { PlanError } from '../spec/errors.ts';
 import { type Plan, parsePlanText } from './schema.ts';
 
 /** Where the plan comes from: exactly one of these, from GREENLIGHT_PLAN, GREENLIGHT_PLAN_FILE, GREENLIGHT_PLAN_PARAMETER. */

@@ -1,28 +1,18 @@
 import { bodyMemoryIssues } from '../checks/body-budget.ts';
+import type { CheckEntry } from '../checks/build-runs.ts';
 import { type AllowPolicy, readAllow } from '../checks/egress.ts';
-import { type CheckKindName, type CheckSpec, checkKinds, isCheckKind } from '../checks/registry.ts';
+import { checkKinds, isCheckKind } from '../checks/registry.ts';
 import { readSecrets, type SecretSource, secretNamesIn } from '../checks/secrets.ts';
 import type { CheckPolicy } from '../core/types.ts';
-import { PlanError } from './errors.ts';
-import { Fields, join } from './fields.ts';
-import { canonicalHook, fallbackHook, hookCollisions, hookEntry, isKnownHook, knownHooks } from './hooks.ts';
-import { checkPlaceholders } from './placeholders.ts';
+import { PlanError } from '../spec/errors.ts';
+import { clip, echo, Fields, join, keyLimit } from '../spec/fields.ts';
+import { canonicalHook, fallbackHook, hookCollisions, hookEntry, isKnownHook, knownHooks } from '../spec/hooks.ts';
+import { checkPlaceholders } from '../spec/placeholders.ts';
 import { scheduleProblem, triggersOf } from './trigger-limits.ts';
 import { parseYaml } from './yaml.ts';
 
-/** A check as the plan declares it: its kind's own fields, and when and how it is measured. */
-export type PlanCheck = {
-  [K in CheckKindName]: {
-    readonly name: string;
-    readonly type: K;
-    readonly policy: CheckPolicy;
-    readonly spec: CheckSpec<K>;
-    /** The plan's `allow` block, when it has one (copied here so that a check carries where it may probe). */
-    readonly allow?: AllowPolicy;
-    /** The plan's secrets this check uses as `{{secret:name}}`: references, never values. */
-    readonly secrets?: Readonly<Record<string, SecretSource>>;
-  };
-}[CheckKindName];
+/** A check as the plan declares it: its kind's own fields, and when and how it is measured (lib/checks/build-runs.ts). */
+export type PlanCheck = CheckEntry;
 
 export interface Plan {
   readonly version: 1;
@@ -83,7 +73,7 @@ export function parsePlan(raw: unknown): Plan {
   const top = f.object(raw, 'plan', planFields);
   if (!top) throw new PlanError(f.issues);
 
-  if (top.version !== 1) f.problem('version', `expected 1, got ${JSON.stringify(top.version) ?? 'nothing'}`);
+  if (top.version !== 1) f.problem('version', `expected 1, got ${echo(top.version)}`);
   const description = top.description === undefined ? undefined : f.string(top.description, 'description');
 
   const defaults = readPolicy(
@@ -140,12 +130,12 @@ export function parsePlan(raw: unknown): Plan {
           const have = Object.keys(rawChecks);
           f.problem(
             join(path, i),
-            `unknown check "${name}" (plan has: ${have.length ? have.join(', ') : 'no checks'})`,
+            `unknown check ${echo(name)} (plan has: ${have.length ? have.map((k) => clip(k, keyLimit)).join(', ') : 'no checks'})`,
           );
           return;
         }
         if (names.includes(name)) {
-          f.problem(join(path, i), `check "${name}" is listed twice`);
+          f.problem(join(path, i), `check ${echo(name)} is listed twice`);
           return;
         }
         names.push(name);
@@ -183,6 +173,13 @@ function entryProblems(hook: string, names: readonly string[], checks: Record<st
     );
   }
   if (hook === fallbackHook) return;
+  for (const [i, c] of listed.entries()) {
+    // The registry maps each type to its own kind, so this spec fits it.
+    const problem = (
+      checkKinds[c.type].hookProblem as ((spec: unknown, hook: string) => string | undefined) | undefined
+    )?.(c.spec, canonicalHook(hook));
+    if (problem !== undefined) f.problem(join(path, i), `check ${echo(c.name)} cannot work here: ${problem}`);
+  }
   for (const trigger of triggersOf(hook)) {
     const problem = scheduleProblem(trigger, hook, listed);
     if (problem !== undefined) {
@@ -222,7 +219,7 @@ function readCheck(
   if (!isCheckKind(type)) {
     f.problem(
       join(path, 'type'),
-      `unknown check type ${JSON.stringify(type) ?? '(missing)'} (expected one of: ${Object.keys(checkKinds).join(', ')})`,
+      `unknown check type ${type === undefined ? '(missing)' : echo(type)} (expected one of: ${Object.keys(checkKinds).join(', ')})`,
     );
     return undefined;
   }
@@ -297,7 +294,7 @@ function positive(f: Fields, ms: number | undefined, at: string): number | undef
 export function checksForHook(plan: Plan, hook: string): { key: string; checks: PlanCheck[] } {
   const keys = Object.keys(plan.hooks);
   if (!isKnownHook(hook) || hook === fallbackHook) {
-    throw new PlanError([`hooks: ${JSON.stringify(hook)} is not a hook or stage greenlight runs`]);
+    throw new PlanError([`hooks: ${echo(hook)} is not a hook or stage greenlight runs`]);
   }
   const key = hookEntry(plan.hooks, hook);
   if (key === undefined) {
@@ -308,7 +305,7 @@ export function checksForHook(plan: Plan, hook: string): { key: string; checks: 
   }
   const names = plan.hooks[key] ?? [];
   const checks = names.map((n) => {
-    if (!Object.hasOwn(plan.checks, n)) throw new PlanError([`hooks.${key}: unknown check "${n}"`]);
+    if (!Object.hasOwn(plan.checks, n)) throw new PlanError([`hooks.${key}: unknown check ${echo(n)}`]);
     return plan.checks[n] as PlanCheck;
   });
   return { key, checks };

@@ -1,6 +1,6 @@
 import { longestScheduleMs } from '../core/policy.ts';
 import type { CheckPolicy } from '../core/types.ts';
-import { codeDeployHooks, ecsStages, hookAliases, protonHooks, waitHooks } from './hooks.ts';
+import { codeDeployHooks, ecsStages, hookAliases, protonHooks, waitHooks } from '../spec/hooks.ts';
 
 /** The functions that run a plan, by their folder under functions/. */
 export type TriggerName =

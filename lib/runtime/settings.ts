@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from '../plan/fields.ts';
+import { echo, formatDuration, parseDuration } from '../spec/fields.ts';
 
 /**
  * A setting read from the function's environment that is unparseable or out of its range. Triggers turn
@@ -48,11 +48,27 @@ export function readDurationSetting(setting: DurationSetting, text: string | und
   if (text === undefined || text.trim() === '') return setting.defaultMs;
   const ms = parseDuration(text);
   if (ms === undefined || ms < setting.minMs || ms > setting.maxMs) {
-    const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
     throw new SettingError(
       setting.variable,
-      `${setting.variable}: expected a duration from ${formatDuration(setting.minMs)} to ${formatDuration(setting.maxMs)} (such as ${formatDuration(setting.defaultMs)}), got ${JSON.stringify(shown)}`,
+      `${setting.variable}: expected a duration from ${formatDuration(setting.minMs)} to ${formatDuration(setting.maxMs)} (such as ${formatDuration(setting.defaultMs)}), got ${echo(text)}`,
     );
   }
   return ms;
 }
+
+/**
+ * Reads a `true` / `false` setting (any case, surrounding blanks ignored; unset or blank: `defaultValue`).
+ * Throws a `SettingError` naming the variable for anything else (`no`, `0`, `flase`): a typo must not
+ * silently mean the default.
+ */
+export function readBooleanSetting(variable: string, text: string | undefined, defaultValue: boolean): boolean {
+  const t = text?.trim().toLowerCase();
+  if (t === undefined || t === '') return defaultValue;
+  if (t === 'true') return true;
+  if (t === 'false') return false;
+  const shown = text !== undefined && text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  throw new SettingError(variable, `${variable}: expected true or false, got ${JSON.stringify(shown)}`);
+}
+
+/** The variable that turns the verdict events off (`false`); on by default. */
+export const publishVerdictsVariable = 'GREENLIGHT_PUBLISH_VERDICTS';

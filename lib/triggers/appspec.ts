@@ -1,5 +1,5 @@
-import { ecsTaskDefinitionName, isArn } from '../aws/arn.ts';
 import { parseYaml } from '../plan/yaml.ts';
+import { ecsTaskDefinitionName, isArn } from '../spec/arn.ts';
 
 /**
  * What a CodeDeploy AppSpec says is being deployed: facts fixed when the deployment was created, which

@@ -1,10 +1,10 @@
-import { ecsServiceNames } from '../aws/arn.ts';
 import type { CodeDeployDeployment, CodeDeployTarget } from '../aws/codedeploy.ts';
 import type { ListenerPort } from '../aws/elbv2.ts';
 import type { TaskSetOriginPort } from '../aws/task-sets.ts';
 import { errorMessage } from '../core/analyze.ts';
-import { PlanError } from '../plan/errors.ts';
-import type { DeploymentContext } from '../plan/placeholders.ts';
+import { ecsServiceNames } from '../spec/arn.ts';
+import { PlanError } from '../spec/errors.ts';
+import type { DeploymentContext } from '../spec/placeholders.ts';
 import { type AppSpecFacts, readAppSpec } from './appspec.ts';
 import { GreenIdentityError, taskSetRoles } from './green-identity.ts';
 

@@ -2,13 +2,14 @@ import type { CodeDeployDeployment, CodeDeployPort, CodeDeployTarget, Deployment
 import type { ListenerPort } from '../aws/elbv2.ts';
 import type { AsyncInvokePort } from '../aws/lambda-async.ts';
 import type { TaskSetOriginPort } from '../aws/task-sets.ts';
+import { usedPlaceholders } from '../checks/build-runs.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
-import { formatDuration } from '../plan/fields.ts';
 import { checksForHook, type Plan, type PlanCheck } from '../plan/schema.ts';
 import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import { durationSettings, readDurationSetting, SettingError } from '../runtime/settings.ts';
+import { PlanError } from '../spec/errors.ts';
+import { formatDuration } from '../spec/fields.ts';
 import {
   type CarriedState,
   clockSkewMs,
@@ -26,7 +27,7 @@ import {
 } from './carried-state.ts';
 import { resolveCodeDeployContext } from './codedeploy-context.ts';
 import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from './deps.ts';
-import { failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { failedVerdict, summarizeChecks } from './evaluate.ts';
 import { eventObject } from './event.ts';
 import { runPlannedLeg } from './leg.ts';
 import { deploymentGroup, publishVerdict, verdictRecord } from './observe.ts';

@@ -1,10 +1,10 @@
-import { listenerArnOf, targetGroupName } from '../aws/arn.ts';
 import type { EcsLoadBalancer, EcsPort } from '../aws/ecs.ts';
 import type { ForwardPort, ListenerPort, WeightedTargetGroup } from '../aws/elbv2.ts';
 import { errorMessage } from '../core/analyze.ts';
-import { PlanError } from '../plan/errors.ts';
-import { ecsStages } from '../plan/hooks.ts';
-import type { DeploymentContext, PlaceholderName } from '../plan/placeholders.ts';
+import { listenerArnOf, targetGroupName } from '../spec/arn.ts';
+import { PlanError } from '../spec/errors.ts';
+import { ecsStages } from '../spec/hooks.ts';
+import type { DeploymentContext, PlaceholderName } from '../spec/placeholders.ts';
 import { deploymentNames, type EcsStage, serviceNames } from './ecs-event.ts';
 
 export interface EcsContextDeps {

@@ -1,5 +1,5 @@
-import { ecsClusterName, ecsServiceDeploymentNames, ecsServiceNames, ecsServiceRevisionNames } from '../aws/arn.ts';
-import { ecsStages } from '../plan/hooks.ts';
+import { ecsClusterName, ecsServiceDeploymentNames, ecsServiceNames, ecsServiceRevisionNames } from '../spec/arn.ts';
+import { ecsStages } from '../spec/hooks.ts';
 
 export type EcsStage = (typeof ecsStages)[number];
 

@@ -1,10 +1,11 @@
+import { usedPlaceholders } from '../checks/build-runs.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
 import { checksForHook, type Plan, parsePlan, parsePlanText } from '../plan/schema.ts';
 import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import type { Log } from '../runtime/logger.ts';
 import { SettingError } from '../runtime/settings.ts';
+import { PlanError } from '../spec/errors.ts';
 import {
   type CarriedState,
   decodeState,
@@ -18,7 +19,7 @@ import {
 import type { CarriedStateDeps, TriggerDeps, TriggerSettings } from './deps.ts';
 import { type EcsContextDeps, resolveEcsContext } from './ecs-context.ts';
 import { EcsEventError, type EcsHookEvent, readEcsHookEvent } from './ecs-event.ts';
-import { summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { summarizeChecks } from './evaluate.ts';
 import { runPlannedLeg } from './leg.ts';
 import { answerBy, ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 
@@ -227,7 +228,10 @@ async function planFor(deps: EcsLifecycleHookDeps, hook: EcsHookEvent, signal: A
   if (given === undefined || given === null) return deps.loadPlan(signal);
   const source = `hookDetails.${hookDetailsKeys.plan}`;
   try {
-    return typeof given === 'string' ? await parsePlanText(given, source) : parsePlan(given);
+    const plan = typeof given === 'string' ? await parsePlanText(given, source) : parsePlan(given);
+    const problems = payloadPlanProblems(plan);
+    if (problems.length > 0) throw new PlanError(problems.map((p) => `${source}.${p}`));
+    return plan;
   } catch (error) {
     if (error instanceof PlanError) {
       throw new PlanError(
@@ -305,4 +309,40 @@ function passThrough(details: Readonly<Record<string, unknown>> | undefined): Re
     if (key !== hookDetailsKeys.state && key !== hookDetailsKeys.result) out[key] = value;
   }
   return out;
+}
+
+/**
+ * Address ranges a plan that comes with the payload may not open: the function's own host, the cloud's,
+ * and the private network the function may sit in (the deployment's own listeners resolve to private
+ * addresses without it, as internal load balancers do).
+ */
+const payloadForbiddenAddresses: readonly string[] = ['loopback', 'private', 'link-local', 'metadata'];
+
+/**
+ * What a plan carried in the invocation's payload (hookDetails) may not do. Anyone allowed to invoke the
+ * function can write that payload, not only ECS: such a plan must not read the function's secrets (it
+ * could send them to a host it allows) nor probe the function's own host, its private network (any method,
+ * any body), link-local or metadata addresses; the deployment's own listeners need none of these.
+ * Those need the function's own plan (GREENLIGHT_PLAN, _FILE or _PARAMETER), which only its operator writes.
+ */
+export function payloadPlanProblems(plan: Plan): string[] {
+  const problems: string[] = [];
+  if (plan.secrets !== undefined) {
+    problems.push(
+      "secrets: a plan in hookDetails may not read secrets (whoever can invoke the function writes it); use the function's own plan",
+    );
+  }
+  const opened = (where: string, addresses: readonly string[] | undefined): void => {
+    const bad = (addresses ?? []).filter((a) => payloadForbiddenAddresses.includes(a));
+    if (bad.length > 0) {
+      problems.push(
+        `${where}.addresses: a plan in hookDetails may not allow ${bad.join(', ')} addresses (the deployment's listeners need none); use the function's own plan`,
+      );
+    }
+  };
+  opened('allow', plan.allow?.addresses);
+  for (const [name, check] of Object.entries(plan.checks)) {
+    if (check.allow !== plan.allow) opened(`checks.${name}.allow`, check.allow?.addresses);
+  }
+  return problems;
 }

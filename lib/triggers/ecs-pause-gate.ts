@@ -1,11 +1,12 @@
 import type { EcsHookAction, EcsLifecycleHookDetail, EcsServiceDeployment } from '../aws/ecs.ts';
 import type { AsyncInvokePort } from '../aws/lambda-async.ts';
+import { usedPlaceholders } from '../checks/build-runs.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
-import { ecsStages } from '../plan/hooks.ts';
 import { checksForHook } from '../plan/schema.ts';
 import { type Deadline, deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
+import { PlanError } from '../spec/errors.ts';
+import { ecsStages } from '../spec/hooks.ts';
 import {
   type CarriedState,
   decodeState,
@@ -27,7 +28,7 @@ import {
   type PauseHookRef,
   readPauseGateInput,
 } from './ecs-event.ts';
-import { failedVerdict, summarizeChecks, usedPlaceholders } from './evaluate.ts';
+import { failedVerdict, summarizeChecks } from './evaluate.ts';
 import { runPlannedLeg } from './leg.ts';
 import { ecsServiceGroup, publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 import { deliver, ReportError } from './report.ts';

@@ -1,8 +1,3 @@
-import { functionBodyBudget } from '../checks/body-budget.ts';
-import { defaultAllow, deploymentListeners } from '../checks/egress.ts';
-import type { CheckDeps } from '../checks/kind.ts';
-import { checkKinds } from '../checks/registry.ts';
-import { redactedMeasure, secretReader } from '../checks/secrets.ts';
 import { type Analysis, analyze } from '../core/analyze.ts';
 import type {
   AnalysisState,
@@ -14,55 +9,7 @@ import type {
   Measurement,
   Verdict,
 } from '../core/types.ts';
-import { join } from '../plan/fields.ts';
-import type { DeploymentContext, PlaceholderName } from '../plan/placeholders.ts';
-import type { PlanCheck } from '../plan/schema.ts';
 import type { Log } from '../runtime/logger.ts';
-
-/**
- * Turns plan checks into runnable checks for this deployment. Throws a `PlanError` naming the field.
- * Each check probes only where the plan's `allow` and the deployment's listeners say, and reports
- * nothing of its secrets or credential headers.
- */
-export function buildRuns(checks: readonly PlanCheck[], context: DeploymentContext, deps: CheckDeps): CheckRun[] {
-  const listeners = deploymentListeners(context);
-  // One body budget for every check of this invocation (lib/checks/body-budget.ts).
-  const bodyBudget = deps.bodyBudget ?? functionBodyBudget();
-  const read = secretReader(deps.secrets);
-  return checks.map((check) => {
-    const path = join('checks', check.name);
-    const kind = checkKinds[check.type];
-    // The registry maps each type to its own kind, so this spec fits it.
-    const prepared = kind.prepare ? kind.prepare(check.spec as never, context, path) : check.spec;
-    const checkDeps: CheckDeps = { ...deps, bodyBudget, egress: { allow: check.allow ?? defaultAllow, ...listeners } };
-    const measure = redactedMeasure({
-      template: prepared as { headers?: Readonly<Record<string, string>> },
-      context,
-      secrets: check.secrets,
-      path,
-      // The registry maps each type to its own kind, so this spec fits it.
-      create: (filled) => kind.create(filled as never, checkDeps, path),
-      read,
-    });
-    return { name: check.name, kind: check.type, policy: check.policy, measure };
-  });
-}
-
-/** The placeholder names that `checks` use, so that only those need resolving. */
-export function usedPlaceholders(checks: readonly PlanCheck[]): Set<PlaceholderName> {
-  const names = new Set<PlaceholderName>();
-  const walk = (v: unknown): void => {
-    if (typeof v === 'string') {
-      for (const m of v.matchAll(/\{\{\s*([^{}]*?)\s*\}\}/g)) names.add(m[1] as PlaceholderName);
-    } else if (Array.isArray(v)) {
-      for (const item of v) walk(item);
-    } else if (v !== null && typeof v === 'object') {
-      for (const item of Object.values(v)) walk(item);
-    }
-  };
-  for (const c of checks) walk(c.spec);
-  return names;
-}
 
 export interface EvaluateOptions {
   readonly runs: readonly CheckRun[];

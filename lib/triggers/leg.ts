@@ -1,10 +1,11 @@
+import { buildRuns } from '../checks/build-runs.ts';
 import type { CheckDeps } from '../checks/kind.ts';
 import type { AnalysisState, CheckResult, CheckRun, Clock, Verdict } from '../core/types.ts';
-import type { DeploymentContext } from '../plan/placeholders.ts';
 import type { PlanCheck } from '../plan/schema.ts';
 import type { Log } from '../runtime/logger.ts';
+import type { DeploymentContext } from '../spec/placeholders.ts';
 import type { CarriedState } from './carried-state.ts';
-import { buildRuns, evaluate } from './evaluate.ts';
+import { evaluate } from './evaluate.ts';
 
 /** One invocation's share of an analysis that may span several. */
 export type LegResult =

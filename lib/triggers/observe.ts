@@ -1,10 +1,11 @@
-import { ecsServiceNames } from '../aws/arn.ts';
 import type { EventsPort } from '../aws/events.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Clock, Counters, Verdict } from '../core/types.ts';
 import type { RemainingTime } from '../runtime/deadline.ts';
 import type { Log } from '../runtime/logger.ts';
 import type { MetricsSink } from '../runtime/metrics.ts';
+import { publishVerdictsVariable, readBooleanSetting } from '../runtime/settings.ts';
+import { ecsServiceNames } from '../spec/arn.ts';
 
 /**
  * After a verdict is delivered: CloudWatch metrics (EMF) and one EventBridge event per verdict, so that
@@ -163,7 +164,7 @@ export function verdictObserver(deps: ObserverDeps): ObserveVerdict {
       log.warn('could not emit verdict metrics', { error: errorMessage(error), errorName: (error as Error)?.name });
     }
     const env = deps.env ?? process.env;
-    if (env.GREENLIGHT_PUBLISH_VERDICTS?.trim().toLowerCase() === 'false') return;
+    if (!publishes(env)) return;
     const left = Math.min(publishTimeoutMs, by - clock.now());
     if (left <= 0) {
       log.warn('no time left to publish the verdict event', { verdict: record.verdict });
@@ -300,4 +301,13 @@ const notPassed = new Set(['fail', 'error', 'inconclusive']);
 
 function clip(text: string): string {
   return text.length > maxTextChars ? `${text.slice(0, maxTextChars - 1)}…` : text;
+}
+
+/** GREENLIGHT_PUBLISH_VERDICTS; a value that is neither true nor false publishes (the verdict already failed naming it). */
+function publishes(env: NodeJS.ProcessEnv): boolean {
+  try {
+    return readBooleanSetting(publishVerdictsVariable, env[publishVerdictsVariable], true);
+  } catch {
+    return true;
+  }
 }

@@ -1,14 +1,15 @@
-import { resourceIds } from '../aws/arn.ts';
 import type { ProtonPort, ServicePipelineState } from '../aws/proton.ts';
+import { buildRuns } from '../checks/build-runs.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
-import { PlanError } from '../plan/errors.ts';
 import { checksForHook } from '../plan/schema.ts';
 import { minutes, scheduleProblem } from '../plan/trigger-limits.ts';
 import { deadlineFor, type RemainingTime } from '../runtime/deadline.ts';
 import { SettingError } from '../runtime/settings.ts';
+import { resourceIds } from '../spec/arn.ts';
+import { PlanError } from '../spec/errors.ts';
 import type { TriggerDeps, TriggerSettings } from './deps.ts';
-import { buildRuns, evaluate, failedVerdict, summarizeChecks } from './evaluate.ts';
+import { evaluate, failedVerdict, summarizeChecks } from './evaluate.ts';
 import { eventObject } from './event.ts';
 import { publishVerdict, verdictRecord } from './observe.ts';
 import { deliver, ReportError } from './report.ts';

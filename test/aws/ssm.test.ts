@@ -213,3 +213,29 @@ describe('loading SSM', () => {
     expect(JSON.parse(out.stdout)).toEqual([]);
   });
 });
+
+describe('secretsAdapter and the state key (trust boundary)', () => {
+  const stateKey = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:greenlight-state-key-AbC123';
+
+  it.each([
+    `/aws/reference/secretsmanager/${stateKey}`,
+    '/aws/reference/secretsmanager/greenlight-state-key-AbC123',
+    '/aws/reference/secretsmanager/greenlight-state-key',
+    '/AWS/Reference/SecretsManager/Greenlight-State-Key:AWSCURRENT',
+  ])('refuses %s before asking SSM', async (name) => {
+    const before = ssm.callsOf('GetParameter').length;
+    const port = secretsAdapter(undefined, stateKey);
+
+    await expect(port.read({ ssm: name }, AbortSignal.timeout(2_000))).rejects.toThrow(
+      /state key, which no plan may read/,
+    );
+    expect(ssm.callsOf('GetParameter').length).toBe(before);
+  });
+
+  it('still reads other Secrets Manager references and parameters', async () => {
+    await put('/greenlight/other', 'other-value');
+    const port = secretsAdapter(undefined, stateKey);
+
+    await expect(port.read({ ssm: '/greenlight/other' }, AbortSignal.timeout(2_000))).resolves.toBe('other-value');
+  });
+});

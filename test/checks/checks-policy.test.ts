@@ -10,7 +10,8 @@ const adapters = {
   'lib/aws/cloudwatch.ts': 'cloudwatch',
   'lib/aws/lambda.ts': 'lambda',
 } as const;
-// The plans' secrets (lib/aws/secrets.ts) are read with ssm.ts's getParameter: libraryActions.
+// The plans' secrets (lib/aws/secrets.ts) are read with ssm.ts's getParameter, and the prometheus kind's
+// SigV4 requests (lib/aws/sigv4.ts) are HTTP calls, not SDK commands: both are in libraryActions.
 /** SDK command names whose IAM action is spelled differently. */
 const actionOf: Record<string, string> = { 'lambda:Invoke': 'lambda:InvokeFunction' };
 
@@ -33,7 +34,10 @@ function statements(enabled: boolean): Statement[] {
 }
 
 async function actionsTheAdaptersCall(): Promise<string[]> {
-  const actions = new Set<string>(libraryActions['lib/aws/ssm.ts']);
+  const actions = new Set<string>([
+    ...(libraryActions['lib/aws/ssm.ts'] ?? []),
+    ...(libraryActions['lib/aws/sigv4.ts'] ?? []),
+  ]);
   for (const [file, prefix] of Object.entries(adapters)) {
     const source = await readFile(file, 'utf8');
     for (const m of source.matchAll(/new (\w+)Command\(/g)) {
@@ -56,7 +60,8 @@ describe('ChecksReadPolicy in template.yaml', () => {
   it('grants no write action besides the opt-in smoke invocation', () => {
     const granted = statements(true).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 
-    expect(granted.filter((a) => !/:(Describe|List|Get)/.test(a))).toEqual(['lambda:InvokeFunction']);
+    // aps:QueryMetrics is a Read action (Service Authorization Reference), like Describe, List and Get.
+    expect(granted.filter((a) => !/:(Describe|List|Get|QueryMetrics$)/.test(a))).toEqual(['lambda:InvokeFunction']);
   });
 
   it('lets no function be invoked unless SmokeTestFunctions names some', () => {
@@ -74,6 +79,16 @@ describe('ChecksReadPolicy in template.yaml', () => {
     const prefix = 'arn:aws:lambda:eu-west-1:111122223333:function:';
     expect([...arns].filter((a) => !/:function::?\*?$/.test(a)).sort()).toEqual(
       [`${prefix}orders-*`, `${prefix}orders-*:*`, `${prefix}payments-api`, `${prefix}payments-api:*`].sort(),
+    );
+  });
+
+  it('lets no Prometheus workspace be queried unless PrometheusWorkspaces names some, and only those', () => {
+    expect(template.Parameters?.PrometheusWorkspaces?.Default).toBe('');
+    expect(statements(false).map((s) => s.Sid)).not.toContain('QueryPrometheusWorkspaces');
+    const query = statements(true).find((s) => s.Sid === 'QueryPrometheusWorkspaces');
+    expect(query?.Action).toBe('aps:QueryMetrics');
+    expect(JSON.stringify(query?.Resource)).toMatch(
+      /:aps:\$\{AWS::Region\}:\$\{AWS::AccountId\}:workspace\/\$\{PrometheusWorkspaces\}"/,
     );
   });
 

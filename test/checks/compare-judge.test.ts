@@ -3,8 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDeps } from '../../lib/aws/wiring.ts';
+import { buildRuns } from '../../lib/checks/build-runs.ts';
+import { formatP, lookAlpha } from '../../lib/checks/judge.ts';
+import { analyze } from '../../lib/core/analyze.ts';
+import { emptyCounters } from '../../lib/core/policy.ts';
+import type { CheckState } from '../../lib/core/types.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
-import { buildRuns } from '../../lib/triggers/evaluate.ts';
+import { systemClock } from '../../lib/runtime/clock.ts';
 import { greenlight } from '../cli/run-cli.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 import { measureOnce, planProblems } from '../support/run-check.ts';
@@ -12,7 +17,8 @@ import { measureOnce, planProblems } from '../support/run-check.ts';
 let blue: HttpTarget;
 let green: HttpTarget;
 const deps = checkDeps({});
-const context = () => ({ prodListenerUrl: blue.url, testListenerUrl: green.url });
+// Before AllowTraffic, so the production listener still serves only blue.
+const context = () => ({ hook: 'BeforeAllowTraffic', prodListenerUrl: blue.url, testListenerUrl: green.url });
 
 const answerAfter =
   (ms: number, status = 200) =>
@@ -91,6 +97,47 @@ describe('compare with the statistical judge', () => {
     expect(first?.message).toMatch(/look 1 at level 0\.0304/);
     expect(second?.message).toMatch(/look 2 at level 0\.0076/);
     expect(second?.message).toMatch(/n=8\/8/);
+  });
+});
+
+describe('compare with the judge, resumed in a new invocation (ECS IN_PROGRESS)', () => {
+  it('continues the alpha spending: the k-th measurement of the schedule tests at alpha_k', async () => {
+    blue.respond(answerAfter(1));
+    green.respond(answerAfter(1));
+    const plan = parsePlan({
+      version: 1,
+      allow: { addresses: ['loopback'] },
+      hooks: { '*': ['subject'] },
+      checks: { subject: { ...judged({ minSamples: 4 }, 12), count: 4, interval: '10ms', inconclusiveLimit: 3 } },
+    });
+    // What an earlier invocation carried: 2 measurements taken (one an error), the check still running.
+    const carried: CheckState = {
+      ...emptyCounters,
+      taken: 2,
+      passes: 1,
+      errors: 1,
+      status: 'running',
+      reason: '',
+      nextAt: 0,
+      recent: [],
+    };
+    const runs = buildRuns([plan.checks.subject as never], context(), deps);
+    const messages: string[] = [];
+
+    const analysis = await analyze({
+      checks: runs,
+      clock: systemClock,
+      signal: AbortSignal.timeout(20_000),
+      state: { startedAt: Date.now(), checks: { subject: carried } },
+      onMeasurement: (_run, m) => messages.push(m.message),
+    });
+
+    expect(analysis.kind, JSON.stringify(messages)).toBe('verdict');
+    expect(messages, JSON.stringify(messages)).toHaveLength(3);
+    for (const [i, message] of messages.entries()) {
+      const k = 3 + i;
+      expect(message).toContain(`look ${k} at level ${formatP(lookAlpha(0.05, k))}`);
+    }
   });
 });
 

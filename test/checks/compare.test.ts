@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkDeps } from '../../lib/aws/wiring.ts';
 import { percentile } from '../../lib/checks/compare.ts';
+import { parsePlan } from '../../lib/plan/schema.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 import { measureOnce, planProblems } from '../support/run-check.ts';
 
@@ -9,7 +10,8 @@ let green: HttpTarget;
 const deps = checkDeps({});
 
 /** What the triggers resolve from the load balancer: production listener to blue, test listener to green. */
-const context = () => ({ prodListenerUrl: blue.url, testListenerUrl: green.url });
+// Before AllowTraffic, so the production listener still serves only blue.
+const context = () => ({ hook: 'BeforeAllowTraffic', prodListenerUrl: blue.url, testListenerUrl: green.url });
 const compare = (fields: Record<string, unknown> = {}) => ({
   type: 'compare',
   path: '/health',
@@ -113,7 +115,7 @@ describe('compare, blue (production listener) against green (test listener)', ()
 
     const o = await measureOnce(
       compare({ samples: 3 }),
-      { prodListenerUrl: gone.url, testListenerUrl: green.url },
+      { hook: 'BeforeAllowTraffic', prodListenerUrl: gone.url, testListenerUrl: green.url },
       deps,
     );
 
@@ -190,7 +192,164 @@ describe('compare: each side stays on its own listener', () => {
   });
 });
 
+describe('compare needs a blue baseline: the production listener is blue only before traffic moves', () => {
+  // At these hooks the production listener routes to green (all of it, or a share while it shifts).
+  const afterShift = [
+    'AfterAllowTraffic',
+    'PostTraffic',
+    'TerminationWait',
+    'PRODUCTION_TRAFFIC_SHIFT',
+    'POST_PRODUCTION_TRAFFIC_SHIFT',
+  ];
+  const beforeShift = [
+    'BeforeInstall',
+    'AfterInstall',
+    'AfterAllowTestTraffic',
+    'BeforeAllowTraffic',
+    'PreTraffic',
+    'ReadyWait',
+    'RECONCILE_SERVICE',
+    'PRE_SCALE_UP',
+    'POST_SCALE_UP',
+    'TEST_TRAFFIC_SHIFT',
+    'POST_TEST_TRAFFIC_SHIFT',
+    'PRE_PRODUCTION_TRAFFIC_SHIFT',
+  ];
+
+  it.each(afterShift)('is an error at %s, probing nothing, with the default blue {{prodListenerUrl}}', async (hook) => {
+    const o = await measureOnce(compare(), { ...context(), hook }, deps);
+
+    expect(o.outcome).toBe('error');
+    expect(o.message).toMatch(new RegExp(`^no blue baseline at ${hook}: production traffic already reaches green`));
+    expect(blue.hits).toEqual([]);
+    expect(green.hits).toEqual([]);
+  });
+
+  it.each(beforeShift)('compares against the production listener at %s', async (hook) => {
+    const o = await measureOnce(compare({ samples: 2 }), { ...context(), hook }, deps);
+
+    expect(o.outcome).toBe('pass');
+    expect(blue.hits).toHaveLength(2);
+  });
+
+  it('is an error at a hook greenlight cannot place (no hook, the Proton guard)', async () => {
+    for (const hook of [undefined, 'ProtonPipeline']) {
+      const o = await measureOnce(compare(), { ...context(), hook }, deps);
+
+      expect(o.outcome).toBe('error');
+      expect(o.message).toContain('cannot tell at this hook whether production traffic reaches only blue');
+    }
+  });
+
+  it('refuses an explicit blue on the production listener after the shift, by placeholder or by its URL', async () => {
+    const byPlaceholder = await measureOnce(
+      compare({ blue: '{{prodListenerUrl}}/' }),
+      { ...context(), hook: 'AfterAllowTraffic' },
+      deps,
+    );
+    const byUrl = await measureOnce(compare({ blue: blue.url }), { ...context(), hook: 'AfterAllowTraffic' }, deps);
+
+    expect(byPlaceholder.outcome).toBe('error');
+    expect(byPlaceholder.message).toMatch(
+      /^no blue baseline at AfterAllowTraffic: .*the production listener is not blue/,
+    );
+    expect(byUrl.outcome).toBe('error');
+    expect(byUrl.message).toMatch(/^no blue baseline at AfterAllowTraffic: .*the production listener is not blue/);
+    expect(blue.hits).toEqual([]);
+  });
+
+  it("refuses after the shift a literal blue on the load balancer's host, though only the test listener was resolved", async () => {
+    // The plan uses only {{testListenerUrl}} (green's default), so the production listener is not resolved;
+    // blue names the same load balancer on its production port. Refused before any probe is sent.
+    const o = await measureOnce(
+      compare({ blue: 'https://gl-lb-123.us-east-1.elb.amazonaws.com' }),
+      { hook: 'AfterAllowTraffic', testListenerUrl: 'http://gl-lb-123.us-east-1.elb.amazonaws.com:8080' },
+      deps,
+    );
+
+    expect(o.outcome).toBe('error');
+    expect(o.message).toMatch(
+      /^no blue baseline at AfterAllowTraffic: production traffic already reaches green, so the production listener \(another port of the deployment's load balancer\) is not blue/,
+    );
+  });
+
+  it('accepts an explicit blue outside the deployment listeners after the shift', async () => {
+    const stable = await startHttpTarget();
+    try {
+      stable.respond((_req, res) => res.end('ok'));
+      const o = await measureOnce(
+        compare({ blue: stable.url, samples: 2 }),
+        { ...context(), hook: 'AfterAllowTraffic' },
+        deps,
+      );
+
+      expect(o.outcome).toBe('pass');
+      expect(stable.hits).toEqual(['/health', '/health']);
+    } finally {
+      await stable.close();
+    }
+  });
+
+  it('refuses, at every hook, blue on the test listener or on the same origin as green', async () => {
+    const onTest = await measureOnce(
+      compare({ blue: '{{testListenerUrl}}', green: blue.url }),
+      { ...context(), hook: 'BeforeAllowTraffic' },
+      deps,
+    );
+    const same = await measureOnce(compare({ blue: green.url }), { ...context(), hook: 'BeforeAllowTraffic' }, deps);
+
+    expect(onTest.outcome).toBe('error');
+    expect(onTest.message).toContain('blue is the test listener, which carries green');
+    expect(same.outcome).toBe('error');
+    expect(same.message).toContain('blue and green are one origin');
+    expect(green.hits).toEqual([]);
+  });
+});
+
 describe('compare plan fields', () => {
+  const mapped = (hooks: Record<string, string[]>, fields: Record<string, unknown> = {}): string[] => {
+    try {
+      parsePlan({ version: 1, hooks, checks: { cmp: compare(fields) } });
+      return [];
+    } catch (error) {
+      return [...((error as { issues?: string[] }).issues ?? [String(error)])];
+    }
+  };
+
+  it.each([
+    'AfterAllowTraffic',
+    'PostTraffic',
+    'TerminationWait',
+    'PRODUCTION_TRAFFIC_SHIFT',
+    'POST_PRODUCTION_TRAFFIC_SHIFT',
+  ])('refuses, at validation, the production listener as blue at %s, where it reaches green', (hook) => {
+    expect(mapped({ [hook]: ['cmp'] })).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^hooks\\.${hook}\\[0\\]: check "cmp" cannot work here: its blue is the production listener \\(\\{\\{prodListenerUrl\\}\\}, the default\\), but production traffic already reaches green at`,
+        ),
+      ),
+    ]);
+  });
+
+  it('refuses, at validation, the test listener as blue at any hook', () => {
+    expect(
+      mapped({ BeforeAllowTraffic: ['cmp'] }, { blue: '{{testListenerUrl}}', green: 'https://green.example' }),
+    ).toEqual([
+      expect.stringMatching(
+        /^hooks\.BeforeAllowTraffic\[0\]: check "cmp" cannot work here: its blue is \{\{testListenerUrl\}\}/,
+      ),
+    ]);
+  });
+
+  it('accepts the defaults before traffic moves, under *, and an explicit blue after it moves', () => {
+    expect(
+      mapped({ BeforeAllowTraffic: ['cmp'], AfterAllowTestTraffic: ['cmp'], POST_TEST_TRAFFIC_SHIFT: ['cmp'] }),
+    ).toEqual([]);
+    expect(mapped({ '*': ['cmp'] })).toEqual([]);
+    expect(mapped({ AfterAllowTraffic: ['cmp'] }, { blue: 'https://stable.example.com' })).toEqual([]);
+  });
+
   it('names bad samples, margins, factors and paths', () => {
     expect(
       planProblems(compare({ samples: 0, maxErrorRateIncrease: 2, maxLatencyRatio: 0.5, path: 'health' })),

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SecretPort } from '../../lib/aws/secrets.ts';
+import { buildRuns } from '../../lib/checks/build-runs.ts';
 import type { Lookup } from '../../lib/checks/resolve.ts';
+import type { SecretPort } from '../../lib/checks/secrets.ts';
 import type { Clock } from '../../lib/core/types.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
-import { buildRuns } from '../../lib/triggers/evaluate.ts';
 import { type HttpTarget, json, startHttpTarget } from '../support/http-target.ts';
 import { planProblems } from '../support/run-check.ts';
 

@@ -2,6 +2,7 @@ import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildRuns } from '../../lib/checks/build-runs.ts';
 import {
   type AddressClass,
   classifyAddress,
@@ -15,10 +16,9 @@ import {
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import type { Lookup } from '../../lib/checks/resolve.ts';
 import type { Observation } from '../../lib/core/types.ts';
-import { PlanError } from '../../lib/plan/errors.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
-import { buildRuns } from '../../lib/triggers/evaluate.ts';
+import { PlanError } from '../../lib/spec/errors.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 import { loopbackOnly, type Tripwire } from '../support/loopback-only.ts';
 

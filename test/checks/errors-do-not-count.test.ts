@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRuns } from '../../lib/checks/build-runs.ts';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import { analyze } from '../../lib/core/analyze.ts';
 import type { Verdict } from '../../lib/core/types.ts';
-import { PlanError } from '../../lib/plan/errors.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
-import { buildRuns } from '../../lib/triggers/evaluate.ts';
+import { PlanError } from '../../lib/spec/errors.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 
 /**

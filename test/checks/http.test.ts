@@ -6,10 +6,10 @@ import { type HttpSpec, httpCheck, redact } from '../../lib/checks/http.ts';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import { analyze } from '../../lib/core/analyze.ts';
 import type { CheckPolicy, Measure, Observation } from '../../lib/core/types.ts';
-import { PlanError } from '../../lib/plan/errors.ts';
-import { Fields } from '../../lib/plan/fields.ts';
-import { fillPlaceholders } from '../../lib/plan/placeholders.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
+import { PlanError } from '../../lib/spec/errors.ts';
+import { Fields } from '../../lib/spec/fields.ts';
+import { fillPlaceholders } from '../../lib/spec/placeholders.ts';
 import { type HttpTarget, json, type Route, startHttpTarget } from '../support/http-target.ts';
 
 const path = 'checks.t';

@@ -8,6 +8,7 @@ import {
   lookAlpha,
   mannWhitney,
   type SideSample,
+  sequentialJudge,
   uDistribution,
 } from '../../lib/checks/judge.ts';
 
@@ -207,5 +208,30 @@ describe('false alarms when green is identical to blue', () => {
       }
     }
     expect(caught).toBeGreaterThanOrEqual(45);
+  });
+});
+
+describe('sequentialJudge across invocations', () => {
+  const sample: SideSample = { latenciesMs: [1, 2, 3, 4, 5, 6, 7, 8], errors: 0, n: 8 };
+
+  it('tests the k-th measurement of the whole schedule at alpha_k, not at alpha_1 again after a resume', () => {
+    // A new invocation builds a new judge; the analysis says this is the check's 5th measurement.
+    const resumed = sequentialJudge(defaultJudge);
+
+    const fifth = resumed(sample, sample, 5).judgement;
+    const sixth = resumed(sample, sample, 6).judgement;
+
+    expect(fifth.look).toBe(5);
+    expect(fifth.alphaLook).toBe(lookAlpha(defaultJudge.alpha, 5));
+    expect(sixth.look).toBe(6);
+    expect(sixth.alphaLook).toBe(lookAlpha(defaultJudge.alpha, 6));
+  });
+
+  it('never spends a look twice: looks grow by at least one, whatever index it is given', () => {
+    const j = sequentialJudge(defaultJudge);
+
+    const looks = [undefined, 3, 2, undefined, 9, 0, -1, Number.NaN].map((i) => j(sample, sample, i).judgement.look);
+
+    expect(looks).toEqual([1, 3, 4, 5, 9, 10, 11, 12]);
   });
 });

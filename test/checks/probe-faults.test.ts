@@ -8,12 +8,12 @@ import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BodyBudget, bodyBudgetBytes, functionMemoryMiB } from '../../lib/checks/body-budget.ts';
+import { buildRuns } from '../../lib/checks/build-runs.ts';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import { analyze } from '../../lib/core/analyze.ts';
 import type { Observation, Verdict } from '../../lib/core/types.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
-import { buildRuns } from '../../lib/triggers/evaluate.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 
 /**
@@ -246,7 +246,7 @@ describe('a bodyMatches pattern that backtracks catastrophically', () => {
       const { parentPort, workerData } = require('node:worker_threads');
       (async () => {
         const { httpCheck } = await import(${JSON.stringify(here('../../lib/checks/http.ts'))});
-        const { Fields } = await import(${JSON.stringify(here('../../lib/plan/fields.ts'))});
+        const { Fields } = await import(${JSON.stringify(here('../../lib/spec/fields.ts'))});
         const { defaultAllow } = await import(${JSON.stringify(here('../../lib/checks/egress.ts'))});
         const f = new Fields();
         const spec = httpCheck.parse({ url: workerData.url, expect: { bodyMatches: workerData.pattern } }, 'checks.t', f);

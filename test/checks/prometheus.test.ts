@@ -1,15 +1,15 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SecretPort } from '../../lib/aws/secrets.ts';
 import { sigv4Adapter } from '../../lib/aws/sigv4.ts';
 import { BodyBudget } from '../../lib/checks/body-budget.ts';
+import { buildRuns } from '../../lib/checks/build-runs.ts';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import type { SigV4Port } from '../../lib/checks/prometheus.ts';
 import { checkKinds } from '../../lib/checks/registry.ts';
+import type { SecretPort } from '../../lib/checks/secrets.ts';
 import type { Clock } from '../../lib/core/types.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
-import { buildRuns } from '../../lib/triggers/evaluate.ts';
 import { type HttpTarget, json, startHttpTarget } from '../support/http-target.ts';
 import { planProblems } from '../support/run-check.ts';
 
@@ -327,6 +327,26 @@ describe('prometheus credentials', () => {
     expect(scopes).toEqual([{ region: 'us-west-2', service: 'aps' }]);
     expect(seen[0]?.path).toBe('/workspaces/ws-1234/api/v1/query');
     expect(seen[0]?.headers.authorization).toBe('AWS4-HMAC-SHA256 fake');
+  });
+
+  it('says which permission and template parameter a SigV4 query AWS refuses (403) needs', async () => {
+    answer(
+      json(403, {
+        message: 'User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: aps:QueryMetrics',
+      }),
+    );
+    const fake: SigV4Port = {
+      sign: async (request) => ({ ...request.headers, authorization: 'AWS4-HMAC-SHA256 fake' }),
+    };
+    const host = 'aps-workspaces.us-west-2.amazonaws.com';
+    const o = await measure(
+      { url: `http://${host}:${prometheus.port}/workspaces/ws-1234`, query: 'up', threshold: 1 },
+      { deps: { sigv4: fake, pinned: new Map([[host, '127.0.0.1']]) }, allow: { hosts: [host] } },
+    );
+    expect(o.outcome).toBe('error');
+    expect(o.message).toMatch(
+      /HTTP 403: .*; the function's role needs aps:QueryMetrics on this workspace \(template parameter PrometheusWorkspaces\)$/,
+    );
   });
 
   it('refuses a bearer token for an AMP workspace, which only takes SigV4', async () => {

@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SecretPort, SecretSource } from '../../lib/aws/secrets.ts';
+import { buildRuns } from '../../lib/checks/build-runs.ts';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import { isSensitiveHeader, Redactor, redacted } from '../../lib/checks/redact.ts';
+import type { SecretPort, SecretSource } from '../../lib/checks/secrets.ts';
 import { analyze } from '../../lib/core/analyze.ts';
-import { PlanError } from '../../lib/plan/errors.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
-import { buildRuns } from '../../lib/triggers/evaluate.ts';
+import { PlanError } from '../../lib/spec/errors.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 
 const token = 'tok-5b1e7c2f9a04d3e8';

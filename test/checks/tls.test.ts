@@ -4,15 +4,15 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { secretsAdapter } from '../../lib/aws/secrets.ts';
+import { buildRuns } from '../../lib/checks/build-runs.ts';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import { maxCaCertificates } from '../../lib/checks/tls.ts';
 import type { Observation } from '../../lib/core/types.ts';
-import { PlanError } from '../../lib/plan/errors.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
-import { buildRuns } from '../../lib/triggers/evaluate.ts';
+import { PlanError } from '../../lib/spec/errors.ts';
 import { type Moto, startMoto } from '../../local/moto.ts';
 import { planProblems } from '../support/run-check.ts';
 
@@ -244,9 +244,11 @@ describe('tls and the egress rules', () => {
 
 describe('compare check', () => {
   it('probes both sides with the tls block', async () => {
+    const blue = await listen(leafKey, leafCert);
+    onTestFinished(() => blue.close());
     const check = {
       type: 'compare',
-      blue: internal.url,
+      blue: blue.url,
       green: internal.url,
       path: '/health',
       samples: 2,

@@ -1,25 +1,16 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { greenlight, root } from './run-cli.ts';
+import { blockAfter } from '../docs/docs.ts';
+import { greenlight } from './run-cli.ts';
 
-/** The first yaml block after `heading` in the README, as written there. */
-async function readmeBlock(heading: string): Promise<string> {
-  const readme = await readFile(join(root, 'README.md'), 'utf8');
-  const at = readme.indexOf(heading);
-  if (at === -1) throw new Error(`README has no ${heading}`);
-  const block = /```yaml\n([\s\S]*?)```/.exec(readme.slice(at));
-  if (!block?.[1]) throw new Error(`no yaml block after ${heading}`);
-  return block[1];
-}
-
-describe('greenlight validate on the README examples of issue 15', () => {
+describe('greenlight validate on the docs/checks.md examples of issue 15', () => {
   it('accepts the prometheus, datadog, JSON range and judge examples as written', async () => {
-    const prometheus = await readmeBlock('#### `prometheus`');
-    const datadog = await readmeBlock('#### `datadog`');
-    const judge = await readmeBlock('With `judge`, a statistical test');
-    const ranges = await readmeBlock('#### Ranges on JSON fields');
+    const prometheus = blockAfter('docs/checks.md', '## `prometheus`');
+    const datadog = blockAfter('docs/checks.md', '## `datadog`');
+    const judge = blockAfter('docs/checks.md', 'With `judge`, a statistical test');
+    const ranges = blockAfter('docs/checks.md', '## Ranges on JSON fields');
     const plan = `version: 1
 secrets:
   ddApiKey: { ssm: /greenlight/datadog-api-key }

@@ -343,6 +343,49 @@ describe('codedeploy-hook, end to end with the real SDK', () => {
     },
   );
 
+  describe('compare at AfterAllowTraffic, where the production listener already routes to green', () => {
+    const comparePlan = `
+version: 1
+hooks:
+  "*": [green-vs-blue]
+checks:
+  green-vs-blue:
+    type: compare
+    path: /health
+    samples: 3
+    count: 1
+    consecutiveErrorLimit: 0
+`;
+
+    it('reports Failed, probing neither listener, since the default blue is green there', async () => {
+      process.env.GREENLIGHT_PLAN = comparePlan;
+      blue.hits.length = 0;
+      const id = newEcsDeployment({ hook: 'AfterAllowTraffic' });
+
+      const out = await handler(event(id), lambdaContext());
+
+      expect(out.status).toBe('Failed');
+      expect(out.reasons.join('\n')).toContain(
+        'no blue baseline at AfterAllowTraffic: production traffic already reaches green',
+      );
+      expect(codedeploy.hookStatuses.get(`exec-${id}`)).toBe('Failed');
+      expect(blue.hits).toEqual([]);
+      expect(green.hits).toEqual([]);
+    });
+
+    it('still compares at BeforeAllowTraffic, where the production listener serves only blue', async () => {
+      process.env.GREENLIGHT_PLAN = comparePlan;
+      blue.hits.length = 0;
+      const id = newEcsDeployment({ hook: 'BeforeAllowTraffic' });
+
+      const out = await handler(event(id), lambdaContext());
+
+      expect(out.status).toBe('Succeeded');
+      expect(blue.hits).toEqual(['/health', '/health', '/health']);
+      expect(green.hits).toEqual(['/health', '/health', '/health']);
+    });
+  });
+
   it('never takes the PRIMARY task set for blue: with no labels and nothing from ECS, it reports Failed saying why', async () => {
     process.env.GREENLIGHT_PLAN = issuePlan.replace('/health', '/health?ts={{greenTaskSet}}');
     const [blueId, greenId] = [`ecs-svc/1${seq + 1}`, `ecs-svc/2${seq + 1}`];

@@ -381,6 +381,50 @@ describe('ecs-lifecycle-hook, end to end with the real SDK', () => {
     expect(green.hits.length).toBeGreaterThan(0);
   });
 
+  describe('compare after production traffic shifted, where the production listener routes to green', () => {
+    const comparePlan = `
+version: 1
+hooks:
+  "*": [green-vs-blue]
+checks:
+  green-vs-blue:
+    type: compare
+    path: /health
+    samples: 3
+    count: 1
+    consecutiveErrorLimit: 0
+`;
+    const weights = (d: NativeDeployment) => ({ [d.targetServiceRevisionArn]: 100, [d.sourceServiceRevisionArn]: 0 });
+
+    it('answers FAILED at POST_PRODUCTION_TRAFFIC_SHIFT, probing neither listener: no blue baseline', async () => {
+      process.env.GREENLIGHT_PLAN = comparePlan;
+      const d = deployment({ lifecycleStage: 'POST_PRODUCTION_TRAFFIC_SHIFT' });
+
+      const out = await handler(
+        lifecycleHookEvent(d, 'POST_PRODUCTION_TRAFFIC_SHIFT', { productionTrafficWeights: weights(d) }),
+        context(),
+      );
+
+      expect(out.hookStatus).toBe('FAILED');
+      expect(result(out).reasons.join('\n')).toContain(
+        'no blue baseline at POST_PRODUCTION_TRAFFIC_SHIFT: production traffic already reaches green',
+      );
+      expect(blue.hits).toEqual([]);
+      expect(green.hits).toEqual([]);
+    });
+
+    it('still compares at POST_TEST_TRAFFIC_SHIFT, before production shifts', async () => {
+      process.env.GREENLIGHT_PLAN = comparePlan;
+      const d = deployment();
+
+      const out = await handler(lifecycleHookEvent(d, 'POST_TEST_TRAFFIC_SHIFT'), context());
+
+      expect(out.hookStatus).toBe('SUCCEEDED');
+      expect(blue.hits).toHaveLength(3);
+      expect(green.hits).toHaveLength(3);
+    });
+  });
+
   it("prefers the plan in the service's hookDetails over the function's", async () => {
     delete process.env.GREENLIGHT_PLAN;
     const d = deployment();

@@ -1,7 +1,7 @@
 import { ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ecsStages } from '../../lib/plan/hooks.ts';
 import { clearPlanCache } from '../../lib/plan/load.ts';
+import { ecsStages } from '../../lib/spec/hooks.ts';
 import { type BlueGreenRules, createBlueGreenRules } from '../../local/ecs-native-setup.ts';
 import { createLoadBalancer, type LocalLoadBalancer } from '../../local/elb-setup.ts';
 import { type EcsFake, lifecycleHookEvent, startEcsFake } from '../../local/fakes/ecs.ts';

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parsePlanText } from '../../lib/plan/schema.ts';
 import { readTemplate, type Template } from '../../local/template.ts';
+import { blockAfter } from '../docs/docs.ts';
 
 let template: Template;
 
@@ -138,9 +139,7 @@ describe('template.yaml wiring of the ECS native functions', () => {
   });
 
   it("documents service hooks whose PAUSE timeout action is ROLLBACK, in the AWS sample's shape, with a valid plan", async () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const section = readme.slice(readme.indexOf('### Configure the service'));
-    const block = /```json\n([\s\S]*?)\n```/.exec(section)?.[1] ?? '';
+    const block = blockAfter('docs/ecs.md', '## Configure the service', 'json');
     const example = JSON.parse(block) as { deploymentConfiguration: { lifecycleHooks: Record<string, unknown>[] } };
     const sample = JSON.parse(
       readFileSync(new URL('../fixtures/aws-samples/ecs-native-pause-hook-config.json', import.meta.url), 'utf8'),
@@ -158,6 +157,6 @@ describe('template.yaml wiring of the ECS native functions', () => {
       expect(hook.lifecycleStages).not.toContain('TEST_TRAFFIC_SHIFT');
       expect(hook.lifecycleStages).not.toContain('PRODUCTION_TRAFFIC_SHIFT');
     }
-    await expect(parsePlanText(lambda.hookDetails.greenlightPlan, 'README')).resolves.toBeDefined();
+    await expect(parsePlanText(lambda.hookDetails.greenlightPlan, 'docs/ecs.md')).resolves.toBeDefined();
   });
 });

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { PlanError } from '../../lib/plan/errors.ts';
 import { clearPlanCache, loadPlan, type PlanReaders, planSourceFromEnv } from '../../lib/plan/load.ts';
+import { PlanError } from '../../lib/spec/errors.ts';
 
 const planYaml = `version: 1
 hooks:

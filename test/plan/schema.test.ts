@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PlanError } from '../../lib/plan/errors.ts';
 import { checksForHook, defaultPolicy, type Plan, parsePlan, parsePlanText } from '../../lib/plan/schema.ts';
+import { PlanError } from '../../lib/spec/errors.ts';
 
 const examplePlanYaml = `version: 1
 hooks:

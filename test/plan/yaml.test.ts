@@ -6,6 +6,7 @@ import * as jsYaml from 'js-yaml';
 import { CORE_SCHEMA, type DumpOptions, dump, load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { checkGuard, parseYaml, YamlError } from '../../lib/plan/yaml.ts';
+import { codeBlocks } from '../docs/docs.ts';
 
 // The plan reader is js-yaml with the YAML 1.2 core schema, behind a guard that refuses what a plan must
 // not use. These tests pin that contract: what it reads (as the core schema does), what it refuses and
@@ -78,28 +79,21 @@ function embeddedPlans(): string[] {
   return [...new Set(plans)];
 }
 
-function readmeBlocks(): string[] {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  return [...readme.matchAll(/^```yaml\n([\s\S]*?)^```/gm)].map(([, body = '']) => body);
-}
-
 describe('parseYaml reads plans as the YAML 1.2 core schema does', () => {
-  const readme = readmeBlocks();
-  const plans = readme.filter((b) => b.startsWith('version:') || b.includes('type:'));
+  // Every yaml block of README.md, SECURITY.md and docs/*.md, named by where it is written.
+  const blocks = codeBlocks('yaml').map((b) => [`${b.file}:${b.line}`, b.body] as const);
+  const plans = blocks.filter(([, b]) => b.startsWith('version:') || b.includes('type:'));
 
-  it('finds the README plans and the plans in the tests', () => {
-    expect(plans.length).toBeGreaterThanOrEqual(5);
+  it('finds the plans of the docs and the plans in the tests', () => {
+    expect(plans.length).toBeGreaterThanOrEqual(15);
     expect(embeddedPlans().length).toBeGreaterThanOrEqual(15);
   });
 
-  it.each(readme.map((b, i) => [i, b]))(
-    'reads README yaml block %i as the core schema does (or both fail)',
-    async (_i, text) => {
-      await expectAsCoreSchema(text);
-    },
-  );
+  it.each(blocks)('reads the yaml block at %s as the core schema does (or both fail)', async (_at, text) => {
+    await expectAsCoreSchema(text);
+  });
 
-  it.each(plans.map((b, i) => [i, b]))('reads README plan %i', async (_i, text) => {
+  it.each(plans)('reads the plan at %s', async (_at, text) => {
     expect(await read(text)).toStrictEqual(load(text, { schema: CORE_SCHEMA }));
   });
 

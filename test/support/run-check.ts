@@ -1,8 +1,8 @@
+import { buildRuns } from '../../lib/checks/build-runs.ts';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
 import type { Observation } from '../../lib/core/types.ts';
-import type { DeploymentContext } from '../../lib/plan/placeholders.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
-import { buildRuns } from '../../lib/triggers/evaluate.ts';
+import type { DeploymentContext } from '../../lib/spec/placeholders.ts';
 
 /**
  * Runs one measurement of a check the way a trigger does: the plan is parsed (defaults and

@@ -55,6 +55,7 @@ const checkActions = [
   'cloudwatch:GetMetricData',
   'lambda:InvokeFunction', // lambda-invoke smoke tests, only with SmokeTestFunctions
   'ssm:GetParameter', // the plan (PlanParameterName) and the plans' secrets (SecretParameters)
+  'aps:QueryMetrics', // prometheus with SigV4, only with PrometheusWorkspaces
 ];
 /** Every function publishes its verdicts (PublishVerdicts). */
 const observeActions = ['events:PutEvents'];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { codeDeployHooks } from '../../../lib/plan/hooks.ts';
+import { codeDeployHooks } from '../../../lib/spec/hooks.ts';
 import { ecsDeployment, startCodeDeployFake } from '../../../local/fakes/codedeploy.ts';
 import { loadHandler } from '../functions.ts';
 import {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ecsStages } from '../../../lib/plan/hooks.ts';
+import { ecsStages } from '../../../lib/spec/hooks.ts';
 import { createBlueGreenRules } from '../../../local/ecs-native-setup.ts';
 import type { LocalLoadBalancer } from '../../../local/elb-setup.ts';
 import { lifecycleHookEvent, type NativeDeployment, startEcsFake } from '../../../local/fakes/ecs.ts';

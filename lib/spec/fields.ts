@@ -106,6 +106,27 @@ export class Fields {
     return out;
   }
 
+  /**
+   * HTTP header fields: a map whose keys are field names (RFC 9110 section 5.1: a token). A key that is
+   * not one (`"X-Api-Key: sk-live-..."`, a whole header line) is a problem that says its shape only,
+   * never naming it in the path: it may hold the credential, and `fetch` would otherwise echo it whole.
+   */
+  headers(value: unknown, path: string, max = 50): Record<string, string> | undefined {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const bad = Object.keys(value).filter((k) => !fieldName.test(k));
+      if (bad.length > 0) {
+        for (const key of bad) {
+          this.problem(
+            path,
+            `a header name is ${describe(key)} that is not an HTTP field name (letters, digits and !#$%&'*+-.^_\`|~); write each header as Name: value`,
+          );
+        }
+        return undefined;
+      }
+    }
+    return this.stringMap(value, path, max);
+  }
+
   regex(value: unknown, path: string): RegExp | undefined {
     const source = this.string(value, path, { max: 1000 });
     if (source === undefined) return undefined;
@@ -117,9 +138,17 @@ export class Fields {
   }
 }
 
+/**
+ * A field path: `checks.web.expect.status[0]`. A key longer than `keyLimit` (a mistyped check, secret or
+ * header name can be any text the plan holds) is cut there, so a path stays short whatever the plan says.
+ */
+/** An HTTP field name: RFC 9110 `token`. */
+const fieldName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 export function join(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;
-  return path ? `${path}.${key}` : key;
+  const shown = clip(key, keyLimit);
+  return path ? `${path}.${shown}` : shown;
 }
 
 const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
@@ -158,12 +187,25 @@ export function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+/** The most characters of a value a problem quotes (`echo`). */
+export const echoLimit = 40;
+
+/** The most characters of a key a field path shows (`join`): names a plan may use are at most 64. */
+export const keyLimit = 64;
+
+/** `text`, cut at `max` characters with an ellipsis. */
+export function clip(text: string, max = echoLimit): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 /**
- * The value itself, a string cut at 40 characters: only for fields whose values are never secret
- * (counts, durations, enum names), where showing what was written helps fix it.
+ * The value itself, a string cut at `echoLimit` (40) characters: only for fields whose values are never
+ * secret (counts, durations, enum names, versions, check types, status codes, host names), where showing
+ * what was written helps fix it. A problem about any other field says the shape (`describe`), and every
+ * problem that quotes plan text goes through one of the two, so none holds more than 40 characters of it.
  */
 export function echo(value: unknown): string {
   if (typeof value === 'number') return String(value);
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'string') return JSON.stringify(clip(value));
   return describe(value);
 }

@@ -11,7 +11,7 @@ import {
   parseArn,
   ssmParameterName,
   targetGroupName,
-} from '../../lib/aws/arn.ts';
+} from '../../lib/spec/arn.ts';
 import { sdkPartitions } from '../support/partitions.ts';
 
 const partitions = sdkPartitions();

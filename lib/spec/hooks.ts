@@ -71,3 +71,38 @@ export function hookEntry(hooks: Readonly<Record<string, unknown>>, hook: string
 export function hookCollisions(keys: readonly string[]): [string, string][] {
   return [...hookAliases].filter(([alias, canonical]) => keys.includes(alias) && keys.includes(canonical));
 }
+
+/**
+ * Where the production listener sends traffic at a hook: `blue` (only the original), `shifting` (both,
+ * as during an ECS linear or canary shift), `green` (the replacement, once traffic has moved), or
+ * `unknown` (a hook greenlight cannot place, such as the Proton guard's or `*`).
+ *
+ * Read from the hook or stage alone, a fact fixed for the invocation, never from live listener weights
+ * (which a concurrent shift or rollback can change while the check runs). CodeDeploy: every hook before
+ * AllowTraffic and the ready wait precede any production shift; AfterAllowTraffic and the termination
+ * wait follow the whole shift (canary and linear configurations included). ECS native: every stage before
+ * PRODUCTION_TRAFFIC_SHIFT precedes it; that stage is the shift; POST_PRODUCTION_TRAFFIC_SHIFT follows it
+ * (see "Lifecycle hooks for Amazon ECS service deployments" in the ECS developer guide).
+ */
+export type ProductionTraffic = 'blue' | 'shifting' | 'green' | 'unknown';
+
+const productionTraffic: ReadonlyMap<string, ProductionTraffic> = new Map<string, ProductionTraffic>([
+  ['BeforeInstall', 'blue'],
+  ['AfterInstall', 'blue'],
+  ['AfterAllowTestTraffic', 'blue'],
+  ['BeforeAllowTraffic', 'blue'],
+  ['AfterAllowTraffic', 'green'],
+  ['ReadyWait', 'blue'],
+  ['TerminationWait', 'green'],
+  ...ecsStages.map((stage, i): [string, ProductionTraffic] => {
+    const shift = ecsStages.indexOf('PRODUCTION_TRAFFIC_SHIFT');
+    return [stage, i < shift ? 'blue' : i === shift ? 'shifting' : 'green'];
+  }),
+]);
+
+/** See `ProductionTraffic`. SAM aliases count as their hook (`PostTraffic` is AfterAllowTraffic). */
+export function productionTrafficAt(hook: string | undefined): ProductionTraffic {
+  if (hook === undefined) return 'unknown';
+  // A Map, not an object: `toString` is no hook.
+  return productionTraffic.get(canonicalHook(hook)) ?? 'unknown';
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PlanError } from '../../lib/plan/errors.ts';
-import { Fields } from '../../lib/plan/fields.ts';
-import { checkPlaceholders, fillPlaceholders } from '../../lib/plan/placeholders.ts';
+import { PlanError } from '../../lib/spec/errors.ts';
+import { Fields } from '../../lib/spec/fields.ts';
+import { checkPlaceholders, fillPlaceholders } from '../../lib/spec/placeholders.ts';
 
 describe('fillPlaceholders', () => {
   it('fills every placeholder in nested strings, lists and objects', () => {

@@ -1,6 +1,11 @@
 import { isAccessDenied } from '../aws/denied.ts';
 import type { Observation, Outcome } from '../core/types.ts';
-import { type Fields, join } from '../plan/fields.ts';
+import { type Fields, join } from '../spec/fields.ts';
+
+/*
+ * What check kinds share to word their observations: an AWS call that failed as an `error`, the outcome
+ * when there is no data, short and listed values in messages, and a string field with a default target.
+ */
 
 /** What a check reports when there is nothing to judge (no datapoints, INSUFFICIENT_DATA). */
 export type NoDataOutcome = Outcome;
@@ -37,12 +42,6 @@ export function textOr(
   max = 2048,
 ): string | undefined {
   return raw[key] === undefined ? fallback : f.string(raw[key], join(path, key), { max });
-}
-
-/** The port a kind needs; a function wired without it is a deployment mistake, said plainly. */
-export function need<T>(port: T | undefined, what: string, kind: string): T {
-  if (port === undefined) throw new Error(`the ${kind} check needs ${what}, which this function does not wire`);
-  return port;
 }
 
 export function short(text: string, max = 120): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describe as describeValue, echo, Fields, formatDuration, join, parseDuration } from '../../lib/plan/fields.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
+import { describe as describeValue, echo, Fields, formatDuration, join, parseDuration } from '../../lib/spec/fields.ts';
 
 describe('parseDuration', () => {
   it.each([

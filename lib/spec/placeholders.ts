@@ -1,5 +1,5 @@
 import { PlanError } from './errors.ts';
-import { type Fields, join } from './fields.ts';
+import { clip, describe, type Fields, join } from './fields.ts';
 
 /** The names a plan may use as `{{name}}`, filled from the deployment context of each invocation. */
 export const placeholderNames = [
@@ -67,11 +67,11 @@ export function checkPlaceholders(
         if (!secrets.has(secret)) {
           f.problem(
             path,
-            `unknown secret {{${name}}} (the plan's secrets: ${secrets.size ? [...secrets].join(', ') : 'none'})`,
+            `unknown secret {{${clip(name)}}} (the plan's secrets: ${secrets.size ? [...secrets].join(', ') : 'none'})`,
           );
         }
       } else if (!known.has(name)) {
-        f.problem(path, `unknown placeholder {{${name}}} (known: ${placeholderNames.join(', ')})`);
+        f.problem(path, `unknown placeholder ${shownPlaceholder(name)} (known: ${placeholderNames.join(', ')})`);
       }
     }
   } else if (Array.isArray(value)) {
@@ -79,6 +79,15 @@ export function checkPlaceholders(
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) checkPlaceholders(v, join(path, k), f, secrets);
   }
+}
+
+/**
+ * An unknown placeholder as a problem shows it: as written when it looks like a name (`{{TestListenerUrl}}`,
+ * the usual typo), else by its shape only. Placeholders sit in URLs, headers and bodies, where a value
+ * pasted between the braces may be a credential (`Bearer {{sk-live-...}}`).
+ */
+function shownPlaceholder(name: string): string {
+  return /^(?:[A-Za-z][A-Za-z0-9]{0,39})?$/.test(name) ? `{{${name}}}` : `{{…}} (${describe(name)})`;
 }
 
 /**

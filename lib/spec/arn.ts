@@ -5,6 +5,11 @@ import { build, parse, validate } from '@aws-sdk/util-arn-parser';
  * partition AWS has or will have (aws, aws-cn, aws-us-gov, aws-iso*, aws-eusc, ...) reads alike.
  * greenlight validates only what it uses: the service and the resource type and ids. Partition, region
  * and account are whatever AWS sends (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html).
+ *
+ * This module sits in lib/spec, below checks and plan, because ARNs are field vocabulary: plan fields,
+ * check targets and event fields are ARNs. `@aws-sdk/util-arn-parser` is a pure string parser with no
+ * client, credentials or network, so importing it here keeps the rule that only lib/aws talks to AWS
+ * (test/architecture/layers.test.ts allows exactly this package in lib/spec).
  */
 export interface Arn {
   readonly partition: string;
