@@ -10,7 +10,7 @@ import {
   PutLifecycleEventHookExecutionStatusCommand,
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
-import { withDeniedHint } from './denied.ts';
+import { withDeniedHint } from '../spec/denied.ts';
 import { compact, lazy, sendOptions } from './lazy.ts';
 
 export interface CodeDeployDeployment {

@@ -6,7 +6,7 @@ import {
   ECSClient,
   type LoadBalancer,
 } from '@aws-sdk/client-ecs';
-import { withDeniedHint } from './denied.ts';
+import { withDeniedHint } from '../spec/denied.ts';
 import { compact, lazy, sendOptions } from './lazy.ts';
 
 /** A service's (or service revision's) load balancer, with the blue/green `advancedConfiguration` flattened in. */

@@ -1,5 +1,5 @@
-import { isAccessDenied } from '../aws/denied.ts';
 import type { Observation, Outcome } from '../core/types.ts';
+import { isAccessDenied } from '../spec/denied.ts';
 import { type Fields, join } from '../spec/fields.ts';
 
 /*
