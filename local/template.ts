@@ -21,7 +21,8 @@ const intrinsics = [
   'GetAZs',
   'Cidr',
 ];
-const tags = intrinsics.flatMap((name) =>
+/** The intrinsics' YAML tags, for a reader that also wants YAML's core types (booleans, numbers). */
+export const intrinsicTags = intrinsics.flatMap((name) =>
   (['scalar', 'sequence', 'mapping'] as const).map(
     (kind) =>
       new Type(`!${name}`, {
@@ -34,7 +35,7 @@ const tags = intrinsics.flatMap((name) =>
       }),
   ),
 );
-const schema = new Schema(tags);
+const schema = new Schema(intrinsicTags);
 
 export type Template = {
   Parameters?: Record<string, { Type?: string; Default?: unknown }>;
@@ -102,6 +103,20 @@ export function resolver(template: Template, overrides: Record<string, string>, 
         case 'Fn::Join': {
           const [sep, list] = arg as [string, unknown[]];
           return (resolve(list) as unknown[]).join(sep);
+        }
+        case 'Fn::Split': {
+          const [sep, text] = arg as [string, unknown];
+          return String(resolve(text)).split(sep);
+        }
+        case 'Fn::Select': {
+          const [index, list] = arg as [unknown, unknown];
+          const items = resolve(list) as unknown[];
+          const i = Number(resolve(index));
+          // CloudFormation fails the deployment on an index out of range: so does a local run.
+          if (!Array.isArray(items) || !Number.isInteger(i) || i < 0 || i >= items.length) {
+            throw new Error(`Fn::Select: index ${i} is out of range`);
+          }
+          return items[i];
         }
         default:
           if (key.startsWith('Fn::')) return `(${key} not resolved locally)`;

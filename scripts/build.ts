@@ -1,6 +1,8 @@
-// Bundles each function the way template.yaml's SAM esbuild build does: ESM, minified, SDK bundled,
-// source maps, to dist/<function-folder>/index.mjs exporting `handler`.
-import { cp, readdir, rm, stat } from 'node:fs/promises';
+// Bundles each function the way template.yaml's SAM esbuild build does (test/template/build.test.ts
+// compares the two option by option): ESM, minified, SDK bundled, no source maps, to
+// dist/<function-folder>/index.mjs exporting `handler`. Nothing else is shipped: `sam build` ships only
+// the bundle, so plans come inline (Plan) or from SSM (PlanParameterName), never from a folder.
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -12,15 +14,19 @@ export const esbuildOptions = {
   mainFields: ['module', 'main'] as string[],
   target: 'node24',
   minify: true,
-  sourcemap: true,
-  // Stack traces need the mappings, not the sources: without them the map is a third of the size, and
-  // NODE_OPTIONS=--enable-source-maps reads and parses it at every cold start.
-  sourcesContent: false,
+  // No maps: SAM's esbuild build cannot ship them without adding NODE_OPTIONS=--enable-source-maps to
+  // every function, which decodes them at every cold start (about 13 MiB at 128 MB).
+  sourcemap: false,
   // The SDK's CommonJS parts still call require() for node built-ins.
   banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
   outExtension: { '.js': '.mjs' },
   logLevel: 'warning',
 } as const;
+
+/** A function's entry point, as template.yaml's `BuildProperties.EntryPoints` names it (relative to CodeUri `.`). */
+export function entryPoint(name: string): string {
+  return join('functions', name, 'index.ts');
+}
 
 /** The function folders: those with an index.ts entry (functions/shared holds the composition root's wiring). */
 export async function functionNames(root = 'functions'): Promise<string[]> {
@@ -41,16 +47,13 @@ async function main(): Promise<void> {
     const outdir = join('dist', name);
     const result = await build({
       ...esbuildOptions,
-      entryPoints: [join('functions', name, 'index.ts')],
+      entryPoints: [entryPoint(name)],
       outdir,
       metafile: true,
     });
     const bytes = Object.entries(result.metafile.outputs)
       .filter(([file]) => file.endsWith('.mjs'))
       .reduce((sum, [, o]) => sum + o.bytes, 0);
-    // Plans bundled with the function, for GREENLIGHT_PLAN_FILE.
-    const plans = await stat('plans').catch(() => undefined);
-    if (plans?.isDirectory()) await cp('plans', join(outdir, 'plans'), { recursive: true });
     console.log(`${outdir}/index.mjs  ${(bytes / 1024).toFixed(1)} KiB`);
   }
 }

@@ -10,6 +10,7 @@ import {
   PutLifecycleEventHookExecutionStatusCommand,
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
+import { withDeniedHint } from '../spec/denied.ts';
 import { compact, lazy, sendOptions } from './lazy.ts';
 
 export interface CodeDeployDeployment {
@@ -119,7 +120,30 @@ export interface CodeDeployPort {
 
 export const codeDeployClient = lazy(() => new CodeDeployClient({}));
 
+/**
+ * The template scopes the CodeDeploy actions to deployment groups: the hook function's with
+ * CodeDeployApplications, the wait gate's with WaitGateDeploymentGroups. A denial says where to allow it.
+ */
+export const deploymentGroupsDenied =
+  "greenlight's functions may act only on the deployment groups the stack's CodeDeployApplications (hook) or WaitGateDeploymentGroups (wait gate) parameter names: add the group there";
+
 export function codeDeployAdapter(client: () => CodeDeployClient = codeDeployClient): CodeDeployPort {
+  const port = codeDeployCalls(client);
+  const hinted =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      call(...args).catch((error: unknown) => withDeniedHint(error, deploymentGroupsDenied));
+  return {
+    getDeployment: hinted(port.getDeployment),
+    listDeploymentTargets: hinted(port.listDeploymentTargets),
+    getDeploymentTarget: hinted(port.getDeploymentTarget),
+    putLifecycleEventHookStatus: hinted(port.putLifecycleEventHookStatus),
+    continueDeployment: hinted(port.continueDeployment),
+    stopDeploymentWithRollback: hinted(port.stopDeploymentWithRollback),
+  };
+}
+
+function codeDeployCalls(client: () => CodeDeployClient): CodeDeployPort {
   return {
     async getDeployment(deploymentId, signal) {
       const out = await client().send(new GetDeploymentCommand({ deploymentId }), sendOptions(signal));

@@ -6,6 +6,7 @@ import {
   ECSClient,
   type LoadBalancer,
 } from '@aws-sdk/client-ecs';
+import { withDeniedHint } from '../spec/denied.ts';
 import { compact, lazy, sendOptions } from './lazy.ts';
 
 /** A service's (or service revision's) load balancer, with the blue/green `advancedConfiguration` flattened in. */
@@ -69,7 +70,25 @@ export interface EcsPort {
 
 export const ecsClient = lazy(() => new ECSClient({}));
 
+/** The template's EcsClusterNames scopes the ECS functions' ECS actions: a denial says where to allow it. */
+export const ecsClustersDenied =
+  "greenlight's ECS functions may act only on the clusters the stack's EcsClusterNames parameter names: add the cluster there";
+
 export function ecsAdapter(client: () => ECSClient = ecsClient): EcsPort {
+  const port = ecsCalls(client);
+  const hinted =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      call(...args).catch((error: unknown) => withDeniedHint(error, ecsClustersDenied));
+  return {
+    describeServiceDeployment: hinted(port.describeServiceDeployment),
+    serviceRevisionLoadBalancers: hinted(port.serviceRevisionLoadBalancers),
+    serviceLoadBalancers: hinted(port.serviceLoadBalancers),
+    continueServiceDeployment: hinted(port.continueServiceDeployment),
+  };
+}
+
+function ecsCalls(client: () => ECSClient): EcsPort {
   return {
     async describeServiceDeployment(serviceDeploymentArn, signal) {
       const out = await client().send(

@@ -41,7 +41,7 @@ export interface BaselineFacts {
   readonly blueListener?: 'production listener' | 'test listener';
 }
 
-const httpFields = ['method', 'headers', 'body', 'expect', 'followRedirects', 'maxBodyBytes'] as const;
+const httpFields = ['method', 'headers', 'body', 'expect', 'followRedirects', 'maxBodyBytes', 'tls'] as const;
 
 export const compareCheck: CheckKind<CompareSpec> = {
   fields: [
@@ -150,6 +150,8 @@ export const compareCheck: CheckKind<CompareSpec> = {
       ...(spec.body === undefined ? {} : { body: spec.body }),
       ...(spec.secretHeaders === undefined ? {} : { secretHeaders: spec.secretHeaders }),
       ...(spec.secretBody === undefined ? {} : { secretBody: spec.secretBody }),
+      // One tls block for both sides: blue and green are listeners of one load balancer, one certificate.
+      ...(spec.tls === undefined ? {} : { tls: spec.tls }),
     };
     // The http kind validates each filled URL and names the field when one is not a URL.
     const blue = httpCheck.create({ ...probe, url: spec.blue + spec.path }, deps, join(path, 'blue'));

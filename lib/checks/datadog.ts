@@ -14,6 +14,7 @@ import {
 } from './metric-threshold.ts';
 import { clip, parseJson, providerGet, providerUrl, secretOnly, transportError } from './provider-http.ts';
 import { fillQuery, placeDatadog } from './query-fill.ts';
+import { httpsTls, readTls, type TlsSpec } from './tls.ts';
 
 /**
  * A Datadog metrics query (v1 `GET /api/v1/query?from&to&query`, which answers `series[].pointlist`
@@ -29,6 +30,8 @@ export interface DatadogSpec extends MetricThreshold {
   readonly apiKey: string;
   readonly applicationKey: string;
   readonly maxBodyBytes: number;
+  /** A private CA or self-signed certificate to trust, the name to verify (lib/checks/tls.ts): a proxy's `url`. */
+  readonly tls?: TlsSpec;
 }
 
 /** Datadog sites: datadoghq.com, us3.datadoghq.com, us5.datadoghq.com, datadoghq.eu, ap1.datadoghq.com, ddog-gov.com, ... */
@@ -36,7 +39,7 @@ const sitePattern = /^(?:[a-z0-9]+\.)?(?:datadoghq\.com|datadoghq\.eu|ddog-gov\.
 const defaultMaxBodyBytes = 1024 * 1024;
 
 export const datadogCheck: CheckKind<DatadogSpec> = {
-  fields: ['query', 'site', 'url', 'window', 'apiKey', 'applicationKey', 'maxBodyBytes', ...thresholdFields],
+  fields: ['query', 'site', 'url', 'window', 'apiKey', 'applicationKey', 'maxBodyBytes', 'tls', ...thresholdFields],
 
   parse(raw, path, f) {
     const before = f.issues.length;
@@ -73,6 +76,7 @@ export const datadogCheck: CheckKind<DatadogSpec> = {
         ? defaultMaxBodyBytes
         : f.integer(raw.maxBodyBytes, join(path, 'maxBodyBytes'), 1024, 10 * 1024 * 1024);
     const threshold = readThreshold(raw, path, f);
+    const tls = raw.tls === undefined ? undefined : readTls(raw.tls, join(path, 'tls'), f);
     if (
       f.issues.length > before ||
       query === undefined ||
@@ -85,7 +89,16 @@ export const datadogCheck: CheckKind<DatadogSpec> = {
     ) {
       return undefined;
     }
-    return { query, endpoint, windowMs, apiKey, applicationKey, maxBodyBytes, ...threshold };
+    return {
+      query,
+      endpoint,
+      windowMs,
+      apiKey,
+      applicationKey,
+      maxBodyBytes,
+      ...threshold,
+      ...(tls !== undefined ? { tls } : {}),
+    };
   },
 
   prepare(spec, context, path) {
@@ -101,6 +114,7 @@ export const datadogCheck: CheckKind<DatadogSpec> = {
     const guard = probeGuard({ egress: deps.egress, ownHost: base.hostname, pinned: deps.pinned, lookup: deps.lookup });
     const refused = guard.refuse(base);
     if (refused) throw new PlanError([`${join(path, 'url')}: refused: ${refused}`]);
+    const tls = httpsTls(spec.tls, base, path);
     const headers = { 'dd-api-key': spec.apiKey, 'dd-application-key': spec.applicationKey };
     const what = `Datadog ${clip(spec.query, 100)}`;
     const window = formatDuration(spec.windowMs);
@@ -115,7 +129,7 @@ export const datadogCheck: CheckKind<DatadogSpec> = {
       url.searchParams.set('query', spec.query);
       let response: Awaited<ReturnType<typeof providerGet>>;
       try {
-        response = await providerGet(url, headers, guard, spec.maxBodyBytes, signal, deps.bodyBudget);
+        response = await providerGet(url, headers, guard, spec.maxBodyBytes, signal, deps.bodyBudget, tls);
       } catch (error) {
         return transportError(what, error, signal);
       }

@@ -8,6 +8,7 @@ import { bodyMismatch, compileBodyExpect, needsBody, readBodyExpect } from './bo
 import { EgressRefusedError, type ProbeGuard, probeGuard } from './egress.ts';
 import type { CheckKind } from './kind.ts';
 import { isSensitiveHeader } from './redact.ts';
+import { httpsTls, readTls, type TlsOptions, type TlsSpec } from './tls.ts';
 
 export interface HttpExpect {
   /** Inclusive [min, max] ranges; a single status is [s, s]. */
@@ -34,6 +35,8 @@ export interface HttpSpec {
   readonly secretHeaders?: readonly string[];
   /** The body holds a plan secret: a redirect to another origin that would re-send it fails instead. */
   readonly secretBody?: boolean;
+  /** A private CA or self-signed certificate to trust, the name to verify (lib/checks/tls.ts): https only. */
+  readonly tls?: TlsSpec;
 }
 
 const methods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -41,7 +44,7 @@ const expectFields = ['status', 'bodyContains', 'bodyMatches', 'json', 'headers'
 const defaultMaxBodyBytes = 1024 * 1024;
 
 export const httpCheck: CheckKind<HttpSpec> = {
-  fields: ['url', 'method', 'headers', 'body', 'expect', 'followRedirects', 'maxBodyBytes'],
+  fields: ['url', 'method', 'headers', 'body', 'expect', 'followRedirects', 'maxBodyBytes', 'tls'],
 
   parse(raw, path, f) {
     const url = f.string(raw.url, join(path, 'url'), { max: 2048 });
@@ -63,9 +66,11 @@ export const httpCheck: CheckKind<HttpSpec> = {
       raw.maxBodyBytes === undefined
         ? defaultMaxBodyBytes
         : (f.integer(raw.maxBodyBytes, join(path, 'maxBodyBytes'), 0, 10 * 1024 * 1024) ?? defaultMaxBodyBytes);
+    const tls = raw.tls === undefined ? undefined : readTls(raw.tls, join(path, 'tls'), f);
     if (url === undefined || method === undefined || headers === undefined || expect === undefined) return undefined;
+    if (raw.tls !== undefined && tls === undefined) return undefined;
     const spec: HttpSpec = { url, method, headers, expect, followRedirects, maxBodyBytes };
-    return body === undefined ? spec : { ...spec, body };
+    return { ...spec, ...(body === undefined ? {} : { body }), ...(tls === undefined ? {} : { tls }) };
   },
 
   bufferedBodyBytes(spec) {
@@ -78,9 +83,10 @@ export const httpCheck: CheckKind<HttpSpec> = {
     const guard = probeGuard({ egress: deps.egress, ownHost: url.hostname, pinned: deps.pinned, lookup: deps.lookup });
     const refused = guard.refuse(url);
     if (refused) throw new PlanError([`${join(path, 'url')}: refused: ${refused}`]);
+    const tls = httpsTls(spec.tls, url, path);
     // Without an invocation's budget (a unit test, a one-off measurement) the check has one of its own.
     const budget = deps.bodyBudget ?? functionBodyBudget();
-    return (signal) => probe(spec, url, guard, budget, signal);
+    return (signal) => probe(spec, url, guard, budget, signal, tls);
   },
 };
 
@@ -185,8 +191,13 @@ async function probe(
   guard: ProbeGuard,
   budget: BodyBudget,
   signal: AbortSignal,
+  tls?: TlsOptions,
 ): Promise<Observation> {
   const started = performance.now();
+  // The plan's CA and server name are for the host it targets: a hop to another host is verified the
+  // default way (system CAs, that host's name), so `serverName` never vouches for a host it does not name.
+  const tlsFor = (u: URL): TlsOptions | undefined =>
+    tls !== undefined && u.protocol === 'https:' && u.hostname === target.hostname ? tls : undefined;
   const reservation = budget.open();
   try {
     let url = target;
@@ -208,13 +219,15 @@ async function probe(
           { maxBytes: spec.maxBodyBytes, keep, reservation },
           guard,
           signal,
+          tlsFor(url),
         );
       } catch (error) {
         // A probe the allowlist refused was never sent: a failure of the plan's rules, never a pass.
         if (error instanceof EgressRefusedError && !signal.aborted) {
           return { outcome: 'fail', message: `${method} ${redact(url)}: refused: ${error.message}` };
         }
-        return { outcome: 'error', message: `${method} ${redact(url)}: ${describeNetworkError(error, signal)}` };
+        const why = describeNetworkError(error, signal, tlsFor(url));
+        return { outcome: 'error', message: `${method} ${redact(url)}: ${why}` };
       }
       const location = response.headers.location;
       if (!isRedirect(response.status) || !location || !following) break;
@@ -323,6 +336,7 @@ function send(
   reading: BodyReading,
   guard: ProbeGuard,
   signal: AbortSignal,
+  tls?: TlsOptions,
 ): Promise<Response> {
   return new Promise((resolveSend, rejectSend) => {
     if (signal.aborted) {
@@ -354,7 +368,8 @@ function send(
         outgoing['content-type'] = 'application/json';
       }
     }
-    const req = request(url, { method, headers: outgoing, agent: false, lookup: guard.lookup }, (res) => {
+    const options = { method, headers: outgoing, agent: false, lookup: guard.lookup, ...tls } as const;
+    const req = request(url, options, (res) => {
       const { maxBytes, reservation } = reading;
       const location = typeof res.headers.location === 'string' ? res.headers.location : undefined;
       const keep = reading.keep(res.statusCode ?? 0, location);
@@ -403,7 +418,7 @@ function send(
   });
 }
 
-function describeNetworkError(error: unknown, signal: AbortSignal): string {
+function describeNetworkError(error: unknown, signal: AbortSignal, tls?: TlsOptions): string {
   if (error instanceof BodyBudgetError) return error.message;
   if (signal.aborted) {
     const reason: unknown = signal.reason;
@@ -422,9 +437,15 @@ function describeNetworkError(error: unknown, signal: AbortSignal): string {
       return 'connection timed out';
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'CERT_HAS_EXPIRED':
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+      // Say which trust was applied, so that a private CA's listener shows what the plan lacks.
+      return `TLS certificate rejected (${e.code}): not issued by ${tls?.ca ? "the check's tls.ca" : 'a CA the system trusts (a private CA goes in tls.ca)'}`;
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `TLS certificate rejected (${e.code}): it is not for ${tls?.servername ? `${tls.servername} (tls.serverName)` : "the URL's host (tls.serverName sets the name to verify)"}`;
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
       return `TLS certificate rejected (${e.code})`;
     default:
       return e?.message ? short(e.message, 200) : 'request failed';

@@ -37,6 +37,10 @@ export interface LambdaInvokeSpec {
 const expectFields = bodyExpectFields;
 const maxPayloadBytes = 256 * 1024;
 
+/** The template's SmokeTestFunctions parameter scopes lambda:InvokeFunction: a denial says where to allow it. */
+export const smokeTestDenied =
+  "greenlight's role may invoke only the functions named in the stack's SmokeTestFunctions parameter: allow it there";
+
 /** What the lambda-invoke check asks of AWS (lib/aws/lambda.ts implements it). */
 export interface LambdaInvokePorts {
   readonly lambda: LambdaInvokePort;
@@ -84,7 +88,7 @@ export const lambdaInvokeCheck: CheckKind<LambdaInvokeSpec, LambdaInvokePorts> =
             signal,
           );
         } catch (error) {
-          return awsError(`Invoke ${target}`, error, signal);
+          return awsError(`Invoke ${target}`, error, signal, smokeTestDenied);
         }
         return judge(spec, target, out);
       } finally {

@@ -1,4 +1,5 @@
 import type { Observation, Outcome } from '../core/types.ts';
+import { isAccessDenied } from '../spec/denied.ts';
 import { type Fields, join } from '../spec/fields.ts';
 
 /*
@@ -13,8 +14,10 @@ export const noDataOutcomes: readonly NoDataOutcome[] = ['fail', 'inconclusive',
 /**
  * An AWS call that failed (throttled, denied, not found, aborted) as an `error` measurement:
  * never a pass, and the message names the SDK's error class so the cause is plain in the verdict.
+ * `denied`, when given, is said after an access denial: what the operator sets to allow the call
+ * (the stack parameter that scopes the function's IAM policy).
  */
-export function awsError(what: string, error: unknown, signal: AbortSignal): Observation {
+export function awsError(what: string, error: unknown, signal: AbortSignal, denied?: string): Observation {
   if (signal.aborted) {
     const reason: unknown = signal.reason;
     const why = reason instanceof Error && reason.name !== 'AbortError' ? reason.message : 'aborted';
@@ -23,8 +26,11 @@ export function awsError(what: string, error: unknown, signal: AbortSignal): Obs
   const e = error as { name?: unknown; message?: unknown } | null | undefined;
   const name = typeof e?.name === 'string' && e.name ? e.name : 'Error';
   const message = typeof e?.message === 'string' && e.message && e.message !== name ? `: ${short(e.message, 200)}` : '';
-  return { outcome: 'error', message: `${what}: ${name}${message}` };
+  const hint = denied !== undefined && isAccessDenied(error) ? ` (${denied})` : '';
+  return { outcome: 'error', message: `${what}: ${name}${message}${hint}` };
 }
+
+export { isAccessDenied };
 
 /** A string field, or `fallback` (often a `{{placeholder}}` that targets green) when the plan omits it. */
 export function textOr(

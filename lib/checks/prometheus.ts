@@ -14,6 +14,7 @@ import {
 } from './metric-threshold.ts';
 import { clip, parseJson, providerGet, providerUrl, secretOnly, transportError } from './provider-http.ts';
 import { fillQuery, placePromql } from './query-fill.ts';
+import { httpsTls, readTls, type TlsSpec } from './tls.ts';
 
 /** A request to sign: the method, the full URL (query string included) and the headers to send. */
 export interface SigV4Request {
@@ -59,6 +60,8 @@ export interface PrometheusSpec extends MetricThreshold {
   /** Sign with SigV4: set from the plan, or from an `aps-workspaces.<region>.amazonaws.com` URL. */
   readonly sigv4?: SigV4Scope;
   readonly maxBodyBytes: number;
+  /** A private CA or self-signed certificate to trust, the name to verify (lib/checks/tls.ts). */
+  readonly tls?: TlsSpec;
 }
 
 const ampHost = /^aps-workspaces(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?$/;
@@ -78,6 +81,7 @@ export const prometheusCheck: CheckKind<PrometheusSpec, PrometheusPorts> = {
     'basicAuth',
     'sigv4',
     'maxBodyBytes',
+    'tls',
     ...thresholdFields,
   ],
 
@@ -145,6 +149,7 @@ export const prometheusCheck: CheckKind<PrometheusSpec, PrometheusPorts> = {
         ? defaultMaxBodyBytes
         : f.integer(raw.maxBodyBytes, join(path, 'maxBodyBytes'), 1024, 10 * 1024 * 1024);
     const threshold = readThreshold(raw, path, f);
+    const tls = raw.tls === undefined ? undefined : readTls(raw.tls, join(path, 'tls'), f);
     if (
       f.issues.length > before ||
       url === undefined ||
@@ -165,6 +170,7 @@ export const prometheusCheck: CheckKind<PrometheusSpec, PrometheusPorts> = {
       ...(bearerToken !== undefined ? { bearerToken } : {}),
       ...(basicAuth !== undefined ? { basicAuth } : {}),
       ...(sigv4 !== undefined ? { sigv4 } : {}),
+      ...(tls !== undefined ? { tls } : {}),
     };
   },
 
@@ -181,6 +187,7 @@ export const prometheusCheck: CheckKind<PrometheusSpec, PrometheusPorts> = {
     const guard = probeGuard({ egress: deps.egress, ownHost: base.hostname, pinned: deps.pinned, lookup: deps.lookup });
     const refused = guard.refuse(base);
     if (refused) throw new PlanError([`${join(path, 'url')}: refused: ${refused}`]);
+    const tls = httpsTls(spec.tls, base, path);
     const amp = ampHost.exec(base.hostname);
     const scope = spec.sigv4 ?? (amp ? { region: amp[1] as string, service: 'aps' } : undefined);
     if (amp && (spec.bearerToken !== undefined || spec.basicAuth !== undefined)) {
@@ -220,7 +227,7 @@ export const prometheusCheck: CheckKind<PrometheusSpec, PrometheusPorts> = {
       let response: Awaited<ReturnType<typeof providerGet>>;
       try {
         if (scope && deps.sigv4) sent = await deps.sigv4.sign({ method: 'GET', url, headers }, scope, signal);
-        response = await providerGet(url, sent, guard, spec.maxBodyBytes, signal, deps.bodyBudget);
+        response = await providerGet(url, sent, guard, spec.maxBodyBytes, signal, deps.bodyBudget, tls);
       } catch (error) {
         return scrub(transportError(what, error, signal));
       }

@@ -5,6 +5,7 @@ import { PlanError } from '../spec/errors.ts';
 import type { BodyBudget } from './body-budget.ts';
 import { jsonParseCost, jsonParseMaxBytes } from './body-expect.ts';
 import { EgressRefusedError, type ProbeGuard } from './egress.ts';
+import type { TlsOptions } from './tls.ts';
 
 /**
  * One GET to a metrics provider's HTTP API (Prometheus, Datadog): through the check's egress guard
@@ -46,9 +47,10 @@ export function providerGet(
   maxBytes: number,
   signal: AbortSignal,
   budget?: BodyBudget,
+  tls?: TlsOptions,
 ): Promise<ProviderResponse> {
   const reservation = budget?.open();
-  return read(url, headers, guard, maxBytes, signal, reservation).finally(() => reservation?.release());
+  return read(url, headers, guard, maxBytes, signal, reservation, tls).finally(() => reservation?.release());
 }
 
 function read(
@@ -58,6 +60,7 @@ function read(
   maxBytes: number,
   signal: AbortSignal,
   reservation: ReturnType<BodyBudget['open']> | undefined,
+  tls: TlsOptions | undefined,
 ): Promise<ProviderResponse> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
@@ -83,6 +86,7 @@ function read(
         headers: { 'user-agent': 'greenlight', accept: 'application/json', ...headers },
         agent: false,
         lookup: guard.lookup,
+        ...tls,
       },
       (res) => {
         const chunks: Buffer[] = [];

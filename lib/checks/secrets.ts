@@ -4,6 +4,7 @@ import { isArn, ssmParameterName } from '../spec/arn.ts';
 import { PlanError } from '../spec/errors.ts';
 import { type Fields, join } from '../spec/fields.ts';
 import { type DeploymentContext, fillPlaceholders } from '../spec/placeholders.ts';
+import { isAccessDenied } from './observations.ts';
 import { Redactor } from './redact.ts';
 
 /**
@@ -146,8 +147,12 @@ export function redactedMeasure<Spec extends { headers?: Readonly<Record<string,
       try {
         value = await check.read(name, source, signal);
       } catch (error) {
+        // The template's SecretParameters scopes ssm:GetParameter: a denial says where to allow it.
+        const hint = isAccessDenied(error)
+          ? " (greenlight's role may read only the parameters the stack's SecretParameters parameter names: allow it there)"
+          : '';
         throw new Error(
-          `cannot read secret ${name} (SSM ${source.ssm}): ${(error as Error)?.name ?? 'Error'}: ${errorMessage(error)}`,
+          `cannot read secret ${name} (SSM ${source.ssm}): ${(error as Error)?.name ?? 'Error'}: ${errorMessage(error)}${hint}`,
           { cause: error },
         );
       }

@@ -67,7 +67,12 @@ export async function loadPlan(source: PlanSource, readers: PlanReaders, signal?
     } catch (error) {
       throw new PlanError(
         [
-          `GREENLIGHT_PLAN_PARAMETER: cannot read SSM parameter ${name}: ${(error as Error).name}: ${(error as Error).message}`,
+          `GREENLIGHT_PLAN_PARAMETER: cannot read SSM parameter ${name}: ${(error as Error).name}: ${(error as Error).message}${
+            // The template grants ssm:GetParameter on the PlanParameterName parameter only.
+            /^AccessDenied(Exception)?$/.test((error as Error).name)
+              ? " (greenlight's role may read only the parameter the stack's PlanParameterName parameter names)"
+              : ''
+          }`,
         ],
         { cause: error },
       );

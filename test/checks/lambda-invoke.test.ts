@@ -162,6 +162,31 @@ describe('lambda-invoke (Invoke answered by the fake)', () => {
     expect(o.message).toContain('TooManyRequestsException: Rate exceeded');
   });
 
+  it('is an error when the role may not invoke the function, and names the SmokeTestFunctions parameter', async () => {
+    lambda.define('orders-api', () => ({ payload: '{}' }));
+    lambda.failNext({
+      type: 'AccessDeniedException',
+      status: 403,
+      message: 'User is not authorized to perform: lambda:InvokeFunction on resource: orders-api:7',
+    });
+
+    const o = await measureOnce({ type: 'lambda-invoke' }, preTraffic, deps);
+
+    expect(o.outcome).toBe('error');
+    expect(o.message).toMatch(/^Invoke orders-api:7: AccessDeniedException: User is not authorized/);
+    expect(o.message).toContain("stack's SmokeTestFunctions parameter: allow it there");
+  });
+
+  it('names no parameter for an error that is not a denial', async () => {
+    lambda.define('orders-api', () => ({ payload: '{}' }));
+    lambda.failNext({ type: 'ServiceException', status: 500, message: 'internal' }, 3);
+
+    const o = await measureOnce({ type: 'lambda-invoke' }, preTraffic, deps);
+
+    expect(o.outcome).toBe('error');
+    expect(o.message).not.toContain('SmokeTestFunctions');
+  });
+
   it('is an error when the invocation outlasts the measurement', async () => {
     lambda.define('orders-api', () => ({ payload: '{}', delayMs: 3_000 }));
     const started = Date.now();

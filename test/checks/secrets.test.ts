@@ -343,7 +343,7 @@ describe('checks that use secrets (real server on loopback)', () => {
     expect(first).toEqual({
       outcome: 'error',
       message:
-        'cannot read secret apiToken (SSM /greenlight/api-token): AccessDeniedException: User is not authorized to perform: ssm:GetParameter',
+        "cannot read secret apiToken (SSM /greenlight/api-token): AccessDeniedException: User is not authorized to perform: ssm:GetParameter (greenlight's role may read only the parameters the stack's SecretParameters parameter names: allow it there)",
     });
     expect(seen).toEqual([`Bearer ${token}`]);
     expect(second?.outcome).toBe('pass');

@@ -171,7 +171,7 @@ describe('loadPlan', () => {
 
     // Assert
     expect(error.issues).toEqual([
-      'GREENLIGHT_PLAN_PARAMETER: cannot read SSM parameter /greenlight/plan: AccessDeniedException: not authorized to perform ssm:GetParameter',
+      "GREENLIGHT_PLAN_PARAMETER: cannot read SSM parameter /greenlight/plan: AccessDeniedException: not authorized to perform ssm:GetParameter (greenlight's role may read only the parameter the stack's PlanParameterName parameter names)",
     ]);
     expect(error.cause).toBe(denied);
   });
