@@ -38,8 +38,6 @@ const targets = {
   overheadMs: 5,
   rssMb: 96,
 } as const;
-/** NODE_OPTIONS with the template's EnableSourceMaps=true (off by default: decoding maps costs memory and time). */
-const sourceMapOptions = '--enable-source-maps';
 /** The template's MemorySize; peak memory is also taken at Lambda's smallest size. */
 const templateMemoryMb = 256;
 const smallestMemoryMb = 128;
@@ -406,7 +404,7 @@ async function invokeChild(
   which: 'greenlight' | 'baseline',
   job: Omit<ChildJob, 'functionName' | 'timeoutMs'>,
   planText: string,
-  runtime: { memoryMb: number; sourceMaps: boolean } = { memoryMb: templateMemoryMb, sourceMaps: true },
+  memoryMb = templateMemoryMb,
 ): Promise<ChildResult> {
   const tag = `${b.name}-${which}-${++seq}`;
   const jobPath = join(dir, `${tag}.job.json`);
@@ -422,11 +420,12 @@ async function invokeChild(
     AWS_ENDPOINT_URL_EVENTBRIDGE: world.events.url,
     GREENLIGHT_PLAN: planText,
     GREENLIGHT_RESOLVE: `${greenHost}=127.0.0.1,${redHost}=127.0.0.1`,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(runtime.memoryMb),
-    NODE_OPTIONS: runtime.sourceMaps ? sourceMapOptions : '',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
+    // As the template deploys them: no NODE_OPTIONS (the bundles carry no source maps to enable).
+    NODE_OPTIONS: '',
   });
   const r = await run(
-    [...lambdaNodeFlags(runtime.memoryMb), join(dir, 'child.mjs'), b[which].path, jobPath, resultPath],
+    [...lambdaNodeFlags(memoryMb), join(dir, 'child.mjs'), b[which].path, jobPath, resultPath],
     env,
     300_000,
   );
@@ -484,18 +483,13 @@ async function main(): Promise<void> {
       const init = await measureInit(b);
       const gInit = median(init.greenlight.importMs);
       const bInit = median(init.baseline.importMs);
-      const peak = async (sourceMaps: boolean) => {
-        const runtime = { memoryMb: smallestMemoryMb, sourceMaps };
-        const job = scenarios[b.name]?.('pass', 1) ?? { events: [], deliveredBy: 'return' };
-        const g = await invokeChild(dir, b, 'greenlight', job, plan(10, 1, 100), runtime);
-        if (!/SUCCEEDED|Succeeded|passed|continued|decided|CONTINUE/.test(g.invocations[0]?.outcome ?? '')) {
-          throw new Error(`${b.name}: the memory run did not pass: ${g.invocations[0]?.outcome}`);
-        }
-        const base = await invokeChild(dir, b, 'baseline', { events: [{}], deliveredBy: 'return' }, '', runtime);
-        return { greenlight: g.maxRssKb / 1024, baseline: base.maxRssKb / 1024 };
-      };
-      const withMaps = await peak(true);
-      const withoutMaps = await peak(false);
+      const job = scenarios[b.name]?.('pass', 1) ?? { events: [], deliveredBy: 'return' };
+      const g = await invokeChild(dir, b, 'greenlight', job, plan(10, 1, 100), smallestMemoryMb);
+      if (!/SUCCEEDED|Succeeded|passed|continued|decided|CONTINUE/.test(g.invocations[0]?.outcome ?? '')) {
+        throw new Error(`${b.name}: the memory run did not pass: ${g.invocations[0]?.outcome}`);
+      }
+      const base = await invokeChild(dir, b, 'baseline', { events: [{}], deliveredBy: 'return' }, '', smallestMemoryMb);
+      const peak = { greenlight: g.maxRssKb / 1024, baseline: base.maxRssKb / 1024 };
       const delta = b.greenlight.bytes - b.baseline.bytes;
       sizeRows.push([
         b.name,
@@ -516,12 +510,9 @@ async function main(): Promise<void> {
       ]);
       memRows.push([
         b.name,
-        withoutMaps.greenlight.toFixed(1),
-        withoutMaps.baseline.toFixed(1),
-        mark(withoutMaps.greenlight < targets.rssMb),
-        withMaps.greenlight.toFixed(1),
-        withMaps.baseline.toFixed(1),
-        mark(withMaps.greenlight < targets.rssMb),
+        peak.greenlight.toFixed(1),
+        peak.baseline.toFixed(1),
+        mark(peak.greenlight < targets.rssMb),
       ]);
     }
     say(`### Bundle size (KiB; target: greenlight adds under ${targets.bundleKb} KiB)`);
@@ -562,23 +553,10 @@ async function main(): Promise<void> {
     );
     say();
     say(
-      `Run with the V8 limits Lambda's Node.js runtime sets for ${smallestMemoryMb} MB, as the template deploys by default (no source maps) and with EnableSourceMaps=true (NODE_OPTIONS=${sourceMapOptions}).`,
+      `Run with the V8 limits Lambda's Node.js runtime sets for ${smallestMemoryMb} MB, as the template deploys the functions (no NODE_OPTIONS; the bundles carry no source maps).`,
     );
     say();
-    say(
-      table(
-        [
-          'function',
-          'greenlight (default)',
-          'baseline (default)',
-          'target met',
-          'greenlight, source maps',
-          'baseline, source maps',
-          'target met',
-        ],
-        memRows,
-      ),
-    );
+    say(table(['function', 'greenlight', 'baseline', 'target met'], memRows));
     say();
 
     say('## Verdict overhead and time to a Failed verdict');
