@@ -105,7 +105,12 @@ function fakeInvoker() {
   return { invoker, sent };
 }
 
-function trigger(codedeploy: CodeDeployPort, invoker: AsyncInvokePort, key: StateKeyPort = stateKey) {
+function trigger(
+  codedeploy: CodeDeployPort,
+  invoker: AsyncInvokePort,
+  key: StateKeyPort = stateKey,
+  pollInterval = '50ms',
+) {
   return codeDeployWaitGateTrigger({
     codedeploy,
     invoker,
@@ -114,7 +119,7 @@ function trigger(codedeploy: CodeDeployPort, invoker: AsyncInvokePort, key: Stat
     stateKey: key,
     clock,
     log: quietLog,
-    settings: { pollInterval: '50ms', region: 'us-east-1' },
+    settings: { pollInterval, region: 'us-east-1' },
   });
 }
 
@@ -124,8 +129,9 @@ function gate(o: {
   invoker?: AsyncInvokePort;
   alarm?: 'OK' | 'ALARM';
   key?: StateKeyPort;
+  pollInterval?: string;
 }) {
-  return runGate(trigger(o.cd, o.invoker ?? fakeInvoker().invoker, o.key), {
+  return runGate(trigger(o.cd, o.invoker ?? fakeInvoker().invoker, o.key, o.pollInterval), {
     loadPlan: async () => o.plan,
     checks: { clock, cloudwatch: cloudwatch(o.alarm ?? 'OK') },
     clock,
@@ -287,6 +293,17 @@ describe('CodeDeploy wait gate trigger (fake ports)', () => {
       );
       expect(second).toMatchObject({ wait: 'TERMINATION_WAIT', result: 'continued' });
       expect(baking.continued).toEqual([{ deploymentId, waitType: 'TERMINATION_WAIT' }]);
+    });
+
+    it('stops the deployment, naming the setting, when the watch cannot run as configured', async () => {
+      const cd = fakeCodeDeploy({ statuses: ['InProgress'] });
+      const out = await gate({ plan: both, cd: cd.port, pollInterval: 'often' })(
+        eventOf('START'),
+        lambdaContext(5_000),
+      );
+      expect(out).toMatchObject({ wait: 'TERMINATION_WAIT', verdict: 'fail', result: 'stopping' });
+      expect(out.reasons.join()).toMatch(/^GREENLIGHT_WAIT_POLL_INTERVAL/);
+      expect(cd.stopped).toEqual([deploymentId]);
     });
 
     it('fails the invocation, for Lambda to retry, when a watch continuation arrives and the state key cannot be read', async () => {
