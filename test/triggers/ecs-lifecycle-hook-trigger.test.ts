@@ -201,12 +201,14 @@ describe('ECS lifecycle hook trigger (fake ports)', () => {
     const long = alarmsPlan({ '*': 'alarms' }, 3, '10s');
     const withDetails = (details: Record<string, unknown>) => ({ ...testShift, hookDetails: details });
 
-    it("answers IN_PROGRESS with a callBackDelay and the sealed state, keeping the service's own keys", async () => {
-      const answer = await gate({ plan: long })(withDetails({ approvalChecked: true }), lambdaContext(1_500));
+    it("answers IN_PROGRESS with a callBackDelay and the sealed state, keeping the service's own keys only", async () => {
+      const stale = { [hookDetailsKeys.result]: { verdict: 'fail', reasons: ['an earlier answer'] } };
+      const answer = await gate({ plan: long })(withDetails({ approvalChecked: true, ...stale }), lambdaContext(1_500));
       expect(answer.hookStatus).toBe('IN_PROGRESS');
       expect(answer.callBackDelay).toBeGreaterThanOrEqual(1);
       expect(answer.callBackDelay).toBeLessThanOrEqual(10);
       expect(answer.hookDetails?.approvalChecked).toBe(true);
+      expect(answer.hookDetails).not.toHaveProperty(hookDetailsKeys.result);
       expect(answer.hookDetails?.[hookDetailsKeys.state]).toMatchObject({ legs: 1, mac: expect.any(String) });
     });
 
