@@ -251,7 +251,12 @@ export function ecsPauseGateTrigger(ports: PauseGatePorts): Trigger<Input, OpenH
         );
       } catch (error) {
         // ECS refuses a hook that no longer awaits action; which error it uses is not documented, so ask again.
-        const now = await confirmAwaiting(ports, ref, AbortSignal.timeout(10_000)).catch(() => undefined);
+        // Within what is left before the report is due: past it, the refusal fails the invocation loudly.
+        const now = await confirmAwaiting(
+          ports,
+          ref,
+          AbortSignal.timeout(Math.max(1, run.reportBy - clock.now())),
+        ).catch(() => undefined);
         if (now?.kind === 'not-awaiting') {
           log.warn('ContinueServiceDeployment refused: the hook no longer awaits action', {
             action,
