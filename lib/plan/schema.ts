@@ -1,12 +1,20 @@
 import { bodyMemoryIssues } from '../checks/body-budget.ts';
-import type { CheckEntry } from '../checks/build-runs.ts';
+import { type CheckEntry, usedPlaceholders } from '../checks/build-runs.ts';
 import { type AllowPolicy, readAllow } from '../checks/egress.ts';
 import { checkKinds, isCheckKind } from '../checks/registry.ts';
 import { readSecrets, type SecretSource, secretNamesIn } from '../checks/secrets.ts';
 import type { CheckPolicy } from '../core/types.ts';
 import { PlanError } from '../spec/errors.ts';
 import { clip, echo, Fields, join, keyLimit } from '../spec/fields.ts';
-import { canonicalHook, fallbackHook, hookCollisions, hookEntry, isKnownHook, knownHooks } from '../spec/hooks.ts';
+import {
+  canonicalHook,
+  fallbackHook,
+  hookCollisions,
+  hookEntry,
+  isKnownHook,
+  knownHooks,
+  testListenerProblem,
+} from '../spec/hooks.ts';
 import { checkPlaceholders } from '../spec/placeholders.ts';
 import { scheduleProblem, triggersOf } from './trigger-limits.ts';
 import { parseYaml } from './yaml.ts';
@@ -69,6 +77,11 @@ export async function parsePlanText(text: string, source: string): Promise<Plan>
 
 /** Validates a parsed plan. Throws a `PlanError` that lists every problem with its field path. */
 export function parsePlan(raw: unknown): Plan {
+  // Every reader below recurses: a plan nested deeper than any real one is refused before them (as the
+  // YAML reader refuses it), so JSON or a hookDetails object cannot overflow the stack.
+  if (nestedDeeperThan(raw, maxPlanDepth)) {
+    throw new PlanError([`plan: nested deeper than ${maxPlanDepth} levels`]);
+  }
   const f = new Fields();
   const top = f.object(raw, 'plan', planFields);
   if (!top) throw new PlanError(f.issues);
@@ -179,6 +192,8 @@ function entryProblems(hook: string, names: readonly string[], checks: Record<st
       checkKinds[c.type].hookProblem as ((spec: unknown, hook: string) => string | undefined) | undefined
     )?.(c.spec, canonicalHook(hook));
     if (problem !== undefined) f.problem(join(path, i), `check ${echo(c.name)} cannot work here: ${problem}`);
+    const blue = usedPlaceholders([c]).has('testListenerUrl') ? testListenerProblem(hook) : undefined;
+    if (blue !== undefined) f.problem(join(path, i), `check ${echo(c.name)} cannot work here: ${blue}`);
   }
   for (const trigger of triggersOf(hook)) {
     const problem = scheduleProblem(trigger, hook, listed);
@@ -309,4 +324,19 @@ export function checksForHook(plan: Plan, hook: string): { key: string; checks: 
     return plan.checks[n] as PlanCheck;
   });
   return { key, checks };
+}
+
+/** The deepest nesting a plan may have (the YAML reader's limit too). */
+const maxPlanDepth = 64;
+
+/** Whether `value` nests objects or arrays deeper than `limit`, found without recursion. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }

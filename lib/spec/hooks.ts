@@ -106,3 +106,39 @@ export function productionTrafficAt(hook: string | undefined): ProductionTraffic
   // A Map, not an object: `toString` is no hook.
   return productionTraffic.get(canonicalHook(hook)) ?? 'unknown';
 }
+
+/**
+ * Whom the deployment's test listener serves at a hook or stage, from the hook alone (a fact fixed for
+ * the invocation, never live weights). CodeDeploy ECS: the test listener routes to the original (blue)
+ * task set until AllowTestTraffic, so at BeforeInstall and AfterInstall `{{testListenerUrl}}` reaches
+ * blue; from AfterAllowTestTraffic on, and in both waits, it reaches green. ECS native: test traffic
+ * moves at TEST_TRAFFIC_SHIFT; every later stage sees green. `unknown`: a hook greenlight cannot place.
+ */
+export function testTrafficAt(hook: string | undefined): ProductionTraffic {
+  if (hook === undefined) return 'unknown';
+  return testTraffic.get(canonicalHook(hook)) ?? 'unknown';
+}
+
+const testTraffic: ReadonlyMap<string, ProductionTraffic> = new Map<string, ProductionTraffic>([
+  ['BeforeInstall', 'blue'],
+  ['AfterInstall', 'blue'],
+  ['AfterAllowTestTraffic', 'green'],
+  ['BeforeAllowTraffic', 'green'],
+  ['AfterAllowTraffic', 'green'],
+  ['ReadyWait', 'green'],
+  ['TerminationWait', 'green'],
+  ...ecsStages.map((stage, i): [string, ProductionTraffic] => {
+    const shift = ecsStages.indexOf('TEST_TRAFFIC_SHIFT');
+    return [stage, i < shift ? 'blue' : i === shift ? 'shifting' : 'green'];
+  }),
+]);
+
+/**
+ * Why `{{testListenerUrl}}` cannot stand for green at `hook`, or undefined when it can (or the hook
+ * cannot be placed). A check probing it there would measure blue and call it green.
+ */
+export function testListenerProblem(hook: string | undefined): string | undefined {
+  const at = testTrafficAt(hook);
+  if (at !== 'blue' && at !== 'shifting') return undefined;
+  return `{{testListenerUrl}} does not reach green at ${hook}: the test listener ${at === 'blue' ? 'still routes to blue' : 'is being moved to green'} there (it reaches green from AfterAllowTestTraffic, ECS native POST_TEST_TRAFFIC_SHIFT); map this check to a later hook, or give a URL that only green serves`;
+}

@@ -686,3 +686,45 @@ describe('schedules that cannot fit their trigger (issue 11)', () => {
     ).not.toThrow();
   });
 });
+
+describe('evidence from green: the test listener reaches blue before test traffic moves', () => {
+  const plan = (hook: string) => ({
+    version: 1,
+    hooks: { [hook]: ['green-health'] },
+    checks: { 'green-health': { type: 'http', url: '{{testListenerUrl}}/health' } },
+  });
+
+  it.each([
+    'BeforeInstall',
+    'AfterInstall',
+    'RECONCILE_SERVICE',
+    'PRE_SCALE_UP',
+    'POST_SCALE_UP',
+    'TEST_TRAFFIC_SHIFT',
+  ])('refuses a check probing {{testListenerUrl}} mapped to %s, where it would measure blue', (hook) => {
+    const issues = issuesOf(() => parsePlan(plan(hook)));
+    expect(issues).toEqual([expect.stringMatching(/\{\{testListenerUrl\}\} does not reach green at/)]);
+  });
+
+  it.each([
+    'AfterAllowTestTraffic',
+    'BeforeAllowTraffic',
+    'PreTraffic',
+    'AfterAllowTraffic',
+    'POST_TEST_TRAFFIC_SHIFT',
+    'ReadyWait',
+  ])('accepts it at %s, where the test listener reaches green', (hook) => {
+    expect(() => parsePlan(plan(hook))).not.toThrow();
+  });
+});
+
+describe('deeply nested plans', () => {
+  it('refuses a JSON plan nested 3,000 levels deep with a plan error, not a stack overflow', async () => {
+    const deep = `${'['.repeat(3000)}${']'.repeat(3000)}`;
+    const text = `{"version":1,"hooks":{"*":[]},"checks":{},"description":${deep}}`;
+
+    const issues = await issuesOfAsync(parsePlanText(text, 'plan.json'));
+
+    expect(issues).toEqual(['plan: nested deeper than 64 levels']);
+  });
+});
