@@ -1,5 +1,6 @@
 import type { CheckPolicy, CheckRun } from '../core/types.ts';
 import { join } from '../spec/fields.ts';
+import { testListenerProblem } from '../spec/hooks.ts';
 import type { DeploymentContext, PlaceholderName } from '../spec/placeholders.ts';
 import { functionBodyBudget } from './body-budget.ts';
 import { type AllowPolicy, defaultAllow, deploymentListeners } from './egress.ts';
@@ -39,6 +40,17 @@ export function buildRuns(checks: readonly CheckEntry[], context: DeploymentCont
   const read = secretReader(deps.secrets);
   return checks.map((check) => {
     const path = join('checks', check.name);
+    // Evidence from green only: where the test listener still reaches blue, a check probing it measures
+    // nothing of green. Every measurement is then an error (never a pass), naming why.
+    const blue = usedPlaceholders([check]).has('testListenerUrl') ? testListenerProblem(context.hook) : undefined;
+    if (blue !== undefined) {
+      return {
+        name: check.name,
+        kind: check.type,
+        policy: check.policy,
+        measure: async () => ({ outcome: 'error' as const, message: blue }),
+      };
+    }
     const kind = checkKinds[check.type];
     // The registry maps each type to its own kind, so this spec fits it.
     const prepared = kind.prepare ? kind.prepare(check.spec as never, context, path) : check.spec;

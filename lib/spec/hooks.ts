@@ -111,8 +111,8 @@ export function productionTrafficAt(hook: string | undefined): ProductionTraffic
  * Whom the deployment's test listener serves at a hook or stage, from the hook alone (a fact fixed for
  * the invocation, never live weights). CodeDeploy ECS: the test listener routes to the original (blue)
  * task set until AllowTestTraffic, so at BeforeInstall and AfterInstall `{{testListenerUrl}}` reaches
- * blue; from AfterAllowTestTraffic on, and in both waits, it reaches green. ECS native: test traffic
- * moves at TEST_TRAFFIC_SHIFT; every later stage sees green. `unknown`: a hook greenlight cannot place.
+ * blue; from AfterAllowTestTraffic on, and in both waits, it reaches green. ECS native: stages before
+ * TEST_TRAFFIC_SHIFT see blue; from TEST_TRAFFIC_SHIFT on (invoked with test traffic on the target) green. `unknown`: a hook greenlight cannot place.
  */
 export function testTrafficAt(hook: string | undefined): ProductionTraffic {
   if (hook === undefined) return 'unknown';
@@ -127,10 +127,12 @@ const testTraffic: ReadonlyMap<string, ProductionTraffic> = new Map<string, Prod
   ['AfterAllowTraffic', 'green'],
   ['ReadyWait', 'green'],
   ['TerminationWait', 'green'],
-  ...ecsStages.map((stage, i): [string, ProductionTraffic] => {
-    const shift = ecsStages.indexOf('TEST_TRAFFIC_SHIFT');
-    return [stage, i < shift ? 'blue' : i === shift ? 'shifting' : 'green'];
-  }),
+  // ECS invokes TEST_TRAFFIC_SHIFT hooks with the test traffic on the target revision (AWS's own sample:
+  // testTrafficWeights 100 to it), so from that stage on the test listener reaches green.
+  ...ecsStages.map((stage, i): [string, ProductionTraffic] => [
+    stage,
+    i < ecsStages.indexOf('TEST_TRAFFIC_SHIFT') ? 'blue' : 'green',
+  ]),
 ]);
 
 /**
@@ -140,5 +142,5 @@ const testTraffic: ReadonlyMap<string, ProductionTraffic> = new Map<string, Prod
 export function testListenerProblem(hook: string | undefined): string | undefined {
   const at = testTrafficAt(hook);
   if (at !== 'blue' && at !== 'shifting') return undefined;
-  return `{{testListenerUrl}} does not reach green at ${hook}: the test listener ${at === 'blue' ? 'still routes to blue' : 'is being moved to green'} there (it reaches green from AfterAllowTestTraffic, ECS native POST_TEST_TRAFFIC_SHIFT); map this check to a later hook, or give a URL that only green serves`;
+  return `{{testListenerUrl}} does not reach green at ${hook}: the test listener ${at === 'blue' ? 'still routes to blue' : 'is being moved to green'} there (it reaches green from AfterAllowTestTraffic, ECS native TEST_TRAFFIC_SHIFT); map this check to a later hook, or give a URL that only green serves`;
 }

@@ -202,19 +202,16 @@ describe('compare needs a blue baseline: the production listener is blue only be
     'POST_PRODUCTION_TRAFFIC_SHIFT',
   ];
   const beforeShift = [
-    'BeforeInstall',
-    'AfterInstall',
     'AfterAllowTestTraffic',
     'BeforeAllowTraffic',
     'PreTraffic',
     'ReadyWait',
-    'RECONCILE_SERVICE',
-    'PRE_SCALE_UP',
-    'POST_SCALE_UP',
     'TEST_TRAFFIC_SHIFT',
     'POST_TEST_TRAFFIC_SHIFT',
     'PRE_PRODUCTION_TRAFFIC_SHIFT',
   ];
+  /** Before test traffic moves, the test listener (compare's default green) still reaches blue. */
+  const beforeTestShift = ['BeforeInstall', 'AfterInstall', 'RECONCILE_SERVICE', 'PRE_SCALE_UP', 'POST_SCALE_UP'];
 
   it.each(afterShift)('is an error at %s, probing nothing, with the default blue {{prodListenerUrl}}', async (hook) => {
     const o = await measureOnce(compare(), { ...context(), hook }, deps);
@@ -224,6 +221,18 @@ describe('compare needs a blue baseline: the production listener is blue only be
     expect(blue.hits).toEqual([]);
     expect(green.hits).toEqual([]);
   });
+
+  it.each(beforeTestShift)(
+    'is an error at %s, probing nothing: its default green, the test listener, is still blue',
+    async (hook) => {
+      const o = await measureOnce(compare({ samples: 2 }), { ...context(), hook }, deps);
+
+      expect(o.outcome).toBe('error');
+      expect(o.message).toMatch(new RegExp(`\\{\\{testListenerUrl\\}\\} does not reach green at ${hook}`));
+      expect(blue.hits).toEqual([]);
+      expect(green.hits).toEqual([]);
+    },
+  );
 
   it.each(beforeShift)('compares against the production listener at %s', async (hook) => {
     const o = await measureOnce(compare({ samples: 2 }), { ...context(), hook }, deps);

@@ -208,9 +208,16 @@ function greenTargets(state: 'healthy' | 'unhealthy'): void {
   ]);
 }
 
+/**
+ * The probe is only a vehicle for the ids greenlight resolved, at every hook: it names the test
+ * listener's origin literally, since `{{testListenerUrl}}` is refused where that listener still reaches
+ * blue (BeforeInstall, AfterInstall).
+ */
+const vehicle = (text: string): string => text.replaceAll('{{testListenerUrl}}', `http://${lb.dnsName}:${green.port}`);
+
 beforeEach(() => {
   clearPlanCache();
-  process.env.GREENLIGHT_PLAN = plan;
+  process.env.GREENLIGHT_PLAN = vehicle(plan);
   delete process.env.GREENLIGHT_HOOK;
   process.env.GREENLIGHT_REPORT_RESERVE = '1s';
   green.respond((_req, res) => res.end('ok'));
@@ -265,7 +272,7 @@ describe.each([
   });
 
   it('at BeforeInstall, still knows blue, the one task set there is', async () => {
-    process.env.GREENLIGHT_PLAN = `
+    process.env.GREENLIGHT_PLAN = vehicle(`
 version: 1
 hooks:
   "*": [blue-probe]
@@ -273,7 +280,7 @@ checks:
   blue-probe:
     type: http
     url: "{{testListenerUrl}}/blue/{{blueTaskSet}}/{{blueTargetGroup}}"
-`;
+`);
     const w = await world();
     addEcs(w, { hook: 'BeforeInstall', unlabelled });
 

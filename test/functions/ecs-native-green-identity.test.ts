@@ -95,7 +95,9 @@ afterAll(async () => {
 
 beforeEach(() => {
   clearPlanCache();
-  process.env.GREENLIGHT_PLAN = plan;
+  // The probe only carries the ids greenlight resolved, at every stage: the test listener's origin is
+  // named literally, since {{testListenerUrl}} is refused where that listener still reaches blue.
+  process.env.GREENLIGHT_PLAN = plan.replaceAll('{{testListenerUrl}}', `http://${lb.dnsName}:${green.port}`);
   process.env.GREENLIGHT_REPORT_RESERVE = '1s';
   green.respond((_req, res) => res.end('ok'));
   green.hits.length = 0;
