@@ -6,15 +6,22 @@ import type { CheckKind } from './kind.ts';
 import {
   type MetricThreshold,
   noDataObservation,
-  readThreshold,
   reduceValues,
   thresholdFields,
   thresholdObservation,
   worstOf,
 } from './metric-threshold.ts';
-import { clip, parseJson, providerGet, providerUrl, secretOnly, transportError } from './provider-http.ts';
+import {
+  clip,
+  parseJson,
+  providerGet,
+  providerUrl,
+  readProviderFields,
+  secretOnly,
+  transportError,
+} from './provider-http.ts';
 import { fillQuery, placeDatadog } from './query-fill.ts';
-import { httpsTls, readTls, type TlsSpec } from './tls.ts';
+import { httpsTls, type TlsSpec } from './tls.ts';
 
 /**
  * A Datadog metrics query (v1 `GET /api/v1/query?from&to&query`, which answers `series[].pointlist`
@@ -36,7 +43,6 @@ export interface DatadogSpec extends MetricThreshold {
 
 /** Datadog sites: datadoghq.com, us3.datadoghq.com, us5.datadoghq.com, datadoghq.eu, ap1.datadoghq.com, ddog-gov.com, ... */
 const sitePattern = /^(?:[a-z0-9]+\.)?(?:datadoghq\.com|datadoghq\.eu|ddog-gov\.com)$/;
-const defaultMaxBodyBytes = 1024 * 1024;
 
 export const datadogCheck: CheckKind<DatadogSpec> = {
   fields: ['query', 'site', 'url', 'window', 'apiKey', 'applicationKey', 'maxBodyBytes', 'tls', ...thresholdFields],
@@ -71,12 +77,7 @@ export const datadogCheck: CheckKind<DatadogSpec> = {
       });
     const apiKey = key('apiKey');
     const applicationKey = key('applicationKey');
-    const maxBodyBytes =
-      raw.maxBodyBytes === undefined
-        ? defaultMaxBodyBytes
-        : f.integer(raw.maxBodyBytes, join(path, 'maxBodyBytes'), 1024, 10 * 1024 * 1024);
-    const threshold = readThreshold(raw, path, f);
-    const tls = raw.tls === undefined ? undefined : readTls(raw.tls, join(path, 'tls'), f);
+    const { maxBodyBytes, threshold, tls } = readProviderFields(raw, path, f);
     if (
       f.issues.length > before ||
       query === undefined ||

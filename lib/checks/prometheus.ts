@@ -6,15 +6,22 @@ import type { CheckKind } from './kind.ts';
 import {
   type MetricThreshold,
   noDataObservation,
-  readThreshold,
   reduceValues,
   thresholdFields,
   thresholdObservation,
   worstOf,
 } from './metric-threshold.ts';
-import { clip, parseJson, providerGet, providerUrl, secretOnly, transportError } from './provider-http.ts';
+import {
+  clip,
+  parseJson,
+  providerGet,
+  providerUrl,
+  readProviderFields,
+  secretOnly,
+  transportError,
+} from './provider-http.ts';
 import { fillQuery, placePromql } from './query-fill.ts';
-import { httpsTls, readTls, type TlsSpec } from './tls.ts';
+import { httpsTls, type TlsSpec } from './tls.ts';
 
 /** A request to sign: the method, the full URL (query string included) and the headers to send. */
 export interface SigV4Request {
@@ -66,7 +73,6 @@ export interface PrometheusSpec extends MetricThreshold {
 
 const ampHost = /^aps-workspaces(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?$/;
 const regionPattern = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
-const defaultMaxBodyBytes = 1024 * 1024;
 /** Prometheus refuses range queries of more than 11,000 points per series. */
 const maxPoints = 11_000;
 
@@ -144,12 +150,7 @@ export const prometheusCheck: CheckKind<PrometheusSpec, PrometheusPorts> = {
     }
     const auths = [raw.bearerToken, raw.basicAuth, raw.sigv4].filter((x) => x !== undefined).length;
     if (auths > 1) f.problem(path, 'give one of bearerToken, basicAuth and sigv4');
-    const maxBodyBytes =
-      raw.maxBodyBytes === undefined
-        ? defaultMaxBodyBytes
-        : f.integer(raw.maxBodyBytes, join(path, 'maxBodyBytes'), 1024, 10 * 1024 * 1024);
-    const threshold = readThreshold(raw, path, f);
-    const tls = raw.tls === undefined ? undefined : readTls(raw.tls, join(path, 'tls'), f);
+    const { maxBodyBytes, threshold, tls } = readProviderFields(raw, path, f);
     if (
       f.issues.length > before ||
       url === undefined ||

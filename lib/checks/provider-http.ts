@@ -2,10 +2,12 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Observation } from '../core/types.ts';
 import { PlanError } from '../spec/errors.ts';
+import { type Fields, join } from '../spec/fields.ts';
 import type { BodyBudget } from './body-budget.ts';
 import { jsonParseCost, jsonParseMaxBytes } from './body-expect.ts';
 import { EgressRefusedError, type ProbeGuard } from './egress.ts';
-import type { TlsOptions } from './tls.ts';
+import { type MetricThreshold, readThreshold } from './metric-threshold.ts';
+import { readTls, type TlsOptions, type TlsSpec } from './tls.ts';
 
 /**
  * One GET to a metrics provider's HTTP API (Prometheus, Datadog): through the check's egress guard
@@ -165,3 +167,26 @@ export function parseJson(text: string): unknown {
 
 /** `{{secret:name}}` and nothing else: credentials never sit in a plan as plain text. */
 export const secretOnly = /^\{\{\s*secret:[A-Za-z][A-Za-z0-9_-]{0,63}\s*\}\}$/;
+
+/** A provider response is read up to this many bytes unless the plan says otherwise. */
+const defaultProviderMaxBodyBytes = 1024 * 1024;
+
+/**
+ * The fields every metrics provider kind reads alike (prometheus, datadog): `maxBodyBytes` (1 KiB to
+ * 10 MiB, default 1 MiB), the threshold vocabulary of cloudwatch-metric and an optional `tls` block.
+ * Problems go to `f`, naming the field under `path`; a field that could not be read is undefined.
+ */
+export function readProviderFields(
+  raw: Record<string, unknown>,
+  path: string,
+  f: Fields,
+): { maxBodyBytes?: number | undefined; threshold?: MetricThreshold | undefined; tls?: TlsSpec | undefined } {
+  return {
+    maxBodyBytes:
+      raw.maxBodyBytes === undefined
+        ? defaultProviderMaxBodyBytes
+        : f.integer(raw.maxBodyBytes, join(path, 'maxBodyBytes'), 1024, 10 * 1024 * 1024),
+    threshold: readThreshold(raw, path, f),
+    tls: raw.tls === undefined ? undefined : readTls(raw.tls, join(path, 'tls'), f),
+  };
+}
