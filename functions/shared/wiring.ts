@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { cloudWatchAdapter } from '../../lib/aws/cloudwatch.ts';
+import { durableStartAdapter } from '../../lib/aws/durable-start.ts';
 import { ecsChecksAdapter } from '../../lib/aws/ecs-checks.ts';
 import { eventsAdapter } from '../../lib/aws/events.ts';
 import { lambdaInvokeAdapter } from '../../lib/aws/lambda.ts';
@@ -82,5 +83,8 @@ export function gateDeps(env: NodeJS.ProcessEnv = process.env): GateDeps {
     log: logger,
     observe: verdictObserver({ events: eventsAdapter(), metrics, log: logger, clock: systemClock }),
     reserve: env.GREENLIGHT_REPORT_RESERVE,
+    ...(env.GREENLIGHT_DURABLE_FUNCTION?.trim()
+      ? { durable: { functionArn: env.GREENLIGHT_DURABLE_FUNCTION.trim(), port: durableStartAdapter() } }
+      : {}),
   };
 }

@@ -74,7 +74,8 @@ export interface CodeDeployTarget {
   readonly type: string;
   /** The target's own status (`InProgress`, `Succeeded`, ...): an ECS target is `Succeeded` once traffic has moved. */
   readonly status?: string;
-  readonly lifecycleEvents: readonly { readonly name: string; readonly status: string }[];
+  /** `startTime`: epoch ms the hook began, when CodeDeploy says (its one-hour limit counts from it). */
+  readonly lifecycleEvents: readonly { readonly name: string; readonly status: string; readonly startTime?: number }[];
   readonly taskSets: readonly TaskSetInfo[];
   readonly lambda?: {
     readonly functionName?: string;
@@ -203,7 +204,13 @@ function codeDeployCalls(client: () => CodeDeployClient): CodeDeployPort {
         targetArn: ecs?.targetArn ?? lambda?.targetArn,
         type: t?.deploymentTargetType ?? 'unknown',
         status: ecs?.status ?? lambda?.status ?? t?.instanceTarget?.status,
-        lifecycleEvents: events.map((e) => ({ name: e.lifecycleEventName ?? '', status: e.status ?? 'Unknown' })),
+        lifecycleEvents: events.map((e) =>
+          compact({
+            name: e.lifecycleEventName ?? '',
+            status: e.status ?? 'Unknown',
+            startTime: e.startTime?.getTime(),
+          }),
+        ),
         taskSets: (ecs?.taskSetsInfo ?? []).map((s) =>
           compact({
             id: s.identifer,

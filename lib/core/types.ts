@@ -112,4 +112,9 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms`, or as soon as `signal` aborts (never rejects). */
   sleep(ms: number, signal: AbortSignal): Promise<void>;
+  /**
+   * A clock that skips time (the durable SDK's local runner with time skipping, the rehearsal) jumps to
+   * `epochMs` when a durable wait that ends then returns; the system clock has none: its time has passed.
+   */
+  advanceTo?(epochMs: number): void;
 }

@@ -1,3 +1,7 @@
+import { errorMessage } from '../core/analyze.ts';
+import { SettingError } from '../runtime/settings.ts';
+import { PlanError } from '../spec/errors.ts';
+
 /**
  * The gate layer's errors: one for an event, one for a configuration, one for carried state, one for a hand-over. Every trigger
  * uses these; none writes its own copy. Each takes `{ cause }` (ES2022 error cause).
@@ -45,4 +49,15 @@ export class StateError extends Error {
     super(message, options);
     this.name = 'StateError';
   }
+}
+
+/** The reason a Failed verdict gives for an error: a known fault says itself; anything else is named as such. */
+export function reasonOf(error: unknown): string {
+  const known =
+    error instanceof PlanError ||
+    error instanceof SettingError ||
+    error instanceof StateError ||
+    error instanceof GateConfigError ||
+    error instanceof HandOverError;
+  return known ? (error as Error).message : `could not validate: ${errorMessage(error)}`;
 }

@@ -3,11 +3,13 @@ import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
 import { minutes, scheduleProblem } from '../plan/trigger-limits.ts';
 import { deadlineFor } from '../runtime/deadline.ts';
-import { SettingError } from '../runtime/settings.ts';
-import { PlanError } from '../spec/errors.ts';
 import { ReportError } from './deliver.ts';
 import type { TriggerDeps } from './deps.ts';
-import { GateConfigError, HandOverError, StateError } from './errors.ts';
+import { type DurableLauncher, enterDurable } from './durable.ts';
+import { GateConfigError, reasonOf } from './errors.ts';
+
+export { reasonOf };
+
 import { evaluate, failedVerdict, summarizeChecks } from './evaluate.ts';
 import { runPlannedLeg } from './leg.ts';
 import { publishVerdict, verdictRecord } from './observe.ts';
@@ -17,6 +19,8 @@ import type { Closed, Delivery, GateInvocation, GateRun, HandedOn, Ignored, Trig
 export interface GateDeps extends TriggerDeps {
   /** GREENLIGHT_REPORT_RESERVE: time kept to deliver the verdict (duration, default 5s). */
   readonly reserve?: string | undefined;
+  /** Where a trigger on durable executions starts one (GREENLIGHT_DURABLE_FUNCTION); absent: schedules must fit one invocation. */
+  readonly durable?: DurableLauncher | undefined;
 }
 
 /** How long a failing delivery is retried before the invocation fails loudly (and Lambda retries it). */
@@ -187,6 +191,17 @@ export function runGate<Input, Hook, Detail, Answer>(
           ),
         };
       }
+      if (store.kind === 'durable') {
+        return enterDurable({
+          trigger: trigger as Trigger<Input, Hook, unknown, unknown>,
+          store,
+          input,
+          hook: open,
+          selected,
+          run,
+          deps,
+        });
+      }
       const loaded = await store.load(input, open, selected, run);
       const context = await trigger.context(input, open, selected, run);
       const { leg, legs } = await runPlannedLeg({
@@ -213,17 +228,6 @@ export function runGate<Input, Hook, Detail, Answer>(
       );
     }
   };
-}
-
-/** The reason a Failed verdict gives for an error: a known fault says itself; anything else is named as such. */
-export function reasonOf(error: unknown): string {
-  const known =
-    error instanceof PlanError ||
-    error instanceof SettingError ||
-    error instanceof StateError ||
-    error instanceof GateConfigError ||
-    error instanceof HandOverError;
-  return known ? (error as Error).message : `could not validate: ${errorMessage(error)}`;
 }
 
 /** A trigger's `Input` is never itself `{kind: 'ignored'}`: that shape is reserved for `Ignored`. */

@@ -128,10 +128,42 @@ export interface Selected {
   readonly checks: readonly PlanCheck[];
 }
 
-/** How an analysis outlives an invocation: not at all, or carried by the trigger to its next invocation. */
+/**
+ * How an analysis outlives an invocation: not at all, carried by the caller to the trigger's next
+ * invocation (ECS hookDetails), or run by a Lambda durable execution.
+ */
 export type StateStore<Input, Hook> =
   /** One invocation: a schedule longer than the trigger's limit is refused before the first measurement. */
-  { readonly kind: 'none'; readonly limits: LimitedTrigger } | CarriedStore<Input, Hook>;
+  { readonly kind: 'none'; readonly limits: LimitedTrigger } | CarriedStore<Input, Hook> | DurableStore<Input, Hook>;
+
+/**
+ * An analysis that may outlive the invocation runs in a Lambda durable execution named after the hook
+ * (lib/gate/durable.ts): one execution per hook, whatever the number of deliveries. A schedule that fits
+ * the invocation still runs in it, with no extra hop.
+ */
+export interface DurableStore<Input, Hook> {
+  readonly kind: 'durable';
+  /** The trigger-limits entry: the longest schedule, checked before the first measurement. */
+  readonly limits: LimitedTrigger;
+  /**
+   * What names the hook, the same for every delivery of it (CodeDeploy's hook execution id, ECS's hookId,
+   * the deployment and wait type): hashed into the execution name, the idempotency key.
+   */
+  executionKey(input: Input, hook: Hook): string;
+  /**
+   * The event the durable execution starts from: ids only, the same for every delivery of the hook (Lambda
+   * refuses a second start of a name with another payload). The trigger's own `read` must accept it.
+   */
+  startEvent(input: Input, hook: Hook): unknown;
+  /** Epoch ms by which the hook needs its verdict (CodeDeploy: an hour from the hook's start). */
+  hookDeadline(input: Input, hook: Hook, run: GateRun): Promise<number>;
+  /**
+   * The hook as JSON, to cross a checkpoint to `deliver` in a later invocation, and back. Throws nothing;
+   * whatever `deliver` needs must survive the round trip.
+   */
+  keep(hook: Hook): unknown;
+  restore(kept: unknown): Hook;
+}
 
 export interface CarriedStore<Input, Hook> {
   readonly kind: 'carried';

@@ -31,6 +31,11 @@ export const carriedAnalysisMs = 24 * 3_600_000;
  */
 const oneInvocationMs = 14 * 60_000;
 
+/** CodeDeploy fails a lifecycle hook that has not reported within an hour of its start. */
+export const codeDeployHookLimitMs = 60 * 60_000;
+/** The longest schedule a CodeDeploy hook may have: its hour, less a minute to open the hook and report. */
+const codeDeployHookMs = codeDeployHookLimitMs - 60_000;
+
 /**
  * How long each trigger lets an analysis run: the one table `greenlight validate`, the plan schema and
  * the triggers read. Raising a trigger's limit (the CodeDeploy hook on durable functions) is one line here.
@@ -38,8 +43,9 @@ const oneInvocationMs = 14 * 60_000;
 export const triggerLimits: Readonly<Record<TriggerName, TriggerLimit>> = {
   'codedeploy-hook': {
     hooks: [...codeDeployHooks, ...hookAliases.keys()],
-    maxScheduleMs: oneInvocationMs,
-    because: 'it runs within one Lambda invocation (15 min at most, less time to read the deployment and report)',
+    maxScheduleMs: codeDeployHookMs,
+    because:
+      'CodeDeploy waits at most an hour for a hook (a schedule longer than one invocation runs on a Lambda durable execution; a minute is kept to read the deployment and report)',
   },
   'ecs-lifecycle-hook': {
     hooks: ecsStages,

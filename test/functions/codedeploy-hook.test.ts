@@ -126,7 +126,7 @@ describe('codedeploy-hook, end to end with the real SDK', () => {
     const id = newEcsDeployment();
     const started = Date.now();
 
-    const out = await handler(event(id), lambdaContext());
+    const out = await handler(event(id), lambdaContext(150_000));
 
     expect(out.status).toBe('Failed');
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -154,7 +154,8 @@ describe('codedeploy-hook, end to end with the real SDK', () => {
   });
 
   it('reports Failed before the Lambda deadline when green hangs', async () => {
-    process.env.GREENLIGHT_PLAN = issuePlan.replace('count: 3', 'count: 1\n    timeout: 60s');
+    // The measurement's timeout fits the invocation (a longer one would run on the durable function).
+    process.env.GREENLIGHT_PLAN = issuePlan.replace('count: 3', 'count: 1\n    timeout: 1500ms');
     process.env.GREENLIGHT_REPORT_RESERVE = '1s';
     green.respond(() => {
       // Never answers.
@@ -166,19 +167,21 @@ describe('codedeploy-hook, end to end with the real SDK', () => {
 
     expect(out.status).toBe('Failed');
     expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0);
-    expect(out.reasons.join('\n')).toMatch(/deadline reached/);
+    expect(out.reasons.join('\n')).toMatch(/timed out after 1500 ms/);
     expect(codedeploy.hookStatuses.get(`exec-${id}`)).toBe('Failed');
   });
 
-  it('fails closed when the schedule cannot fit in the invocation', async () => {
-    // 3 measurements 5 s apart fit the hook's 14 min, not the 4 s this invocation has left
+  it('fails closed, naming GREENLIGHT_DURABLE_FUNCTION, when the schedule cannot fit in the invocation and no durable function is set', async () => {
+    // 3 measurements 5 s apart fit the hook's hour, not the 4 s this invocation has left
     process.env.GREENLIGHT_PLAN = issuePlan.replace('interval: 100ms', 'interval: 5s');
     const id = newEcsDeployment();
 
     const out = await handler(event(id), lambdaContext(4_000));
 
     expect(out.status).toBe('Failed');
-    expect(out.reasons.join('\n')).toMatch(/does not fit in this invocation \(next measurement due in [\d.]+ min/);
+    expect(out.reasons.join('\n')).toMatch(
+      /longer than the [\d.]+ min this invocation has, and no durable function is configured \(GREENLIGHT_DURABLE_FUNCTION/,
+    );
   });
 
   it('issue 11: fails a 60-minute bake before measuring, saying the limit in minutes', async () => {
@@ -195,7 +198,7 @@ describe('codedeploy-hook, end to end with the real SDK', () => {
     expect(out.status).toBe('Failed');
     expect(out.reasons).toEqual([
       expect.stringMatching(
-        /^hooks\.\*: the schedule can take up to 60\.1 min \(green-health\), longer than the 14 min codedeploy-hook allows/,
+        /^hooks\.\*: the schedule can take up to 60\.1 min \(green-health\), longer than the 59 min codedeploy-hook allows/,
       ),
     ]);
     expect(green.hits.length).toBe(before);

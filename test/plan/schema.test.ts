@@ -640,18 +640,18 @@ describe('schedules that cannot fit their trigger (issue 11)', () => {
 
     // Assert
     expect(issues).toEqual([
-      'hooks.AfterAllowTestTraffic: the schedule can take up to 60.1 min (bake), longer than the 14 min codedeploy-hook allows: it runs within one Lambda invocation (15 min at most, less time to read the deployment and report); shorten count, interval or initialDelay',
+      'hooks.AfterAllowTestTraffic: the schedule can take up to 60.1 min (bake), longer than the 59 min codedeploy-hook allows: CodeDeploy waits at most an hour for a hook (a schedule longer than one invocation runs on a Lambda durable execution; a minute is kept to read the deployment and report); shorten count, interval or initialDelay',
     ]);
   });
 
   it('counts retried errors in the schedule: count × (consecutiveErrorLimit + 1) measurements', () => {
-    // Act: 5 measurements a minute apart fit; each retried up to twice they may not
+    // Act: 20 measurements a minute apart fit; each retried up to twice they may not
     const issues = issuesOf(() =>
       parsePlan({
         version: 1,
         hooks: { PreTraffic: ['bake'] },
         checks: {
-          bake: { type: 'http', url: 'http://a.example/', count: 5, interval: '1m', consecutiveErrorLimit: 2 },
+          bake: { type: 'http', url: 'http://a.example/', count: 20, interval: '1m', consecutiveErrorLimit: 2 },
         },
       }),
     );
@@ -659,7 +659,7 @@ describe('schedules that cannot fit their trigger (issue 11)', () => {
     // Assert
     expect(issues).toEqual([
       expect.stringMatching(
-        /^hooks\.PreTraffic: the schedule can take up to 14\.1 min \(bake, retries of errors included\)/,
+        /^hooks\.PreTraffic: the schedule can take up to 59\.1 min \(bake, retries of errors included\)/,
       ),
     ]);
   });

@@ -11,8 +11,9 @@ describe('trigger limits (issue 11)', () => {
     expect(triggersOf('*')).toEqual(Object.keys(triggerLimits));
   });
 
-  it('holds the limits of today: one invocation for the CodeDeploy hook, 24 h for carried analyses', () => {
-    expect(minutes(triggerLimits['codedeploy-hook'].maxScheduleMs)).toBe('14 min');
+  it("holds the limits: CodeDeploy's hour for its hook (less a minute), 24 h for carried analyses", () => {
+    expect(minutes(triggerLimits['codedeploy-hook'].maxScheduleMs)).toBe('59 min');
+    expect(minutes(triggerLimits['proton-pipeline-guard'].maxScheduleMs)).toBe('14 min');
     expect(minutes(triggerLimits['ecs-lifecycle-hook'].maxScheduleMs)).toBe('1440 min');
   });
 
@@ -27,11 +28,11 @@ describe('trigger limits (issue 11)', () => {
 
   it('is silent when the schedule fits, and names the check that does not', () => {
     const fits = { name: 'quick', policy: { ...defaultPolicy, count: 3 } };
-    const long = { name: 'bake', policy: { ...defaultPolicy, count: 16, intervalMs: 60_000 } };
+    const long = { name: 'bake', policy: { ...defaultPolicy, count: 61, intervalMs: 60_000 } };
 
     expect(scheduleProblem('codedeploy-hook', 'AfterAllowTestTraffic', [fits])).toBeUndefined();
     expect(scheduleProblem('codedeploy-hook', 'AfterAllowTestTraffic', [fits, long])).toMatch(
-      /^hooks\.AfterAllowTestTraffic: the schedule can take up to 15\.1 min \(bake\), longer than the 14 min codedeploy-hook allows/,
+      /^hooks\.AfterAllowTestTraffic: the schedule can take up to 60\.1 min \(bake\), longer than the 59 min codedeploy-hook allows/,
     );
     expect(scheduleProblem('ecs-lifecycle-hook', 'POST_TEST_TRAFFIC_SHIFT', [fits, long])).toBeUndefined();
   });

@@ -9,6 +9,7 @@ import { eventObject } from '../../gate/event.ts';
 import { deploymentGroup } from '../../gate/observe.ts';
 import type { Outcome, Trigger } from '../../gate/trigger.ts';
 import { checksForHook, type Plan } from '../../plan/schema.ts';
+import { codeDeployHookLimitMs } from '../../plan/trigger-limits.ts';
 import type { Log } from '../../runtime/logger.ts';
 import { codeDeployHooks } from '../../spec/hooks.ts';
 import { resolveCodeDeployContext } from './context.ts';
@@ -36,8 +37,10 @@ export interface CodeDeployHookPorts {
 export interface HookOutcome {
   readonly deploymentId: string;
   readonly hook?: string;
-  readonly status: HookStatus;
-  readonly delivery: 'reported' | 'already-completed';
+  /** What was reported; absent when the analysis went on in a durable execution, which reports it. */
+  readonly status?: HookStatus;
+  /** `analysis-started` / `analysis-already-started`: a durable execution analyses and reports. */
+  readonly delivery: 'reported' | 'already-completed' | 'analysis-started' | 'analysis-already-started';
   readonly reasons: readonly string[];
 }
 
@@ -46,6 +49,8 @@ interface OpenHook {
   readonly deployment: CodeDeployDeployment;
   readonly target: CodeDeployTarget | undefined;
   readonly hook: string;
+  /** Epoch ms the hook began, when CodeDeploy says: its hour counts from it. */
+  readonly startedAt?: number;
   /** Read alongside the deployment; its failure is thrown by `checks`, after the rollback test. */
   readonly plan: PromiseSettledResult<Plan>;
 }
@@ -82,9 +87,10 @@ export function readHookIds(event: unknown): Input {
 /**
  * The CodeDeploy lifecycle hook (ECS and Lambda platforms): the hook that is InProgress on the
  * deployment target (or GREENLIGHT_HOOK) picks the plan's checks; the verdict is reported with
- * `PutLifecycleEventHookExecutionStatus` Succeeded or Failed, exactly once. CodeDeploy cannot call
- * back, so the analysis fits one invocation. An event without hook ids fails the invocation: there is
- * nobody to report to.
+ * `PutLifecycleEventHookExecutionStatus` Succeeded or Failed, exactly once. CodeDeploy waits up to an
+ * hour from the hook's start: a schedule that fits this invocation runs here, a longer one in a durable
+ * execution named after the hook execution (lib/gate/durable.ts). An event without hook ids fails the
+ * invocation: there is nobody to report to.
  */
 export function codeDeployHookTrigger(ports: CodeDeployHookPorts): Trigger<Input, OpenHook, Delivered, HookOutcome> {
   const { codedeploy, clock, log } = ports;
@@ -127,7 +133,11 @@ export function codeDeployHookTrigger(ports: CodeDeployHookPorts): Trigger<Input
       }
       run.scope.stage = hook;
       log.appendKeys({ hook });
-      return { kind: 'open', hook: { deployment, target, hook, plan: planRead } };
+      const startedAt = target?.lifecycleEvents.find((e) => e.name === hook)?.startTime;
+      return {
+        kind: 'open',
+        hook: { deployment, target, hook, plan: planRead, ...(startedAt === undefined ? {} : { startedAt }) },
+      };
     },
 
     rollback: async (_ids, { deployment }) =>
@@ -147,7 +157,20 @@ export function codeDeployHookTrigger(ports: CodeDeployHookPorts): Trigger<Input
         run.signal,
       ),
 
-    state: { kind: 'none', limits: 'codedeploy-hook' },
+    // CodeDeploy waits an hour for the hook: a schedule longer than this invocation runs on a durable execution.
+    state: {
+      kind: 'durable',
+      limits: 'codedeploy-hook',
+      executionKey: (ids) => `${ids.deploymentId}/${ids.executionId}`,
+      startEvent: (ids) => ({ DeploymentId: ids.deploymentId, LifecycleEventHookExecutionId: ids.executionId }),
+      // A start CodeDeploy does not give is taken as now: the first reading of the hook, an upper bound.
+      hookDeadline: async (_ids, open) => Math.min(open.startedAt ?? clock.now(), clock.now()) + codeDeployHookLimitMs,
+      keep: ({ plan: _plan, ...kept }) => kept,
+      restore: (kept) => ({
+        ...(kept as Omit<OpenHook, 'plan'>),
+        plan: { status: 'rejected', reason: new Error('the plan was read in the first step') },
+      }),
+    },
 
     async deliver(verdict, { input, hook }, _run, by) {
       const status: HookStatus = verdict.status === 'pass' ? 'Succeeded' : 'Failed';
@@ -177,8 +200,15 @@ export function codeDeployHookTrigger(ports: CodeDeployHookPorts): Trigger<Input
   };
 }
 
-/** Every invocation that reaches an answer has reported: the other outcomes cannot happen here. */
+/** Every invocation that reaches an answer has reported, or started the durable execution that will. */
 function hookOutcome(outcome: Outcome<Input, Delivered>): HookOutcome {
+  if (outcome.kind === 'handed-on') {
+    return {
+      deploymentId: outcome.input.deploymentId,
+      delivery: outcome.result === 'analysis-already-started' ? 'analysis-already-started' : 'analysis-started',
+      reasons: outcome.reasons,
+    };
+  }
   if (outcome.kind !== 'decided') {
     throw new Error(`a CodeDeploy hook always reports; got ${outcome.kind}`);
   }
