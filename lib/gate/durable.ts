@@ -107,12 +107,29 @@ export async function enterDurable<Input, Hook>(o: {
       `hooks.${selected.key}: the schedule can take up to ${minutes(schedule)}, longer than the ${minutes(run.analysisEndsAt - now)} this invocation has, and no durable function is configured (GREENLIGHT_DURABLE_FUNCTION; the template sets it)`,
     );
   }
-  const launcher = deps.durable;
-  const name = durableExecutionName(trigger.name, store.executionKey(input, hook));
-  const payload: DurableStart = { v: 1, trigger: trigger.name, event: store.startEvent(input, hook) };
+  return startDurable(trigger, store, input, run, deps, deps.durable, minutes(schedule));
+}
+
+/**
+ * Starts the hook's durable execution (or finds it started: a duplicate delivery) and hands over to it:
+ * for an analysis too long for the entry function, or a hook the trigger watches for (`open` returned
+ * `handed-on` with `resumeAt`). Throws what starting threw, after retrying what is worth retrying.
+ */
+export async function startDurable<Input, Hook>(
+  trigger: Trigger<Input, Hook, unknown, unknown>,
+  store: DurableStore<Input, Hook>,
+  input: Input,
+  run: GateRun,
+  deps: GateDeps,
+  launcher: DurableLauncher,
+  schedule?: string,
+): Promise<HandedOn> {
+  const { clock, log } = deps;
+  const name = durableExecutionName(trigger.name, store.executionKey(input));
+  const payload: DurableStart = { v: 1, trigger: trigger.name, event: store.startEvent(input) };
   const started = await deliver(
     (signal) => launcher.port.start({ functionArn: launcher.functionArn, name, payload }, signal),
-    Math.min(run.reportBy, now + 30_000),
+    Math.min(run.reportBy, clock.now() + 30_000),
     clock,
   );
   if (started === 'already-started') {
@@ -120,7 +137,7 @@ export async function enterDurable<Input, Hook>(o: {
       execution: name,
     });
   } else {
-    log.info('the analysis runs in a durable execution', { execution: name, schedule: minutes(schedule) });
+    log.info('the analysis runs in a durable execution', { execution: name, ...(schedule ? { schedule } : {}) });
   }
   return {
     kind: 'handed-on',
@@ -163,6 +180,8 @@ export interface DurableOutcome {
 /** What the first step learns: checkpointed, so every replay decides on the same facts. */
 type Prepared =
   | { readonly kind: 'closed'; readonly reason: string; readonly scope: VerdictScope }
+  /** The hook is not open yet (a wait being watched): look again at `resumeAt`. */
+  | { readonly kind: 'waiting'; readonly resumeAt: number; readonly waitSeconds: number; readonly scope: VerdictScope }
   | {
       readonly kind: 'verdict';
       readonly verdict: Verdict;
@@ -261,14 +280,21 @@ export function runDurableGate<Input, Hook, Detail, Answer>(
     };
 
     let prepared: Prepared;
-    try {
-      prepared = await ctx.step('open', () => prepare(), { retryStrategy: fewRetries(3) });
-    } catch (error) {
-      prepared = {
-        kind: 'verdict',
-        verdict: failedVerdict(`could not validate: ${errorMessage(error)}`, clock.now()),
-        scope: { ...known.scope },
-      };
+    for (let look = 0; ; look++) {
+      try {
+        prepared = await ctx.step(look === 0 ? 'open' : `open-${look}`, () => prepare(), {
+          retryStrategy: fewRetries(3),
+        });
+      } catch (error) {
+        prepared = {
+          kind: 'verdict',
+          verdict: failedVerdict(`could not validate: ${errorMessage(error)}`, clock.now()),
+          scope: { ...known.scope },
+        };
+      }
+      if (prepared.kind !== 'waiting') break;
+      await ctx.wait(`watch-${look}`, { seconds: prepared.waitSeconds });
+      clock.advanceTo?.(prepared.resumeAt);
     }
     if (prepared.kind === 'closed') return { result: 'closed', reasons: [prepared.reason] };
 
@@ -366,7 +392,15 @@ export function runDurableGate<Input, Hook, Detail, Answer>(
             return { kind: 'closed', reason: opened.reason, scope };
           }
           if (opened.kind === 'handed-on') {
-            return { kind: 'closed', reason: `nothing to analyse yet: ${opened.reasons.join('; ')}`, scope };
+            if (opened.resumeAt === undefined) {
+              return { kind: 'closed', reason: `nothing to analyse: ${opened.reasons.join('; ')}`, scope };
+            }
+            const waitSeconds = Math.max(1, Math.ceil((opened.resumeAt - clock.now()) / 1_000));
+            log.info('the hook is not open yet: looking again later (durable wait: no compute)', {
+              reasons: opened.reasons,
+              waitSeconds,
+            });
+            return { kind: 'waiting', resumeAt: opened.resumeAt, waitSeconds, scope };
           }
           // A read that failed: the step is retried, then the execution fails closed.
           if (opened.kind === 'retry') throw opened.error;

@@ -5,7 +5,7 @@ import { minutes, scheduleProblem } from '../plan/trigger-limits.ts';
 import { deadlineFor } from '../runtime/deadline.ts';
 import { ReportError } from './deliver.ts';
 import type { TriggerDeps } from './deps.ts';
-import { type DurableLauncher, enterDurable } from './durable.ts';
+import { type DurableLauncher, enterDurable, startDurable } from './durable.ts';
 import { GateConfigError, reasonOf } from './errors.ts';
 
 export { reasonOf };
@@ -145,6 +145,16 @@ export function runGate<Input, Hook, Detail, Answer>(
       | { readonly kind: 'retry'; readonly error: unknown }
     > {
       const opened = await trigger.open(input, run);
+      const store = trigger.state;
+      // A hook not open yet that a trigger on durable executions watches for: the execution watches it.
+      if (opened.kind === 'handed-on' && opened.resumeAt !== undefined && store.kind === 'durable') {
+        if (!deps.durable) {
+          throw new GateConfigError(
+            'the hook is not open yet and must be watched, but no durable function is configured (GREENLIGHT_DURABLE_FUNCTION; the template sets it)',
+          );
+        }
+        return startDurable(trigger as Trigger<Input, Hook, unknown, unknown>, store, input, run, deps, deps.durable);
+      }
       if (opened.kind === 'closed' || opened.kind === 'handed-on' || opened.kind === 'retry') return opened;
       if (opened.kind === 'refused') {
         hook = opened.hook;
@@ -165,7 +175,6 @@ export function runGate<Input, Hook, Detail, Answer>(
       }
       if (deadline.settingError) throw deadline.settingError;
       const selected = await trigger.checks(input, open, run);
-      const store = trigger.state;
       if (store.kind === 'none') {
         const context = await trigger.context(input, open, selected, run);
         const runs = buildRuns(selected.checks, context, deps.checks);

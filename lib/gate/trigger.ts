@@ -111,11 +111,16 @@ export interface Closed {
   readonly note?: Readonly<Record<string, string>>;
 }
 
-/** The work goes on in a later invocation: returned, never thrown. No verdict is delivered or published. */
+/**
+ * The work goes on in a later invocation: returned, never thrown. No verdict is delivered or published.
+ * Returned by `open` of a trigger on durable executions (a wait not begun yet, watched), it means: ask
+ * again at `resumeAt`. The entry function then starts the durable execution, which waits durably and
+ * calls `open` again; without `resumeAt` the execution ends there (nothing to analyse).
+ */
 export interface HandedOn {
   readonly kind: 'handed-on';
   readonly reasons: readonly string[];
-  /** Epoch ms at which the next measurement is due, when an analysis is handed on. */
+  /** Epoch ms at which the next measurement (or the next look at the hook, from `open`) is due. */
   readonly resumeAt?: number;
   /** What the caller keeps for the next invocation (ECS hookDetails), if the caller keeps it. */
   readonly carry?: Readonly<Record<string, unknown>>;
@@ -149,12 +154,12 @@ export interface DurableStore<Input, Hook> {
    * What names the hook, the same for every delivery of it (CodeDeploy's hook execution id, ECS's hookId,
    * the deployment and wait type): hashed into the execution name, the idempotency key.
    */
-  executionKey(input: Input, hook: Hook): string;
+  executionKey(input: Input): string;
   /**
    * The event the durable execution starts from: ids only, the same for every delivery of the hook (Lambda
    * refuses a second start of a name with another payload). The trigger's own `read` must accept it.
    */
-  startEvent(input: Input, hook: Hook): unknown;
+  startEvent(input: Input): unknown;
   /** Epoch ms by which the hook needs its verdict (CodeDeploy: an hour from the hook's start). */
   hookDeadline(input: Input, hook: Hook, run: GateRun): Promise<number>;
   /**
