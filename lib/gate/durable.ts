@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { DurableStartPort } from '../aws/durable-start.ts';
 import { buildRuns } from '../checks/build-runs.ts';
 import { errorMessage } from '../core/analyze.ts';
@@ -450,8 +451,8 @@ export function runDurableGate<Input, Hook, Detail, Answer>(
           return {
             kind: 'analyze',
             hook: store.keep(hook),
-            selected: toJson(selected),
-            context: toJson(context),
+            selected: checkpointable(selected, `the checks of hooks.${selected.key}`),
+            context: checkpointable(context, 'the deployment context'),
             analysisDeadline,
             reportBy: hookDeadline - Math.min(1_000, reserveMs),
             scope,
@@ -499,6 +500,33 @@ export function runDurableGate<Input, Hook, Detail, Answer>(
 /** Checkpoints hold JSON: what a step returns is what a replay gets back, so it is made JSON here. */
 function toJson<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/**
+ * `value` as JSON, for a checkpoint that later steps decide on (the plan's checks, the context). Throws a
+ * `GateConfigError` when JSON would change it (a Map, a RegExp, a non-finite number, a class instance):
+ * an analysis must not run on other checks than those it was given. Undefined members may drop.
+ */
+export function checkpointable<T>(value: T, what: string): T {
+  const json = toJson(value);
+  if (!isDeepStrictEqual(plain(value), json)) {
+    throw new GateConfigError(`${what} cannot cross a durable checkpoint unchanged (not plain JSON)`);
+  }
+  return json;
+}
+
+function plain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plain);
+  if (value !== null && typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return value;
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, plain(v)]),
+    );
+  }
+  return value;
 }
 
 function isIgnoredRead(read: unknown): read is { kind: 'ignored'; reason: string } {
