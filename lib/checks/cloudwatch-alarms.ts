@@ -19,8 +19,6 @@ export interface CloudWatchAlarmsPorts {
 }
 
 export const cloudWatchAlarmsCheck: CheckKind<CloudWatchAlarmsSpec, CloudWatchAlarmsPorts> = {
-  fields: ['alarms', 'alarmPrefix', 'insufficientData'],
-
   parse(raw, path, f) {
     let alarms: string[] | undefined;
     let alarmPrefix: string | undefined;

@@ -7,7 +7,6 @@ import {
   noDataObservation,
   readThreshold,
   reduceValues,
-  thresholdFields,
   thresholdObservation,
 } from './metric-threshold.ts';
 import { awsError, listSome, short } from './observations.ts';
@@ -31,7 +30,7 @@ export interface CloudWatchMetricSpec extends MetricThreshold {
 
 const metricFields = ['namespace', 'name', 'dimensions', 'stat'] as const;
 /** GetMetricData ids start with a lowercase letter. */
-const idPattern = /^[a-z][A-Za-z0-9_]{0,254}$/;
+export const idPattern = /^[a-z][A-Za-z0-9_]{0,254}$/;
 const resultId = 'greenlightResult';
 /** CloudWatch periods: 1, 5, 10, 20 or 30 seconds (high resolution) or a multiple of 60. */
 const highResolution = new Set([1, 5, 10, 20, 30]);
@@ -42,8 +41,6 @@ export interface CloudWatchMetricPorts {
 }
 
 export const cloudWatchMetricCheck: CheckKind<CloudWatchMetricSpec, CloudWatchMetricPorts> = {
-  fields: ['metrics', 'expression', 'window', 'period', ...thresholdFields],
-
   parse(raw, path, f) {
     const before = f.issues.length;
     const metrics = readMetrics(raw.metrics, join(path, 'metrics'), f);

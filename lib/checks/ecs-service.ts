@@ -44,8 +44,6 @@ export interface EcsServicePorts {
 }
 
 export const ecsServiceCheck: CheckKind<EcsServiceSpec, EcsServicePorts> = {
-  fields: ['cluster', 'service', 'taskSet', 'serviceRevision', 'maxPending', 'minRunning'],
-
   parse(raw, path, f) {
     const green = readGreen(raw, path, f);
     const maxPending =

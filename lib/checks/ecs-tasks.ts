@@ -27,17 +27,6 @@ export interface EcsTasksPorts {
 }
 
 export const ecsTasksCheck: CheckKind<EcsTasksSpec, EcsTasksPorts> = {
-  fields: [
-    'cluster',
-    'service',
-    'taskSet',
-    'serviceRevision',
-    'minTasks',
-    'allowUnknownHealth',
-    'allowExitCodes',
-    'window',
-  ],
-
   parse(raw, path, f) {
     const green = readGreen(raw, path, f);
     const minTasks = raw.minTasks === undefined ? 1 : f.integer(raw.minTasks, join(path, 'minTasks'), 0, 10_000);

@@ -32,8 +32,6 @@ export interface TargetHealthPorts {
 }
 
 export const targetHealthCheck: CheckKind<TargetHealthSpec, TargetHealthPorts> = {
-  fields: ['targetGroup', 'minHealthy'],
-
   parse(raw, path, f) {
     const targetGroup = textOr(raw, 'targetGroup', path, f, '{{greenTargetGroup}}');
     const minHealthy =
