@@ -1,5 +1,6 @@
 import type { Observation, Outcome } from '../core/types.ts';
 import { isAccessDenied } from '../spec/denied.ts';
+import { ThrottledError } from '../spec/errors.ts';
 import { type Fields, join } from '../spec/fields.ts';
 
 /*
@@ -22,6 +23,12 @@ export function awsError(what: string, error: unknown, signal: AbortSignal, deni
     const reason: unknown = signal.reason;
     const why = reason instanceof Error && reason.name !== 'AbortError' ? reason.message : 'aborted';
     return { outcome: 'error', message: `${what}: ${why}` };
+  }
+  // Still throttled when the measurement's time ran out: AWS's answer, said as such.
+  if (error instanceof ThrottledError) return { outcome: 'error', message: `${what}: ${error.message}` };
+  const cut = (error as { name?: unknown; cause?: unknown } | null)?.cause;
+  if ((error as { name?: unknown } | null)?.name === 'AbortError' && cut instanceof Error) {
+    return { outcome: 'error', message: `${what}: ${cut.message}` };
   }
   const e = error as { name?: unknown; message?: unknown } | null | undefined;
   const name = typeof e?.name === 'string' && e.name ? e.name : 'Error';
