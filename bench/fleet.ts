@@ -488,4 +488,3 @@ async function runLevel(n: number, options: FleetOptions, aws: LoopbackAws): Pro
 function fleetAnalyzeOptions(hook: string): { jitterSeed: string } {
   return { jitterSeed: `${arn.deployment(hook)}/POST_TEST_TRAFFIC_SHIFT` };
 }
-

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pluggable, RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types';
 import { ThrottledError } from '../spec/errors.ts';
 
@@ -104,22 +105,21 @@ interface CallLog {
   throttles: number;
 }
 
-const logs = new WeakMap<AbortSignal, CallLog>();
+/** The call being sent, as the SDK's middleware sees it: async context follows it through retries. */
+const calls = new AsyncLocalStorage<CallLog>();
 
 /**
  * A middleware inside the retry loop that notes every throttled attempt against the call's own abort
- * signal, so that a call cut by its time can say it was throttled (the SDK then throws an AbortError).
+ * call (async context), so that a call cut by its time can say it was throttled (the SDK then throws an AbortError).
  */
 export const throttleLog: Pluggable<object, object> = {
   applyToStack(stack) {
     stack.add(
-      (next, context) => async (args) => {
+      (next) => async (args) => {
         try {
           return await next(args);
         } catch (error) {
-          const signal = (context as { __smithy_context?: { abortSignal?: AbortSignal } }).__smithy_context
-            ?.abortSignal;
-          const log = signal ? logs.get(signal) : undefined;
+          const log = calls.getStore();
           if (log && isThrottling(error)) {
             log.firstThrottledAt ??= Date.now();
             log.throttles++;
@@ -138,7 +138,7 @@ export function clientConfig(tuning: RetryTuning = defaultRetryTuning): { retryS
 }
 
 /**
- * Sends one call, its abort signal its own, and turns "still throttled when the time ran out" into a
+ * Sends one call and turns "still throttled when the time ran out" into a
  * `ThrottledError` naming the operation and how long AWS throttled it ("ECS DescribeServices", 4.8 s).
  * Every other error passes through unchanged.
  */
@@ -147,12 +147,10 @@ export async function throttledCall<T>(
   signal: AbortSignal | undefined,
   send: (options: { abortSignal?: AbortSignal }) => Promise<T>,
 ): Promise<T> {
-  const own = signal ? AbortSignal.any([signal]) : new AbortController().signal;
   const log: CallLog = { throttles: 0 };
-  logs.set(own, log);
   const startedAt = Date.now();
   try {
-    return await send({ abortSignal: own });
+    return await calls.run(log, () => send(signal ? { abortSignal: signal } : {}));
   } catch (error) {
     if (isThrottling(error) || (log.throttles > 0 && (error as { name?: unknown })?.name === 'AbortError')) {
       const throttles = Math.max(log.throttles, isThrottling(error) ? 1 : 0);

@@ -19,13 +19,13 @@ export const noDataOutcomes: readonly NoDataOutcome[] = ['fail', 'inconclusive',
  * (the stack parameter that scopes the function's IAM policy).
  */
 export function awsError(what: string, error: unknown, signal: AbortSignal, denied?: string): Observation {
+  // Still throttled when the measurement's time ran out: AWS's answer, said as such.
+  if (error instanceof ThrottledError) return { outcome: 'error', message: `${what}: ${error.message}` };
   if (signal.aborted) {
     const reason: unknown = signal.reason;
     const why = reason instanceof Error && reason.name !== 'AbortError' ? reason.message : 'aborted';
     return { outcome: 'error', message: `${what}: ${why}` };
   }
-  // Still throttled when the measurement's time ran out: AWS's answer, said as such.
-  if (error instanceof ThrottledError) return { outcome: 'error', message: `${what}: ${error.message}` };
   const cut = (error as { name?: unknown; cause?: unknown } | null)?.cause;
   if ((error as { name?: unknown } | null)?.name === 'AbortError' && cut instanceof Error) {
     return { outcome: 'error', message: `${what}: ${cut.message}` };
