@@ -488,3 +488,43 @@ async function runLevel(n: number, options: FleetOptions, aws: LoopbackAws): Pro
 function fleetAnalyzeOptions(hook: string): { jitterSeed: string } {
   return { jitterSeed: `${arn.deployment(hook)}/POST_TEST_TRAFFIC_SHIFT` };
 }
+
+const begin = '<!-- fleet: written by bench/fleet.ts -->';
+const end = '<!-- /fleet -->';
+
+/** The fleet section of bench/results.md. */
+export function fleetMarkdown(results: readonly LevelResult[], options: FleetOptions): string {
+  const clean = results.filter((r) => r.falseRollbacks === 0).map((r) => r.deployments);
+  const first = results.find((r) => r.falseRollbacks > 0);
+  const unthrottled = results[0];
+  const rows = results.map((r) =>
+    [
+      String(r.deployments),
+      `${r.falseRollbacks}`,
+      r.readsPerHook.toFixed(1),
+      r.throttledPerHook.toFixed(1),
+      r.reasons[0] ? r.reasons[0].slice(0, 160).replace(/\|/g, '/') : '',
+    ].join(' | '),
+  );
+  return [
+    begin,
+    '## Fleet: concurrent healthy deployments under AWS throttling',
+    '',
+    `\`npm run bench\` (or \`npm run bench -- --fleet-only\`): N concurrent healthy ECS native deployments at POST_TEST_TRAFFIC_SHIFT, each resolving its context (resolveEcsContext) and running the typical plan (http, ecs-service, ecs-tasks, target-health, cloudwatch-alarms, cloudwatch-metric; count 12, every 5 s, timeout 5 s) through the real SDK clients, ports, check kinds and analysis, against one loopback AWS that applies AWS's published per-account token buckets: CloudWatch DescribeAlarms 9/s and GetMetricData 50/s (docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html), ELBv2 Describe* bucket 40 refill 10/s (docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-throttling.html), ECS reads bucket 100 refill 20/s (docs.aws.amazon.com/AmazonECS/latest/developerguide/request-throttling.html). Time scaled by ${options.scale}: plan durations, the 14-minute hook deadline and retry delays divided by ${options.scale}, buckets refilling ${options.scale}x faster (sizes unchanged). A verdict that is not a pass is a false rollback.`,
+    '',
+    `Concurrent healthy deployments before the first false rollback: **${clean.length > 0 ? Math.max(...clean) : 0}**${first ? ` (first false rollback at ${first.deployments})` : ' (none at any level run)'} (goal 200). AWS reads per hook${unthrottled ? ` at ${unthrottled.deployments} deployments: **${unthrottled.readsPerHook.toFixed(1)}**` : ''}.`,
+    '',
+    '| deployments | false rollbacks | AWS reads answered per hook | throttled per hook | first reason |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r} |`),
+    end,
+  ].join('\n');
+}
+
+/** Puts the fleet section into `markdown`, replacing an earlier one. */
+export function withFleetSection(markdown: string, section: string): string {
+  const a = markdown.indexOf(begin);
+  const b = markdown.indexOf(end);
+  if (a >= 0 && b > a) return `${markdown.slice(0, a)}${section}${markdown.slice(b + end.length)}`;
+  return `${markdown.trimEnd()}\n\n${section}\n`;
+}
