@@ -19,9 +19,6 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { cloudWatchAdapter } from '../lib/aws/cloudwatch.ts';
 import { ecsAdapter } from '../lib/aws/ecs.ts';
 import { ecsChecksAdapter } from '../lib/aws/ecs-checks.ts';

@@ -1,4 +1,4 @@
-import { assess, count, emptyCounters, measured, policyProblem, worst } from './policy.ts';
+import { assess, count, emptyCounters, initialJitterMaxMs, measured, policyProblem, worst } from './policy.ts';
 import type {
   AnalysisState,
   CheckPolicy,
@@ -307,9 +307,11 @@ function sanitize(o: Observation): Observation {
 }
 
 /**
- * The jitter of a check's schedule: up to half an interval (at most 2.5 s) before the first measurement,
- * and up to a tenth of an interval (at most 1 s) added to each interval. Deterministic: the same seed,
- * check and measurement give the same delay, so a hook resumed in a later invocation keeps its schedule.
+ * The jitter of a check's schedule: up to half an interval (at most 2.5 s, `initialJitterMaxMs`) before the
+ * first measurement. Deployments that start together then measure apart, and stay apart: each keeps its
+ * interval. Intervals themselves are not jittered, so a schedule is as long as the plan says plus that
+ * first delay (counted in `longestScheduleMs`). Deterministic: the same seed and check give the same
+ * delay, so a hook resumed in a later invocation keeps its schedule.
  */
 export function scheduleJitter(p: CheckPolicy): {
   readonly initialMaxMs: number;
@@ -317,20 +319,18 @@ export function scheduleJitter(p: CheckPolicy): {
   initial(seed: string, check: string): number;
   interval(seed: string, check: string, taken: number): number;
 } {
-  const initialMaxMs = Math.min(p.intervalMs / 2, 2_500);
-  const intervalMaxMs = Math.min(p.intervalMs / 10, 1_000);
+  const initialMaxMs = initialJitterMaxMs(p);
   return {
     initialMaxMs,
-    intervalMaxMs,
+    intervalMaxMs: 0,
     initial: (seed, check) => Math.floor(unit(`${seed}\u0000${check}`) * initialMaxMs),
-    interval: (seed, check, taken) => Math.floor(unit(`${seed}\u0000${check}\u0000${taken}`) * intervalMaxMs),
+    interval: () => 0,
   };
 }
 
 /** The most jitter can add to a check's schedule (see `scheduleJitter` and `longestScheduleMs`). */
 export function maxScheduleJitterMs(p: CheckPolicy, attempts: number): number {
-  const j = scheduleJitter(p);
-  return attempts <= 0 ? 0 : Math.floor(j.initialMaxMs) + (attempts - 1) * Math.floor(j.intervalMaxMs);
+  return attempts <= 0 ? 0 : initialJitterMaxMs(p);
 }
 
 /** A number in [0, 1) from a string: FNV-1a, 32 bits. Not for secrets; only to spread schedules. */

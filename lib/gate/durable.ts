@@ -10,7 +10,7 @@ import type { DeploymentContext } from '../spec/placeholders.ts';
 import { scheduleMs } from './carried-state.ts';
 import { deliver, ReportError } from './deliver.ts';
 import { GateConfigError, reasonOf } from './errors.ts';
-import { evaluate, failedVerdict, summarizeChecks } from './evaluate.ts';
+import { evaluate, failedVerdict, jitterSeed, summarizeChecks } from './evaluate.ts';
 import { runLeg } from './leg.ts';
 import { publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 import type { GateDeps } from './run-gate.ts';
@@ -52,9 +52,10 @@ export function durableExecutionName(trigger: string, key: string): string {
 
 /**
  * Slack a measurement round keeps in its step beyond the longest check timeout: measurements due within
- * it run in the same step (a short sleep) rather than after a durable wait of under a second.
+ * it run in the same step (a short sleep) rather than after a durable wait of a few seconds. It covers the
+ * first measurement's jitter (at most 2.5 s, `initialJitterMaxMs`), so a round never measures nothing.
  */
-export const roundSlackMs = 1_000;
+export const roundSlackMs = 3_000;
 
 /**
  * The entry function's part, after the plan's checks are chosen: refuse a schedule the trigger or the
@@ -96,6 +97,7 @@ export async function enterDurable<Input, Hook>(o: {
       log,
       suspendAt: run.analysisEndsAt,
       suspendCountsTimeout: false,
+      jitterSeed: jitterSeed(run.scope, selected.key),
     });
     if (analysis.kind === 'verdict') return analysis;
     return {
@@ -482,6 +484,7 @@ export function runDurableGate<Input, Hook, Detail, Answer>(
           signal: run.signal,
           analysisEndsAt: Math.min(run.analysisEndsAt, clock.now() + longest + roundSlackMs),
           deadline: p.analysisDeadline,
+          jitterSeed: jitterSeed(p.scope, p.selected.key),
           ...(state ? { state } : {}),
         });
         if (leg.kind === 'verdict') return toJson(leg);
