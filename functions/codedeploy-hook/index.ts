@@ -1,5 +1,6 @@
 import { codeDeployAdapter } from '../../lib/aws/codedeploy.ts';
 import { listenerAdapter } from '../../lib/aws/elbv2.ts';
+import { taskDefinitionAdapter } from '../../lib/aws/task-definitions.ts';
 import { taskSetOriginAdapter } from '../../lib/aws/task-sets.ts';
 import { runGate } from '../../lib/gate/run-gate.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
@@ -15,6 +16,7 @@ export const handler = lambdaHandler((event, context) =>
       codedeploy: codeDeployAdapter(),
       listeners: listenerAdapter(),
       taskSets: taskSetOriginAdapter(),
+      taskDefinitions: taskDefinitionAdapter(),
       clock: systemClock,
       log: logger,
       settings: { hook: process.env.GREENLIGHT_HOOK, region: process.env.AWS_REGION },

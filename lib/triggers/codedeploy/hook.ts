@@ -1,5 +1,6 @@
 import type { CodeDeployDeployment, CodeDeployPort, CodeDeployTarget, HookStatus } from '../../aws/codedeploy.ts';
 import type { ListenerPort } from '../../aws/elbv2.ts';
+import type { TaskDefinitionPort } from '../../aws/task-definitions.ts';
 import type { TaskSetOriginPort } from '../../aws/task-sets.ts';
 import { usedPlaceholders } from '../../checks/build-runs.ts';
 import type { Clock } from '../../core/types.ts';
@@ -25,6 +26,8 @@ export interface CodeDeployHookPorts {
   readonly listeners: ListenerPort;
   /** ECS DescribeTaskSets: tells green from blue when CodeDeploy omits the task set labels. */
   readonly taskSets: TaskSetOriginPort;
+  /** ECS DescribeTaskDefinition: {{greenTaskDefinition}} and {{greenImage}}. */
+  readonly taskDefinitions?: TaskDefinitionPort;
   readonly clock: Clock;
   readonly log: Log;
   readonly settings: {
@@ -132,7 +135,12 @@ export function codeDeployHookTrigger(ports: CodeDeployHookPorts): Trigger<Input
 
     context: (_ids, open, selected, run) =>
       resolveCodeDeployContext(
-        { listeners: ports.listeners, taskSets: ports.taskSets, region: ports.settings.region },
+        {
+          listeners: ports.listeners,
+          taskSets: ports.taskSets,
+          taskDefinitions: ports.taskDefinitions,
+          region: ports.settings.region,
+        },
         {
           deployment: open.deployment,
           target: open.target,

@@ -6,6 +6,7 @@ import type {
 } from '../../aws/codedeploy.ts';
 import type { ListenerPort } from '../../aws/elbv2.ts';
 import type { AsyncInvokePort } from '../../aws/lambda-async.ts';
+import type { TaskDefinitionPort } from '../../aws/task-definitions.ts';
 import type { TaskSetOriginPort } from '../../aws/task-sets.ts';
 import { usedPlaceholders } from '../../checks/build-runs.ts';
 import { errorMessage } from '../../core/analyze.ts';
@@ -71,6 +72,8 @@ export interface WaitGatePorts extends CarriedStateDeps {
   readonly listeners: ListenerPort;
   /** ECS DescribeTaskSets: tells green from blue when CodeDeploy omits the task set labels. */
   readonly taskSets?: TaskSetOriginPort;
+  /** ECS DescribeTaskDefinition: {{greenTaskDefinition}} and {{greenImage}}. */
+  readonly taskDefinitions?: TaskDefinitionPort;
   readonly invoker: AsyncInvokePort;
   readonly clock: Clock;
   readonly log: Log;
@@ -351,7 +354,12 @@ export function codeDeployWaitGateTrigger(ports: WaitGatePorts): Trigger<WaitInp
 
     context: (_input, hook, selected, run) =>
       resolveCodeDeployContext(
-        { listeners: ports.listeners, taskSets: ports.taskSets, region: ports.settings.region },
+        {
+          listeners: ports.listeners,
+          taskSets: ports.taskSets,
+          taskDefinitions: ports.taskDefinitions,
+          region: ports.settings.region,
+        },
         {
           deployment: confirmedOf(hook).deployment,
           target: confirmedOf(hook).target,
