@@ -198,7 +198,12 @@ async function libraryCommand(
 ): Promise<number> {
   const given = values.library as string;
   // A directory that exists is read as one; else an SSM path (`ssm:/greenlight/plans/` says so outright).
-  const isDir = !given.startsWith('ssm:') && (await stat(given).then((st) => st.isDirectory(), () => false));
+  const isDir =
+    !given.startsWith('ssm:') &&
+    (await stat(given).then(
+      (st) => st.isDirectory(),
+      () => false,
+    ));
   const where = given.replace(/^ssm:/, '');
   const usage = (message: string): number => {
     out.problem(`validate: ${message}\n\n${validateUsage}`);
