@@ -66,11 +66,14 @@ export function planFromEnv(
 ): (signal: AbortSignal, route?: PlanRoute) => Promise<Plan> {
   return async (signal, route) => {
     const found = await findPlan(planSourceFromEnv(env), planReaders(env), signal, route);
-    logger.info('plan', {
-      planFrom: found.from,
-      fallback: found.fallback,
-      ...(found.refused.length ? { routeRefused: found.refused } : {}),
-    });
+    // Only with a plan library is there a choice to report.
+    if (found.looked.length > 0 || found.refused.length > 0) {
+      logger.info('plan for this deployment', {
+        planFrom: found.from,
+        fallback: found.fallback,
+        ...(found.refused.length > 0 ? { routeRefused: found.refused } : {}),
+      });
+    }
     return found.plan;
   };
 }
