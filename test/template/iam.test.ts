@@ -30,6 +30,7 @@ const onlyOnEveryResource: Record<string, string> = {
   'elasticloadbalancing:DescribeTargetHealth': 'idem',
   'cloudwatch:GetMetricData': 'GetMetricData has no resource-level permissions',
   'ecs:ListTasks': 'authorized on a container instance, which the ecs-tasks check never names',
+  'ecs:DescribeTaskDefinition': 'DescribeTaskDefinition has no resource-level permissions',
 };
 
 /** Statements whose ARN may name every resource of its type in the account and region, and why. */
@@ -55,6 +56,7 @@ const checkActions = [
   'cloudwatch:GetMetricData',
   'lambda:InvokeFunction', // lambda-invoke smoke tests, only with SmokeTestFunctions
   'ssm:GetParameter', // the plan (PlanParameterName) and the plans' secrets (SecretParameters)
+  'ssm:GetParameters', // the plan library (PlanPrefix), only with PlanPrefix
   'aps:QueryMetrics', // prometheus with SigV4, only with PrometheusWorkspaces
 ];
 /** Every function publishes its verdicts (PublishVerdicts). */
@@ -66,6 +68,7 @@ const stateKeyActions = ['secretsmanager:GetSecretValue'];
 /** The actions each function's code calls: the one list to change when a function calls something new. */
 const functionActions: Record<string, string[]> = {
   CodeDeployHookFunction: [
+    'ecs:DescribeTaskDefinition',
     'codedeploy:GetDeployment',
     'codedeploy:ListDeploymentTargets',
     'codedeploy:GetDeploymentTarget',
@@ -74,6 +77,7 @@ const functionActions: Record<string, string[]> = {
     'elasticloadbalancing:DescribeLoadBalancers',
   ],
   EcsLifecycleHookFunction: [
+    'ecs:DescribeTaskDefinition',
     'ecs:DescribeServiceDeployments',
     'ecs:DescribeServices',
     'ecs:DescribeServiceRevisions',
@@ -83,6 +87,7 @@ const functionActions: Record<string, string[]> = {
     ...stateKeyActions,
   ],
   EcsPauseGateFunction: [
+    'ecs:DescribeTaskDefinition',
     'ecs:DescribeServiceDeployments',
     'ecs:ContinueServiceDeployment',
     'ecs:DescribeServices',
@@ -94,6 +99,7 @@ const functionActions: Record<string, string[]> = {
     ...stateKeyActions,
   ],
   CodeDeployWaitGateFunction: [
+    'ecs:DescribeTaskDefinition',
     'codedeploy:GetDeployment',
     'codedeploy:ListDeploymentTargets',
     'codedeploy:GetDeploymentTarget',
