@@ -24,8 +24,9 @@ what to look at (one):
   --function NAME          a Lambda function deployed by CodeDeploy (SAM DeploymentPreference)
 
 options:
-  --durable-function NAME  greenlight's durable analysis function (the stack's durable function name;
-                           default GREENLIGHT_DURABLE_FUNCTION). Without it, only the lifecycle is shown.
+  --durable-function NAME  greenlight's durable analysis function, name or ARN (the stack's output
+                           DurableAnalysisFunctionArn; default GREENLIGHT_DURABLE_FUNCTION). Without
+                           it, only the lifecycle is shown.
   --watch                  follow it live until the deployment ends, printing what changes
   --interval DURATION      how often --watch reads (default 5s; at least 100ms)
   --timeout DURATION       stop watching after this long (exit 1)

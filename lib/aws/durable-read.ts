@@ -63,7 +63,7 @@ export function durableReadAdapter(client: () => LambdaClient = lambdaClient): D
       for (let page = 0; page < maxPages && found.length < limit; page++) {
         const out = await client().send(
           new ListDurableExecutionsByFunctionCommand({
-            FunctionName: functionName,
+            FunctionName: unqualified(functionName),
             ReverseOrder: true,
             MaxItems: Math.min(1000, limit - found.length),
             ...(startedAfter !== undefined ? { StartedAfter: new Date(startedAfter) } : {}),
@@ -125,6 +125,18 @@ export function durableReadAdapter(client: () => LambdaClient = lambdaClient): D
       return events;
     },
   };
+}
+
+/**
+ * The function without its qualifier: the entry functions start executions on the durable function's alias
+ * (the stack's DurableAnalysisAliasArn, GREENLIGHT_DURABLE_FUNCTION), and every execution of the function
+ * is listed whichever version or alias ran it. `name`, a partial or a full ARN.
+ */
+export function unqualified(functionName: string): string {
+  const arn = /^(arn:[^:]+:lambda:[^:]*:[^:]*:function:[^:]+):[^:]+$/.exec(functionName);
+  if (arn) return arn[1] as string;
+  const partial = /^(\d{12}:function:[^:]+):[^:]+$/.exec(functionName) ?? /^([^:]+):[^:]+$/.exec(functionName);
+  return partial && !functionName.startsWith('arn:') ? (partial[1] as string) : functionName;
 }
 
 /** One history event as the SDK returns it (`GetDurableExecutionHistory`'s `Events[]`), in status's terms. */
