@@ -312,13 +312,8 @@ describe('randomized soak', () => {
           );
           for (const o of outs) reasonsSay(o?.reasons);
           counts.noOps += outs.filter((o) => o?.delivery === 'already-completed').length;
-          const accepted = h.codedeploy
-            .callsOf('PutLifecycleEventHookExecutionStatus')
-            .filter((call) => call.input.lifecycleEventHookExecutionId === `exec-${id}`);
-          const status = h.codedeploy.hookStatuses.get(`exec-${id}`);
-          c.delivered = status !== undefined;
-          c.passed = status === 'Succeeded';
-          if (accepted.length === 0) problems.push(`${id}: no report at all`);
+          // Read once the durable executions have run (a long schedule reports from there).
+          (c as { deploymentId?: string }).deploymentId = id;
         } else if (c.kind === 'ecs-lifecycle-hook') {
           const first = lifecycleHookEvent(h.nativeDeployment({ service: c.service }), 'POST_TEST_TRAFFIC_SHIFT');
           const finals = await Promise.all(
@@ -431,7 +426,16 @@ describe('randomized soak', () => {
 
       // Verdicts as AWS recorded them, once every durable execution has run.
       for (const c of cases) {
-        if (c.kind === 'ecs-pause-gate') {
+        if (c.kind === 'codedeploy-hook') {
+          const id = (c as { deploymentId?: string }).deploymentId ?? '';
+          const accepted = h.codedeploy
+            .callsOf('PutLifecycleEventHookExecutionStatus')
+            .filter((call) => call.input.lifecycleEventHookExecutionId === `exec-${id}`);
+          const status = h.codedeploy.hookStatuses.get(`exec-${id}`);
+          c.delivered = status !== undefined;
+          c.passed = status === 'Succeeded';
+          if (accepted.length === 0) problems.push(`${id}: no report at all`);
+        } else if (c.kind === 'ecs-pause-gate') {
           const decision = h.ecs.decisions.get((c as { hookId?: string }).hookId ?? '');
           c.delivered = decision !== undefined;
           c.passed = decision?.action === 'CONTINUE';
