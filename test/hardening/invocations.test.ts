@@ -152,7 +152,7 @@ describe('malformed events: nothing identified, nothing decided, quickly', () =>
         return { ...e, detail: { ...e.detail, hookId: huge } };
       },
     ],
-    ['a continuation that is not an object', () => ({ greenlightPauseGateContinuation: 'resume please' })],
+    ['a payload that once carried state', () => ({ greenlightPauseGateContinuation: 'resume please' })],
   ])('ecs-pause-gate ignores %s without calling ECS', async (_name, event) => {
     const before = h.ecs.calls.length;
     const { value: out, ms } = await timed(() => h.handlers.ecsPauseGate(event(), lambdaContext(5_000)));
@@ -174,7 +174,7 @@ describe('malformed events: nothing identified, nothing decided, quickly', () =>
     ['no deployment id', () => waitEvent({ deploymentId: undefined })],
     ['a deployment id of the wrong type', () => waitEvent({ deploymentId: 123 })],
     ['a deployment id of 2 MiB', () => waitEvent({ deploymentId: huge })],
-    ['a continuation without a wait', () => ({ greenlightWaitGateContinuation: { deploymentId: 'd-123456789' } })],
+    ['a payload that once carried state', () => ({ greenlightWaitGateContinuation: { deploymentId: 'd-123456789' } })],
   ])('codedeploy-wait-gate refuses %s without calling CodeDeploy', async (_name, event) => {
     const before = h.codedeploy.calls.length;
     await expect(h.handlers.codedeployWaitGate(event(), lambdaContext(5_000))).rejects.toThrow(/malformed/);
