@@ -48,6 +48,15 @@ export interface NativeDeploymentOptions {
   readonly loadBalancerOnServiceOnly?: boolean;
   readonly targetTestTrafficWeight?: number;
   readonly targetProductionTrafficWeight?: number;
+  /**
+   * The deployment's own ARNs, when an event already names them (a sample event run by `npm run invoke
+   * -- --local`); by default new ones in the region, account, cluster and service above.
+   */
+  readonly arns?: {
+    readonly serviceDeploymentArn?: string;
+    readonly targetServiceRevisionArn?: string;
+    readonly sourceServiceRevisionArn?: string;
+  };
 }
 
 export interface NativeDeployment {
@@ -184,9 +193,13 @@ export async function startEcsFake(options: { fallback?: string; port?: number }
     const base = `arn:aws:ecs:${region}:${account}`;
     const clusterArn = `${base}:cluster/${cluster}`;
     const serviceArn = `${base}:service/${cluster}/${service}`;
-    const sourceServiceRevisionArn = `${base}:service-revision/${cluster}/${service}/${digits()}`;
-    const targetServiceRevisionArn = `${base}:service-revision/${cluster}/${service}/${digits()}`;
-    const serviceDeploymentArn = `${base}:service-deployment/${cluster}/${service}/${randomBytes(11).toString('base64url')}`;
+    const sourceServiceRevisionArn =
+      o.arns?.sourceServiceRevisionArn ?? `${base}:service-revision/${cluster}/${service}/${digits()}`;
+    const targetServiceRevisionArn =
+      o.arns?.targetServiceRevisionArn ?? `${base}:service-revision/${cluster}/${service}/${digits()}`;
+    const serviceDeploymentArn =
+      o.arns?.serviceDeploymentArn ??
+      `${base}:service-deployment/${cluster}/${service}/${randomBytes(11).toString('base64url')}`;
     const loadBalancers = o.loadBalancer
       ? [
           {

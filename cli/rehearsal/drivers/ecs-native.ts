@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ecsStages } from '../../../lib/spec/hooks.ts';
-import { createBlueGreenRules } from '../../../local/ecs-native-setup.ts';
-import type { LocalLoadBalancer } from '../../../local/elb-setup.ts';
+import { createBlueGreenRules, standInRules } from '../../../local/ecs-native-setup.ts';
 import { lifecycleHookEvent, type NativeDeployment, startEcsFake } from '../../../local/fakes/ecs.ts';
 import { styled } from '../../render.ts';
 import { type LocalHandler, loadHandler } from '../functions.ts';
@@ -218,13 +216,6 @@ function weights(deployment: NativeDeployment, stage: string, direction: 'forwar
   if (stage === 'TEST_TRAFFIC_SHIFT') return { testTrafficWeights: split };
   if (stage === 'PRODUCTION_TRAFFIC_SHIFT') return { productionTrafficWeights: split };
   return {};
-}
-
-/** Listener-rule ARNs on the stand-in's listeners (what ECS's advancedConfiguration names), without moto_server. */
-function standInRules(lb: LocalLoadBalancer): { productionListenerRule: string; testListenerRule: string } {
-  const rule = (listenerArn: string) =>
-    `${listenerArn.replace(':listener/', ':listener-rule/')}/${randomBytes(8).toString('hex')}`;
-  return { productionListenerRule: rule(lb.prodListenerArn), testListenerRule: rule(lb.testListenerArn) };
 }
 
 function describe(handler: LocalHandler): string {
