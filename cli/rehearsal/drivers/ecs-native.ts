@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ecsStages } from '../../../lib/spec/hooks.ts';
 import { createBlueGreenRules, standInRules } from '../../../local/ecs-native-setup.ts';
-import { lifecycleHookEvent, type NativeDeployment, startEcsFake } from '../../../local/fakes/ecs.ts';
+import { lifecycleHookEvent, type NativeDeployment } from '../../../local/fakes/ecs.ts';
 import { styled } from '../../render.ts';
 import { type LocalHandler, loadHandler } from '../functions.ts';
+import { seedEcs } from '../signals.ts';
 import { deploymentEvent, flowHeader, planHasChecks, skipped, skippedSteps, stepHeader, stepResult } from '../steps.ts';
 import type { StepResult } from '../types.ts';
 import type { Driver, RehearsalContext } from './driver.ts';
@@ -52,11 +53,11 @@ export const ecsNativeDriver: Driver = {
   name: 'ecs-native',
   title: 'Amazon ECS native blue/green',
   async prepare(setup) {
-    const ecs = await startEcsFake(setup.motoUrl ? { fallback: setup.motoUrl } : {});
+    const { ecs } = setup;
     return {
-      endpoints: { AWS_ENDPOINT_URL_ECS: ecs.url },
-      notes: [`ECS                ${ecs.url}  (the project's fake: moto_server has no native deployments)`],
-      close: () => ecs.close(),
+      endpoints: {},
+      notes: [],
+      close: async () => undefined,
 
       async run(c) {
         const { out, service } = c;
@@ -80,6 +81,12 @@ export const ecsNativeDriver: Driver = {
             productionListenerRule: rules.productionListenerRule,
             testListenerRule: rules.testListenerRule,
           },
+        });
+        seedEcs(ecs, setup.signals, {
+          serviceDeploymentArn: deployment.serviceDeploymentArn,
+          cluster: 'rehearsal',
+          service: 'demo',
+          taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/demo:2',
         });
         service.route('prod', 'blue');
         service.route('test', 'blue');
