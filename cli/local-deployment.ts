@@ -363,14 +363,20 @@ async function loadBalancer(
 ): Promise<{ lb: LocalLoadBalancer; url: string; motoUrl: string | undefined; how: string; close(): Promise<void> }> {
   const name = `greenlight-local-${process.pid}`;
   const ports = { name, prodPort: service.prodListenerPort, testPort: service.testListenerPort, region };
+  let why = useMoto ? 'moto_server is not on PATH' : '';
   if (useMoto && motoAvailable()) {
-    const moto = await startMoto();
-    try {
-      const lb = await createLoadBalancer(moto.url, ports);
-      return { lb, url: moto.url, motoUrl: moto.url, how: `moto_server ${moto.url}`, close: () => moto.stop() };
-    } catch (error) {
-      await moto.stop();
-      throw error;
+    const moto = await startMoto().catch((error: unknown) => {
+      why = `moto_server did not start (${(error as Error).message.split('\n')[0]})`;
+      return undefined;
+    });
+    if (moto) {
+      try {
+        const lb = await createLoadBalancer(moto.url, ports);
+        return { lb, url: moto.url, motoUrl: moto.url, how: `moto_server ${moto.url}`, close: () => moto.stop() };
+      } catch (error) {
+        await moto.stop();
+        why = `moto_server could not create the load balancer (${(error as Error).message})`;
+      }
     }
   }
   const standIn = await startElbv2StandIn(ports);
@@ -378,7 +384,7 @@ async function loadBalancer(
     lb: standIn.loadBalancer,
     url: standIn.url,
     motoUrl: undefined,
-    how: `built-in ELBv2 stand-in ${standIn.url}${useMoto ? ': moto_server is not on PATH' : ''}`,
+    how: `built-in ELBv2 stand-in ${standIn.url}${why ? `: ${why}` : ''}`,
     close: () => standIn.close(),
   };
 }
