@@ -1,4 +1,5 @@
 import { bodyMemoryIssues } from '../checks/body-budget.ts';
+import { preparePatterns } from '../checks/body-expect.ts';
 import { type CheckEntry, usedPlaceholders } from '../checks/build-runs.ts';
 import { type AllowPolicy, readAllow } from '../checks/egress.ts';
 import { checkKinds, isCheckKind } from '../checks/registry.ts';
@@ -72,10 +73,23 @@ export async function parsePlanText(text: string, source: string): Promise<Plan>
     const detail = (error as Error).message.split('\n')[0];
     throw new PlanError([`${source}: not valid JSON or YAML: ${detail}`], { cause: error });
   }
+  return parsePlanValue(raw);
+}
+
+/**
+ * Validates a parsed plan (JSON or YAML already read, or a hookDetails object), first loading what only
+ * some plans need (the RE2 engine, for `bodyMatches`). Throws a `PlanError` that lists every problem.
+ */
+export async function parsePlanValue(raw: unknown): Promise<Plan> {
+  await preparePatterns(raw);
   return parsePlan(raw);
 }
 
-/** Validates a parsed plan. Throws a `PlanError` that lists every problem with its field path. */
+/**
+ * Validates a parsed plan. Throws a `PlanError` that lists every problem with its field path. A plan
+ * with `bodyMatches` needs the RE2 engine loaded first (`parsePlanValue` and `parsePlanText` do it);
+ * without it, throws `PatternEngineNotLoadedError`. Production code reads plans through those two.
+ */
 export function parsePlan(raw: unknown): Plan {
   // Every reader below recurses: a plan nested deeper than any real one is refused before them (as the
   // YAML reader refuses it), so JSON or a hookDetails object cannot overflow the stack.
