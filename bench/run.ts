@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, type Metafile } from 'esbuild';
@@ -271,19 +271,22 @@ function run(
 
 const initScript = `
 const started = performance.now();
+const cpu = process.cpuUsage();
 const mod = await import(process.argv[1]);
 const importMs = performance.now() - started;
+const used = process.cpuUsage(cpu);
+const cpuMs = (used.user + used.system) / 1000;
 if (typeof mod.handler !== 'function') throw new Error('no handler');
-process.stdout.write(JSON.stringify({ importMs }));
+process.stdout.write(JSON.stringify({ importMs, cpuMs }));
 `;
 
 /** Module init: a fresh process imports the bundle; greenlight and baseline alternate so drift hits both. */
 async function measureInit(
   b: FunctionBundles,
-): Promise<Record<'greenlight' | 'baseline', { importMs: number[]; wallMs: number[] }>> {
+): Promise<Record<'greenlight' | 'baseline', { importMs: number[]; cpuMs: number[]; wallMs: number[] }>> {
   const out = {
-    greenlight: { importMs: [] as number[], wallMs: [] as number[] },
-    baseline: { importMs: [] as number[], wallMs: [] as number[] },
+    greenlight: { importMs: [] as number[], cpuMs: [] as number[], wallMs: [] as number[] },
+    baseline: { importMs: [] as number[], cpuMs: [] as number[], wallMs: [] as number[] },
   };
   const env = lambdaEnv(b.name);
   for (let i = 0; i < initRuns + 1; i++) {
@@ -295,7 +298,9 @@ async function measureInit(
       if (r.code !== 0) throw new Error(`importing ${b[which].path} failed: ${r.stderr}`);
       // The first pair warms the file cache; it is not counted.
       if (i === 0) continue;
-      out[which].importMs.push((JSON.parse(r.stdout) as { importMs: number }).importMs);
+      const measured = JSON.parse(r.stdout) as { importMs: number; cpuMs: number };
+      out[which].importMs.push(measured.importMs);
+      out[which].cpuMs.push(measured.cpuMs);
       out[which].wallMs.push(r.wallMs);
     }
   }
@@ -514,6 +519,8 @@ async function main(): Promise<void> {
     (n) => !args.only?.length || args.only.includes(n),
   );
   const dir = await mkdtemp(join(tmpdir(), 'greenlight-bench-'));
+  // Other work on the machine stretches every elapsed time: the load is recorded with the results.
+  const loadAtStart = loadavg()[0] ?? Number.NaN;
   const report: string[] = [];
   const say = (text = '') => {
     report.push(text);
@@ -527,7 +534,7 @@ async function main(): Promise<void> {
     say('## Bundle size, module init, peak memory: greenlight next to its SDK-only baseline');
     say();
     say(
-      `Baseline: a bundle that only imports and constructs the SDK clients the function's bundle contains and imports the SDK commands it sends (the SDK's ES-module builds leave out the code of commands a bundle does not import), built with the same esbuild options (scripts/build.ts: minified ESM, SDK bundled). Module init: median of ${initRuns} fresh processes importing the bundle, started as Lambda's Node.js runtime starts node for the template's ${templateMemoryMb} MB (default NODE_OPTIONS: none); import time measured inside the process, process wall time from spawn to exit. Peak memory: \`process.resourceUsage().maxRSS\` of a fresh process after one invocation (greenlight: 10 HTTP checks, verdict delivered to the local fake, verdict event published; baseline: construct the clients, call a no-op handler).`,
+      `Baseline: a bundle that only imports and constructs the SDK clients the function's bundle contains and imports the SDK commands it sends (the SDK's ES-module builds leave out the code of commands a bundle does not import), built with the same esbuild options (scripts/build.ts: minified ESM, SDK bundled). Module init: median of ${initRuns} fresh processes importing the bundle, started as Lambda's Node.js runtime starts node for the template's ${templateMemoryMb} MB (default NODE_OPTIONS: none); import time measured inside the process, both elapsed and CPU time (user and system, all of the process's threads: on a loaded machine the elapsed time measures the scheduler as much as the import, the CPU time does not), process wall time from spawn to exit. Peak memory: \`process.resourceUsage().maxRSS\` of a fresh process after one invocation (greenlight: 10 HTTP checks, verdict delivered to the local fake, verdict event published; baseline: construct the clients, call a no-op handler).`,
     );
     say();
     const sizeRows: string[][] = [];
@@ -538,6 +545,8 @@ async function main(): Promise<void> {
       const init = await measureInit(b);
       const gInit = median(init.greenlight.importMs);
       const bInit = median(init.baseline.importMs);
+      const gCpu = median(init.greenlight.cpuMs);
+      const bCpu = median(init.baseline.cpuMs);
       if (!initOnly) {
         const job = scenarios[b.name]?.('pass', 1) ?? { events: [], deliveredBy: 'return' };
         const g = await invokeChild(dir, b, 'greenlight', job, plan(10, 1, 100), smallestMemoryMb);
@@ -579,7 +588,10 @@ async function main(): Promise<void> {
         ms(gInit),
         ms(bInit),
         ms(gInit - bInit),
-        mark(gInit - bInit < targets.initMs),
+        ms(gCpu),
+        ms(bCpu),
+        ms(gCpu - bCpu),
+        mark(gInit - bInit < targets.initMs && gCpu - bCpu < targets.initMs),
         ms(median(init.greenlight.wallMs)),
         ms(median(init.baseline.wallMs)),
       ]);
@@ -626,7 +638,10 @@ async function main(): Promise<void> {
           'import, greenlight',
           'import, baseline',
           'added',
-          'target met',
+          'import CPU, greenlight',
+          'import CPU, baseline',
+          'added CPU',
+          'target met (both added)',
           'process, greenlight',
           'process, baseline',
         ],
@@ -740,7 +755,7 @@ async function main(): Promise<void> {
     const header = [
       '# greenlight benchmark results',
       '',
-      `Produced by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${process.platform}/${process.arch}. Numbers vary with the machine; the comparisons are side by side in the same run.`,
+      `Produced by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${process.platform}/${process.arch}. Numbers vary with the machine; the comparisons are side by side in the same run. Load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${(loadavg()[0] ?? Number.NaN).toFixed(1)} at the end${loadAtStart > cpus().length / 2 ? ': a loaded machine, elapsed times are stretched by the scheduler (module init: see the CPU columns)' : ''}.`,
       '',
     ];
     await writeFile(join(root, 'bench', 'results.md'), `${[...header, ...report].join('\n')}`);
