@@ -56,8 +56,10 @@ function fresh(body: string): Record<string, unknown> {
   return JSON.parse(out.stdout) as Record<string, unknown>;
 }
 
+const refusedInProcess = () => problemsInProcess(planWith({ bodyMatches: lookahead }));
+
 describe('the RE2 engine is loaded by the production plan readers, and only for plans with bodyMatches', () => {
-  const refused = problemsInProcess(planWith({ bodyMatches: lookahead }));
+  const refused = refusedInProcess();
 
   it('the suite refuses a lookahead with the RE2 message (the message the fresh processes must match)', () => {
     expect(refused).toEqual([
@@ -183,6 +185,33 @@ describe('in the deployed bundles, what only some plans need is evaluated only w
     }
     return seen;
   }
+
+  it('a plan with bodyMatches is read and checked by bundled code (re2js imported from within the one file)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'greenlight-re2-bundle-'));
+    const entry = `
+      import { loadPlan } from ${at('lib/plan/load.ts')};
+      const readers = { readFile: async () => '', readParameter: async () => '' };
+      const problems = async (inline) => { try { await loadPlan({ inline }, readers); return []; } catch (e) { return e.issues ?? [String(e)]; } };
+      console.log(JSON.stringify({
+        bad: await problems(${JSON.stringify(JSON.stringify(planWith({ bodyMatches: lookahead })))}),
+        good: await problems(${JSON.stringify(JSON.stringify(planWith({ bodyMatches: '^UP$' })))}),
+      }));
+    `;
+    await build({
+      ...esbuildOptions,
+      absWorkingDir: root,
+      stdin: { contents: entry, resolveDir: root, sourcefile: 'entry.ts', loader: 'ts' },
+      outdir: dir,
+      entryNames: 'index',
+      logLevel: 'silent',
+    });
+    expect((await readdir(dir)).filter((f) => f.endsWith('.mjs'))).toEqual(['index.mjs']);
+
+    const out = spawnSync(process.execPath, [join(dir, 'index.mjs')], { encoding: 'utf8', timeout: 20_000 });
+
+    expect(out.stderr).toBe('');
+    expect(JSON.parse(out.stdout)).toEqual({ bad: refusedInProcess(), good: [] });
+  });
 
   it.each([
     ['re2js', /node_modules\/re2js\//],
