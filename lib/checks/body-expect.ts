@@ -47,10 +47,11 @@ export function readBodyExpect(raw: Record<string, unknown>, path: string, f: Fi
  * whatever the pattern, so green's answer cannot hold the event loop past the deadline. RE2 syntax
  * (https://github.com/google/re2/wiki/Syntax): no backreferences, no lookahead or lookbehind.
  *
- * re2js is about 150 KiB of minified code and some 25 ms of CPU to evaluate, which every cold start
- * would pay though most plans never use `bodyMatches`: it is imported only when a plan does. Plan
- * parsing is synchronous, so the async readers load it first (`preparePatterns`, called by
- * `parsePlanValue` and `parsePlanText` in lib/plan/schema.ts).
+ * re2js is about 150 KiB of minified code that most plans never use: it is imported only when a plan
+ * uses `bodyMatches`, so other plans never evaluate it (in the single-file bundles SAM builds its bytes
+ * are still read and pre-parsed at load; docs/performance.md, "Code only some plans need"). Plan parsing
+ * is synchronous, so the async readers load it first (`preparePatterns`, called by `parsePlanValue` and
+ * `parsePlanText` in lib/plan/schema.ts).
  */
 type Re2js = typeof import('re2js');
 let engine: Re2js | undefined;
