@@ -1,4 +1,4 @@
-import { longestScheduleMs } from '../core/policy.ts';
+import { longestScheduleMs, maxAttempts } from '../core/policy.ts';
 import type { CheckPolicy } from '../core/types.ts';
 import { codeDeployHooks, ecsStages, hookAliases, protonHooks, waitHooks } from '../spec/hooks.ts';
 
@@ -17,7 +17,16 @@ export interface TriggerLimit {
   readonly maxScheduleMs: number;
   /** Why, in a few words: says where the limit comes from. */
   readonly because: string;
+  /** Long analyses run on a Lambda durable execution, whose history bounds the measurement rounds. */
+  readonly durable?: boolean;
 }
+
+/**
+ * A durable execution keeps at most 25,000 operations of history (Lambda durable functions' limits); each
+ * round of measurements is a step and a durable wait, and opening, delivering and publishing take a few
+ * more: 12,000 rounds leave room for them and for the SDK's retries.
+ */
+export const maxDurableRounds = 12_000;
 
 /**
  * An analysis carried across invocations (ECS `IN_PROGRESS` + `callBackDelay`, state in hookDetails) may
@@ -51,6 +60,7 @@ export const codeDeployWaitLimitMs = 2 * 24 * 3_600_000;
  */
 export const triggerLimits: Readonly<Record<TriggerName, TriggerLimit>> = {
   'codedeploy-hook': {
+    durable: true,
     hooks: [...codeDeployHooks, ...hookAliases.keys()],
     maxScheduleMs: codeDeployHookMs,
     because:
@@ -63,12 +73,14 @@ export const triggerLimits: Readonly<Record<TriggerName, TriggerLimit>> = {
       'it carries the analysis across invocations in hookDetails (IN_PROGRESS with callBackDelay) for at most 24 h',
   },
   'ecs-pause-gate': {
+    durable: true,
     hooks: ecsStages,
     maxScheduleMs: ecsPauseHookLimitMs - 60_000,
     because:
       "ECS lets a PAUSE hook wait at most 14 days (a schedule longer than one invocation runs on a Lambda durable execution; at run time it must also end before the hook's own expiresAt)",
   },
   'codedeploy-wait-gate': {
+    durable: true,
     hooks: waitHooks,
     maxScheduleMs: codeDeployWaitLimitMs - 60_000,
     because:
@@ -116,6 +128,11 @@ export function scheduleProblem(
 ): string | undefined {
   const limit = triggerLimits[trigger];
   const { ms, check } = longestSchedule(checks);
+  // Rounds: at worst every measurement of every check in its own round (checks on different intervals).
+  const rounds = checks.reduce((n, c) => n + maxAttempts(c.policy), 0);
+  if (limit.durable && rounds > maxDurableRounds) {
+    return `hooks.${key}: the schedule can take up to ${rounds} measurements, more than the ${maxDurableRounds} rounds a durable execution's history holds (25,000 operations): lengthen interval or lower count`;
+  }
   if (ms <= limit.maxScheduleMs) return undefined;
   const retries = checks.some((c) => c.name === check && c.policy.consecutiveErrorLimit > 0)
     ? ', retries of errors included'

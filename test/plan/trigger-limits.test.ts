@@ -37,3 +37,17 @@ describe('trigger limits (issue 11)', () => {
     expect(scheduleProblem('ecs-lifecycle-hook', 'POST_TEST_TRAFFIC_SHIFT', [fits, long])).toBeUndefined();
   });
 });
+
+describe('the history a durable execution holds (issue 13)', () => {
+  it('refuses a schedule of more measurement rounds than a durable execution can record, naming the figure', () => {
+    // 14 days of a measurement every 5 s: far within the PAUSE hook's 14 days, far beyond 25,000 operations.
+    const bake = { name: 'bake', policy: { ...defaultPolicy, count: 200_000, intervalMs: 5_000 } };
+    expect(scheduleProblem('ecs-pause-gate', 'POST_TEST_TRAFFIC_SHIFT', [bake])).toMatch(
+      /^hooks\.POST_TEST_TRAFFIC_SHIFT: the schedule can take up to 200000 measurements, more than the 12000 rounds a durable execution's history holds/,
+    );
+    const hourly = { name: 'hourly', policy: { ...defaultPolicy, count: 300, intervalMs: 3_600_000 } };
+    expect(scheduleProblem('ecs-pause-gate', 'POST_TEST_TRAFFIC_SHIFT', [hourly])).toBeUndefined();
+    // The ECS lifecycle hook carries its analysis in hookDetails: no durable history to fill.
+    expect(scheduleProblem('ecs-lifecycle-hook', 'POST_TEST_TRAFFIC_SHIFT', [bake])).not.toMatch(/rounds/);
+  });
+});
