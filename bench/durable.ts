@@ -144,6 +144,7 @@ export async function durableBenchSection(): Promise<string[]> {
   const ratio = (ms: number) => `${(ms / r.measuringMs).toFixed(1)}x`;
   const met = (ms: number) => (ms <= goal * r.measuringMs ? 'yes' : 'no');
   return [
+    begin,
     `## Long bakes: compute billed, self-invocation chain against durable execution (goal: billed within ${goal}x the measurements' own time)`,
     '',
     `A 30-minute AfterAllowTraffic bake: ${r.measurements} measurements, one every ${bake.intervalMs / 1000} s, of a local HTTP green that answers each probe after ${bake.probeMs} ms. Measurements' own time: the probes' durations as the check measured them, summed. Billed: handler active time (Lambda bills each invocation from start to return).`,
@@ -155,23 +156,26 @@ export async function durableBenchSection(): Promise<string[]> {
     '| --- | --- | --- | --- | --- | --- | --- |',
     `| self-invocation chain (8ca4cd7, modelled) | ${s(r.wallMs)} | ${s(r.measuringMs)} | ${r.chain.invocations} | ${s(r.chain.billedMs)} | ${ratio(r.chain.billedMs)} | ${met(r.chain.billedMs)} |`,
     `| durable execution (measured) | ${s(r.wallMs)} | ${s(r.measuringMs)} | ${r.durable.lambdaInvocations} in Lambda (${r.durable.runnerInvocations} here) | ${s(r.durable.billedMs)} | ${ratio(r.durable.billedMs)} | ${met(r.durable.billedMs)} |`,
+    end,
     '',
   ];
 }
 
-const marker = '## Long bakes: compute billed';
+const begin = '<!-- durable: written by bench/durable.ts -->';
+const end = '<!-- /durable -->';
 
 if (import.meta.main) {
-  const section = await durableBenchSection();
-  process.stderr.write(`${section.join('\n')}\n`);
+  const section = (await durableBenchSection()).join('\n');
+  process.stderr.write(`${section}\n`);
   const path = join(root, 'bench', 'results.md');
-  const current = await readFile(path, 'utf8').catch(() => '');
-  const start = current.indexOf(marker);
-  const next = start < 0 ? -1 : current.indexOf('\n## ', start + marker.length);
-  const kept =
-    start < 0
-      ? current.trimEnd()
-      : `${current.slice(0, start).trimEnd()}${next < 0 ? '' : `\n\n${current.slice(next + 1).trimEnd()}`}`;
-  await writeFile(path, `${kept}\n\n${section.join('\n')}`);
+  const current = await readFile(path, 'utf8').catch(() => '# greenlight benchmark results\n');
+  const a = current.indexOf(begin);
+  const b = current.indexOf(end);
+  await writeFile(
+    path,
+    a >= 0 && b > a
+      ? `${current.slice(0, a)}${section}${current.slice(b + end.length)}`
+      : `${current.trimEnd()}\n\n${section}\n`,
+  );
   process.stderr.write('written to bench/results.md\n');
 }

@@ -21,12 +21,16 @@ import { type ProtonFake, startProtonFake } from '../local/fakes/proton.ts';
 import { esbuildOptions, functionNames } from '../scripts/build.ts';
 import type { ChildJob, ChildResult } from './child.ts';
 import { durableBenchSection } from './durable.ts';
+import { fleetMarkdown, runFleet, withFleetSection } from './fleet.ts';
 
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '15' },
     invocations: { type: 'string', default: '21' },
     only: { type: 'string', multiple: true },
+    'fleet-only': { type: 'boolean', default: false },
+    'fleet-levels': { type: 'string', default: '10,20,40,60,100,150,200' },
+    'fleet-scale': { type: 'string', default: '5' },
   },
 });
 const initRuns = Math.max(11, Number(args.runs));
@@ -667,4 +671,25 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (!args['fleet-only']) await main();
+await fleet();
+
+/** The fleet simulation (bench/fleet.ts), written into its own section of bench/results.md. */
+async function fleet(): Promise<void> {
+  const options = {
+    levels: [
+      1,
+      ...(args['fleet-levels'] ?? '')
+        .split(',')
+        .map(Number)
+        .filter((n) => n > 1),
+    ],
+    scale: Math.max(1, Number(args['fleet-scale'])),
+    log: (line: string) => process.stderr.write(`${line}\n`),
+  };
+  const results = await runFleet(options);
+  const path = join(root, 'bench', 'results.md');
+  const before = await readFile(path, 'utf8').catch(() => '# greenlight benchmark results\n');
+  await writeFile(path, withFleetSection(before, fleetMarkdown(results, options)));
+  process.stderr.write('fleet section written to bench/results.md\n');
+}

@@ -9,6 +9,7 @@ commands:
   check      run a plan's checks for one hook against real endpoints; a dry run, reports nowhere
   validate   check a plan without running it
   invoke     run a function of template.yaml locally, as sam local invoke would, without Docker
+  schema     print the plan's JSON Schema, for editors (--write updates schema/plan.schema.json)
   help       this text; greenlight <command> --help for each command
 
 Every command takes --help; rehearse, check and validate take --json for one JSON document on stdout.`;
@@ -20,6 +21,7 @@ const commands: Readonly<Record<string, () => Promise<Command>>> = {
   check: async () => (await import('./check.ts')).checkCommand,
   validate: async () => (await import('./validate.ts')).validateCommand,
   invoke: async () => (await import('./invoke.ts')).invokeCommand,
+  schema: async () => (await import('./schema.ts')).schemaCommand,
 };
 
 /** Runs one command line and returns its exit code. */

@@ -12,6 +12,9 @@ import { gateDeps } from '../shared/wiring.ts';
  * Invoked only by greenlight's entry functions, on its alias (the template grants nothing else).
  */
 export async function analyse(event: unknown, ctx: DurableContext) {
+  // Each replay is an invocation of its own: its request id in every log line, the keys of the last one reset.
+  logger.resetKeys();
+  logger.addContext(ctx.lambdaContext);
   const start = readDurableStart(event);
   const make =
     start && Object.hasOwn(triggers, start.trigger) ? triggers[start.trigger as DurableTriggerName] : undefined;

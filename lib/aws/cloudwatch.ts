@@ -6,13 +6,14 @@ import {
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
 import type { AlarmState, CloudWatchPort } from '../checks/ports.ts';
-import { compact, lazy, sendOptions } from './lazy.ts';
+import { compact, lazy } from './lazy.ts';
+import { throttledCall, withRetry } from './retry.ts';
 
 /** More alarms than this under one prefix is a plan mistake, not something to page through for minutes. */
 const maxAlarms = 500;
 const maxMetricPages = 10;
 
-export const cloudWatchClient = lazy(() => new CloudWatchClient({}));
+export const cloudWatchClient = lazy(() => withRetry((config) => new CloudWatchClient(config)));
 
 export function cloudWatchAdapter(client: () => CloudWatchClient = cloudWatchClient): CloudWatchPort {
   return {
@@ -24,13 +25,15 @@ export function cloudWatchAdapter(client: () => CloudWatchClient = cloudWatchCli
       for (const names of batches) {
         let nextToken: string | undefined;
         do {
-          const out = await client().send(
-            new DescribeAlarmsCommand({
-              ...(names ? { AlarmNames: [...names] } : { AlarmNamePrefix: (query as { prefix: string }).prefix }),
-              AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
-              NextToken: nextToken,
-            }),
-            sendOptions(signal),
+          const out = await throttledCall('CloudWatch DescribeAlarms', signal, (o) =>
+            client().send(
+              new DescribeAlarmsCommand({
+                ...(names ? { AlarmNames: [...names] } : { AlarmNamePrefix: (query as { prefix: string }).prefix }),
+                AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+                NextToken: nextToken,
+              }),
+              o,
+            ),
           );
           for (const a of out.MetricAlarms ?? []) {
             found.push(
@@ -39,6 +42,7 @@ export function cloudWatchAdapter(client: () => CloudWatchClient = cloudWatchCli
                 type: 'metric',
                 state: a.StateValue ?? 'unknown',
                 reason: a.StateReason,
+                periodSeconds: a.Period,
               }),
             );
           }
@@ -83,15 +87,17 @@ export function cloudWatchAdapter(client: () => CloudWatchClient = cloudWatchCli
       let nextToken: string | undefined;
       let pages = 0;
       do {
-        const out = await client().send(
-          new GetMetricDataCommand({
-            MetricDataQueries: queries,
-            StartTime: input.start,
-            EndTime: input.end,
-            ScanBy: 'TimestampDescending',
-            NextToken: nextToken,
-          }),
-          sendOptions(signal),
+        const out = await throttledCall('CloudWatch GetMetricData', signal, (o) =>
+          client().send(
+            new GetMetricDataCommand({
+              MetricDataQueries: queries,
+              StartTime: input.start,
+              EndTime: input.end,
+              ScanBy: 'TimestampDescending',
+              NextToken: nextToken,
+            }),
+            o,
+          ),
         );
         const general = (out.Messages ?? []).map((m) => `${m.Code ?? 'Message'}: ${m.Value ?? ''}`);
         for (const r of out.MetricDataResults ?? []) merge(series, r, general);

@@ -10,7 +10,8 @@ import {
 } from '@aws-sdk/client-ecs';
 import type { EcsChecksPort, TaskFailure, TaskState } from '../checks/ports.ts';
 import { ecsClient } from './ecs.ts';
-import { compact, sendOptions } from './lazy.ts';
+import { compact } from './lazy.ts';
+import { throttledCall } from './retry.ts';
 
 /** Enough tasks for any green fleet greenlight validates; more would only slow the check down. */
 const maxTasks = 500;
@@ -18,9 +19,11 @@ const maxTasks = 500;
 export function ecsChecksAdapter(client: () => ECSClient = ecsClient): EcsChecksPort {
   return {
     async taskSet(ref, signal) {
-      const out = await client().send(
-        new DescribeTaskSetsCommand({ cluster: ref.cluster, service: ref.service, taskSets: [ref.taskSet] }),
-        sendOptions(signal),
+      const out = await throttledCall('ECS DescribeTaskSets', signal, (o) =>
+        client().send(
+          new DescribeTaskSetsCommand({ cluster: ref.cluster, service: ref.service, taskSets: [ref.taskSet] }),
+          o,
+        ),
       );
       const set = out.taskSets?.find((s) => s.id === ref.taskSet || s.taskSetArn === ref.taskSet);
       if (!set) return undefined;
@@ -35,28 +38,31 @@ export function ecsChecksAdapter(client: () => ECSClient = ecsClient): EcsChecks
     },
 
     async revisionDeployment(ref, signal) {
-      let arn: string | undefined;
+      let arn: string | undefined = ref.serviceDeploymentArn;
       let nextToken: string | undefined;
       let pages = 0;
-      do {
-        const out = await client().send(
-          new ListServiceDeploymentsCommand({ cluster: ref.cluster, service: ref.service, nextToken }),
-          sendOptions(signal),
+      while (!arn) {
+        const out = await throttledCall('ECS ListServiceDeployments', signal, (o) =>
+          client().send(
+            new ListServiceDeploymentsCommand({ cluster: ref.cluster, service: ref.service, nextToken }),
+            o,
+          ),
         );
         // Newest first, as ECS lists them: the first match is the deployment in progress.
         arn = out.serviceDeployments?.find((d) => d.targetServiceRevisionArn === ref.revisionArn)?.serviceDeploymentArn;
         nextToken = out.nextToken;
-      } while (!arn && nextToken && ++pages < 5);
+        if (!nextToken || ++pages >= 5) break;
+      }
       if (!arn) return undefined;
-      const out = await client().send(
-        new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }),
-        sendOptions(signal),
+      const found = arn;
+      const out = await throttledCall('ECS DescribeServiceDeployments', signal, (o) =>
+        client().send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [found] }), o),
       );
       const d = out.serviceDeployments?.[0];
       if (!d) return undefined;
       const target = d.targetServiceRevision;
       return compact({
-        serviceDeploymentArn: d.serviceDeploymentArn ?? arn,
+        serviceDeploymentArn: d.serviceDeploymentArn ?? found,
         status: d.status,
         statusReason: d.statusReason,
         rollback: d.rollback !== undefined,
@@ -67,9 +73,8 @@ export function ecsChecksAdapter(client: () => ECSClient = ecsClient): EcsChecks
     },
 
     async serviceRevision(revisionArn, signal) {
-      const out = await client().send(
-        new DescribeServiceRevisionsCommand({ serviceRevisionArns: [revisionArn] }),
-        sendOptions(signal),
+      const out = await throttledCall('ECS DescribeServiceRevisions', signal, (o) =>
+        client().send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: [revisionArn] }), o),
       );
       const r = out.serviceRevisions?.[0];
       if (!r) return undefined;
@@ -86,15 +91,17 @@ export function ecsChecksAdapter(client: () => ECSClient = ecsClient): EcsChecks
       for (const desiredStatus of ['RUNNING', 'STOPPED'] as const) {
         let nextToken: string | undefined;
         do {
-          const out = await client().send(
-            new ListTasksCommand({
-              cluster: query.cluster,
-              startedBy: query.startedBy,
-              serviceName: query.serviceName,
-              desiredStatus,
-              nextToken,
-            }),
-            sendOptions(signal),
+          const out = await throttledCall('ECS ListTasks', signal, (o) =>
+            client().send(
+              new ListTasksCommand({
+                cluster: query.cluster,
+                startedBy: query.startedBy,
+                serviceName: query.serviceName,
+                desiredStatus,
+                nextToken,
+              }),
+              o,
+            ),
           );
           arns.push(...(out.taskArns ?? []));
           nextToken = out.nextToken;
@@ -105,9 +112,8 @@ export function ecsChecksAdapter(client: () => ECSClient = ecsClient): EcsChecks
       const failures: TaskFailure[] = [];
       const unique = [...new Set(arns)].slice(0, maxTasks);
       for (let i = 0; i < unique.length; i += 100) {
-        const out = await client().send(
-          new DescribeTasksCommand({ cluster: query.cluster, tasks: unique.slice(i, i + 100) }),
-          sendOptions(signal),
+        const out = await throttledCall('ECS DescribeTasks', signal, (o) =>
+          client().send(new DescribeTasksCommand({ cluster: query.cluster, tasks: unique.slice(i, i + 100) }), o),
         );
         tasks.push(...(out.tasks ?? []).map(toTaskState));
         failures.push(...(out.failures ?? []).map((f) => compact({ arn: f.arn, reason: f.reason, detail: f.detail })));

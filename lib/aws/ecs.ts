@@ -7,7 +7,8 @@ import {
   type LoadBalancer,
 } from '@aws-sdk/client-ecs';
 import { withDeniedHint } from '../spec/denied.ts';
-import { compact, lazy, sendOptions } from './lazy.ts';
+import { compact, lazy } from './lazy.ts';
+import { throttledCall, withRetry } from './retry.ts';
 
 /** A service's (or service revision's) load balancer, with the blue/green `advancedConfiguration` flattened in. */
 export interface EcsLoadBalancer {
@@ -68,7 +69,7 @@ export interface EcsPort {
   ): Promise<void>;
 }
 
-export const ecsClient = lazy(() => new ECSClient({}));
+export const ecsClient = lazy(() => withRetry((config) => new ECSClient(config)));
 
 /** The template's EcsClusterNames scopes the ECS functions' ECS actions: a denial says where to allow it. */
 export const ecsClustersDenied =
@@ -91,9 +92,8 @@ export function ecsAdapter(client: () => ECSClient = ecsClient): EcsPort {
 function ecsCalls(client: () => ECSClient): EcsPort {
   return {
     async describeServiceDeployment(serviceDeploymentArn, signal) {
-      const out = await client().send(
-        new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] }),
-        sendOptions(signal),
+      const out = await throttledCall('ECS DescribeServiceDeployments', signal, (o) =>
+        client().send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] }), o),
       );
       const d = out.serviceDeployments?.find((s) => s.serviceDeploymentArn === serviceDeploymentArn);
       if (!d) {
@@ -131,31 +131,31 @@ function ecsCalls(client: () => ECSClient): EcsPort {
     },
 
     async serviceRevisionLoadBalancers(serviceRevisionArn, signal) {
-      const out = await client().send(
-        new DescribeServiceRevisionsCommand({ serviceRevisionArns: [serviceRevisionArn] }),
-        sendOptions(signal),
+      const out = await throttledCall('ECS DescribeServiceRevisions', signal, (o) =>
+        client().send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: [serviceRevisionArn] }), o),
       );
       const revision = out.serviceRevisions?.find((r) => r.serviceRevisionArn === serviceRevisionArn);
       return revision ? (revision.loadBalancers ?? []).map(flatten) : undefined;
     },
 
     async serviceLoadBalancers(cluster, service, signal) {
-      const out = await client().send(
-        new DescribeServicesCommand({ cluster, services: [service] }),
-        sendOptions(signal),
+      const out = await throttledCall('ECS DescribeServices', signal, (o) =>
+        client().send(new DescribeServicesCommand({ cluster, services: [service] }), o),
       );
       const found = out.services?.[0];
       return found ? (found.loadBalancers ?? []).map(flatten) : undefined;
     },
 
     async continueServiceDeployment(input, signal) {
-      await client().send(
-        new ContinueServiceDeploymentCommand({
-          serviceDeploymentArn: input.serviceDeploymentArn,
-          hookId: input.hookId,
-          action: input.action,
-        }),
-        sendOptions(signal),
+      await throttledCall('ECS ContinueServiceDeployment', signal, (o) =>
+        client().send(
+          new ContinueServiceDeploymentCommand({
+            serviceDeploymentArn: input.serviceDeploymentArn,
+            hookId: input.hookId,
+            action: input.action,
+          }),
+          o,
+        ),
       );
     },
   };

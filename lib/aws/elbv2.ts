@@ -6,7 +6,8 @@ import {
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { isListenerRuleArn } from '../spec/arn.ts';
-import { lazy, sendOptions } from './lazy.ts';
+import { lazy } from './lazy.ts';
+import { throttledCall, withRetry } from './retry.ts';
 
 /** What greenlight asks of Elastic Load Balancing about listeners. */
 export interface ListenerPort {
@@ -14,22 +15,21 @@ export interface ListenerPort {
   listenerUrl(listenerArn: string, signal?: AbortSignal): Promise<string>;
 }
 
-export const elbv2Client = lazy(() => new ElasticLoadBalancingV2Client({}));
+export const elbv2Client = lazy(() => withRetry((config) => new ElasticLoadBalancingV2Client(config)));
 
 export function listenerAdapter(client: () => ElasticLoadBalancingV2Client = elbv2Client): ListenerPort {
   return {
     async listenerUrl(listenerArn, signal) {
-      const listeners = await client().send(
-        new DescribeListenersCommand({ ListenerArns: [listenerArn] }),
-        sendOptions(signal),
+      const listeners = await throttledCall('ELBv2 DescribeListeners', signal, (o) =>
+        client().send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }), o),
       );
       const listener = listeners.Listeners?.[0];
       if (!listener?.LoadBalancerArn || listener.Port === undefined) {
         throw new Error(`listener ${listenerArn} not found`);
       }
-      const lbs = await client().send(
-        new DescribeLoadBalancersCommand({ LoadBalancerArns: [listener.LoadBalancerArn] }),
-        sendOptions(signal),
+      const loadBalancerArn = listener.LoadBalancerArn;
+      const lbs = await throttledCall('ELBv2 DescribeLoadBalancers', signal, (o) =>
+        client().send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [loadBalancerArn] }), o),
       );
       const dns = lbs.LoadBalancers?.[0]?.DNSName;
       if (!dns) throw new Error(`load balancer ${listener.LoadBalancerArn} has no DNS name`);
@@ -57,15 +57,13 @@ export function forwardAdapter(client: () => ElasticLoadBalancingV2Client = elbv
     async forwardWeights(ruleOrListenerArn, signal) {
       let actions: Action[] | undefined;
       if (isListenerRuleArn(ruleOrListenerArn)) {
-        const out = await client().send(
-          new DescribeRulesCommand({ RuleArns: [ruleOrListenerArn] }),
-          sendOptions(signal),
+        const out = await throttledCall('ELBv2 DescribeRules', signal, (o) =>
+          client().send(new DescribeRulesCommand({ RuleArns: [ruleOrListenerArn] }), o),
         );
         actions = out.Rules?.[0]?.Actions;
       } else {
-        const out = await client().send(
-          new DescribeListenersCommand({ ListenerArns: [ruleOrListenerArn] }),
-          sendOptions(signal),
+        const out = await throttledCall('ELBv2 DescribeListeners', signal, (o) =>
+          client().send(new DescribeListenersCommand({ ListenerArns: [ruleOrListenerArn] }), o),
         );
         actions = out.Listeners?.[0]?.DefaultActions;
       }

@@ -6,13 +6,16 @@ import {
 import type { TargetHealthPort } from '../checks/target-health.ts';
 import { isArn } from '../spec/arn.ts';
 import { elbv2Client } from './elbv2.ts';
-import { compact, sendOptions } from './lazy.ts';
+import { compact } from './lazy.ts';
+import { throttledCall } from './retry.ts';
 
 export function targetHealthAdapter(client: () => ElasticLoadBalancingV2Client = elbv2Client): TargetHealthPort {
   return {
     async targetGroupArn(nameOrArn, signal) {
       if (isArn(nameOrArn)) return nameOrArn;
-      const out = await client().send(new DescribeTargetGroupsCommand({ Names: [nameOrArn] }), sendOptions(signal));
+      const out = await throttledCall('ELBv2 DescribeTargetGroups', signal, (o) =>
+        client().send(new DescribeTargetGroupsCommand({ Names: [nameOrArn] }), o),
+      );
       const arn = out.TargetGroups?.[0]?.TargetGroupArn;
       // ELBv2 answers an unknown name with TargetGroupNotFound; an empty answer is treated the same.
       if (!arn) throw Object.assign(new Error(`target group ${nameOrArn} not found`), { name: 'TargetGroupNotFound' });
@@ -20,9 +23,8 @@ export function targetHealthAdapter(client: () => ElasticLoadBalancingV2Client =
     },
 
     async targetHealth(targetGroupArn, signal) {
-      const out = await client().send(
-        new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }),
-        sendOptions(signal),
+      const out = await throttledCall('ELBv2 DescribeTargetHealth', signal, (o) =>
+        client().send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }), o),
       );
       return (out.TargetHealthDescriptions ?? []).map((d) =>
         compact({

@@ -3,6 +3,7 @@ import { join } from '../spec/fields.ts';
 import type { CheckKind } from './kind.ts';
 import { awsError, listSome, type NoDataOutcome, noDataOutcomes } from './observations.ts';
 import type { AlarmState, CloudWatchPort } from './ports.ts';
+import { withReadBudget } from './read-budget.ts';
 
 export interface CloudWatchAlarmsSpec {
   /** Exact alarm names; each must exist. */
@@ -19,8 +20,6 @@ export interface CloudWatchAlarmsPorts {
 }
 
 export const cloudWatchAlarmsCheck: CheckKind<CloudWatchAlarmsSpec, CloudWatchAlarmsPorts> = {
-  fields: ['alarms', 'alarmPrefix', 'insufficientData'],
-
   parse(raw, path, f) {
     let alarms: string[] | undefined;
     let alarmPrefix: string | undefined;
@@ -49,13 +48,30 @@ export const cloudWatchAlarmsCheck: CheckKind<CloudWatchAlarmsSpec, CloudWatchAl
     const { cloudwatch } = deps;
     const names = spec.alarms ? [...new Set(spec.alarms)] : undefined;
     const what = names ? `alarms ${listSome(names, 3)}` : `alarms named ${spec.alarmPrefix}*`;
-    return async (signal): Promise<Observation> => {
+    // Alarms change state at most once a period: a read younger than that is the alarms' state still.
+    let last: { readonly found: AlarmState[]; readonly at: number } | undefined;
+    return withReadBudget(deps.clock, async (signal): Promise<Observation> => {
+      const now = deps.clock.now();
+      if (last && now - last.at < alarmPollFloorMs(last.found)) {
+        const o = judge(last.found);
+        const floor = alarmPollFloorMs(last.found) / 1000;
+        return {
+          ...o,
+          message: `${o.message} (as read ${((now - last.at) / 1000).toFixed(1)} s ago: alarms change at most once a period, ${floor} s)`,
+        };
+      }
       let found: AlarmState[];
       try {
         found = await cloudwatch.alarms(names ? { names } : { prefix: spec.alarmPrefix ?? '' }, signal);
       } catch (error) {
         return awsError(`DescribeAlarms ${what}`, error, signal);
       }
+      const o = judge(found);
+      if (o.outcome !== 'error') last = { found, at: now };
+      return o;
+    });
+
+    function judge(found: AlarmState[]): Observation {
       if (names) {
         const missing = names.filter((n) => !found.some((a) => a.name === n));
         if (missing.length > 0) return { outcome: 'error', message: `${what}: not found: ${listSome(missing)}` };
@@ -91,6 +107,18 @@ export const cloudWatchAlarmsCheck: CheckKind<CloudWatchAlarmsSpec, CloudWatchAl
         )})${note}`,
         value: 0,
       };
-    };
+    }
   },
 };
+
+/**
+ * The documented minimum between two DescribeAlarms reads of a check: CloudWatch evaluates a metric alarm
+ * once a period (at least 10 s for high-resolution alarms, else 60 s), and a composite alarm only when one
+ * of its alarms changes. The shortest period among the alarms read, or 60 s when none gives one
+ * (composite alarms); never under 10 s.
+ */
+export function alarmPollFloorMs(found: readonly AlarmState[]): number {
+  const periods = found.map((a) => a.periodSeconds).filter((p): p is number => typeof p === 'number' && p > 0);
+  const seconds = periods.length > 0 ? Math.min(...periods) : 60;
+  return Math.max(10, seconds) * 1000;
+}

@@ -7,11 +7,11 @@ import {
   noDataObservation,
   readThreshold,
   reduceValues,
-  thresholdFields,
   thresholdObservation,
 } from './metric-threshold.ts';
 import { awsError, listSome, short } from './observations.ts';
 import type { CloudWatchPort, MetricQuery, MetricSeries } from './ports.ts';
+import { withReadBudget } from './read-budget.ts';
 
 export interface MetricDef {
   readonly namespace: string;
@@ -31,7 +31,7 @@ export interface CloudWatchMetricSpec extends MetricThreshold {
 
 const metricFields = ['namespace', 'name', 'dimensions', 'stat'] as const;
 /** GetMetricData ids start with a lowercase letter. */
-const idPattern = /^[a-z][A-Za-z0-9_]{0,254}$/;
+export const idPattern = /^[a-z][A-Za-z0-9_]{0,254}$/;
 const resultId = 'greenlightResult';
 /** CloudWatch periods: 1, 5, 10, 20 or 30 seconds (high resolution) or a multiple of 60. */
 const highResolution = new Set([1, 5, 10, 20, 30]);
@@ -42,8 +42,6 @@ export interface CloudWatchMetricPorts {
 }
 
 export const cloudWatchMetricCheck: CheckKind<CloudWatchMetricSpec, CloudWatchMetricPorts> = {
-  fields: ['metrics', 'expression', 'window', 'period', ...thresholdFields],
-
   parse(raw, path, f) {
     const before = f.issues.length;
     const metrics = readMetrics(raw.metrics, join(path, 'metrics'), f);
@@ -88,17 +86,33 @@ export const cloudWatchMetricCheck: CheckKind<CloudWatchMetricSpec, CloudWatchMe
     const what = spec.expression === undefined ? describeMetric(spec.metrics[wanted]) : short(spec.expression, 100);
     const window = formatDuration(spec.windowMs);
 
-    return async (signal): Promise<Observation> => {
+    // The value cannot change faster than the metric's period (a standard-resolution metric, once a
+    // minute): a read younger than that is still the value, and is not asked of CloudWatch again.
+    const floorMs = metricPollFloorMs(spec.periodSeconds);
+    let last: { readonly series: MetricSeries[]; readonly at: number } | undefined;
+    return withReadBudget(deps.clock, async (signal): Promise<Observation> => {
       const end = deps.clock.now();
       let series: MetricSeries[];
-      try {
-        series = await cloudwatch.metricData(
-          { queries, start: new Date(end - spec.windowMs), end: new Date(end) },
-          signal,
-        );
-      } catch (error) {
-        return awsError(`GetMetricData ${what}`, error, signal);
+      let age = '';
+      if (last && end - last.at < floorMs) {
+        series = last.series;
+        age = ` (as read ${((end - last.at) / 1000).toFixed(1)} s ago: the metric changes at most once in ${floorMs / 1000} s)`;
+      } else {
+        try {
+          series = await cloudwatch.metricData(
+            { queries, start: new Date(end - spec.windowMs), end: new Date(end) },
+            signal,
+          );
+        } catch (error) {
+          return awsError(`GetMetricData ${what}`, error, signal);
+        }
       }
+      const o = judge(series);
+      if (age === '' && o.outcome !== 'error') last = { series, at: end };
+      return age === '' ? o : { ...o, message: `${o.message}${age}` };
+    });
+
+    function judge(series: MetricSeries[]): Observation {
       const s = series.find((x) => x.id === wanted);
       const notes =
         s && s.messages.length > 0
@@ -123,9 +137,17 @@ export const cloudWatchMetricCheck: CheckKind<CloudWatchMetricSpec, CloudWatchMe
         partial,
         notes,
       );
-    };
+    }
   },
 };
+
+/**
+ * The least time between two GetMetricData reads of a check: the query's period, at most a minute (a
+ * longer period aggregates standard-resolution data that changes once a minute).
+ */
+export function metricPollFloorMs(periodSeconds: number): number {
+  return Math.min(periodSeconds, 60) * 1000;
+}
 
 function readMetrics(value: unknown, path: string, f: Fields): Record<string, MetricDef> | undefined {
   const raw = f.object(value, path);

@@ -44,19 +44,6 @@ export interface BaselineFacts {
 const httpFields = ['method', 'headers', 'body', 'expect', 'followRedirects', 'maxBodyBytes', 'tls'] as const;
 
 export const compareCheck: CheckKind<CompareSpec> = {
-  fields: [
-    'blue',
-    'green',
-    'path',
-    ...httpFields,
-    'samples',
-    'maxErrorRateIncrease',
-    'maxLatencyRatio',
-    'minLatencyIncrease',
-    'probeTimeout',
-    'judge',
-  ],
-
   parse(raw, path, f) {
     const blue = textOr(raw, 'blue', path, f, '{{prodListenerUrl}}');
     const green = textOr(raw, 'green', path, f, '{{testListenerUrl}}');

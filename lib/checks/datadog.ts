@@ -7,7 +7,6 @@ import {
   type MetricThreshold,
   noDataObservation,
   reduceValues,
-  thresholdFields,
   thresholdObservation,
   worstOf,
 } from './metric-threshold.ts';
@@ -42,11 +41,9 @@ export interface DatadogSpec extends MetricThreshold {
 }
 
 /** Datadog sites: datadoghq.com, us3.datadoghq.com, us5.datadoghq.com, datadoghq.eu, ap1.datadoghq.com, ddog-gov.com, ... */
-const sitePattern = /^(?:[a-z0-9]+\.)?(?:datadoghq\.com|datadoghq\.eu|ddog-gov\.com)$/;
+export const sitePattern = /^(?:[a-z0-9]+\.)?(?:datadoghq\.com|datadoghq\.eu|ddog-gov\.com)$/;
 
 export const datadogCheck: CheckKind<DatadogSpec> = {
-  fields: ['query', 'site', 'url', 'window', 'apiKey', 'applicationKey', 'maxBodyBytes', 'tls', ...thresholdFields],
-
   parse(raw, path, f) {
     const before = f.issues.length;
     const query = f.string(raw.query, join(path, 'query'), { max: 4096 });

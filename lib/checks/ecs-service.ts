@@ -6,6 +6,7 @@ import type { DeploymentContext } from '../spec/placeholders.ts';
 import type { CheckKind } from './kind.ts';
 import { awsError, textOr } from './observations.ts';
 import type { EcsChecksPort } from './ports.ts';
+import { withReadBudget } from './read-budget.ts';
 
 /**
  * Which ECS tasks are green, as the plan gives it: a CodeDeploy task set (`taskSet`, in `cluster`/`service`)
@@ -44,8 +45,6 @@ export interface EcsServicePorts {
 }
 
 export const ecsServiceCheck: CheckKind<EcsServiceSpec, EcsServicePorts> = {
-  fields: ['cluster', 'service', 'taskSet', 'serviceRevision', 'maxPending', 'minRunning'],
-
   parse(raw, path, f) {
     const green = readGreen(raw, path, f);
     const maxPending =
@@ -61,8 +60,13 @@ export const ecsServiceCheck: CheckKind<EcsServiceSpec, EcsServicePorts> = {
   create(spec, deps, path) {
     const { ecs } = deps;
     const green = resolveGreen(spec, path);
-    return (signal) =>
-      green.kind === 'taskSet' ? measureTaskSet(ecs, green, spec, signal) : measureRevision(ecs, green, spec, signal);
+    // Which service deployment targets the revision does not change during a hook: listed once, then described.
+    const known: { serviceDeploymentArn?: string } = {};
+    return withReadBudget(deps.clock, (signal) =>
+      green.kind === 'taskSet'
+        ? measureTaskSet(ecs, green, spec, signal)
+        : measureRevision(ecs, green, spec, signal, known),
+    );
   },
 };
 
@@ -169,14 +173,21 @@ async function measureRevision(
   green: Extract<ResolvedGreen, { kind: 'serviceRevision' }>,
   spec: EcsServiceSpec,
   signal: AbortSignal,
+  known: { serviceDeploymentArn?: string },
 ): Promise<Observation> {
   const where = `service revision ${green.serviceRevision}`;
   let deployment: Awaited<ReturnType<EcsChecksPort['revisionDeployment']>>;
   try {
     deployment = await ecs.revisionDeployment(
-      { cluster: green.cluster, service: green.service, revisionArn: green.serviceRevision },
+      {
+        cluster: green.cluster,
+        service: green.service,
+        revisionArn: green.serviceRevision,
+        ...(known.serviceDeploymentArn ? { serviceDeploymentArn: known.serviceDeploymentArn } : {}),
+      },
       signal,
     );
+    if (deployment) known.serviceDeploymentArn = deployment.serviceDeploymentArn;
   } catch (error) {
     return awsError(`ListServiceDeployments/DescribeServiceDeployments ${where}`, error, signal);
   }

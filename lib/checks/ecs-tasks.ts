@@ -3,7 +3,8 @@ import { join } from '../spec/fields.ts';
 import { type EcsGreen, preferGreen, type ResolvedGreen, readGreen, resolveGreen } from './ecs-service.ts';
 import type { CheckKind } from './kind.ts';
 import { awsError, listSome, short } from './observations.ts';
-import type { EcsChecksPort, TaskFailure, TaskState } from './ports.ts';
+import type { EcsChecksPort, RevisionState, TaskFailure, TaskState } from './ports.ts';
+import { withReadBudget } from './read-budget.ts';
 
 export interface EcsTasksSpec extends EcsGreen {
   /** Fewer running green tasks than this fails; 1 by default. */
@@ -14,6 +15,10 @@ export interface EcsTasksSpec extends EcsGreen {
   readonly allowExitCodes: readonly number[];
   /** Only tasks stopped this recently count (milliseconds); all that ECS still lists when absent. */
   readonly windowMs?: number;
+}
+
+interface RevisionMemo {
+  revision?: RevisionState | undefined;
 }
 
 /** Stop codes that mean the task itself failed, whatever its exit codes. */
@@ -27,17 +32,6 @@ export interface EcsTasksPorts {
 }
 
 export const ecsTasksCheck: CheckKind<EcsTasksSpec, EcsTasksPorts> = {
-  fields: [
-    'cluster',
-    'service',
-    'taskSet',
-    'serviceRevision',
-    'minTasks',
-    'allowUnknownHealth',
-    'allowExitCodes',
-    'window',
-  ],
-
   parse(raw, path, f) {
     const green = readGreen(raw, path, f);
     const minTasks = raw.minTasks === undefined ? 1 : f.integer(raw.minTasks, join(path, 'minTasks'), 0, 10_000);
@@ -63,7 +57,9 @@ export const ecsTasksCheck: CheckKind<EcsTasksSpec, EcsTasksPorts> = {
   create(spec, deps, path) {
     const { ecs } = deps;
     const green = resolveGreen(spec, path);
-    return (signal) => measure(ecs, deps.clock, green, spec, signal);
+    // A service revision does not change: read once per hook, not per measurement.
+    const revision: RevisionMemo = {};
+    return withReadBudget(deps.clock, (signal) => measure(ecs, deps.clock, green, spec, signal, revision));
   },
 };
 
@@ -73,6 +69,7 @@ async function measure(
   green: ResolvedGreen,
   spec: EcsTasksSpec,
   signal: AbortSignal,
+  memo: RevisionMemo,
 ): Promise<Observation> {
   let where: string;
   let tasks: TaskState[];
@@ -86,8 +83,12 @@ async function measure(
       ({ tasks, failures, truncated } = await ecs.tasks({ cluster: green.cluster, startedBy: green.taskSet }, signal));
     } else {
       where = `tasks of service revision ${green.serviceRevision}`;
-      const revision = await ecs.serviceRevision(green.serviceRevision, signal);
-      if (!revision?.taskDefinition) return { outcome: 'error', message: `${where}: revision not found` };
+      memo.revision ??= await ecs.serviceRevision(green.serviceRevision, signal);
+      const revision = memo.revision;
+      if (!revision?.taskDefinition) {
+        memo.revision = undefined;
+        return { outcome: 'error', message: `${where}: revision not found` };
+      }
       // ECS does not tag tasks with their revision: the service's tasks running its task definition are green.
       const all = await ecs.tasks({ cluster: green.cluster, serviceName: green.service }, signal);
       tasks = all.tasks.filter((t) => t.taskDefinitionArn === revision.taskDefinition);

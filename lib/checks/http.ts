@@ -39,13 +39,11 @@ export interface HttpSpec {
   readonly tls?: TlsSpec;
 }
 
-const methods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+export const methods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const expectFields = ['status', 'bodyContains', 'bodyMatches', 'json', 'headers', 'maxLatency'] as const;
 const defaultMaxBodyBytes = 1024 * 1024;
 
 export const httpCheck: CheckKind<HttpSpec> = {
-  fields: ['url', 'method', 'headers', 'body', 'expect', 'followRedirects', 'maxBodyBytes', 'tls'],
-
   parse(raw, path, f) {
     const url = f.string(raw.url, join(path, 'url'), { max: 2048 });
     const method = raw.method === undefined ? 'GET' : f.oneOf(raw.method, join(path, 'method'), methods);

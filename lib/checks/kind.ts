@@ -43,8 +43,8 @@ export type CheckDeps = CheckBase & Partial<CheckPorts>;
  * and may throw a `PlanError` for a value that only becomes invalid once filled (a URL).
  */
 export interface CheckKind<Spec, Port extends object = Record<never, never>> {
-  /** The fields this kind adds to the common ones (type, count, interval, ...). */
-  readonly fields: readonly string[];
+  // The fields a kind reads, and what each is, are in lib/plan/definitions.ts (the plan's structure,
+  // which the JSON Schema is made from too); the compiler asks for an entry there for every kind.
   parse(raw: Record<string, unknown>, path: string, f: Fields): Spec | undefined;
   /**
    * Optional: adjusts a spec to the deployment before its placeholders are filled, for defaults that

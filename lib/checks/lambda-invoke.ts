@@ -47,8 +47,6 @@ export interface LambdaInvokePorts {
 }
 
 export const lambdaInvokeCheck: CheckKind<LambdaInvokeSpec, LambdaInvokePorts> = {
-  fields: ['functionName', 'qualifier', 'payload', 'expect'],
-
   parse(raw, path, f) {
     const functionName = textOr(raw, 'functionName', path, f, '{{functionName}}', 256);
     const qualifier = textOr(raw, 'qualifier', path, f, '{{targetVersion}}', 128);

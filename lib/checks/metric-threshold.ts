@@ -28,8 +28,6 @@ export interface MetricThreshold {
   readonly noData: NoDataOutcome;
 }
 
-export const thresholdFields = ['comparison', 'threshold', 'reduce', 'noData'] as const;
-
 /** Reads `comparison`, `threshold`, `reduce` and `noData`, naming each bad field; undefined on a problem. */
 export function readThreshold(raw: Record<string, unknown>, path: string, f: Fields): MetricThreshold | undefined {
   const comparison =

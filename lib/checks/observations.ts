@@ -1,5 +1,6 @@
 import type { Observation, Outcome } from '../core/types.ts';
 import { isAccessDenied } from '../spec/denied.ts';
+import { ThrottledError } from '../spec/errors.ts';
 import { type Fields, join } from '../spec/fields.ts';
 
 /*
@@ -18,10 +19,16 @@ export const noDataOutcomes: readonly NoDataOutcome[] = ['fail', 'inconclusive',
  * (the stack parameter that scopes the function's IAM policy).
  */
 export function awsError(what: string, error: unknown, signal: AbortSignal, denied?: string): Observation {
+  // Still throttled when the measurement's time ran out: AWS's answer, said as such.
+  if (error instanceof ThrottledError) return { outcome: 'error', message: `${what}: ${error.message}` };
   if (signal.aborted) {
     const reason: unknown = signal.reason;
     const why = reason instanceof Error && reason.name !== 'AbortError' ? reason.message : 'aborted';
     return { outcome: 'error', message: `${what}: ${why}` };
+  }
+  const cut = (error as { name?: unknown; cause?: unknown } | null)?.cause;
+  if ((error as { name?: unknown } | null)?.name === 'AbortError' && cut instanceof Error) {
+    return { outcome: 'error', message: `${what}: ${cut.message}` };
   }
   const e = error as { name?: unknown; message?: unknown } | null | undefined;
   const name = typeof e?.name === 'string' && e.name ? e.name : 'Error';

@@ -10,6 +10,8 @@ export interface AlarmState {
   /** `OK`, `ALARM` or `INSUFFICIENT_DATA`. */
   readonly state: string;
   readonly reason?: string;
+  /** A metric alarm's period in seconds: its state changes at most once a period. */
+  readonly periodSeconds?: number;
 }
 
 /** One metric of a GetMetricData query, or a metric math expression over other queries' ids. */
@@ -120,9 +122,12 @@ export interface EcsChecksPort {
     ref: { cluster: string; service: string; taskSet: string },
     signal?: AbortSignal,
   ): Promise<TaskSetState | undefined>;
-  /** The newest service deployment targeting `revisionArn`; `undefined` when there is none. */
+  /**
+   * The newest service deployment targeting `revisionArn`; `undefined` when there is none. With
+   * `serviceDeploymentArn` (found before, or named by the event) it is described without listing.
+   */
   revisionDeployment(
-    ref: { cluster: string; service: string; revisionArn: string },
+    ref: { cluster: string; service: string; revisionArn: string; serviceDeploymentArn?: string },
     signal?: AbortSignal,
   ): Promise<RevisionDeploymentState | undefined>;
   /** `undefined` when ECS does not know the revision. */

@@ -7,7 +7,6 @@ import {
   type MetricThreshold,
   noDataObservation,
   reduceValues,
-  thresholdFields,
   thresholdObservation,
   worstOf,
 } from './metric-threshold.ts';
@@ -72,25 +71,11 @@ export interface PrometheusSpec extends MetricThreshold {
 }
 
 const ampHost = /^aps-workspaces(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?$/;
-const regionPattern = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
+export const regionPattern = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 /** Prometheus refuses range queries of more than 11,000 points per series. */
 const maxPoints = 11_000;
 
 export const prometheusCheck: CheckKind<PrometheusSpec, PrometheusPorts> = {
-  fields: [
-    'url',
-    'query',
-    'window',
-    'step',
-    'headers',
-    'bearerToken',
-    'basicAuth',
-    'sigv4',
-    'maxBodyBytes',
-    'tls',
-    ...thresholdFields,
-  ],
-
   parse(raw, path, f) {
     const before = f.issues.length;
     const url = f.string(raw.url, join(path, 'url'), { max: 2048 });

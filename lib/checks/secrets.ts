@@ -26,9 +26,9 @@ export interface SecretPort {
 }
 
 export const secretPrefix = 'secret:';
-const secretNamePattern = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+export const secretNamePattern = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const ssmNamePattern = /^\/?[A-Za-z0-9_.\-/]{1,1011}$/;
-const maxSecrets = 20;
+export const maxSecrets = 20;
 const placeholder = /\{\{\s*([^{}]*?)\s*\}\}/g;
 
 /** Reads the plan's `secrets` block; problems name the field. */

@@ -1,6 +1,7 @@
 import { join } from '../spec/fields.ts';
 import type { CheckKind } from './kind.ts';
 import { awsError, listSome, textOr } from './observations.ts';
+import { withReadBudget } from './read-budget.ts';
 
 export interface TargetState {
   readonly id: string;
@@ -32,8 +33,6 @@ export interface TargetHealthPorts {
 }
 
 export const targetHealthCheck: CheckKind<TargetHealthSpec, TargetHealthPorts> = {
-  fields: ['targetGroup', 'minHealthy'],
-
   parse(raw, path, f) {
     const targetGroup = textOr(raw, 'targetGroup', path, f, '{{greenTargetGroup}}');
     const minHealthy =
@@ -44,11 +43,13 @@ export const targetHealthCheck: CheckKind<TargetHealthSpec, TargetHealthPorts> =
 
   create(spec, deps) {
     const elb = deps.targetHealth;
-    return async (signal) => {
+    // A target group's ARN does not change during a hook: looked up from its name once, not per measurement.
+    let arn: string | undefined;
+    return withReadBudget(deps.clock, async (signal) => {
       const where = `target group ${spec.targetGroup}`;
       let targets: TargetState[];
       try {
-        const arn = await elb.targetGroupArn(spec.targetGroup, signal);
+        arn ??= await elb.targetGroupArn(spec.targetGroup, signal);
         targets = await elb.targetHealth(arn, signal);
       } catch (error) {
         return awsError(`DescribeTargetHealth ${where}`, error, signal);
@@ -74,6 +75,6 @@ export const targetHealthCheck: CheckKind<TargetHealthSpec, TargetHealthPorts> =
         };
       }
       return { outcome: 'pass', message: `${where}: ${summary}`, value: healthy.length };
-    };
+    });
   },
 };

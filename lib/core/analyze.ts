@@ -1,6 +1,7 @@
-import { assess, count, emptyCounters, measured, policyProblem, worst } from './policy.ts';
+import { assess, count, emptyCounters, initialJitterMaxMs, measured, policyProblem, worst } from './policy.ts';
 import type {
   AnalysisState,
+  CheckPolicy,
   CheckResult,
   CheckRun,
   CheckState,
@@ -38,6 +39,12 @@ export interface AnalyzeOptions {
    * passes. Default false: with no deciding check nothing measured green, so the verdict is inconclusive.
    */
   readonly noChecksPass?: boolean;
+  /**
+   * Identifies the hook (a deployment id and stage): when given, each check's first measurement is delayed
+   * and each interval lengthened by a small jitter derived from it, the same in every invocation of the
+   * hook, so that deployments started together do not measure in lockstep. Bounded by `scheduleJitter`.
+   */
+  readonly jitterSeed?: string;
 }
 
 export type Analysis =
@@ -74,7 +81,9 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     // Own properties only: a check named `constructor` must not resume from Object's.
     const carried =
       options.state && Object.hasOwn(options.state.checks, run.name) ? options.state.checks[run.name] : undefined;
-    states.set(run.name, carried ?? freshState(run, clock.now()));
+    const delay =
+      options.jitterSeed === undefined ? 0 : scheduleJitter(run.policy).initial(options.jitterSeed, run.name);
+    states.set(run.name, carried ?? freshState(run, clock.now() + delay));
   }
 
   const stop = new AbortController();
@@ -119,7 +128,14 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
         ...counters,
         status: assessment.status,
         reason: assessment.reason,
-        nextAt: Math.max(m.startedAt + run.policy.intervalMs, clock.now()),
+        nextAt: Math.max(
+          m.startedAt +
+            run.policy.intervalMs +
+            (options.jitterSeed === undefined
+              ? 0
+              : scheduleJitter(run.policy).interval(options.jitterSeed, run.name, counters.taken)),
+          clock.now(),
+        ),
         recent: [...current.recent, m].slice(-recentLimit),
       };
       states.set(run.name, next);
@@ -253,11 +269,12 @@ async function measureOnce(
   at: MeasureAt,
 ): Promise<Measurement | undefined> {
   const startedAt = clock.now();
+  const cutAt = startedAt + run.policy.timeoutMs;
   const local = new AbortController();
   const linked = AbortSignal.any([signal, local.signal]);
   const timer = clock.sleep(run.policy.timeoutMs, linked).then((): typeof TIMED_OUT => TIMED_OUT);
   const measured = Promise.resolve()
-    .then(() => run.measure(linked, at))
+    .then(() => run.measure(linked, { ...at, cutAt }))
     .then(sanitize, (error: unknown) => ({
       outcome: 'error' as const,
       message: `check threw: ${errorMessage(error)}`,
@@ -287,6 +304,43 @@ function sanitize(o: Observation): Observation {
   }
   const message = typeof o.message === 'string' ? o.message : String(o.message);
   return o.value === undefined ? { outcome: o.outcome, message } : { outcome: o.outcome, message, value: o.value };
+}
+
+/**
+ * The jitter of a check's schedule: up to half an interval (at most 2.5 s, `initialJitterMaxMs`) before the
+ * first measurement. Deployments that start together then measure apart, and stay apart: each keeps its
+ * interval. Intervals themselves are not jittered, so a schedule is as long as the plan says plus that
+ * first delay (counted in `longestScheduleMs`). Deterministic: the same seed and check give the same
+ * delay, so a hook resumed in a later invocation keeps its schedule.
+ */
+export function scheduleJitter(p: CheckPolicy): {
+  readonly initialMaxMs: number;
+  readonly intervalMaxMs: number;
+  initial(seed: string, check: string): number;
+  interval(seed: string, check: string, taken: number): number;
+} {
+  const initialMaxMs = initialJitterMaxMs(p);
+  return {
+    initialMaxMs,
+    intervalMaxMs: 0,
+    initial: (seed, check) => Math.floor(unit(`${seed}\u0000${check}`) * initialMaxMs),
+    interval: () => 0,
+  };
+}
+
+/** The most jitter can add to a check's schedule (see `scheduleJitter` and `longestScheduleMs`). */
+export function maxScheduleJitterMs(p: CheckPolicy, attempts: number): number {
+  return attempts <= 0 ? 0 : initialJitterMaxMs(p);
+}
+
+/** A number in [0, 1) from a string: FNV-1a, 32 bits. Not for secrets; only to spread schedules. */
+function unit(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) / 0x1_0000_0000;
 }
 
 export function errorMessage(error: unknown): string {

@@ -68,14 +68,22 @@ export function maxAttempts(p: CheckPolicy): number {
 }
 
 /**
- * The longest a check's schedule can take, in milliseconds: the initial delay, then `maxAttempts`
+ * The longest a check's schedule can take, in milliseconds: the jitter and the initial delay, then `maxAttempts`
  * measurements, each starting an interval after the previous one started (or when it ended, when it ran
  * longer), the last one running to its timeout.
  */
 export function longestScheduleMs(p: CheckPolicy): number {
   const attempts = maxAttempts(p);
   if (attempts === 0) return 0;
-  return p.initialDelayMs + (attempts - 1) * Math.max(p.intervalMs, p.timeoutMs) + p.timeoutMs;
+  return initialJitterMaxMs(p) + p.initialDelayMs + (attempts - 1) * Math.max(p.intervalMs, p.timeoutMs) + p.timeoutMs;
+}
+
+/**
+ * The most the first measurement is delayed to spread deployments that start together (`scheduleJitter`
+ * in analyze.ts): half an interval, at most 2.5 s. Counted in every schedule length.
+ */
+export function initialJitterMaxMs(p: CheckPolicy): number {
+  return Math.floor(Math.min(p.intervalMs / 2, 2_500));
 }
 
 export interface Assessment {

@@ -44,6 +44,12 @@ export interface MeasureAt {
    * from it instead of restarting at 1 in each invocation.
    */
   readonly index: number;
+  /**
+   * Epoch milliseconds at which the analysis cuts this measurement (its start plus the check's timeout).
+   * A check that retries (a throttled AWS read) may use the time up to it, and should end a little before,
+   * so that its own reason ("throttled by AWS ...") is the measurement's, not a bare timeout.
+   */
+  readonly cutAt?: number;
 }
 
 /** One measurement. `at` is given by the analysis; a check measured on its own may go without it. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { DurableStartPort } from '../aws/durable-start.ts';
 import { buildRuns } from '../checks/build-runs.ts';
 import { errorMessage } from '../core/analyze.ts';
@@ -9,7 +10,7 @@ import type { DeploymentContext } from '../spec/placeholders.ts';
 import { scheduleMs } from './carried-state.ts';
 import { deliver, ReportError } from './deliver.ts';
 import { GateConfigError, reasonOf } from './errors.ts';
-import { evaluate, failedVerdict, summarizeChecks } from './evaluate.ts';
+import { evaluate, failedVerdict, jitterSeed, summarizeChecks } from './evaluate.ts';
 import { runLeg } from './leg.ts';
 import { publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 import type { GateDeps } from './run-gate.ts';
@@ -51,9 +52,10 @@ export function durableExecutionName(trigger: string, key: string): string {
 
 /**
  * Slack a measurement round keeps in its step beyond the longest check timeout: measurements due within
- * it run in the same step (a short sleep) rather than after a durable wait of under a second.
+ * it run in the same step (a short sleep) rather than after a durable wait of a few seconds. It covers the
+ * first measurement's jitter (at most 2.5 s, `initialJitterMaxMs`), so a round never measures nothing.
  */
-export const roundSlackMs = 1_000;
+export const roundSlackMs = 3_000;
 
 /**
  * The entry function's part, after the plan's checks are chosen: refuse a schedule the trigger or the
@@ -95,6 +97,7 @@ export async function enterDurable<Input, Hook>(o: {
       log,
       suspendAt: run.analysisEndsAt,
       suspendCountsTimeout: false,
+      jitterSeed: jitterSeed(run.scope, selected.key),
     });
     if (analysis.kind === 'verdict') return analysis;
     return {
@@ -450,8 +453,8 @@ export function runDurableGate<Input, Hook, Detail, Answer>(
           return {
             kind: 'analyze',
             hook: store.keep(hook),
-            selected: toJson(selected),
-            context: toJson(context),
+            selected: checkpointable(selected, `the checks of hooks.${selected.key}`),
+            context: checkpointable(context, 'the deployment context'),
             analysisDeadline,
             reportBy: hookDeadline - Math.min(1_000, reserveMs),
             scope,
@@ -481,6 +484,7 @@ export function runDurableGate<Input, Hook, Detail, Answer>(
           signal: run.signal,
           analysisEndsAt: Math.min(run.analysisEndsAt, clock.now() + longest + roundSlackMs),
           deadline: p.analysisDeadline,
+          jitterSeed: jitterSeed(p.scope, p.selected.key),
           ...(state ? { state } : {}),
         });
         if (leg.kind === 'verdict') return toJson(leg);
@@ -499,6 +503,33 @@ export function runDurableGate<Input, Hook, Detail, Answer>(
 /** Checkpoints hold JSON: what a step returns is what a replay gets back, so it is made JSON here. */
 function toJson<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/**
+ * `value` as JSON, for a checkpoint that later steps decide on (the plan's checks, the context). Throws a
+ * `GateConfigError` when JSON would change it (a Map, a RegExp, a non-finite number, a class instance):
+ * an analysis must not run on other checks than those it was given. Undefined members may drop.
+ */
+export function checkpointable<T>(value: T, what: string): T {
+  const json = toJson(value);
+  if (!isDeepStrictEqual(plain(value), json)) {
+    throw new GateConfigError(`${what} cannot cross a durable checkpoint unchanged (not plain JSON)`);
+  }
+  return json;
+}
+
+function plain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plain);
+  if (value !== null && typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return value;
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, plain(v)]),
+    );
+  }
+  return value;
 }
 
 function isIgnoredRead(read: unknown): read is { kind: 'ignored'; reason: string } {

@@ -10,6 +10,7 @@ import type {
   Verdict,
 } from '../core/types.ts';
 import type { Log } from '../runtime/logger.ts';
+import type { VerdictScope } from './observe.ts';
 
 export interface EvaluateOptions {
   readonly runs: readonly CheckRun[];
@@ -20,6 +21,8 @@ export interface EvaluateOptions {
   readonly suspendAt?: number;
   readonly suspendCountsTimeout?: boolean;
   readonly onMeasurement?: (check: CheckRun, m: Measurement) => void;
+  /** Spreads the first measurement of hooks that start together (`scheduleJitter`): the deployment and hook. */
+  readonly jitterSeed?: string;
 }
 
 /** The longest measurement detail a log line carries: 30 measurements x 10 checks stay small in Live Tail. */
@@ -42,6 +45,7 @@ export function evaluate(options: EvaluateOptions): Promise<Analysis> {
     ...(options.state ? { state: options.state } : {}),
     ...(options.suspendAt !== undefined ? { suspendAt: options.suspendAt } : {}),
     ...(options.suspendCountsTimeout !== undefined ? { suspendCountsTimeout: options.suspendCountsTimeout } : {}),
+    ...(options.jitterSeed !== undefined ? { jitterSeed: options.jitterSeed } : {}),
     onMeasurement: (check, m, state) => {
       log.info('measurement', measurementLine(check, m, state));
       options.onMeasurement?.(check, m);
@@ -87,4 +91,9 @@ export function summarizeChecks(checks: readonly CheckResult[]): Record<string, 
 /** A verdict for something that went wrong before or outside the analysis: always a failure. */
 export function failedVerdict(reason: string, now: number): Verdict {
   return { status: 'error', reasons: [reason], checks: [], startedAt: now, finishedAt: now };
+}
+
+/** What spreads the schedules of hooks that start together: the deployment and the hook (or stage). */
+export function jitterSeed(scope: VerdictScope, planKey: string): string {
+  return `${scope.deploymentId ?? ''}/${scope.stage ?? planKey}`;
 }

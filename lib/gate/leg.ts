@@ -29,6 +29,8 @@ export interface LegOptions {
   /** Epoch ms past which the whole analysis fails: never another leg after it. */
   readonly deadline: number;
   readonly state?: AnalysisState;
+  /** See `EvaluateOptions.jitterSeed`. */
+  readonly jitterSeed?: string;
 }
 
 /**
@@ -51,6 +53,7 @@ export async function runLeg(o: LegOptions): Promise<LegResult> {
     log: o.log,
     suspendAt,
     ...(o.state ? { state: o.state } : {}),
+    ...(o.jitterSeed !== undefined ? { jitterSeed: o.jitterSeed } : {}),
     onMeasurement: () => {
       taken++;
     },
@@ -114,6 +117,7 @@ export async function runPlannedLeg(o: PlannedLegOptions): Promise<{ leg: LegRes
     signal: o.signal,
     analysisEndsAt: o.analysisEndsAt,
     deadline: o.deadline,
+    ...(o.jitterSeed !== undefined ? { jitterSeed: o.jitterSeed } : {}),
     ...(o.carried ? { state: o.carried.analysis } : {}),
   });
   return { leg, legs };

@@ -10,7 +10,7 @@ import { GateConfigError, reasonOf } from './errors.ts';
 
 export { reasonOf };
 
-import { evaluate, failedVerdict, summarizeChecks } from './evaluate.ts';
+import { evaluate, failedVerdict, jitterSeed, summarizeChecks } from './evaluate.ts';
 import { runPlannedLeg } from './leg.ts';
 import { publishVerdict, verdictRecord } from './observe.ts';
 import type { Closed, Delivery, GateInvocation, GateRun, HandedOn, Ignored, Trigger } from './trigger.ts';
@@ -190,6 +190,7 @@ export function runGate<Input, Hook, Detail, Answer>(
           log,
           suspendAt: run.analysisEndsAt,
           suspendCountsTimeout: false,
+          jitterSeed: jitterSeed(scope, selected.key),
         });
         if (analysis.kind === 'verdict') return analysis;
         return {
@@ -223,6 +224,7 @@ export function runGate<Input, Hook, Detail, Answer>(
         analysisEndsAt: run.analysisEndsAt,
         deadline: loaded.deadline,
         carried: loaded.carried,
+        jitterSeed: jitterSeed(scope, selected.key),
       });
       if (leg.kind === 'verdict') return leg;
       log.info('the schedule does not fit in this invocation', {

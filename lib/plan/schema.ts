@@ -16,6 +16,8 @@ import {
   testListenerProblem,
 } from '../spec/hooks.ts';
 import { checkPlaceholders } from '../spec/placeholders.ts';
+import { checkFieldNames, checkNamePattern, maxChecks, planShape, policyShapes } from './definitions.ts';
+import { checkShape } from './shape.ts';
 import { scheduleProblem, triggersOf } from './trigger-limits.ts';
 import { parseYaml } from './yaml.ts';
 
@@ -46,21 +48,9 @@ export const defaultPolicy: CheckPolicy = {
   dryRun: false,
 };
 
-const policyFields = [
-  'initialDelay',
-  'count',
-  'interval',
-  'timeout',
-  'failureLimit',
-  'consecutiveErrorLimit',
-  'consecutiveSuccesses',
-  'inconclusiveLimit',
-  'dryRun',
-] as const;
-const commonCheckFields = ['type', 'description', ...policyFields] as const;
-const planFields = ['version', 'description', 'defaults', 'allow', 'secrets', 'hooks', 'checks'] as const;
-const checkNamePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const maxChecks = 50;
+/** The policy fields, as `defaults` and every check take them. */
+const policyFields = Object.keys(policyShapes);
+const planFields = Object.keys(planShape.fields);
 
 /** Parses plan text: JSON when it looks like JSON, YAML otherwise (its reader loaded only then). */
 export async function parsePlanText(text: string, source: string): Promise<Plan> {
@@ -82,9 +72,18 @@ export function parsePlan(raw: unknown): Plan {
   if (nestedDeeperThan(raw, maxPlanDepth)) {
     throw new PlanError([`plan: nested deeper than ${maxPlanDepth} levels`]);
   }
+  // The structural pass first, from the definitions the JSON Schema is made of: whatever the readers
+  // below say, a plan the schema refuses is refused. Its problems are worded as the readers word theirs,
+  // so each is said once (the readers' come first, in their order; any only the pass finds follow).
+  const structure = new Fields();
+  checkShape(planShape, raw, '', structure);
   const f = new Fields();
+  const fail = (): PlanError => {
+    for (const issue of structure.issues) if (!f.issues.includes(issue)) f.issues.push(issue);
+    return new PlanError(f.issues);
+  };
   const top = f.object(raw, 'plan', planFields);
-  if (!top) throw new PlanError(f.issues);
+  if (!top) throw fail();
 
   if (top.version !== 1) f.problem('version', `expected 1, got ${echo(top.version)}`);
   const description = top.description === undefined ? undefined : f.string(top.description, 'description');
@@ -159,7 +158,7 @@ export function parsePlan(raw: unknown): Plan {
   }
 
   for (const issue of bodyMemoryIssues(hooks, checks, checkKinds)) f.problem(issue.path, issue.message);
-  if (f.issues.length > 0) throw new PlanError(f.issues);
+  if (f.issues.length > 0 || structure.issues.length > 0) throw fail();
   return {
     version: 1,
     ...(description === undefined ? {} : { description }),
@@ -239,8 +238,7 @@ function readCheck(
     return undefined;
   }
   const kind = checkKinds[type];
-  const allowed = [...commonCheckFields, ...kind.fields];
-  f.object(raw, path, allowed);
+  f.object(raw, path, checkFieldNames(type));
   if (raw.description !== undefined) f.string(raw.description, join(path, 'description'));
   checkPlaceholders(raw, path, f, secretNames);
   const policy = readPolicy(raw, path, f, defaults);

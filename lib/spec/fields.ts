@@ -143,7 +143,7 @@ export class Fields {
  * header name can be any text the plan holds) is cut there, so a path stays short whatever the plan says.
  */
 /** An HTTP field name: RFC 9110 `token`. */
-const fieldName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const fieldName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export function join(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;

@@ -207,12 +207,17 @@ describe('cloudwatch-metric with metric math (moto_server returns no values for 
   });
 
   it('reports throttling as an error, never a pass', async () => {
-    cloudwatch.failNext('GetMetricData', { type: 'ThrottlingException', message: 'Rate exceeded' }, 3);
+    cloudwatch.failNext(
+      'GetMetricData',
+      { type: 'ThrottlingException', message: 'Rate exceeded' },
+      Number.POSITIVE_INFINITY,
+    );
 
-    const o = await measureOnce(errorsOf('search'), {}, deps);
+    const o = await measureOnce(errorsOf('search'), {}, deps, 800);
+    cloudwatch.clearFaults('GetMetricData');
 
     expect(o.outcome).toBe('error');
-    expect(o.message).toContain('ThrottlingException');
+    expect(o.message).toContain('throttled by AWS (CloudWatch GetMetricData)');
   });
 });
 

@@ -158,14 +158,28 @@ describe('ecs-service for a CodeDeploy green task set', () => {
     expect(o.message).toContain('ServiceNotFoundException');
   });
 
-  it('reports throttling as an error, never a pass', async () => {
+  it('reports throttling that outlasts the measurement as an error saying so, never a pass', async () => {
+    taskSet = describedTaskSet({ desired: 2, running: 2, pending: 0 });
+    ecs.failNext(
+      'DescribeTaskSets',
+      { type: 'ThrottlingException', message: 'Rate exceeded' },
+      Number.POSITIVE_INFINITY,
+    );
+
+    const o = await measureOnce({ type: 'ecs-service' }, context(), deps, 800);
+    ecs.clearFaults('DescribeTaskSets');
+
+    expect(o.outcome).toBe('error');
+    expect(o.message).toMatch(/throttled by AWS \(ECS DescribeTaskSets\) for 0\.\d s/);
+  });
+
+  it('retries a throttled read: throttled 3 times, then answered, is a pass', async () => {
     taskSet = describedTaskSet({ desired: 2, running: 2, pending: 0 });
     ecs.failNext('DescribeTaskSets', { type: 'ThrottlingException', message: 'Rate exceeded' }, 3);
 
     const o = await measureOnce({ type: 'ecs-service' }, context(), deps);
 
-    expect(o.outcome).toBe('error');
-    expect(o.message).toContain('ThrottlingException: Rate exceeded');
+    expect(o.outcome).toBe('pass');
   });
 });
 

@@ -47,7 +47,7 @@ describe('greenlight validate', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/is a valid plan: 2 checks, 2 hook entries/);
     expect(r.stdout).toMatch(/AfterAllowTestTraffic\s+green-health/);
-    expect(r.stdout).toMatch(/green-health\s+http\s+5 × every 2s, timeout 5s\s+25s\s+failureLimit 1/);
+    expect(r.stdout).toMatch(/green-health\s+http\s+5 × every 2s, timeout 5s\s+26s\s+failureLimit 1/);
     expect(r.stdout).toMatch(/unused is not listed under any hook/);
     expect(r.stdout).not.toContain('never-shown');
   });
@@ -96,7 +96,7 @@ describe('greenlight validate', () => {
     [
       'a 60-minute bake on a CodeDeploy hook',
       good.replace('count: 5', 'count: 61').replace('interval: 2s', 'interval: 1m'),
-      /hooks\.AfterAllowTestTraffic: the schedule can take up to 60\.1 min \(green-health\), longer than the 59 min codedeploy-hook allows/,
+      /hooks\.AfterAllowTestTraffic: the schedule can take up to 60\.2 min \(green-health\), longer than the 59 min codedeploy-hook allows/,
     ],
   ])('issue 11: refuses %s with exit 1, naming the field', async (_name, text, issue) => {
     // Arrange
@@ -127,7 +127,7 @@ describe('greenlight validate', () => {
     const doc = JSON.parse(r.stdout) as { notes: string[] };
     expect(doc.notes).toEqual([
       expect.stringMatching(
-        /^hooks\.\*: the schedule can take up to 60\.1 min .*longer than the 59 min codedeploy-hook allows.*\(for BeforeInstall, .*PostTraffic under codedeploy-hook, which would fail\)$/,
+        /^hooks\.\*: the schedule can take up to 60\.2 min .*longer than the 59 min codedeploy-hook allows.*\(for BeforeInstall, .*PostTraffic under codedeploy-hook, which would fail\)$/,
       ),
       expect.stringMatching(/14 min proton-pipeline-guard allows.*\(for ProtonPipeline under proton-pipeline-guard/),
     ]);

@@ -10,7 +10,8 @@ import { codeBlocks, root } from './docs.ts';
 // plan that runs it, with the secrets it names declared.
 
 const yaml = codeBlocks('yaml');
-const plans = yaml.filter((b) => b.body.startsWith('version: 1\n'));
+// A whole plan, under the line that names its JSON Schema for editors (docs/plan.md#editor-support).
+const plans = yaml.filter((b) => /^(?:# yaml-language-server: \$schema=\S+\n)?version: 1\n/.test(b.body));
 const checks = yaml.filter((b) => /^ {2}[A-Za-z0-9][\w.-]*:\n {4}type: /.test(b.body));
 // The top of a plan shown alone (an `allow` or `secrets` block, with or without checks).
 const blocks = yaml.filter((b) => /^(allow|secrets):\n/.test(b.body));

@@ -198,7 +198,7 @@ describe('codedeploy-hook, end to end with the real SDK', () => {
     expect(out.status).toBe('Failed');
     expect(out.reasons).toEqual([
       expect.stringMatching(
-        /^hooks\.\*: the schedule can take up to 60\.1 min \(green-health\), longer than the 59 min codedeploy-hook allows/,
+        /^hooks\.\*: the schedule can take up to 60\.2 min \(green-health\), longer than the 59 min codedeploy-hook allows/,
       ),
     ]);
     expect(green.hits.length).toBe(before);

@@ -204,9 +204,9 @@ describe('the carried analysis state', () => {
 
 describe('the plan deadline', () => {
   it('is the longest schedule plus a margin for the gaps between invocations', () => {
-    // green-api: 30s + 2 x 1m + 5s timeout = 155s; green-health: 4 x 10s + 2s = 42s
-    expect(scheduleMs(checks)).toBe(155_000);
-    expect(planDeadline(checks, now)).toEqual({ deadline: now + 155_000 + 60_000 + 15_500, scheduleMs: 155_000 });
+    // green-api: 2.5s jitter + 30s + 2 x 1m + 5s timeout = 157.5s; green-health: 4 x 10s + 2s + 2.5s = 44.5s
+    expect(scheduleMs(checks)).toBe(157_500);
+    expect(planDeadline(checks, now)).toEqual({ deadline: now + 157_500 + 60_000 + 15_750, scheduleMs: 157_500 });
   });
 
   it('issue 11: makes room for every retried error: count × (consecutiveErrorLimit + 1) measurements', () => {
@@ -218,7 +218,7 @@ describe('the plan deadline', () => {
     });
 
     // Act + Assert
-    expect(scheduleMs(Object.values(retrying.checks))).toBe(8 * 60_000 + 5_000);
+    expect(scheduleMs(Object.values(retrying.checks))).toBe(2_500 + 8 * 60_000 + 5_000);
   });
 
   it('changes the fingerprint when a policy or the stage changes', () => {

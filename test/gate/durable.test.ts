@@ -352,3 +352,20 @@ describe('the entry function: short schedules here, long ones in one durable exe
     expect(lambda.starts).toEqual([]);
   });
 });
+
+describe('what crosses a checkpoint', () => {
+  it('is the plan as parsed, unchanged; anything JSON would change fails closed', async () => {
+    const { checkpointable } = await import('../../lib/gate/durable.ts');
+    const plan = bakePlan('http://127.0.0.1:9/health');
+    const checks = [plan.checks['green-health']];
+    expect(checkpointable({ key: 'AfterAllowTraffic', checks }, 'checks')).toEqual({
+      key: 'AfterAllowTraffic',
+      checks,
+    });
+    expect(() => checkpointable({ pattern: /x/ }, 'the checks of hooks.X')).toThrow(
+      /the checks of hooks\.X cannot cross a durable checkpoint unchanged/,
+    );
+    expect(() => checkpointable({ limit: Number.POSITIVE_INFINITY }, 'checks')).toThrow(/cannot cross/);
+    expect(() => checkpointable({ hosts: new Map([['a', 'b']]) }, 'checks')).toThrow(/cannot cross/);
+  });
+});

@@ -640,7 +640,7 @@ describe('schedules that cannot fit their trigger (issue 11)', () => {
 
     // Assert
     expect(issues).toEqual([
-      'hooks.AfterAllowTestTraffic: the schedule can take up to 60.1 min (bake), longer than the 59 min codedeploy-hook allows: CodeDeploy waits at most an hour for a hook (a schedule longer than one invocation runs on a Lambda durable execution; a minute is kept to read the deployment and report); shorten count, interval or initialDelay',
+      'hooks.AfterAllowTestTraffic: the schedule can take up to 60.2 min (bake), longer than the 59 min codedeploy-hook allows: CodeDeploy waits at most an hour for a hook (a schedule longer than one invocation runs on a Lambda durable execution; a minute is kept to read the deployment and report); shorten count, interval or initialDelay',
     ]);
   });
 
@@ -659,7 +659,7 @@ describe('schedules that cannot fit their trigger (issue 11)', () => {
     // Assert
     expect(issues).toEqual([
       expect.stringMatching(
-        /^hooks\.PreTraffic: the schedule can take up to 59\.1 min \(bake, retries of errors included\)/,
+        /^hooks\.PreTraffic: the schedule can take up to 59\.2 min \(bake, retries of errors included\)/,
       ),
     ]);
   });

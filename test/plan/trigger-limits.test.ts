@@ -32,7 +32,7 @@ describe('trigger limits (issue 11)', () => {
 
     expect(scheduleProblem('codedeploy-hook', 'AfterAllowTestTraffic', [fits])).toBeUndefined();
     expect(scheduleProblem('codedeploy-hook', 'AfterAllowTestTraffic', [fits, long])).toMatch(
-      /^hooks\.AfterAllowTestTraffic: the schedule can take up to 60\.1 min \(bake\), longer than the 59 min codedeploy-hook allows/,
+      /^hooks\.AfterAllowTestTraffic: the schedule can take up to 60\.2 min \(bake\), longer than the 59 min codedeploy-hook allows/,
     );
     expect(scheduleProblem('ecs-lifecycle-hook', 'POST_TEST_TRAFFIC_SHIFT', [fits, long])).toBeUndefined();
   });

@@ -1,0 +1,31 @@
+import type { Clock, Measure, MeasureAt } from '../core/types.ts';
+
+/** How long before the analysis cuts a measurement its AWS reads stop retrying: 5% of the time, 20-250 ms. */
+function marginMs(left: number): number {
+  return Math.min(250, Math.max(20, left * 0.05));
+}
+
+/**
+ * A measurement whose AWS reads get the measurement's own time and no more: the signal `measure` sees
+ * aborts a little before the analysis cuts the measurement (`at.cutAt`), so that a read still throttled
+ * then ends in the check's own error ("throttled by AWS (ECS DescribeTasks) for 4.8 s"), not in a bare
+ * "timed out". Without `at.cutAt` (a check measured on its own) the signal is passed through.
+ */
+export function withReadBudget(clock: Clock, measure: Measure): Measure {
+  return async (signal: AbortSignal, at?: MeasureAt) => {
+    if (at?.cutAt === undefined) return measure(signal, at);
+    const left = at.cutAt - clock.now();
+    const spent = new AbortController();
+    const done = new AbortController();
+    void clock.sleep(Math.max(0, left - marginMs(left)), AbortSignal.any([signal, done.signal])).then(() => {
+      if (!done.signal.aborted && !signal.aborted) {
+        spent.abort(new Error("the measurement's time for AWS reads ran out"));
+      }
+    });
+    try {
+      return await measure(AbortSignal.any([signal, spent.signal]), at);
+    } finally {
+      done.abort();
+    }
+  };
+}
