@@ -544,7 +544,7 @@ describe('codedeploy-wait-gate: TERMINATION_WAIT, end to end with the real SDK',
 });
 
 describe('codedeploy-wait-gate: template wiring', () => {
-  it('subscribes to READY and START for the configured groups, with least-privilege decisions and self-invocation', async () => {
+  it('subscribes to READY and START for the configured groups, with least-privilege decisions', async () => {
     const { readTemplate } = await import('../../local/template.ts');
     const template = await readTemplate();
     const fn = template.Resources.CodeDeployWaitGateFunction;
@@ -570,7 +570,6 @@ describe('codedeploy-wait-gate: template wiring', () => {
     expect(statements).toContain('codedeploy:ContinueDeployment');
     expect(statements).toContain('codedeploy:StopDeployment');
     expect(statements).toMatch(/deploymentgroup:\$\{WaitGateDeploymentGroups\}/);
-    expect(statements).toMatch(/function:\$\{AWS::StackName\}-codedeploy-wait-gate/);
     expect(statements).not.toMatch(/"codedeploy:\*"|"lambda:\*"/);
     expect(props.Policies).toContainEqual({ Ref: 'ChecksReadPolicy' });
   });
