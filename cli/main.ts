@@ -10,6 +10,7 @@ commands:
   validate   check a plan without running it
   invoke     run a function of template.yaml locally, as sam local invoke would, without Docker
   schema     print the plan's JSON Schema, for editors (--write updates schema/plan.schema.json)
+  status     where greenlight is with a deployment: the hook judged, measurements, verdict (--watch)
   help       this text; greenlight <command> --help for each command
 
 Every command takes --help; rehearse, check and validate take --json for one JSON document on stdout.`;
@@ -22,6 +23,7 @@ const commands: Readonly<Record<string, () => Promise<Command>>> = {
   validate: async () => (await import('./validate.ts')).validateCommand,
   invoke: async () => (await import('./invoke.ts')).invokeCommand,
   schema: async () => (await import('./schema.ts')).schemaCommand,
+  status: async () => (await import('./status.ts')).statusCommand,
 };
 
 /** Runs one command line and returns its exit code. */

@@ -2,6 +2,7 @@ import { codeDeployAdapter } from '../../lib/aws/codedeploy.ts';
 import { listenerAdapter } from '../../lib/aws/elbv2.ts';
 import { asyncInvokeAdapter } from '../../lib/aws/lambda-async.ts';
 import { stateKeyFromEnv } from '../../lib/aws/state-key.ts';
+import { taskDefinitionAdapter } from '../../lib/aws/task-definitions.ts';
 import { taskSetOriginAdapter } from '../../lib/aws/task-sets.ts';
 import { runGate } from '../../lib/gate/run-gate.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
@@ -17,6 +18,7 @@ export const handler = lambdaHandler((event, context) =>
       codedeploy: codeDeployAdapter(),
       listeners: listenerAdapter(),
       taskSets: taskSetOriginAdapter(),
+      taskDefinitions: taskDefinitionAdapter(),
       invoker: asyncInvokeAdapter(),
       stateKey: stateKeyFromEnv(),
       clock: systemClock,

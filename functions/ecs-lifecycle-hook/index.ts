@@ -1,6 +1,7 @@
 import { ecsAdapter } from '../../lib/aws/ecs.ts';
 import { forwardAdapter, listenerAdapter } from '../../lib/aws/elbv2.ts';
 import { stateKeyFromEnv } from '../../lib/aws/state-key.ts';
+import { taskDefinitionAdapter } from '../../lib/aws/task-definitions.ts';
 import { runGate } from '../../lib/gate/run-gate.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
@@ -15,6 +16,7 @@ export const handler = lambdaHandler((event, context) =>
       ecs: ecsAdapter(),
       listeners: listenerAdapter(),
       forwards: forwardAdapter(),
+      taskDefinitions: taskDefinitionAdapter(),
       stateKey: stateKeyFromEnv(),
       clock: systemClock,
       log: logger,

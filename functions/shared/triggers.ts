@@ -1,5 +1,6 @@
 import { codeDeployAdapter } from '../../lib/aws/codedeploy.ts';
 import { listenerAdapter } from '../../lib/aws/elbv2.ts';
+import { taskDefinitionAdapter } from '../../lib/aws/task-definitions.ts';
 import { taskSetOriginAdapter } from '../../lib/aws/task-sets.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { logger } from '../../lib/runtime/logger.ts';
@@ -16,6 +17,7 @@ export const triggers = {
       codedeploy: codeDeployAdapter(),
       listeners: listenerAdapter(),
       taskSets: taskSetOriginAdapter(),
+      taskDefinitions: taskDefinitionAdapter(),
       clock: systemClock,
       log: logger,
       settings: { hook: env.GREENLIGHT_HOOK, region: env.AWS_REGION },

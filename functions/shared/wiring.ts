@@ -8,13 +8,14 @@ import { lambdaInvokeAdapter } from '../../lib/aws/lambda.ts';
 import { lazy } from '../../lib/aws/lazy.ts';
 import { secretsAdapter } from '../../lib/aws/secrets.ts';
 import { sigv4Adapter } from '../../lib/aws/sigv4.ts';
-import { getParameter } from '../../lib/aws/ssm.ts';
+import { getParameter, getParameters } from '../../lib/aws/ssm.ts';
 import { targetHealthAdapter } from '../../lib/aws/target-health.ts';
 import type { WiredCheckDeps } from '../../lib/checks/registry.ts';
 import { parseResolveOverrides } from '../../lib/checks/resolve.ts';
 import { verdictObserver } from '../../lib/gate/observe.ts';
 import type { GateDeps } from '../../lib/gate/run-gate.ts';
-import { loadPlan, planSourceFromEnv } from '../../lib/plan/load.ts';
+import { findPlan, type PlanReaders, planSourceFromEnv } from '../../lib/plan/load.ts';
+import type { PlanRoute } from '../../lib/plan/route.ts';
 import type { Plan } from '../../lib/plan/schema.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { logger } from '../../lib/runtime/logger.ts';
@@ -56,18 +57,37 @@ export function checkDeps(env: NodeJS.ProcessEnv = process.env): WiredCheckDeps 
   };
 }
 
-/** Loads the function's plan from GREENLIGHT_PLAN, GREENLIGHT_PLAN_FILE or GREENLIGHT_PLAN_PARAMETER. */
-export function planFromEnv(env: NodeJS.ProcessEnv = process.env): (signal: AbortSignal) => Promise<Plan> {
-  return (signal) =>
-    loadPlan(
-      planSourceFromEnv(env),
-      {
-        readFile: (path) => readFile(resolve(env.LAMBDA_TASK_ROOT ?? process.cwd(), path), 'utf8'),
-        // An edited plan parameter takes effect within a minute, without a redeploy (Powertools' cache).
-        readParameter: (name, signal) => getParameter(name, { signal, maxAge: 60 }),
-      },
-      signal,
-    );
+/**
+ * Loads the plan for a deployment: routed from the plan library under GREENLIGHT_PLAN_PREFIX (one SSM
+ * parameter per deployment, see lib/plan/route.ts), else the fallback GREENLIGHT_PLAN,
+ * GREENLIGHT_PLAN_FILE or GREENLIGHT_PLAN_PARAMETER. Logs which plan it chose.
+ */
+export function planFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): (signal: AbortSignal, route?: PlanRoute) => Promise<Plan> {
+  return async (signal, route) => {
+    const found = await findPlan(planSourceFromEnv(env), planReaders(env), signal, route);
+    // Only with a plan library is there a choice to report.
+    if (found.looked.length > 0 || found.refused.length > 0) {
+      logger.info('plan for this deployment', {
+        planFrom: found.from,
+        fallback: found.fallback,
+        ...(found.refused.length > 0 ? { routeRefused: found.refused } : {}),
+      });
+    }
+    return found.plan;
+  };
+}
+
+/** How the functions read plans: files from the bundle, SSM parameters through Powertools' cache. */
+export function planReaders(env: NodeJS.ProcessEnv = process.env): PlanReaders {
+  return {
+    readFile: (path) => readFile(resolve(env.LAMBDA_TASK_ROOT ?? process.cwd(), path), 'utf8'),
+    // An edited plan parameter takes effect within a minute, without a redeploy (Powertools' cache).
+    readParameter: (name, signal) => getParameter(name, { signal, maxAge: 60 }),
+    // A plan created for a deployment is found within a minute too (a missing one is asked again after it).
+    readParameters: (names, signal) => getParameters(names, { signal, maxAge: 60 }),
+  };
 }
 
 /**

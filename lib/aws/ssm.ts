@@ -51,6 +51,57 @@ export async function getParameter(name: string, options: GetParameterOptions = 
   return value;
 }
 
+/** Names found missing, and until when (epoch ms) that answer is reused: misses cost a call too. */
+const missing = new Map<string, number>();
+
+/**
+ * Reads several parameters' values through Powertools Parameters in batches of ten (`GetParameters` with
+ * `WithDecryption`), each reused for `maxAge` seconds. A name SSM reports as invalid (it does not exist)
+ * is absent from the result, and that answer too is reused for `maxAge` seconds, so that a route whose
+ * first key has no plan does not ask SSM at every invocation. Rejects with the SDK's own error on
+ * anything else (`AccessDeniedException`, throttling after the SDK's retries).
+ * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html
+ */
+export async function getParameters(
+  names: readonly string[],
+  options: GetParameterOptions = {},
+): Promise<ReadonlyMap<string, string>> {
+  const { signal, maxAge = 0, provider = ssmProvider } = options;
+  signal?.throwIfAborted();
+  const now = Date.now();
+  const wanted = [...new Set(names)].filter((n) => (missing.get(n) ?? 0) <= now);
+  const found = new Map<string, string>();
+  if (wanted.length === 0) return found;
+  const { GetParameterError } = await ssmModule();
+  const read = (async () => {
+    try {
+      return await (await provider()).getParametersByName(Object.fromEntries(wanted.map((n) => [n, {}])), {
+        decrypt: true,
+        maxAge,
+        throwOnError: false,
+      });
+    } catch (error) {
+      throw error instanceof GetParameterError && error.cause instanceof Error ? error.cause : error;
+    }
+  })();
+  const values = (await (signal ? untilAborted(read, signal) : read)) as Record<string, unknown>;
+  for (const name of wanted) {
+    const value = values[name];
+    if (typeof value === 'string') {
+      found.set(name, value);
+      missing.delete(name);
+    } else if (maxAge > 0) {
+      missing.set(name, now + maxAge * 1000);
+    }
+  }
+  return found;
+}
+
+/** Forgets which names were missing (tests). */
+export function clearMissingParameters(): void {
+  missing.clear();
+}
+
 /** The work's outcome, or the signal's reason if it aborts first. */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {

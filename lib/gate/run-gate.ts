@@ -1,6 +1,7 @@
 import { buildRuns } from '../checks/build-runs.ts';
 import { errorMessage } from '../core/analyze.ts';
 import type { Verdict } from '../core/types.ts';
+import { NoPlanError } from '../plan/load.ts';
 import { minutes, scheduleProblem } from '../plan/trigger-limits.ts';
 import { deadlineFor } from '../runtime/deadline.ts';
 import { ReportError } from './deliver.ts';
@@ -13,7 +14,7 @@ export { reasonOf };
 import { evaluate, failedVerdict, jitterSeed, summarizeChecks } from './evaluate.ts';
 import { runPlannedLeg } from './leg.ts';
 import { publishVerdict, verdictRecord } from './observe.ts';
-import type { Closed, Delivery, GateInvocation, GateRun, HandedOn, Ignored, Trigger } from './trigger.ts';
+import type { Closed, Delivery, GateInvocation, GateRun, HandedOn, Ignored, Selected, Trigger } from './trigger.ts';
 
 /** What the runner needs besides the trigger: the plan, the checks' ports, time, the log, the observer. */
 export interface GateDeps extends TriggerDeps {
@@ -93,6 +94,8 @@ export function runGate<Input, Hook, Detail, Answer>(
     }
     if (decided.kind === 'closed') {
       if (decided.warn) log.warn('not acting on the event', { reason: decided.reason });
+      else if (decided.result === 'no-plan')
+        log.info('no plan for this deployment and no fallback: not gated here', { reason: decided.reason });
       else
         log.info('the hook no longer awaits a verdict: stale or duplicate event, nothing to do', {
           reason: decided.reason,
@@ -173,8 +176,19 @@ export function runGate<Input, Hook, Detail, Answer>(
           verdict: { status: 'pass', reasons: [rollback], checks: [], startedAt: now, finishedAt: now },
         };
       }
+      // A gate that ignores deployments without a plan finds the plan before failing on a setting: a
+      // misconfigured gate must not act on a deployment that is not its own.
+      if (deadline.settingError && trigger.withoutPlan !== 'ignore') throw deadline.settingError;
+      let selected: Selected;
+      try {
+        selected = await trigger.checks(input, open, run);
+      } catch (error) {
+        if (trigger.withoutPlan === 'ignore' && error instanceof NoPlanError) {
+          return { kind: 'closed', result: 'no-plan', reason: error.message };
+        }
+        throw deadline.settingError ?? error;
+      }
       if (deadline.settingError) throw deadline.settingError;
-      const selected = await trigger.checks(input, open, run);
       if (store.kind === 'none') {
         const context = await trigger.context(input, open, selected, run);
         const runs = buildRuns(selected.checks, context, deps.checks);

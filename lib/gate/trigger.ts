@@ -1,4 +1,5 @@
 import type { AnalysisState, CheckResult, Verdict } from '../core/types.ts';
+import type { PlanRoute } from '../plan/route.ts';
 import type { Plan, PlanCheck } from '../plan/schema.ts';
 import type { TriggerName as LimitedTrigger } from '../plan/trigger-limits.ts';
 import type { RemainingTime } from '../runtime/deadline.ts';
@@ -42,6 +43,12 @@ export interface Trigger<Input, Hook, Detail, Answer> {
   checks(input: Input, hook: Hook, run: GateRun): Promise<Selected>;
   /** The deployment context the checks' placeholders are filled from. */
   context(input: Input, hook: Hook, selected: Selected, run: GateRun): Promise<DeploymentContext>;
+  /**
+   * `ignore`: a deployment that no plan routes to, with no fallback plan, is someone else's (a gate that
+   * EventBridge sends every deployment of its scope): a logged no-op, not a Failed verdict. Otherwise
+   * (hooks wired to greenlight) it fails closed, naming where the plan was looked for.
+   */
+  readonly withoutPlan?: 'ignore';
   /** Where an analysis longer than one invocation keeps its state, if anywhere. */
   readonly state: StateStore<Input, Hook>;
   /**
@@ -66,7 +73,11 @@ export interface GateRun {
   readonly scope: VerdictScope;
   /** The Lambda context: the time left, and the function's own ARN to hand work on to. */
   readonly invocation: GateInvocation;
-  readonly loadPlan: (signal: AbortSignal) => Promise<Plan>;
+  /**
+   * The plan for the deployment `route` names: routed from the plan library, else the fallback plan.
+   * Throws a `NoPlanError` (a `PlanError`) naming where it looked when there is neither.
+   */
+  readonly loadPlan: (signal: AbortSignal, route?: PlanRoute) => Promise<Plan>;
   /**
    * GREENLIGHT_REPORT_RESERVE was unusable: the runner fails the verdict with it after `rollback`; a trigger
    * that works before any verdict (a watch) must refuse on it too.

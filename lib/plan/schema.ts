@@ -16,6 +16,7 @@ import {
   testListenerProblem,
 } from '../spec/hooks.ts';
 import { checkPlaceholders } from '../spec/placeholders.ts';
+import { type ComposeOptions, composePlan } from './compose.ts';
 import { checkFieldNames, checkNamePattern, maxChecks, planShape, policyShapes } from './definitions.ts';
 import { checkShape } from './shape.ts';
 import { scheduleProblem, triggersOf } from './trigger-limits.ts';
@@ -53,25 +54,32 @@ const policyFields = Object.keys(policyShapes);
 const planFields = Object.keys(planShape.fields);
 
 /** Parses plan text: JSON when it looks like JSON, YAML otherwise (its reader loaded only then). */
-export async function parsePlanText(text: string, source: string): Promise<Plan> {
+export async function parsePlanText(text: string, source: string, options?: ComposeOptions): Promise<Plan> {
+  return parsePlan(await planDocument(text, source), options);
+}
+
+/** Plan text (or a shared check set's) as a document, not yet validated. Throws a `PlanError`. */
+export async function planDocument(text: string, source: string): Promise<unknown> {
   if (text.length > 256 * 1024) throw new PlanError([`${source}: plan is larger than 256 KiB`]);
-  let raw: unknown;
   try {
-    raw = /^\s*[{[]/.test(text) ? JSON.parse(text) : await parseYaml(text, source);
+    return /^\s*[{[]/.test(text) ? JSON.parse(text) : await parseYaml(text, source);
   } catch (error) {
     const detail = (error as Error).message.split('\n')[0];
     throw new PlanError([`${source}: not valid JSON or YAML: ${detail}`], { cause: error });
   }
-  return parsePlan(raw);
 }
 
-/** Validates a parsed plan. Throws a `PlanError` that lists every problem with its field path. */
-export function parsePlan(raw: unknown): Plan {
+/**
+ * Validates a parsed plan. Throws a `PlanError` that lists every problem with its field path.
+ * `include` and `variables` are resolved first (lib/plan/compose.ts), with `options.shared`.
+ */
+export function parsePlan(document: unknown, options?: ComposeOptions): Plan {
   // Every reader below recurses: a plan nested deeper than any real one is refused before them (as the
   // YAML reader refuses it), so JSON or a hookDetails object cannot overflow the stack.
-  if (nestedDeeperThan(raw, maxPlanDepth)) {
+  if (nestedDeeperThan(document, maxPlanDepth)) {
     throw new PlanError([`plan: nested deeper than ${maxPlanDepth} levels`]);
   }
+  const raw = composePlan(document, options);
   // The structural pass first, from the definitions the JSON Schema is made of: whatever the readers
   // below say, a plan the schema refuses is refused. Its problems are worded as the readers word theirs,
   // so each is said once (the readers' come first, in their order; any only the pass finds follow).

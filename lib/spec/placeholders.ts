@@ -29,6 +29,12 @@ export const placeholderNames = [
   // ECS native: the target revision's share of test and production traffic, in percent
   'testTrafficWeight',
   'productionTrafficWeight',
+  // ECS (native and CodeDeploy): the task definition being deployed and its containers' images. With
+  // several containers, name one: {{greenImage.<container>}}, {{greenImageTag.<container>}}.
+  'greenTaskDefinitionArn',
+  'greenTaskDefinition',
+  'greenImage',
+  'greenImageTag',
   // Lambda
   'functionName',
   'alias',
@@ -41,7 +47,32 @@ export const placeholderNames = [
 export type PlaceholderName = (typeof placeholderNames)[number];
 
 /** What is known about the deployment being validated. A missing value is a clear error when a plan needs it. */
-export type DeploymentContext = { [K in PlaceholderName]?: string | undefined };
+export type DeploymentContext = { [K in PlaceholderName]?: string | undefined } & {
+  /** Container name to image, of the green task definition: `{{greenImage.<container>}}`, `{{greenImageTag.<container>}}`. */
+  readonly greenContainerImages?: Readonly<Record<string, string>> | undefined;
+};
+
+/** The placeholders that name one container: `greenImage.web`, `greenImageTag.web`. */
+const containerPlaceholder = /^(greenImage|greenImageTag)\.([A-Za-z0-9_-]{1,255})$/;
+
+/** `{ kind, container }` for a per-container placeholder (`greenImage.web`), else undefined. */
+export function containerPlaceholderOf(
+  name: string,
+): { readonly kind: 'greenImage' | 'greenImageTag'; readonly container: string } | undefined {
+  const m = containerPlaceholder.exec(name);
+  return m ? { kind: m[1] as 'greenImage' | 'greenImageTag', container: m[2] as string } : undefined;
+}
+
+/**
+ * The tag of a container image reference (`repo:tag`, `registry:5000/repo:tag@sha256:...`), or undefined
+ * when it has none (`repo`, `repo@sha256:...`): a digest is not a tag, and no tag is not `latest` here.
+ */
+export function imageTag(image: string): string | undefined {
+  const name = image.split('@')[0] ?? '';
+  const last = name.slice(name.lastIndexOf('/') + 1);
+  const colon = last.lastIndexOf(':');
+  return colon > 0 && colon < last.length - 1 ? last.slice(colon + 1) : undefined;
+}
 
 const pattern = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const known = new Set<string>(placeholderNames);
@@ -70,7 +101,7 @@ export function checkPlaceholders(
             `unknown secret {{${clip(name)}}} (the plan's secrets: ${secrets.size ? [...secrets].join(', ') : 'none'})`,
           );
         }
-      } else if (!known.has(name)) {
+      } else if (!known.has(name) && !containerPlaceholderOf(name)) {
         f.problem(path, `unknown placeholder ${shownPlaceholder(name)} (known: ${placeholderNames.join(', ')})`);
       }
     }
@@ -114,7 +145,7 @@ export function fillPlaceholders<T>(
           return secret ?? whole;
         }
         // Own properties only: `{{toString}}` is not a placeholder.
-        const filled = Object.hasOwn(context, name) ? context[name as PlaceholderName] : undefined;
+        const filled = Object.hasOwn(context, name) ? context[name as PlaceholderName] : containerValue(context, name);
         if (filled === undefined || filled === '') {
           issues.push(`${at}: {{${name}}} has no value for this deployment`);
           return whole;
@@ -131,4 +162,13 @@ export function fillPlaceholders<T>(
   const filled = walk(value, path) as T;
   if (issues.length > 0) throw new PlanError(issues);
   return filled;
+}
+
+/** `{{greenImage.<container>}}` and `{{greenImageTag.<container>}}` from the green task definition's containers. */
+function containerValue(context: DeploymentContext, name: string): string | undefined {
+  const ref = containerPlaceholderOf(name);
+  const images = context.greenContainerImages;
+  if (!ref || !images || !Object.hasOwn(images, ref.container)) return undefined;
+  const image = images[ref.container] as string;
+  return ref.kind === 'greenImage' ? image : imageTag(image);
 }

@@ -35,7 +35,8 @@ function statements(enabled: boolean): Statement[] {
 
 async function actionsTheAdaptersCall(): Promise<string[]> {
   const actions = new Set<string>([
-    ...(libraryActions['lib/aws/ssm.ts'] ?? []),
+    // GetParameters reads the plan library (PlanLibraryReadPolicy), never a check's secret.
+    ...(libraryActions['lib/aws/ssm.ts'] ?? []).filter((a) => a !== 'ssm:GetParameters'),
     ...(libraryActions['lib/aws/sigv4.ts'] ?? []),
   ]);
   for (const [file, prefix] of Object.entries(adapters)) {

@@ -191,7 +191,7 @@ describe("the docs' documented mistakes", () => {
   const mistakes: [string, string, () => unknown, RegExp][] = [
     [
       'docs/plan.md',
-      "A plan's top-level fields are `version` (always `1`), `description` (optional text), `defaults`, `allow`, `secrets`,\n`hooks` and `checks`; any other is a plan error.",
+      "A plan's top-level fields are `version` (always `1`), `description` (optional text), `include`,\n`variables`, `defaults`, `allow`, `secrets`, `hooks` and `checks`; any other is a plan error.",
       () => ({ ...base(), checkz: {} }),
       /^plan\.checkz: unknown field/,
     ],

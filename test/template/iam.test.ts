@@ -30,6 +30,7 @@ const onlyOnEveryResource: Record<string, string> = {
   'elasticloadbalancing:DescribeTargetHealth': 'idem',
   'cloudwatch:GetMetricData': 'GetMetricData has no resource-level permissions',
   'ecs:ListTasks': 'authorized on a container instance, which the ecs-tasks check never names',
+  'ecs:DescribeTaskDefinition': 'DescribeTaskDefinition has no resource-level permissions',
 };
 
 /** Statements whose ARN may name every resource of its type in the account and region, and why. */
@@ -55,6 +56,7 @@ const checkActions = [
   'cloudwatch:GetMetricData',
   'lambda:InvokeFunction', // lambda-invoke smoke tests, only with SmokeTestFunctions
   'ssm:GetParameter', // the plan (PlanParameterName) and the plans' secrets (SecretParameters)
+  'ssm:GetParameters', // the plan library (PlanPrefix), only with PlanPrefix
   'aps:QueryMetrics', // prometheus with SigV4, only with PrometheusWorkspaces
 ];
 /** Every function publishes its verdicts (PublishVerdicts). */
@@ -66,6 +68,14 @@ const observeActions = ['events:PutEvents'];
  */
 const durableSdkActions = ['lambda:CheckpointDurableExecution', 'lambda:GetDurableExecutionState'];
 const durableSdk = '@aws/durable-execution-sdk-js';
+/**
+ * Adapters no function uses: the CLI's, which run with the operator's own credentials, so the template grants
+ * their actions to no one (a test below holds that no function's code reaches them).
+ */
+const operatorOnlyAdapters: Record<string, string> = {
+  'lib/aws/durable-read.ts': "`greenlight status` lists and reads durable executions with the operator's credentials",
+};
+
 /** The entry functions that start durable analyses (GREENLIGHT_DURABLE_FUNCTION), by logical id. */
 const durableEntries = ['CodeDeployHookFunction', 'EcsPauseGateFunction', 'CodeDeployWaitGateFunction'];
 
@@ -75,6 +85,7 @@ const stateKeyActions = ['secretsmanager:GetSecretValue'];
 /** The actions each function's code calls: the one list to change when a function calls something new. */
 const functionActions: Record<string, string[]> = {
   CodeDeployHookFunction: [
+    'ecs:DescribeTaskDefinition',
     'codedeploy:GetDeployment',
     'codedeploy:ListDeploymentTargets',
     'codedeploy:GetDeploymentTarget',
@@ -84,6 +95,7 @@ const functionActions: Record<string, string[]> = {
     'lambda:InvokeFunction', // the durable function's alias, to start a long analysis
   ],
   EcsLifecycleHookFunction: [
+    'ecs:DescribeTaskDefinition',
     'ecs:DescribeServiceDeployments',
     'ecs:DescribeServices',
     'ecs:DescribeServiceRevisions',
@@ -93,6 +105,7 @@ const functionActions: Record<string, string[]> = {
     ...stateKeyActions,
   ],
   EcsPauseGateFunction: [
+    'ecs:DescribeTaskDefinition',
     'ecs:DescribeServiceDeployments',
     'ecs:ContinueServiceDeployment',
     'ecs:DescribeServices',
@@ -104,6 +117,7 @@ const functionActions: Record<string, string[]> = {
     ...stateKeyActions,
   ],
   CodeDeployWaitGateFunction: [
+    'ecs:DescribeTaskDefinition',
     'codedeploy:GetDeployment',
     'codedeploy:ListDeploymentTargets',
     'codedeploy:GetDeploymentTarget',
@@ -117,6 +131,7 @@ const functionActions: Record<string, string[]> = {
   // Runs the long analyses of the entry functions that start it: what they read and deliver, and its checkpoints.
   DurableAnalysisFunction: [
     ...durableSdkActions,
+    'ecs:DescribeTaskDefinition',
     'codedeploy:GetDeployment',
     'codedeploy:ListDeploymentTargets',
     'codedeploy:GetDeploymentTarget',
@@ -378,11 +393,20 @@ describe('IAM in template.yaml', () => {
 
   it('declares every SDK command the adapters send for some function', () => {
     const sent = readdirSync('lib/aws')
-      .filter((f) => f.endsWith('.ts'))
+      .filter((f) => f.endsWith('.ts') && !(`lib/aws/${f}` in operatorOnlyAdapters))
       .flatMap((f) => commandsOf(`lib/aws/${f}`));
     const declared = new Set([...Object.values(functionActions).flat(), ...checkActions, ...observeActions]);
     for (const a of durableSdkActions) expect(declared.has(a), a).toBe(true);
     expect([...new Set(sent)].filter((a) => !declared.has(a))).toEqual([]);
+  });
+});
+
+describe('adapters only the CLI uses', () => {
+  it.each(Object.keys(operatorOnlyAdapters))('%s is reached by no function', (adapter) => {
+    for (const id of functionIds()) {
+      const build = template.Resources[id]?.Metadata?.BuildProperties as { EntryPoints: string[] };
+      expect([...reachable(build.EntryPoints[0] as string)], id).not.toContain(adapter);
+    }
   });
 });
 

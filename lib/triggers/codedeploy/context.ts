@@ -1,10 +1,12 @@
 import type { CodeDeployDeployment, CodeDeployTarget } from '../../aws/codedeploy.ts';
 import type { ListenerPort } from '../../aws/elbv2.ts';
+import type { TaskDefinitionPort } from '../../aws/task-definitions.ts';
 import type { TaskSetOriginPort } from '../../aws/task-sets.ts';
 import { errorMessage } from '../../core/analyze.ts';
 import { ecsServiceNames } from '../../spec/arn.ts';
 import { PlanError } from '../../spec/errors.ts';
 import type { DeploymentContext } from '../../spec/placeholders.ts';
+import { greenTaskDefinitionContext, needsGreenTaskDefinition } from '../green-images.ts';
 import { type AppSpecFacts, readAppSpec } from './appspec.ts';
 import { GreenIdentityError, taskSetRoles } from './green-identity.ts';
 
@@ -24,6 +26,8 @@ export async function resolveCodeDeployContext(
     readonly listeners: ListenerPort;
     /** ECS DescribeTaskSets, to tell green from blue when GetDeploymentTarget omits the labels. */
     readonly taskSets?: TaskSetOriginPort | undefined;
+    /** ECS DescribeTaskDefinition, for {{greenTaskDefinition}} and {{greenImage}}. */
+    readonly taskDefinitions?: TaskDefinitionPort | undefined;
     readonly region?: string | undefined;
   },
   on: {
@@ -61,6 +65,20 @@ export async function resolveCodeDeployContext(
       context.blueTaskSet = roles.blue?.id;
       context.greenTargetGroup = roles.green?.targetGroup;
       context.blueTargetGroup = roles.blue?.targetGroup;
+    }
+    // Green's task definition is the AppSpec's: fixed when the deployment was created.
+    if (needsGreenTaskDefinition(needed)) {
+      const appSpec = await readAppSpec(deployment.appSpecContent);
+      Object.assign(
+        context,
+        await greenTaskDefinitionContext(
+          deps.taskDefinitions,
+          appSpec?.ecsTaskDefinition,
+          needed,
+          signal,
+          `deployment ${deployment.deploymentId} has no AppSpec content naming one TaskDefinition`,
+        ),
+      );
     }
   } else if (target?.lambda) {
     Object.assign(

@@ -1,5 +1,6 @@
 import type { CodeDeployDeployment, CodeDeployPort, CodeDeployTarget, HookStatus } from '../../aws/codedeploy.ts';
 import type { ListenerPort } from '../../aws/elbv2.ts';
+import type { TaskDefinitionPort } from '../../aws/task-definitions.ts';
 import type { TaskSetOriginPort } from '../../aws/task-sets.ts';
 import { usedPlaceholders } from '../../checks/build-runs.ts';
 import type { Clock } from '../../core/types.ts';
@@ -8,6 +9,7 @@ import { GateEventError } from '../../gate/errors.ts';
 import { eventObject } from '../../gate/event.ts';
 import { deploymentGroup } from '../../gate/observe.ts';
 import type { Outcome, Trigger } from '../../gate/trigger.ts';
+import { codeDeployRoute } from '../../plan/route.ts';
 import { checksForHook, type Plan } from '../../plan/schema.ts';
 import { codeDeployHookLimitMs } from '../../plan/trigger-limits.ts';
 import type { Log } from '../../runtime/logger.ts';
@@ -25,6 +27,8 @@ export interface CodeDeployHookPorts {
   readonly listeners: ListenerPort;
   /** ECS DescribeTaskSets: tells green from blue when CodeDeploy omits the task set labels. */
   readonly taskSets: TaskSetOriginPort;
+  /** ECS DescribeTaskDefinition: {{greenTaskDefinition}} and {{greenImage}}. */
+  readonly taskDefinitions?: TaskDefinitionPort;
   readonly clock: Clock;
   readonly log: Log;
   readonly settings: {
@@ -103,19 +107,10 @@ export function codeDeployHookTrigger(ports: CodeDeployHookPorts): Trigger<Input
       if (ids.problems.length > 0) return { kind: 'refused', reason: ids.problems.join('; ') };
       // Independent reads, in parallel: each round trip is time the verdict waits for. Failures are
       // reported in this order, as if read one after the other.
-      const [planRead, deploymentRead, targetsRead] = await Promise.allSettled([
-        run.loadPlan(run.signal),
+      const [deploymentRead, targetsRead] = await Promise.allSettled([
         codedeploy.getDeployment(ids.deploymentId, run.signal),
         codedeploy.listDeploymentTargets(ids.deploymentId, run.signal),
       ]);
-      // An unreadable plan fails the verdict only once the deployment is known not to be a rollback (`checks`);
-      // when the deployment cannot be read either, the plan's fault is the one reported, as before.
-      if (
-        planRead.status === 'rejected' &&
-        (deploymentRead.status === 'rejected' || targetsRead.status === 'rejected')
-      ) {
-        throw planRead.reason;
-      }
       const deployment = settled(deploymentRead);
       run.scope.group = deploymentGroup(deployment);
       const targetIds = settled(targetsRead);
@@ -123,6 +118,9 @@ export function codeDeployHookTrigger(ports: CodeDeployHookPorts): Trigger<Input
         targetIds[0] === undefined
           ? undefined
           : await codedeploy.getDeploymentTarget(ids.deploymentId, targetIds[0], run.signal);
+      // The plan is routed on the deployment (lib/plan/route.ts). An unreadable or missing plan fails the
+      // verdict only once the deployment is known not to be a rollback (`checks`).
+      const [planRead] = await Promise.allSettled([run.loadPlan(run.signal, codeDeployRoute(deployment, target))]);
       const hook = ports.settings.hook?.trim() || hookInProgress(target);
       if (!hook) {
         return {
@@ -147,7 +145,12 @@ export function codeDeployHookTrigger(ports: CodeDeployHookPorts): Trigger<Input
 
     context: (_ids, open, selected, run) =>
       resolveCodeDeployContext(
-        { listeners: ports.listeners, taskSets: ports.taskSets, region: ports.settings.region },
+        {
+          listeners: ports.listeners,
+          taskSets: ports.taskSets,
+          taskDefinitions: ports.taskDefinitions,
+          region: ports.settings.region,
+        },
         {
           deployment: open.deployment,
           target: open.target,

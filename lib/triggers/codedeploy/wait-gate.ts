@@ -6,6 +6,7 @@ import type {
 } from '../../aws/codedeploy.ts';
 import type { ListenerPort } from '../../aws/elbv2.ts';
 import type { AsyncInvokePort } from '../../aws/lambda-async.ts';
+import type { TaskDefinitionPort } from '../../aws/task-definitions.ts';
 import type { TaskSetOriginPort } from '../../aws/task-sets.ts';
 import { usedPlaceholders } from '../../checks/build-runs.ts';
 import { errorMessage } from '../../core/analyze.ts';
@@ -27,6 +28,8 @@ import type { CarriedStateDeps } from '../../gate/deps.ts';
 import { GateConfigError, HandOverError } from '../../gate/errors.ts';
 import { deploymentGroup } from '../../gate/observe.ts';
 import type { GateRun, Opened, Outcome, Trigger } from '../../gate/trigger.ts';
+import { NoPlanError } from '../../plan/load.ts';
+import { codeDeployRoute } from '../../plan/route.ts';
 import { checksForHook, type Plan, type PlanCheck } from '../../plan/schema.ts';
 import type { Log } from '../../runtime/logger.ts';
 import { durationSettings, readDurationSetting, SettingError } from '../../runtime/settings.ts';
@@ -69,6 +72,8 @@ export interface WaitGatePorts extends CarriedStateDeps {
   readonly listeners: ListenerPort;
   /** ECS DescribeTaskSets: tells green from blue when CodeDeploy omits the task set labels. */
   readonly taskSets?: TaskSetOriginPort;
+  /** ECS DescribeTaskDefinition: {{greenTaskDefinition}} and {{greenImage}}. */
+  readonly taskDefinitions?: TaskDefinitionPort;
   readonly invoker: AsyncInvokePort;
   readonly clock: Clock;
   readonly log: Log;
@@ -94,7 +99,9 @@ export type WaitResult =
   /** The watch or the analysis goes on in a later invocation. */
   | 'resumes-later'
   /** The deployment ended, or the watch limit passed, before its termination wait began. */
-  | 'watch-ended';
+  | 'watch-ended'
+  /** No plan routes to the deployment and there is no fallback: someone else's deployment. */
+  | 'no-plan';
 
 export interface WaitOutcome {
   readonly deploymentId: string;
@@ -171,7 +178,9 @@ export function codeDeployWaitGateTrigger(ports: WaitGatePorts): Trigger<WaitInp
     const skip = watchSkipReason(deployment);
     if (skip) return { kind: 'closed', result: 'ignored', reason: skip };
     try {
-      const plan = await run.loadPlan(run.signal);
+      // The route the bake will use: an ECS deployment's plan may be kept under its service.
+      const target = await waitTarget(ports, deployment, run.signal).catch(() => undefined);
+      const plan = await run.loadPlan(run.signal, codeDeployRoute(deployment, target));
       if (!hasEntry(plan, planKeys.TERMINATION_WAIT)) {
         return {
           kind: 'closed',
@@ -180,6 +189,7 @@ export function codeDeployWaitGateTrigger(ports: WaitGatePorts): Trigger<WaitInp
         };
       }
     } catch (error) {
+      if (error instanceof NoPlanError) return { kind: 'closed', result: 'no-plan', reason: error.message };
       // Watched anyway: when the wait comes, the bake fails closed on the plan if it is still unreadable.
       log.warn('cannot read the plan now; watching anyway', { error: errorMessage(error) });
     }
@@ -334,13 +344,22 @@ export function codeDeployWaitGateTrigger(ports: WaitGatePorts): Trigger<WaitInp
       rollbackCreators.has(hook.confirmed?.deployment.creator ?? '') ? 'rollback deployment: not blocked' : undefined,
 
     async checks(_input, hook, run) {
+      const { deployment, target } = confirmedOf(hook);
+      const plan = await run.loadPlan(run.signal, codeDeployRoute(deployment, target));
       hook.settings = readSettings(ports.settings);
-      return checksForHook(await run.loadPlan(run.signal), planKeys[hook.c.wait]);
+      return checksForHook(plan, planKeys[hook.c.wait]);
     },
+    // EventBridge sends every deployment of the groups in scope: one without a plan is not greenlight's.
+    withoutPlan: 'ignore',
 
     context: (_input, hook, selected, run) =>
       resolveCodeDeployContext(
-        { listeners: ports.listeners, taskSets: ports.taskSets, region: ports.settings.region },
+        {
+          listeners: ports.listeners,
+          taskSets: ports.taskSets,
+          taskDefinitions: ports.taskDefinitions,
+          region: ports.settings.region,
+        },
         {
           deployment: confirmedOf(hook).deployment,
           target: confirmedOf(hook).target,

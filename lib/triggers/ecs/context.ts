@@ -1,16 +1,20 @@
 import type { EcsLoadBalancer, EcsPort } from '../../aws/ecs.ts';
 import type { ForwardPort, ListenerPort, WeightedTargetGroup } from '../../aws/elbv2.ts';
+import type { TaskDefinitionPort } from '../../aws/task-definitions.ts';
 import { errorMessage } from '../../core/analyze.ts';
 import { listenerArnOf, targetGroupName } from '../../spec/arn.ts';
 import { PlanError } from '../../spec/errors.ts';
 import { ecsStages } from '../../spec/hooks.ts';
 import type { DeploymentContext, PlaceholderName } from '../../spec/placeholders.ts';
+import { greenTaskDefinitionContext, needsGreenTaskDefinition } from '../green-images.ts';
 import { deploymentNames, type EcsStage, serviceNames } from './event.ts';
 
 export interface EcsContextDeps {
   readonly ecs: EcsPort;
   readonly listeners: ListenerPort;
   readonly forwards: ForwardPort;
+  /** ECS DescribeServiceRevisions and DescribeTaskDefinition, for {{greenTaskDefinition}} and {{greenImage}}. */
+  readonly taskDefinitions?: TaskDefinitionPort;
 }
 
 /** What is known about the ECS native deployment before any Describe call. */
@@ -61,6 +65,32 @@ export async function resolveEcsContext(
     productionTrafficWeight:
       target.productionTrafficWeight === undefined ? undefined : String(target.productionTrafficWeight),
   };
+  if (needsGreenTaskDefinition(needed)) {
+    // The target service revision's task definition: fixed when ECS created the revision.
+    const revision = target.targetServiceRevisionArn;
+    let taskDefinition: string | undefined;
+    if (revision && deps.taskDefinitions) {
+      try {
+        taskDefinition = await deps.taskDefinitions.revisionTaskDefinition(revision, signal);
+      } catch (error) {
+        throw new Error(`cannot read service revision ${revision}: ${(error as Error)?.name}: ${errorMessage(error)}`, {
+          cause: error,
+        });
+      }
+    }
+    Object.assign(
+      context,
+      await greenTaskDefinitionContext(
+        deps.taskDefinitions,
+        taskDefinition,
+        needed,
+        signal,
+        revision
+          ? `ECS does not know the target service revision ${revision}`
+          : 'the event names no target service revision',
+      ),
+    );
+  }
   if (!loadBalancerPlaceholders.some((p) => needed.has(p))) return context;
 
   const lb = await blueGreenLoadBalancer(deps, target, context.cluster, context.service, signal);

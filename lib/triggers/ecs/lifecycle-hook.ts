@@ -16,6 +16,7 @@ import { GateEventError } from '../../gate/errors.ts';
 import { summarizeChecks } from '../../gate/evaluate.ts';
 import { ecsServiceGroup } from '../../gate/observe.ts';
 import type { GateRun, Outcome, Trigger } from '../../gate/trigger.ts';
+import { ecsRoute } from '../../plan/route.ts';
 import { checksForHook, type Plan, parsePlan, parsePlanText } from '../../plan/schema.ts';
 import type { Log } from '../../runtime/logger.ts';
 import { PlanError } from '../../spec/errors.ts';
@@ -219,7 +220,7 @@ function ecsAnswer(outcome: Outcome<Input, EcsHookResponse>, clock: Clock): EcsH
 /** The service's own plan from hookDetails, else the function's. */
 async function planFor(run: GateRun, hook: EcsHookEvent): Promise<Plan> {
   const given = hook.hookDetails?.[hookDetailsKeys.plan];
-  if (given === undefined || given === null) return run.loadPlan(run.signal);
+  if (given === undefined || given === null) return run.loadPlan(run.signal, ecsRoute(hook.serviceArn));
   const source = `hookDetails.${hookDetailsKeys.plan}`;
   try {
     const plan = typeof given === 'string' ? await parsePlanText(given, source) : parsePlan(given);

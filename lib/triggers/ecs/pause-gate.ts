@@ -18,6 +18,7 @@ import type { CarriedStateDeps } from '../../gate/deps.ts';
 import { GateEventError, HandOverError } from '../../gate/errors.ts';
 import { ecsServiceGroup, type VerdictScope } from '../../gate/observe.ts';
 import type { Outcome, Trigger } from '../../gate/trigger.ts';
+import { ecsRoute } from '../../plan/route.ts';
 import { checksForHook } from '../../plan/schema.ts';
 import type { Log } from '../../runtime/logger.ts';
 import { PlanError } from '../../spec/errors.ts';
@@ -139,7 +140,10 @@ export function ecsPauseGateTrigger(ports: PauseGatePorts): Trigger<Input, OpenH
 
     // ECS does not pause a rollback on a PAUSE hook: there is none to tell apart.
     rollback: async () => undefined,
-    checks: async (_input, open, run) => checksForHook(await run.loadPlan(run.signal), open.stage),
+    checks: async (_input, open, run) =>
+      checksForHook(await run.loadPlan(run.signal, ecsRoute(open.deployment.serviceArn)), open.stage),
+    // EventBridge sends every PAUSE hook of the clusters in scope: one without a plan is not greenlight's.
+    withoutPlan: 'ignore',
     context: (input, open, selected, run) =>
       resolveEcsContext(
         ports,
