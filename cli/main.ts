@@ -9,6 +9,7 @@ commands:
   check      run a plan's checks for one hook against real endpoints; a dry run, reports nowhere
   validate   check a plan without running it
   invoke     run a function of template.yaml locally, as sam local invoke would, without Docker
+             (--local: against greenlight's own fakes, with the deployment the event names)
   schema     print the plan's JSON Schema, for editors (--write updates schema/plan.schema.json)
   status     where greenlight is with a deployment: the hook judged, measurements, verdict (--watch)
   help       this text; greenlight <command> --help for each command

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { CreateRuleCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { LocalLoadBalancer } from './elb-setup.ts';
 
@@ -49,4 +50,14 @@ export async function createBlueGreenRules(
     productionListenerRule: await rule(lb.prodListenerArn, lb.blueTargetGroupArn, lb.greenTargetGroupArn),
     testListenerRule: await rule(lb.testListenerArn, lb.greenTargetGroupArn, lb.blueTargetGroupArn),
   };
+}
+
+/**
+ * Listener-rule ARNs on the built-in ELBv2 stand-in's listeners (what ECS's advancedConfiguration names),
+ * for a machine without moto_server: the stand-in has no rules, greenlight reads the listener from the ARN.
+ */
+export function standInRules(lb: LocalLoadBalancer): BlueGreenRules {
+  const rule = (listenerArn: string) =>
+    `${listenerArn.replace(':listener/', ':listener-rule/')}/${randomBytes(8).toString('hex')}`;
+  return { productionListenerRule: rule(lb.prodListenerArn), testListenerRule: rule(lb.testListenerArn) };
 }

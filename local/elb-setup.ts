@@ -17,11 +17,10 @@ export interface LocalLoadBalancer {
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 /** The default subnets moto_server creates, read through its EC2 query API. */
-async function defaultSubnets(motoUrl: string): Promise<string[]> {
+async function defaultSubnets(motoUrl: string, region: string): Promise<string[]> {
   const res = await fetch(`${motoUrl}/?Action=DescribeSubnets&Version=2016-11-15`, {
     headers: {
-      authorization:
-        'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0',
+      authorization: `AWS4-HMAC-SHA256 Credential=test/20260101/${region}/ec2/aws4_request, SignedHeaders=host, Signature=0`,
     },
   });
   const text = await res.text();
@@ -41,7 +40,7 @@ export async function createLoadBalancer(
     region: options.region ?? 'us-east-1',
     credentials,
   });
-  const subnets = await defaultSubnets(motoUrl);
+  const subnets = await defaultSubnets(motoUrl, options.region ?? 'us-east-1');
   const lb = (await client.send(new CreateLoadBalancerCommand({ Name: options.name, Subnets: subnets.slice(0, 2) })))
     .LoadBalancers?.[0];
   if (!lb?.LoadBalancerArn || !lb.DNSName) throw new Error('moto_server did not create the load balancer');

@@ -29,7 +29,13 @@ export async function startMoto(timeoutMs = 30_000): Promise<Moto> {
   const port = await freePort();
   const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, MOTO_DOCKER_LAMBDA_IMAGE: '', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+    // The shell's AWS settings are not moto's: a profile it cannot find (AWS_PROFILE) makes it answer 500.
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_'))),
+      MOTO_DOCKER_LAMBDA_IMAGE: '',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    },
   });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => {

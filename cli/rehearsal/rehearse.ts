@@ -4,6 +4,7 @@ import { type Plan, parsePlanText } from '../../lib/plan/schema.ts';
 import { parseYaml } from '../../lib/plan/yaml.ts';
 import { PlanError } from '../../lib/spec/errors.ts';
 import { createLoadBalancer, type LocalLoadBalancer } from '../../local/elb-setup.ts';
+import { startEcsFake } from '../../local/fakes/ecs.ts';
 import { startElbv2StandIn } from '../../local/fakes/elbv2.ts';
 import { motoAvailable, startMoto } from '../../local/moto.ts';
 import { type LocalStateKey, startStateKeyStandIn } from '../../local/state-key.ts';
@@ -15,6 +16,7 @@ import { ecsNativeDriver } from './drivers/ecs-native.ts';
 import { captureLogs } from './log-capture.ts';
 import { progress } from './progress.ts';
 import { findScenario, type Scenario, scenarios } from './scenarios.ts';
+import { type Signals, startSignals, type TargetHealthSource } from './signals.ts';
 import type { FlowResult } from './types.ts';
 
 /** Every kind of deployment the rehearsal drives, in the order it runs them. */
@@ -40,7 +42,10 @@ options:
   --no-moto         use the built-in load balancer stand-in even when moto_server is installed
   --plan FILE       rehearse with your own plan instead of the built-in one: does it catch a
                     slow or failing green? (probe {{testListenerUrl}} and {{prodListenerUrl}};
-                    the demo service answers /health, /version and /)
+                    the demo service answers /health, /version and /). Every check kind runs:
+                    target health, alarms, metrics, ECS task sets, revisions and tasks, the smoke
+                    function, Prometheus and Datadog answer from local fakes, within each check's
+                    limits (failing-green: past them); cli/rehearsal/plan-every-kind.yaml uses all
   --fast            shorter probe intervals (100ms instead of 600ms, built-in plan), as the tests use
   --verbose         also print every function log line (JSON) to stderr
   --json            one JSON document on stdout (progress goes to stderr)
@@ -132,17 +137,34 @@ async function rehearse(out: Output, scenario: Scenario, chosen: readonly Driver
     out.line(`  ${scenario.shows}`);
     out.line();
 
-    const { plan, text: planText, source } = await rehearsalPlan(options);
+    const { plan, raw, source } = await rehearsalPlan(options);
     const service = await startDemoService(scenario.green);
     cleanups.push(() => service.close());
     const balancer = await loadBalancer(out, service, options.moto);
     cleanups.push(balancer.close);
+    // ECS for every flow: native deployments and PAUSE hooks, green task sets and tasks; the rest to moto_server.
+    const ecs = await startEcsFake(balancer.moto ? { fallback: balancer.url } : {});
+    cleanups.push(() => ecs.close());
+    // What the plan's other check kinds read (target health, alarms, metrics, ...), as the scenario has them.
+    const signals = await startSignals({
+      plan,
+      raw,
+      health: scenario.signals,
+      lb: balancer.lb,
+      targets: balancer.targets,
+    });
+    cleanups.push(() => signals.close());
     // The key that authenticates carried state (an ECS hook's hookDetails, the gates' continuations).
     const stateKey = await startStateKeyStandIn();
     cleanups.push(() => stateKey.fake.close());
     const prepared: PreparedDriver[] = [];
     for (const driver of chosen) {
-      const p = await driver.prepare({ loadBalancer: balancer.lb, motoUrl: balancer.moto ? balancer.url : undefined });
+      const p = await driver.prepare({
+        loadBalancer: balancer.lb,
+        motoUrl: balancer.moto ? balancer.url : undefined,
+        ecs,
+        signals: scenario.signals,
+      });
       cleanups.push(() => p.close());
       prepared.push(p);
     }
@@ -155,11 +177,15 @@ async function rehearse(out: Output, scenario: Scenario, chosen: readonly Driver
       `                     production listener :${service.prodListenerPort}, test listener :${service.testListenerPort}`,
     );
     for (const note of balancer.notes) out.line(`  ${note}`);
+    out.line(
+      `  ECS                ${ecs.url}  (the project's fake: native deployments, green tasks; moto_server lacks them)`,
+    );
     for (const note of prepared.flatMap((p) => p.notes)) out.line(`  ${note}`);
+    for (const note of signals.notes) out.line(`  ${note}`);
     out.line(`  state key          ${stateKey.endpoint}  (Secrets Manager stand-in: GetSecretValue)`);
     out.line(`  plan               ${source}`);
 
-    const environment = functionEnvironment(planText, balancer, prepared, stateKey);
+    const environment = functionEnvironment(signals.planText, balancer, prepared, stateKey, ecs.url, signals);
     scrubEnvironment();
     const counts = new Map(Object.values(plan.checks).map((c) => [c.name, c.policy.count] as const));
     const echo = (text: string): void => out.problem(text);
@@ -230,7 +256,7 @@ async function rehearse(out: Output, scenario: Scenario, chosen: readonly Driver
  * The built-in plan, whose default interval `--fast` shortens so a whole rehearsal takes seconds;
  * or the user's own, as it is (a `PlanError` names its fields).
  */
-async function rehearsalPlan(options: Options): Promise<{ plan: Plan; text: string; source: string }> {
+async function rehearsalPlan(options: Options): Promise<{ plan: Plan; raw: Record<string, unknown>; source: string }> {
   if (options.planFile !== undefined) {
     let text: string;
     try {
@@ -240,22 +266,32 @@ async function rehearsalPlan(options: Options): Promise<{ plan: Plan; text: stri
         `cannot read ${options.planFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
       ]);
     }
-    return { plan: await parsePlanText(text, options.planFile), text, source: options.planFile };
+    const plan = await parsePlanText(text, options.planFile);
+    return {
+      plan,
+      raw: (await parseYaml(text, options.planFile)) as Record<string, unknown>,
+      source: options.planFile,
+    };
   }
-  const raw = (await parseYaml(await readFile(planUrl, 'utf8'), 'cli/rehearsal/plan.yaml')) as {
+  const raw = (await parseYaml(await readFile(planUrl, 'utf8'), 'cli/rehearsal/plan.yaml')) as Record<
+    string,
+    unknown
+  > & {
     defaults?: Record<string, unknown>;
   };
   if (options.fast) raw.defaults = { ...raw.defaults, interval: '100ms' };
   const text = JSON.stringify(raw);
   return {
     plan: await parsePlanText(text, 'cli/rehearsal/plan.yaml'),
-    text,
+    raw,
     source: `cli/rehearsal/plan.yaml${options.fast ? ' (--fast: interval 100ms)' : ''}`,
   };
 }
 
 interface Balancer {
   readonly lb: LocalLoadBalancer;
+  /** Where target health is read and set. */
+  readonly targets: TargetHealthSource;
   readonly url: string;
   readonly moto: boolean;
   readonly notes: readonly string[];
@@ -282,6 +318,7 @@ async function loadBalancer(
           const lb = await createLoadBalancer(moto.url, ports);
           return {
             lb,
+            targets: { moto: moto.url },
             url: moto.url,
             moto: true,
             notes: [`ELBv2              ${moto.url}  (moto_server)`],
@@ -303,6 +340,7 @@ async function loadBalancer(
       : `note: moto_server ${why}, so ELBv2 is answered by the built-in stand-in`;
   return {
     lb: standIn.loadBalancer,
+    targets: { standIn },
     url: standIn.url,
     moto: false,
     notes: [
@@ -322,6 +360,8 @@ function functionEnvironment(
   balancer: Balancer,
   prepared: readonly PreparedDriver[],
   stateKey: LocalStateKey,
+  ecsUrl: string,
+  signals: Signals,
 ) {
   return {
     AWS_REGION: 'us-east-1',
@@ -334,7 +374,8 @@ function functionEnvironment(
     GREENLIGHT_STATE_KEY_SECRET_ARN: stateKey.secretArn,
     AWS_SAM_LOCAL: 'true',
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-    GREENLIGHT_RESOLVE: `${balancer.lb.dnsName}=127.0.0.1`,
+    AWS_ENDPOINT_URL_ECS: ecsUrl,
+    GREENLIGHT_RESOLVE: [`${balancer.lb.dnsName}=127.0.0.1`, ...signals.pinned].join(','),
     GREENLIGHT_PLAN: planText,
     // Measurements are logged at debug level: that is what the live progress shows.
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
@@ -344,6 +385,7 @@ function functionEnvironment(
     POWERTOOLS_METRICS_DISABLED: 'true',
     GREENLIGHT_PUBLISH_VERDICTS: 'false',
     ...Object.assign({}, ...prepared.map((p) => p.endpoints)),
+    ...signals.endpoints,
   } as Record<string, string>;
 }
 

@@ -2,11 +2,19 @@ import { checksForHook, type Plan } from '../../lib/plan/schema.ts';
 import type { Output } from '../render.ts';
 import { type GreenBehaviour, slowGreenMs } from './demo-service.ts';
 import { longBakeExpected, longBakeShows, rehearseLongBake } from './long-bake.ts';
+import type { SignalHealth } from './signals.ts';
 import type { FlowResult, StepResult } from './types.ts';
 
+/**
+ * A rehearsal scenario. A new one is one entry in `scenarios` below: how green answers HTTP (`green`, see
+ * demo-service.ts), how the other signals look (`signals`: target health, alarms, metrics, ECS tasks, the
+ * smoke function, Prometheus and Datadog; see signals.ts), what it shows, and `check`, which says why a
+ * flow did not end as the scenario expects. `--scenario <name>` and `--help` pick it up from the list.
+ */
 export interface Scenario {
   readonly name: string;
   readonly green: GreenBehaviour;
+  readonly signals: SignalHealth;
   /** What the scenario shows, in one or two sentences. */
   readonly shows: string;
   /** What a correct rehearsal ends in, for the summary line. */
@@ -21,6 +29,7 @@ export const scenarios: readonly Scenario[] = [
   {
     name: 'healthy',
     green: 'healthy',
+    signals: 'healthy',
     shows: 'Green is healthy: every hook passes and production traffic moves to green.',
     expected: 'every hook succeeds and production serves green',
     check: (flow) => [...allSucceeded(flow), ...serving(flow, 'green')],
@@ -28,6 +37,7 @@ export const scenarios: readonly Scenario[] = [
   {
     name: 'slow-green',
     green: 'slow',
+    signals: 'healthy',
     shows: `Green answers /health in ${slowGreenMs} ms, over the plan's maxLatency of 300ms. failureLimit 1 tolerates the first slow probe; the second fails the check, the hook fails before its schedule ends (fail fast), and the deployment rolls back to blue.`,
     expected: 'the first probing hook fails fast on latency and the deployment rolls back to blue',
     check: (flow, plan) => {
@@ -47,6 +57,7 @@ export const scenarios: readonly Scenario[] = [
   {
     name: 'failing-green',
     green: 'failing',
+    signals: 'failing',
     shows:
       'Green answers 500. The first probe fails the hook at once: the other checks are stopped, the remaining hooks never run, and the deployment rolls back to blue.',
     expected: 'the first probing hook fails at its first measurement and the deployment rolls back to blue',
@@ -62,6 +73,7 @@ export const scenarios: readonly Scenario[] = [
   {
     name: 'flaky-green',
     green: 'flaky',
+    signals: 'healthy',
     shows:
       'Green fails one /health probe in every hook (503). failureLimit 1 tolerates one failed probe in five, so every hook passes and production moves to green; a second failure in the same hook would have failed it.',
     expected: 'every hook succeeds, with failed probes tolerated within failureLimit',
@@ -76,6 +88,7 @@ export const scenarios: readonly Scenario[] = [
   {
     name: 'long-bake',
     green: 'healthy',
+    signals: 'healthy',
     shows: longBakeShows,
     expected: longBakeExpected,
     check: () => [],

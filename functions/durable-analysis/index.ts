@@ -1,5 +1,6 @@
 import { type DurableContext, withDurableExecution } from '@aws/durable-execution-sdk-js';
 import { readDurableStart, runDurableGate } from '../../lib/gate/durable.ts';
+import type { Trigger } from '../../lib/gate/trigger.ts';
 import { logger } from '../../lib/runtime/logger.ts';
 import { type DurableTriggerName, triggers } from '../shared/triggers.ts';
 import { gateDeps } from '../shared/wiring.ts';
@@ -22,7 +23,9 @@ export async function analyse(event: unknown, ctx: DurableContext) {
     logger.error('not a durable start greenlight knows; nothing to decide');
     return { result: 'ignored', reasons: ['not a durable start greenlight knows'] };
   }
-  return runDurableGate(make(), gateDeps())(event, ctx);
+  // One runner for every trigger: each reads its own start event, so none needs its types here.
+  const trigger: Trigger<unknown, unknown, unknown, unknown> = make();
+  return runDurableGate(trigger, gateDeps())(event, ctx);
 }
 
 export const handler = withDurableExecution(analyse);

@@ -1,10 +1,13 @@
 import { codeDeployAdapter } from '../../lib/aws/codedeploy.ts';
-import { listenerAdapter } from '../../lib/aws/elbv2.ts';
+import { ecsAdapter } from '../../lib/aws/ecs.ts';
+import { forwardAdapter, listenerAdapter } from '../../lib/aws/elbv2.ts';
 import { taskDefinitionAdapter } from '../../lib/aws/task-definitions.ts';
 import { taskSetOriginAdapter } from '../../lib/aws/task-sets.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { logger } from '../../lib/runtime/logger.ts';
 import { codeDeployHookTrigger } from '../../lib/triggers/codedeploy/hook.ts';
+import { codeDeployWaitGateTrigger } from '../../lib/triggers/codedeploy/wait-gate.ts';
+import { ecsPauseGateTrigger } from '../../lib/triggers/ecs/pause-gate.ts';
 
 /**
  * The triggers wired to the real adapters, made per invocation (settings are read from the environment as
@@ -21,6 +24,30 @@ export const triggers = {
       clock: systemClock,
       log: logger,
       settings: { hook: env.GREENLIGHT_HOOK, region: env.AWS_REGION },
+    }),
+  'ecs-pause-gate': (env: NodeJS.ProcessEnv = process.env) =>
+    ecsPauseGateTrigger({
+      ecs: ecsAdapter(),
+      listeners: listenerAdapter(),
+      forwards: forwardAdapter(),
+      taskDefinitions: taskDefinitionAdapter(),
+      clock: systemClock,
+      log: logger,
+      settings: { region: env.AWS_REGION },
+    }),
+  'codedeploy-wait-gate': (env: NodeJS.ProcessEnv = process.env) =>
+    codeDeployWaitGateTrigger({
+      codedeploy: codeDeployAdapter(),
+      listeners: listenerAdapter(),
+      taskSets: taskSetOriginAdapter(),
+      taskDefinitions: taskDefinitionAdapter(),
+      clock: systemClock,
+      log: logger,
+      settings: {
+        pollInterval: env.GREENLIGHT_WAIT_POLL_INTERVAL,
+        watchLimit: env.GREENLIGHT_WAIT_WATCH_LIMIT,
+        region: env.AWS_REGION,
+      },
     }),
 } as const;
 

@@ -1,4 +1,4 @@
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
 import { PlanError } from '../spec/errors.ts';
 import { clip, type Fields, join } from '../spec/fields.ts';
 import { checkJsonRanges, isJsonRange, rangeMismatch } from './json-range.ts';
@@ -46,13 +46,81 @@ export function readBodyExpect(raw: Record<string, unknown>, path: string, f: Fi
  * Plan regular expressions run on RE2 (re2js, pure JavaScript): matching time is linear in the text,
  * whatever the pattern, so green's answer cannot hold the event loop past the deadline. RE2 syntax
  * (https://github.com/google/re2/wiki/Syntax): no backreferences, no lookahead or lookbehind.
+ *
+ * re2js is about 150 KiB of minified code that most plans never use: it is imported only when a plan
+ * uses `bodyMatches`, so other plans never evaluate it (in the single-file bundles SAM builds its bytes
+ * are still read and pre-parsed at load; docs/performance.md, "Code only some plans need"). Plan parsing
+ * is synchronous, so the async readers load it first (`preparePatterns`, called by `parsePlanValue` and
+ * `parsePlanText` in lib/plan/schema.ts).
  */
+type Re2js = typeof import('re2js');
+let engine: Re2js | undefined;
+let loading: Promise<Re2js> | undefined;
+
+/**
+ * Loads the RE2 engine once; later calls return at once. A failed import is retried by the next call.
+ * Throws the import's error.
+ */
+export async function loadPatternEngine(): Promise<void> {
+  if (engine !== undefined) return;
+  loading ??= import('re2js').then(
+    (m) => {
+      engine = m;
+      return m;
+    },
+    (error: unknown) => {
+      loading = undefined;
+      throw error;
+    },
+  );
+  await loading;
+}
+
+/**
+ * Whether `raw` (a plan as read from JSON or YAML, or a hookDetails object, not yet validated) has a
+ * `bodyMatches` field at any depth. Any depth, not only where a check kind reads one, so that a new kind
+ * cannot be missed; walked without recursion, so a deeply nested value cannot overflow the stack.
+ */
+export function usesPatterns(raw: unknown): boolean {
+  const seen = new Set<object>();
+  const stack: unknown[] = [raw];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== 'object' || seen.has(node)) continue;
+    seen.add(node);
+    if (!Array.isArray(node) && Object.hasOwn(node, 'bodyMatches')) return true;
+    for (const value of Object.values(node)) stack.push(value);
+  }
+  return false;
+}
+
+/** Loads the RE2 engine when `raw` uses `bodyMatches` (see `usesPatterns`): await it before a synchronous parse. */
+export async function preparePatterns(raw: unknown): Promise<void> {
+  if (usesPatterns(raw)) await loadPatternEngine();
+}
+
+/**
+ * A `bodyMatches` pattern was read or run before the RE2 engine was loaded: a fault of the caller (it
+ * parsed a plan without `parsePlanValue` / `parsePlanText`), never of the plan. Not a `PlanError`, so it
+ * is never reported as a problem of the plan; the function fails closed with it.
+ */
+export class PatternEngineNotLoadedError extends Error {
+  constructor() {
+    super(
+      'internal error: a plan uses bodyMatches but the RE2 engine (re2js) was not loaded: read plans through parsePlanValue or parsePlanText (lib/plan/schema.ts), which load it',
+    );
+    this.name = 'PatternEngineNotLoadedError';
+  }
+}
+
 const compiled = new Map<string, RE2JS>();
 
+/** The compiled pattern. Throws `PatternEngineNotLoadedError` before `loadPatternEngine`, and RE2's error for a pattern it cannot run. */
 function re2(source: string): RE2JS {
   let r = compiled.get(source);
   if (r === undefined) {
-    r = RE2JS.compile(source);
+    if (engine === undefined) throw new PatternEngineNotLoadedError();
+    r = engine.RE2JS.compile(source);
     // A plan has at most a few dozen patterns; the cap only guards against a caller that makes many.
     if (compiled.size >= 256) compiled.clear();
     compiled.set(source, r);
@@ -60,8 +128,10 @@ function re2(source: string): RE2JS {
   return r;
 }
 
-/** Why RE2 cannot run `source`, for a plan problem; undefined when it can. */
+/** Why RE2 cannot run `source`, for a plan problem; undefined when it can. Throws `PatternEngineNotLoadedError` before `loadPatternEngine`. */
 export function re2Problem(source: string): string | undefined {
+  // Outside the try: a missing engine is the caller's fault, not an invalid pattern.
+  if (engine === undefined) throw new PatternEngineNotLoadedError();
   try {
     re2(source);
     return undefined;

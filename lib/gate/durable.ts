@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { DurableStartPort } from '../aws/durable-start.ts';
 import { buildRuns } from '../checks/build-runs.ts';
 import { errorMessage } from '../core/analyze.ts';
+import { initialJitterMaxMs } from '../core/policy.ts';
 import type { AnalysisState, Verdict } from '../core/types.ts';
 import { minutes, scheduleProblem } from '../plan/trigger-limits.ts';
 import { deadlineFor } from '../runtime/deadline.ts';
@@ -52,10 +53,10 @@ export function durableExecutionName(trigger: string, key: string): string {
 
 /**
  * Slack a measurement round keeps in its step beyond the longest check timeout: measurements due within
- * it run in the same step (a short sleep) rather than after a durable wait of a few seconds. It covers the
- * first measurement's jitter (at most 2.5 s, `initialJitterMaxMs`), so a round never measures nothing.
+ * it run in the same step (a short sleep) rather than after a durable wait of under a second. The first
+ * round also covers the first measurement's jitter (`initialJitterMaxMs`), so it never measures nothing.
  */
-export const roundSlackMs = 3_000;
+export const roundSlackMs = 1_000;
 
 /**
  * The entry function's part, after the plan's checks are chosen: refuse a schedule the trigger or the
@@ -477,12 +478,13 @@ export function runDurableGate<Input, Hook, Detail, Answer>(
       return stepRun(p.scope, async (run): Promise<Round> => {
         const runs = buildRuns(p.selected.checks, p.context, deps.checks);
         const longest = Math.max(0, ...runs.map((r) => r.policy.timeoutMs));
+        const jitter = state === undefined ? Math.max(0, ...runs.map((r) => initialJitterMaxMs(r.policy))) : 0;
         const leg = await runLeg({
           runs,
           clock,
           log,
           signal: run.signal,
-          analysisEndsAt: Math.min(run.analysisEndsAt, clock.now() + longest + roundSlackMs),
+          analysisEndsAt: Math.min(run.analysisEndsAt, clock.now() + longest + jitter + roundSlackMs),
           deadline: p.analysisDeadline,
           jitterSeed: jitterSeed(p.scope, p.selected.key),
           ...(state ? { state } : {}),

@@ -3,7 +3,7 @@ import { SettingError } from '../runtime/settings.ts';
 import { PlanError } from '../spec/errors.ts';
 
 /**
- * The gate layer's errors: one for an event, one for a configuration, one for carried state, one for a hand-over. Every trigger
+ * The gate layer's errors: one for an event, one for a configuration, one for carried state. Every trigger
  * uses these; none writes its own copy. Each takes `{ cause }` (ES2022 error cause).
  */
 
@@ -19,8 +19,8 @@ export class GateEventError extends Error {
 }
 
 /**
- * A setting or a plan that cannot work with this deployment (a schedule longer than its wait, a
- * continuation that cannot be trusted): a Failed verdict whose reason is this message.
+ * A setting or a plan that cannot work with this deployment (a schedule longer than its wait, a missing
+ * durable function): a Failed verdict whose reason is this message.
  */
 export class GateConfigError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -30,18 +30,7 @@ export class GateConfigError extends Error {
 }
 
 /**
- * The analysis could not be handed to a later invocation (the state key unreadable, the asynchronous
- * invocation refused): nobody would finish it, so the verdict is Failed now, with this message.
- */
-export class HandOverError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'HandOverError';
-  }
-}
-
-/**
- * A carried state (ECS hookDetails, a gate's continuation) that cannot be used: forged, altered, expired,
+ * A carried state (ECS hookDetails) that cannot be used: forged, altered, expired,
  * from another deployment or plan. The verdict fails, closed, with this reason.
  */
 export class StateError extends Error {
@@ -57,7 +46,6 @@ export function reasonOf(error: unknown): string {
     error instanceof PlanError ||
     error instanceof SettingError ||
     error instanceof StateError ||
-    error instanceof GateConfigError ||
-    error instanceof HandOverError;
+    error instanceof GateConfigError;
   return known ? (error as Error).message : `could not validate: ${errorMessage(error)}`;
 }

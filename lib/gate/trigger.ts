@@ -190,7 +190,7 @@ export interface CarriedStore<Input, Hook> {
     selected: Selected,
     run: GateRun,
   ): Promise<{ readonly carried?: CarriedState; readonly deadline: number }>;
-  /** Hands the unfinished analysis to a later invocation. Throws (a `HandOverError`) when nobody would finish it. */
+  /** Hands the unfinished analysis to a later invocation. Throws when nobody would finish it (a Failed verdict). */
   save(input: Input, hook: Hook, next: Suspended, run: GateRun): Promise<HandedOn>;
 }
 

@@ -1,7 +1,7 @@
 import { PlanError } from '../spec/errors.ts';
 import { includedNames, type SharedChecks } from './compose.ts';
 import { type PlanRoute, routeKeys } from './route.ts';
-import { type Plan, parsePlan, planDocument } from './schema.ts';
+import { type Plan, parsePlanValue, planDocument } from './schema.ts';
 
 /**
  * Where plans come from. `prefix` (GREENLIGHT_PLAN_PREFIX) is the plan library: each deployment's plan is
@@ -259,7 +259,7 @@ async function compile(
   }
   let plan: Plan;
   try {
-    plan = parsePlan(document, { shared });
+    plan = await parsePlanValue(document, { shared });
   } catch (error) {
     // Plans in a library are many: every problem names the plan it is in.
     if (error instanceof PlanError && key.startsWith('routed:')) {

@@ -1,4 +1,5 @@
 import { bodyMemoryIssues } from '../checks/body-budget.ts';
+import { preparePatterns } from '../checks/body-expect.ts';
 import { type CheckEntry, usedPlaceholders } from '../checks/build-runs.ts';
 import { type AllowPolicy, readAllow } from '../checks/egress.ts';
 import { checkKinds, isCheckKind } from '../checks/registry.ts';
@@ -55,7 +56,7 @@ const planFields = Object.keys(planShape.fields);
 
 /** Parses plan text: JSON when it looks like JSON, YAML otherwise (its reader loaded only then). */
 export async function parsePlanText(text: string, source: string, options?: ComposeOptions): Promise<Plan> {
-  return parsePlan(await planDocument(text, source), options);
+  return parsePlanValue(await planDocument(text, source), options);
 }
 
 /** Plan text (or a shared check set's) as a document, not yet validated. Throws a `PlanError`. */
@@ -70,8 +71,20 @@ export async function planDocument(text: string, source: string): Promise<unknow
 }
 
 /**
+ * Validates a parsed plan (JSON or YAML already read, or a hookDetails object), first loading what only
+ * some plans need (the RE2 engine, for `bodyMatches`, in the plan or the shared check sets it includes).
+ * Throws a `PlanError` that lists every problem.
+ */
+export async function parsePlanValue(raw: unknown, options?: ComposeOptions): Promise<Plan> {
+  await preparePatterns([raw, ...(options?.shared ? [...options.shared.sets.values()] : [])]);
+  return parsePlan(raw, options);
+}
+
+/**
  * Validates a parsed plan. Throws a `PlanError` that lists every problem with its field path.
- * `include` and `variables` are resolved first (lib/plan/compose.ts), with `options.shared`.
+ * `include` and `variables` are resolved first (lib/plan/compose.ts), with `options.shared`. A plan with
+ * `bodyMatches` needs the RE2 engine loaded first (`parsePlanValue` and `parsePlanText` do it); without
+ * it, throws `PatternEngineNotLoadedError`. Production code reads plans through those two.
  */
 export function parsePlan(document: unknown, options?: ComposeOptions): Plan {
   // Every reader below recurses: a plan nested deeper than any real one is refused before them (as the

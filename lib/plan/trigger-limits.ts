@@ -20,8 +20,8 @@ export interface TriggerLimit {
 }
 
 /**
- * An analysis carried across invocations (ECS `IN_PROGRESS` + `callBackDelay`, a gate's continuation)
- * may run this long from its first invocation.
+ * An analysis carried across invocations (ECS `IN_PROGRESS` + `callBackDelay`, state in hookDetails) may
+ * run this long from its first invocation.
  */
 export const carriedAnalysisMs = 24 * 3_600_000;
 
@@ -35,6 +35,15 @@ const oneInvocationMs = 14 * 60_000;
 export const codeDeployHookLimitMs = 60 * 60_000;
 /** The longest schedule a CodeDeploy hook may have: its hour, less a minute to open the hook and report. */
 const codeDeployHookMs = codeDeployHookLimitMs - 60_000;
+
+/** ECS lets a PAUSE hook wait for its decision up to 14 days (the hook's `expiresAt` is the real limit). */
+export const ecsPauseHookLimitMs = 14 * 24 * 3_600_000;
+/**
+ * CodeDeploy lets a blue/green deployment wait at most 2 days (2,880 minutes) in its ready wait
+ * (`deploymentReadyOption.waitTimeInMinutes`) or its termination wait
+ * (`terminationWaitTimeInMinutes`); the deployment's own minutes are the real limit.
+ */
+export const codeDeployWaitLimitMs = 2 * 24 * 3_600_000;
 
 /**
  * How long each trigger lets an analysis run: the one table `greenlight validate`, the plan schema and
@@ -55,13 +64,15 @@ export const triggerLimits: Readonly<Record<TriggerName, TriggerLimit>> = {
   },
   'ecs-pause-gate': {
     hooks: ecsStages,
-    maxScheduleMs: carriedAnalysisMs,
-    because: 'it carries the analysis across invocations for at most 24 h',
+    maxScheduleMs: ecsPauseHookLimitMs - 60_000,
+    because:
+      "ECS lets a PAUSE hook wait at most 14 days (a schedule longer than one invocation runs on a Lambda durable execution; at run time it must also end before the hook's own expiresAt)",
   },
   'codedeploy-wait-gate': {
     hooks: waitHooks,
-    maxScheduleMs: carriedAnalysisMs,
-    because: 'it carries the analysis across invocations for at most 24 h',
+    maxScheduleMs: codeDeployWaitLimitMs - 60_000,
+    because:
+      "CodeDeploy waits at most 2 days in a blue/green wait (a schedule longer than one invocation runs on a Lambda durable execution; at run time it must also end within the deployment's own waitTimeInMinutes or terminationWaitTimeInMinutes)",
   },
   'proton-pipeline-guard': {
     hooks: protonHooks,

@@ -26,6 +26,36 @@ export interface EcsFake extends JsonFake {
   readonly describeFailures: Map<string, { readonly reason: string; readonly detail?: string }>;
   /** How long after a hook's expiry ECS takes its timeout action (default 0); meanwhile the hook still shows AWAITING_ACTION. */
   setTimeoutLag(ms: number): void;
+  /** A task set DescribeTaskSets answers (a CodeDeploy deployment's green), instead of moto_server's. */
+  addTaskSet(cluster: string, service: string, taskSet: FakeTaskSet): void;
+  /** Tasks ListTasks (by startedBy, serviceName, desiredStatus) and DescribeTasks answer in `cluster`. */
+  addTasks(cluster: string, tasks: readonly FakeTask[]): void;
+}
+
+/** A task set as DescribeTaskSets shows it. */
+export interface FakeTaskSet {
+  readonly id: string;
+  readonly status?: string;
+  readonly desired: number;
+  readonly running: number;
+  readonly pending: number;
+}
+
+/** A task as DescribeTasks shows it (timestamps are epoch milliseconds here, seconds on the wire). */
+export interface FakeTask {
+  readonly taskArn: string;
+  readonly taskDefinitionArn: string;
+  /** A task set's id (CodeDeploy), or ecs-svc/... for a service's own tasks. */
+  readonly startedBy?: string;
+  /** The service whose tasks these are (ListTasks serviceName). */
+  readonly serviceName?: string;
+  readonly lastStatus: string;
+  readonly desiredStatus: string;
+  readonly healthStatus?: string;
+  readonly stopCode?: string;
+  readonly stoppedReason?: string;
+  readonly stoppedAt?: number;
+  readonly containers?: readonly { name: string; lastStatus?: string; exitCode?: number; healthStatus?: string }[];
 }
 
 export interface NativeDeploymentOptions {
@@ -48,6 +78,15 @@ export interface NativeDeploymentOptions {
   readonly loadBalancerOnServiceOnly?: boolean;
   readonly targetTestTrafficWeight?: number;
   readonly targetProductionTrafficWeight?: number;
+  /**
+   * The deployment's own ARNs, when an event already names them (a sample event run by `npm run invoke
+   * -- --local`); by default new ones in the region, account, cluster and service above.
+   */
+  readonly arns?: {
+    readonly serviceDeploymentArn?: string;
+    readonly targetServiceRevisionArn?: string;
+    readonly sourceServiceRevisionArn?: string;
+  };
 }
 
 export interface NativeDeployment {
@@ -77,6 +116,22 @@ export async function startEcsFake(options: { fallback?: string; port?: number }
   const decisions = new Map<string, { action: string | undefined; at: number }>();
   let timeoutLagMs = 0;
   const describeFailures = new Map<string, { reason: string; detail?: string }>();
+  const taskSets = new Map<string, FakeTaskSet>();
+  const tasks = new Map<string, FakeTask & { cluster: string }>();
+  const clusterName = (c: unknown) => String(c ?? 'default').replace(/^arn:[^:]+:ecs:[^:]+:\d+:cluster\//, '');
+  const taskOut = (t: FakeTask & { cluster: string }) => ({
+    taskArn: t.taskArn,
+    taskDefinitionArn: t.taskDefinitionArn,
+    lastStatus: t.lastStatus,
+    desiredStatus: t.desiredStatus,
+    ...(t.startedBy ? { startedBy: t.startedBy } : {}),
+    ...(t.serviceName ? { group: `service:${t.serviceName}` } : {}),
+    ...(t.healthStatus ? { healthStatus: t.healthStatus } : {}),
+    ...(t.stopCode ? { stopCode: t.stopCode } : {}),
+    ...(t.stoppedReason ? { stoppedReason: t.stoppedReason } : {}),
+    ...(t.stoppedAt !== undefined ? { stoppedAt: seconds(t.stoppedAt) } : {}),
+    containers: t.containers ?? [],
+  });
 
   /** Applies the timeout action of hooks past their expiry, as ECS does on its own. */
   const expire = (d: Record<string, unknown>): void => {
@@ -149,6 +204,73 @@ export async function startEcsFake(options: { fallback?: string; port?: number }
           }),
         };
       },
+      DescribeTaskSets: async (input) => {
+        const ids = Array.isArray(input.taskSets) ? input.taskSets.map(String) : [];
+        const key = (id: string) => `${clusterName(input.cluster)}/${String(input.service ?? '')}/${id}`;
+        const known = ids.map((id) => taskSets.get(key(id))).filter((t): t is FakeTaskSet => t !== undefined);
+        if (known.length === 0 && options.fallback) {
+          return forwardJson(options.fallback, regionOf(input.cluster), 'DescribeTaskSets', input);
+        }
+        return {
+          taskSets: known.map((t) => ({
+            id: t.id,
+            status: t.status ?? 'ACTIVE',
+            computedDesiredCount: t.desired,
+            runningCount: t.running,
+            pendingCount: t.pending,
+            stabilityStatus: t.running >= t.desired && t.pending === 0 ? 'STEADY_STATE' : 'STABILIZING',
+          })),
+          failures: ids.filter((id) => !taskSets.has(key(id))).map((arn) => ({ arn, reason: 'MISSING' })),
+        };
+      },
+      ListTasks: async (input) => {
+        const cluster = clusterName(input.cluster);
+        const mine = [...tasks.values()].filter((t) => t.cluster === cluster);
+        if (mine.length === 0 && options.fallback) {
+          return forwardJson(options.fallback, regionOf(input.cluster), 'ListTasks', input);
+        }
+        const wanted = String(input.desiredStatus ?? 'RUNNING');
+        return {
+          taskArns: mine
+            .filter((t) => input.startedBy === undefined || t.startedBy === input.startedBy)
+            .filter((t) => input.serviceName === undefined || t.serviceName === input.serviceName)
+            .filter((t) => t.desiredStatus === wanted)
+            .map((t) => t.taskArn),
+        };
+      },
+      DescribeTasks: async (input) => {
+        const arns = Array.isArray(input.tasks) ? input.tasks.map(String) : [];
+        if (!arns.some((a) => tasks.has(a)) && options.fallback) {
+          return forwardJson(options.fallback, regionOf(input.cluster), 'DescribeTasks', input);
+        }
+        return {
+          tasks: arns.flatMap((a) => {
+            const t = tasks.get(a);
+            return t ? [taskOut(t)] : [];
+          }),
+          failures: arns.filter((a) => !tasks.has(a)).map((arn) => ({ arn, reason: 'MISSING' })),
+        };
+      },
+      ListServiceDeployments: (input) => {
+        const service = String(input.service ?? '');
+        const cluster = clusterName(input.cluster);
+        const found = [...deployments.values()]
+          .filter((d) => {
+            const arn = String(d.serviceArn);
+            return arn === service || arn.endsWith(`:service/${cluster}/${service}`);
+          })
+          .reverse();
+        return {
+          serviceDeployments: found.map((d) => ({
+            serviceDeploymentArn: d.serviceDeploymentArn,
+            serviceArn: d.serviceArn,
+            clusterArn: d.clusterArn,
+            status: d.status,
+            targetServiceRevisionArn: (d.targetServiceRevision as { arn?: string } | undefined)?.arn,
+            createdAt: d.createdAt,
+          })),
+        };
+      },
       ContinueServiceDeployment: (input) => {
         const arn = String(input.serviceDeploymentArn ?? '');
         const d = deployments.get(arn);
@@ -184,9 +306,13 @@ export async function startEcsFake(options: { fallback?: string; port?: number }
     const base = `arn:aws:ecs:${region}:${account}`;
     const clusterArn = `${base}:cluster/${cluster}`;
     const serviceArn = `${base}:service/${cluster}/${service}`;
-    const sourceServiceRevisionArn = `${base}:service-revision/${cluster}/${service}/${digits()}`;
-    const targetServiceRevisionArn = `${base}:service-revision/${cluster}/${service}/${digits()}`;
-    const serviceDeploymentArn = `${base}:service-deployment/${cluster}/${service}/${randomBytes(11).toString('base64url')}`;
+    const sourceServiceRevisionArn =
+      o.arns?.sourceServiceRevisionArn ?? `${base}:service-revision/${cluster}/${service}/${digits()}`;
+    const targetServiceRevisionArn =
+      o.arns?.targetServiceRevisionArn ?? `${base}:service-revision/${cluster}/${service}/${digits()}`;
+    const serviceDeploymentArn =
+      o.arns?.serviceDeploymentArn ??
+      `${base}:service-deployment/${cluster}/${service}/${randomBytes(11).toString('base64url')}`;
     const loadBalancers = o.loadBalancer
       ? [
           {
@@ -303,6 +429,12 @@ export async function startEcsFake(options: { fallback?: string; port?: number }
     setTimeoutLag(ms) {
       timeoutLagMs = ms;
     },
+    addTaskSet(cluster, service, taskSet) {
+      taskSets.set(`${clusterName(cluster)}/${service}/${taskSet.id}`, taskSet);
+    },
+    addTasks(cluster, list) {
+      for (const t of list) tasks.set(t.taskArn, { ...t, cluster: clusterName(cluster) });
+    },
     setDeploymentStatus(arn, status) {
       const d = deployments.get(arn);
       if (!d) throw new Error(`no service deployment ${arn}`);
@@ -385,6 +517,10 @@ function digits(): string {
   return BigInt(`0x${randomBytes(8).toString('hex')}`)
     .toString()
     .slice(0, 19);
+}
+
+function regionOf(cluster: unknown): string {
+  return /^arn:[^:]+:ecs:([^:]+):/.exec(String(cluster ?? ''))?.[1] ?? 'us-east-1';
 }
 
 /** One call to moto_server's ECS JSON API; moto reads the region from the credential scope and checks no signature. */

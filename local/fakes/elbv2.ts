@@ -6,14 +6,17 @@ import type { LocalLoadBalancer } from '../elb-setup.ts';
 export interface Elbv2StandIn {
   readonly url: string;
   readonly loadBalancer: LocalLoadBalancer;
+  /** What DescribeTargetHealth answers for the blue or green target group (none until set). */
+  setTargets(targetGroupArn: string, targets: readonly { id: string; port?: number; state: string }[]): void;
   close(): Promise<void>;
 }
 
 const namespace = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
 
 /**
- * The two ELBv2 calls greenlight makes to resolve a listener's URL (DescribeListeners,
- * DescribeLoadBalancers), in the service's query protocol, for machines without moto_server.
+ * The ELBv2 calls greenlight makes to resolve a listener's URL (DescribeListeners,
+ * DescribeLoadBalancers) and to read target health (DescribeTargetGroups, DescribeTargetHealth), in the
+ * service's query protocol, for machines without moto_server.
  * It knows one application load balancer with a production and a test listener on the given
  * ports, shaped like `createLoadBalancer` makes in moto_server.
  */
@@ -39,7 +42,56 @@ export async function startElbv2StandIn(options: {
     { arn: loadBalancer.testListenerArn, port: options.testPort, targetGroup: loadBalancer.greenTargetGroupArn },
   ];
 
+  const targetGroups = [loadBalancer.blueTargetGroupArn, loadBalancer.greenTargetGroupArn];
+  const targets = new Map<string, readonly { id: string; port?: number; state: string }[]>();
+  const groupName = (arn: string) => arn.split(':targetgroup/')[1]?.split('/')[0] ?? '';
+
   const operations: Record<string, (form: URLSearchParams) => string> = {
+    // The rules ECS names in advancedConfiguration (standInRules): the production rule forwards to blue, the
+    // test rule to green, as they stand once test traffic has shifted.
+    DescribeRules: (form) => {
+      const items = members(form, 'RuleArns').map((ruleArn) => {
+        const listenerArn = ruleArn.replace(':listener-rule/', ':listener/').replace(/\/[^/]+$/, '');
+        const listener = listeners.find((l) => l.arn === listenerArn);
+        if (!listener) throw new QueryError('RuleNotFound', 'One or more rules not found');
+        const heavy = listener.targetGroup;
+        const light = targetGroups.find((t) => t !== heavy) as string;
+        const group = (arn: string, weight: number) =>
+          `<member><TargetGroupArn>${arn}</TargetGroupArn><Weight>${weight}</Weight></member>`;
+        return (
+          `<member><RuleArn>${ruleArn}</RuleArn><Priority>1</Priority><IsDefault>false</IsDefault><Conditions/>` +
+          `<Actions><member><Type>forward</Type><Order>1</Order><ForwardConfig><TargetGroups>${group(heavy, 100)}${group(light, 0)}` +
+          '</TargetGroups></ForwardConfig></member></Actions></member>'
+        );
+      });
+      return `<Rules>${items.join('')}</Rules>`;
+    },
+    DescribeTargetGroups: (form) => {
+      const byName = members(form, 'Names');
+      const byArn = members(form, 'TargetGroupArns');
+      const found = targetGroups.filter((arn) => byName.includes(groupName(arn)) || byArn.includes(arn));
+      if (found.length < byName.length + byArn.length) {
+        throw new QueryError('TargetGroupNotFound', 'One or more target groups not found');
+      }
+      const items = found.map(
+        (arn) =>
+          `<member><TargetGroupArn>${arn}</TargetGroupArn><TargetGroupName>${groupName(arn)}</TargetGroupName>` +
+          `<Protocol>HTTP</Protocol><Port>80</Port><TargetType>ip</TargetType>` +
+          `<LoadBalancerArns><member>${loadBalancer.loadBalancerArn}</member></LoadBalancerArns></member>`,
+      );
+      return `<TargetGroups>${items.join('')}</TargetGroups>`;
+    },
+    DescribeTargetHealth: (form) => {
+      const arn = form.get('TargetGroupArn') ?? '';
+      if (!targetGroups.includes(arn))
+        throw new QueryError('TargetGroupNotFound', 'One or more target groups not found');
+      const items = (targets.get(arn) ?? []).map(
+        (t) =>
+          `<member><Target><Id>${t.id}</Id>${t.port === undefined ? '' : `<Port>${t.port}</Port>`}</Target>` +
+          `<TargetHealth><State>${t.state}</State>${t.state === 'healthy' ? '' : '<Reason>Target.FailedHealthChecks</Reason><Description>Health checks failed</Description>'}</TargetHealth></member>`,
+      );
+      return `<TargetHealthDescriptions>${items.join('')}</TargetHealthDescriptions>`;
+    },
     DescribeListeners: (form) => {
       const wanted = members(form, 'ListenerArns');
       const byLb = form.get('LoadBalancerArn');
@@ -81,6 +133,9 @@ export async function startElbv2StandIn(options: {
   return {
     url: `http://127.0.0.1:${port}`,
     loadBalancer,
+    setTargets(arn, list) {
+      targets.set(arn, list);
+    },
     close() {
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));

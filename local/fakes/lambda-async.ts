@@ -7,17 +7,36 @@ export interface AsyncInvocation {
   readonly invocationType: string;
   readonly payload: unknown;
   readonly at: number;
+  /** `DurableExecutionName` (header `X-Amz-Durable-Execution-Name`): this invocation started that durable execution. */
+  readonly durableExecutionName?: string;
+}
+
+/** A request to start a durable execution by name, and what Lambda made of it. */
+export interface DurableStartRequest {
+  readonly name: string;
+  readonly functionName: string;
+  /** `started`: a new execution; `existing`: the same name and payload, the execution already there; `conflict`: 409. */
+  readonly outcome: 'started' | 'existing' | 'conflict';
 }
 
 /**
  * The Lambda Invoke API (REST-JSON, `POST /2015-03-31/functions/{name}/invocations`) for asynchronous
  * invocations: it queues what it is sent instead of running anything, so a test (or a local rehearsal)
  * delivers each queued event to the handler itself, as Lambda would. Point the SDK at it with AWS_ENDPOINT_URL_LAMBDA.
+ *
+ * With `DurableExecutionName` it models durable executions' idempotency
+ * (https://docs.aws.amazon.com/lambda/latest/dg/durable-execution-idempotency.html): the name must be
+ * 1-64 of `[A-Za-z0-9_-]` and the function qualified (a version or alias); a new name starts an execution
+ * (queued once, answered 202 with `X-Amz-Durable-Execution-Arn`); the same name with the same payload
+ * answers the existing execution and queues nothing; the same name with another payload is refused with
+ * 409 `DurableExecutionAlreadyStartedException`.
  */
 export interface LambdaAsyncFake {
   readonly url: string;
-  /** Every accepted invocation, in order. */
+  /** Every accepted invocation that queued something, in order. */
   readonly invocations: AsyncInvocation[];
+  /** Every request that named a durable execution, in order. */
+  readonly durableStarts: DurableStartRequest[];
   /** Removes and returns the invocations not yet taken. */
   take(): AsyncInvocation[];
   /** The next `times` invocations fail with this error (Infinity: every one). */
@@ -27,6 +46,8 @@ export interface LambdaAsyncFake {
 
 export async function startLambdaAsyncFake(port?: number): Promise<LambdaAsyncFake> {
   const invocations: AsyncInvocation[] = [];
+  const durableStarts: DurableStartRequest[] = [];
+  const executions = new Map<string, { payload: string; arn: string }>();
   let taken = 0;
   const faults: { fault: { type: string; status: number; message?: string }; left: number }[] = [];
 
@@ -71,7 +92,53 @@ export async function startLambdaAsyncFake(port?: number): Promise<LambdaAsyncFa
     } catch {
       return send(res, 400, { Type: 'User', message: 'payload is not JSON' }, 'InvalidRequestContentException');
     }
-    invocations.push({ functionName: decodeURIComponent(match[1] as string), invocationType, payload, at: Date.now() });
+    const functionName = decodeURIComponent(match[1] as string);
+    const durableName = req.headers['x-amz-durable-execution-name'];
+    if (typeof durableName === 'string') {
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(durableName)) {
+        return send(
+          res,
+          400,
+          { Type: 'User', message: 'DurableExecutionName is invalid' },
+          'InvalidParameterValueException',
+        );
+      }
+      const qualified =
+        /^arn:[^:]+:lambda:[^:]+:\d{12}:function:[^:]+:[^:]+$/.test(functionName) || /^[^:]+:[^:]+$/.test(functionName);
+      if (!qualified) {
+        return send(
+          res,
+          400,
+          { Type: 'User', message: 'a durable function is invoked by a qualified ARN (a version or an alias)' },
+          'InvalidParameterValueException',
+        );
+      }
+      const canonical = JSON.stringify(payload);
+      const existing = executions.get(durableName);
+      if (existing) {
+        if (existing.payload !== canonical) {
+          durableStarts.push({ name: durableName, functionName, outcome: 'conflict' });
+          return send(
+            res,
+            409,
+            { Type: 'User', message: `durable execution ${durableName} was started with another payload` },
+            'DurableExecutionAlreadyStartedException',
+          );
+        }
+        durableStarts.push({ name: durableName, functionName, outcome: 'existing' });
+        res.writeHead(202, { 'x-amz-durable-execution-arn': existing.arn, 'content-length': 0 });
+        res.end();
+        return;
+      }
+      const arn = `${functionName}/durable-execution/${durableName}/${executions.size + 1}`;
+      executions.set(durableName, { payload: canonical, arn });
+      durableStarts.push({ name: durableName, functionName, outcome: 'started' });
+      invocations.push({ functionName, invocationType, payload, at: Date.now(), durableExecutionName: durableName });
+      res.writeHead(202, { 'x-amz-durable-execution-arn': arn, 'content-length': 0 });
+      res.end();
+      return;
+    }
+    invocations.push({ functionName, invocationType, payload, at: Date.now() });
     res.writeHead(202, { 'x-amzn-requestid': `fake-${Date.now().toString(36)}`, 'content-length': 0 });
     res.end();
   }
@@ -81,6 +148,7 @@ export async function startLambdaAsyncFake(port?: number): Promise<LambdaAsyncFa
   return {
     url: `http://127.0.0.1:${address.port}`,
     invocations,
+    durableStarts,
     take() {
       const out = invocations.slice(taken);
       taken = invocations.length;

@@ -248,6 +248,9 @@ describe('a bodyMatches pattern that backtracks catastrophically', () => {
         const { httpCheck } = await import(${JSON.stringify(here('../../lib/checks/http.ts'))});
         const { Fields } = await import(${JSON.stringify(here('../../lib/spec/fields.ts'))});
         const { defaultAllow } = await import(${JSON.stringify(here('../../lib/checks/egress.ts'))});
+        // A worker is a module graph of its own: load the RE2 engine as reading the plan would.
+        const { loadPatternEngine } = await import(${JSON.stringify(here('../../lib/checks/body-expect.ts'))});
+        await loadPatternEngine();
         const f = new Fields();
         const spec = httpCheck.parse({ url: workerData.url, expect: { bodyMatches: workerData.pattern } }, 'checks.t', f);
         const deps = { clock: { now: () => Date.now() }, egress: { allow: { ...defaultAllow, addresses: ['loopback'] }, deploymentHosts: new Set() } };

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,6 +175,87 @@ describe('greenlight rehearse (npm start)', () => {
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toMatch(/checks\.x\.count: expected an integer/);
   }, 60_000);
+
+  it('rehearses a plan with every check kind against fakes seeded healthy: every hook succeeds, exit 0', async () => {
+    const r = await rehearse(['--no-moto', '--plan', 'cli/rehearsal/plan-every-kind.yaml']);
+
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    // Every kind measured, in both deployment kinds, with the live progress view.
+    const kinds = {
+      'ecs-tasks': 'green-tasks',
+      'ecs-service': 'green-service',
+      http: 'green-health',
+      'target-health': 'green-targets',
+      compare: 'blue-vs-green',
+      'cloudwatch-alarms': 'alarms',
+      'cloudwatch-metric': 'error-rate',
+      'lambda-invoke': 'smoke',
+      prometheus: 'prometheus-errors',
+      datadog: 'datadog-errors',
+    };
+    for (const check of Object.values(kinds)) {
+      expect(r.stdout).toMatch(new RegExp(`\\s${check}\\s+1/\\d+\\s+pass`));
+      expect(r.stdout.match(new RegExp(`\\b${check} pass \\d+/\\d+`, 'g'))?.length).toBeGreaterThanOrEqual(2);
+    }
+    expect(r.stdout).toMatch(/PRE_PRODUCTION_TRAFFIC_SHIFT\s+Succeeded/);
+    expect(r.stdout).toMatch(/As expected for healthy/);
+  }, 60_000);
+
+  it('rehearses the same plan against failing signals: green stopped tasks fail the first probing hook, rollback, exit 0', async () => {
+    const r = await rehearse([
+      '--no-moto',
+      '--scenario',
+      'failing-green',
+      '--plan',
+      'cli/rehearsal/plan-every-kind.yaml',
+    ]);
+
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/AfterInstall\n[\s\S]*?Failed in [\d.]+s: CodeDeploy received Failed/);
+    expect(r.stdout).toMatch(/green-service: fail: .*1 running of 2 desired/);
+    expect(r.stdout).toMatch(/POST_SCALE_UP\s+Failed/);
+    expect(r.stdout).toMatch(/As expected for failing-green/);
+  }, 60_000);
+
+  it('with failing signals, each AWS and provider kind fails on its own (a plan of one kind per hook)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'greenlight-rehearse-'));
+    const every = readFileSync('cli/rehearsal/plan-every-kind.yaml', 'utf8');
+    const results: Record<string, string> = {};
+    for (const check of ['green-targets', 'alarms', 'error-rate', 'smoke', 'prometheus-errors', 'datadog-errors']) {
+      const plan = join(dir, `${check}.yaml`);
+      // The same checks, only this one mapped, at the first hook where the test listener reaches green.
+      await writeFile(
+        plan,
+        every
+          .replace(
+            /^hooks:[\s\S]*?^checks:/m,
+            `hooks:\n  BeforeInstall: []\n  AfterInstall: []\n  "*": [${check}]\nchecks:`,
+          )
+          .replace(/^ {2}RECONCILE_SERVICE[\s\S]*?(?=^checks:)/m, ''),
+      );
+      const r = await rehearse([
+        '--no-moto',
+        '--flow',
+        'codedeploy-ecs',
+        '--scenario',
+        'failing-green',
+        '--plan',
+        plan,
+      ]);
+      // A fail (the signal is past what the check asks), not an error (could not measure).
+      const failed = /AfterAllowTestTraffic\s+Failed/.test(r.stdout) && r.stdout.includes(`${check}: fail:`);
+      results[check] = `${r.code} ${failed ? 'failed' : 'not a fail'}`;
+    }
+
+    expect(results).toEqual({
+      'green-targets': '0 failed',
+      alarms: '0 failed',
+      'error-rate': '0 failed',
+      smoke: '0 failed',
+      'prometheus-errors': '0 failed',
+      'datadog-errors': '0 failed',
+    });
+  }, 120_000);
 
   it('explains every scenario and the exit codes with --help', async () => {
     const r = await greenlight(['rehearse', '--help']);

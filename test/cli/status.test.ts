@@ -148,7 +148,7 @@ async function rehearseDurableHook(o: { deploymentId: string; url: string; count
         url: o.url,
         expect: { status: 200 },
         count: o.count,
-        interval: '1500ms',
+        interval: '2500ms',
         timeout: '300ms',
       },
     },
@@ -233,7 +233,7 @@ describe('greenlight status', () => {
       expect(run.stdout).toMatch(/AfterAllowTraffic\s+InProgress \(hour ends in 5\dm \d+s\)/);
       // Which hook, by which plan key, then each measurement once, numbered against the schedule.
       expect(run.stdout).toMatch(
-        /▸ AfterAllowTraffic judged by plan key AfterAllowTraffic {2}durable execution gl-codedeploy-hook-/,
+        /▸ AfterAllowTraffic judged by plan key AfterAllowTraffic\s+durable execution gl-codedeploy-hook-/,
       );
       for (const i of [1, 2, 3]) {
         expect(

@@ -1,21 +1,22 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { canonicalJson, seal } from '../../lib/gate/carried-state.ts';
+import type { DurableOutcome } from '../../lib/gate/durable.ts';
 import { clearPlanCache } from '../../lib/plan/load.ts';
 import type { WaitOutcome } from '../../lib/triggers/codedeploy/wait-gate.ts';
 import { createLoadBalancer, type LocalLoadBalancer } from '../../local/elb-setup.ts';
 import { type CodeDeployFake, ecsDeployment, startCodeDeployFake } from '../../local/fakes/codedeploy.ts';
-import { type LambdaInvokeRecorder, startLambdaInvokeRecorder } from '../../local/fakes/lambda-invoke-recorder.ts';
+import { type LambdaAsyncFake, startLambdaAsyncFake } from '../../local/fakes/lambda-async.ts';
 import { type Moto, startMoto } from '../../local/moto.ts';
-import { createStateKeySecret, type LocalStateKey } from '../../local/state-key.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 
 type Handler = typeof import('../../functions/codedeploy-wait-gate/index.ts')['handler'];
+type Analyse = typeof import('../../functions/durable-analysis/index.ts')['analyse'];
 
 const functionName = 'greenlight-codedeploy-wait-gate';
-const functionArn = `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`;
+/** The durable function's alias, as the template passes it in GREENLIGHT_DURABLE_FUNCTION. */
+const durableArn = 'arn:aws:lambda:us-east-1:123456789012:function:greenlight-durable-analysis:live';
 
 const plan = `
 version: 1
@@ -39,13 +40,13 @@ checks:
 
 let moto: Moto;
 let codedeploy: CodeDeployFake;
-let lambda: LambdaInvokeRecorder;
+let lambda: LambdaAsyncFake;
 let test: HttpTarget;
 let prod: HttpTarget;
 let lb: LocalLoadBalancer;
 let handler: Handler;
+let analyse: Analyse;
 let seq = 0;
-let stateKey: LocalStateKey;
 
 function newDeployment(overrides: Partial<Parameters<typeof ecsDeployment>[0]> = {}): string {
   seq++;
@@ -80,35 +81,47 @@ function callsFor(operation: string, id: string) {
   return codedeploy.callsOf(operation).filter((c) => c.input.deploymentId === id);
 }
 
-/** Runs the event, then every continuation the function queues for itself, as Lambda would. */
-async function drive(first: unknown, invocationMs = 10_000, maxSteps = 40): Promise<WaitOutcome[]> {
-  const outcomes: WaitOutcome[] = [];
-  let next: unknown = first;
-  for (let step = 0; next !== undefined; step++) {
-    if (step >= maxSteps) throw new Error(`still continuing after ${maxSteps} invocations`);
-    outcomes.push(await handler(next, lambdaContext(invocationMs, functionName)));
-    const queued = lambda.take();
-    expect(queued.length).toBeLessThanOrEqual(1);
-    if (queued[0]) {
-      expect(queued[0]).toMatchObject({ functionName: functionArn, invocationType: 'Event' });
-    }
-    next = queued[0]?.payload;
-  }
-  return outcomes;
+/** Runs the event in the entry function; a short schedule decides there and starts no durable execution. */
+async function drive(first: unknown, invocationMs = 10_000): Promise<WaitOutcome[]> {
+  const out = await handler(first, lambdaContext(invocationMs, functionName));
+  expect(lambda.take()).toEqual([]);
+  return [out];
+}
+
+/**
+ * Runs the event in the entry function, then the durable execution it started (if any) on the durable
+ * function (functions/durable-analysis) under the SDK's LocalDurableTestRunner, as Lambda would.
+ */
+async function driveDurable(
+  first: unknown,
+  invocationMs = 1_600,
+): Promise<{ entry: WaitOutcome; durable?: DurableOutcome }> {
+  const entry = await handler(first, lambdaContext(invocationMs, functionName));
+  const started = lambda.take();
+  expect(started.length).toBeLessThanOrEqual(1);
+  const [start] = started;
+  if (!start) return { entry };
+  expect(start).toMatchObject({ functionName: durableArn, invocationType: 'Event' });
+  return { entry, durable: await runDurable(start.payload) };
+}
+
+async function runDurable(payload: unknown): Promise<DurableOutcome> {
+  const { withDurableExecution } = await import('@aws/durable-execution-sdk-js');
+  const runner = new LocalDurableTestRunner({ handlerFunction: withDurableExecution(analyse) });
+  const execution = await runner.run({ payload });
+  return execution.getResult() as DurableOutcome;
 }
 
 beforeAll(async () => {
   [moto, codedeploy, lambda, test, prod] = await Promise.all([
     startMoto(),
     startCodeDeployFake(),
-    startLambdaInvokeRecorder(),
+    startLambdaAsyncFake(),
     startHttpTarget(),
     startHttpTarget(),
   ]);
   lb = await createLoadBalancer(moto.url, { name: 'gl-waits', prodPort: prod.port, testPort: test.port });
-  stateKey = await createStateKeySecret(moto.url);
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = moto.url;
-  process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = stateKey.secretArn;
+  await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true });
   process.env.AWS_REGION = 'us-east-1';
   process.env.AWS_ACCESS_KEY_ID = 'test';
   process.env.AWS_SECRET_ACCESS_KEY = 'test';
@@ -117,10 +130,13 @@ beforeAll(async () => {
   process.env.AWS_ENDPOINT_URL_LAMBDA = lambda.url;
   process.env.GREENLIGHT_RESOLVE = `${lb.dnsName}=127.0.0.1`;
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.GREENLIGHT_DURABLE_FUNCTION = durableArn;
   ({ handler } = await import('../../functions/codedeploy-wait-gate/index.ts'));
+  ({ analyse } = await import('../../functions/durable-analysis/index.ts'));
 }, 60_000);
 
 afterAll(async () => {
+  await LocalDurableTestRunner.teardownTestEnvironment();
   await Promise.all([moto?.stop(), codedeploy?.close(), lambda?.close(), test?.close(), prod?.close()]);
 });
 
@@ -334,56 +350,48 @@ describe('codedeploy-wait-gate: READY_WAIT, end to end with the real SDK', () =>
     expect(test.hits).toHaveLength(0);
   });
 
-  it('carries a long ReadyWait analysis across invocations and decides once', async () => {
+  it('runs a ReadyWait bake longer than the invocation on the durable function, which decides once', async () => {
     process.env.GREENLIGHT_PLAN = plan.replace('count: 2\n    interval: 100ms', 'count: 5\n    interval: 500ms');
     const id = newDeployment();
     codedeploy.becomeReady(id);
 
-    const outcomes = await drive(stateChange(id, 'READY'), 1_600);
+    const { entry, durable } = await driveDurable(stateChange(id, 'READY'));
 
-    expect(outcomes.length).toBeGreaterThan(1);
-    expect(outcomes.slice(0, -1).every((o) => o.result === 'resumes-later')).toBe(true);
-    expect(outcomes.at(-1)).toMatchObject({ verdict: 'pass', result: 'continued' });
+    expect(entry).toMatchObject({ wait: 'READY_WAIT', result: 'analysis-started' });
+    expect(durable).toMatchObject({ result: 'decided', analysis: 'pass', decision: 'ContinueDeployment' });
     expect(test.hits).toHaveLength(5);
     expect(callsFor('ContinueDeployment', id)).toHaveLength(1);
+    expect(lambda.durableStarts.at(-1)).toMatchObject({ functionName: durableArn, outcome: 'started' });
   });
 
-  it('stops with rollback when the continuation cannot be queued', async () => {
+  it('starts nothing new for a duplicate READY while its durable execution runs: same name, same payload', async () => {
+    process.env.GREENLIGHT_PLAN = plan.replace('count: 2\n    interval: 100ms', 'count: 5\n    interval: 500ms');
+    const id = newDeployment();
+    codedeploy.becomeReady(id);
+
+    const first = await handler(stateChange(id, 'READY'), lambdaContext(1_600, functionName));
+    const again = await handler(
+      stateChange(id, 'READY', new Date(Date.now() + 2_000).toISOString()),
+      lambdaContext(1_600, functionName),
+    );
+
+    expect([first.result, again.result]).toEqual(['analysis-started', 'analysis-started']);
+    expect(lambda.durableStarts.slice(-2).map((s) => s.outcome)).toEqual(['started', 'existing']);
+    expect(lambda.take()).toHaveLength(1);
+    expect(callsFor('ContinueDeployment', id)).toHaveLength(0);
+  });
+
+  it('stops with rollback when the durable execution cannot be started', async () => {
     process.env.GREENLIGHT_PLAN = plan.replace('count: 2\n    interval: 100ms', 'count: 5\n    interval: 500ms');
     const id = newDeployment();
     codedeploy.becomeReady(id);
     lambda.failNext({ type: 'AccessDeniedException', status: 403, message: 'not allowed to invoke' });
 
-    const [out] = await drive(stateChange(id, 'READY'), 1_600);
+    const { entry } = await driveDurable(stateChange(id, 'READY'));
 
-    expect(out).toMatchObject({ verdict: 'fail', result: 'stopping' });
-    expect(out?.reasons.join('\n')).toMatch(/could not hand the analysis on to the next invocation: .*not allowed/);
+    expect(entry).toMatchObject({ verdict: 'fail', result: 'stopping' });
+    expect(entry.reasons.join('\n')).toMatch(/not allowed to invoke/);
     expect(statusOf(id)).toBe('Stopped');
-  });
-
-  it('refuses an altered continuation and stops with rollback', async () => {
-    process.env.GREENLIGHT_PLAN = plan.replace('count: 2\n    interval: 100ms', 'count: 5\n    interval: 500ms');
-    const id = newDeployment();
-    codedeploy.becomeReady(id);
-    await handler(stateChange(id, 'READY'), lambdaContext(1_600, functionName));
-    const [queued] = lambda.take();
-    type Counters = { taken: number; passes: number; consecutivePasses: number };
-    const payload = queued?.payload as {
-      greenlightWaitGateContinuation: { state: { checks: Record<string, Counters> } };
-    };
-    // A forged extra pass, as someone hoping to shorten the analysis might add.
-    const counters = payload.greenlightWaitGateContinuation.state.checks['green-ready'];
-    expect(counters).toBeDefined();
-    if (counters) {
-      counters.taken++;
-      counters.passes++;
-      counters.consecutivePasses++;
-    }
-
-    const [out] = await drive(payload);
-
-    expect(out).toMatchObject({ verdict: 'fail', result: 'stopping' });
-    expect(out?.reasons.join('\n')).toMatch(/continuation refused: .*mac does not verify/);
   });
 });
 
@@ -420,18 +428,18 @@ describe('codedeploy-wait-gate: events that signal no wait', () => {
 });
 
 describe('codedeploy-wait-gate: TERMINATION_WAIT, end to end with the real SDK', () => {
-  it('watches from START, bakes on production traffic once the termination wait begins, then ends the wait early', async () => {
+  it('watches from START on the durable function, bakes on production traffic once the wait begins, then ends it early', async () => {
     const id = newDeployment({ service: 'orders' });
 
     const first = await handler(stateChange(id, 'START'), lambdaContext(1_500, functionName));
-    expect(first).toMatchObject({ wait: 'TERMINATION_WAIT', result: 'resumes-later' });
+    expect(first).toMatchObject({ wait: 'TERMINATION_WAIT', result: 'analysis-started' });
     expect(prod.hits).toHaveLength(0);
     const [watch] = lambda.take();
     codedeploy.beginTerminationWait(id);
 
-    const outcomes = await drive(watch?.payload);
+    const durable = await runDurable(watch?.payload);
 
-    expect(outcomes.at(-1)).toMatchObject({ wait: 'TERMINATION_WAIT', verdict: 'pass', result: 'continued' });
+    expect(durable).toMatchObject({ result: 'decided', analysis: 'pass', decision: 'ContinueDeployment' });
     expect(prod.hits).toEqual(['/bake?service=orders', '/bake?service=orders', '/bake?service=orders']);
     expect(callsFor('ContinueDeployment', id).map((c) => c.input.deploymentWaitType)).toEqual(['TERMINATION_WAIT']);
     expect(statusOf(id)).toBe('Succeeded');
@@ -454,37 +462,39 @@ describe('codedeploy-wait-gate: TERMINATION_WAIT, end to end with the real SDK',
     expect(callsFor('ContinueDeployment', id)).toHaveLength(0);
   });
 
-  it('makes a second watcher (a duplicate START) a no-op once the decision is made', async () => {
+  it('makes a duplicate START find the watch already started, and a late one a no-op once the decision is made', async () => {
     const id = newDeployment();
     await handler(stateChange(id, 'START'), lambdaContext(1_500, functionName));
-    const [duplicate] = lambda.take();
+    const duplicate = await handler(stateChange(id, 'START'), lambdaContext(1_500, functionName));
+    expect(duplicate).toMatchObject({ result: 'analysis-started' });
+    expect(lambda.durableStarts.slice(-2).map((s) => s.outcome)).toEqual(['started', 'existing']);
+    const [watch, another] = lambda.take();
+    expect(another).toBeUndefined();
     codedeploy.beginTerminationWait(id);
-    await drive(stateChange(id, 'START'));
+    await runDurable(watch?.payload);
     expect(statusOf(id)).toBe('Succeeded');
     prod.hits.length = 0;
 
-    const outcomes = await drive(duplicate?.payload);
+    const late = await drive(stateChange(id, 'START'));
 
-    expect(outcomes).toEqual([
-      expect.objectContaining({ result: 'watch-ended', reasons: ['deployment is Succeeded'] }),
-    ]);
+    expect(late).toEqual([expect.objectContaining({ result: 'watch-ended', reasons: ['deployment is Succeeded'] })]);
     expect(prod.hits).toHaveLength(0);
     expect(callsFor('ContinueDeployment', id)).toHaveLength(1);
   });
 
-  it('treats a bake continuation for a deployment no longer waiting as a no-op', async () => {
+  it('does nothing when the durable execution finds the deployment no longer in its termination wait', async () => {
     process.env.GREENLIGHT_PLAN = plan.replace('count: 3\n    interval: 100ms', 'count: 5\n    interval: 500ms');
     const id = newDeployment();
     codedeploy.beginTerminationWait(id);
     const first = await handler(stateChange(id, 'START'), lambdaContext(1_600, functionName));
-    expect(first.result).toBe('resumes-later');
+    expect(first.result).toBe('analysis-started');
     const [bake] = lambda.take();
     const deployment = codedeploy.deployment(id);
     if (deployment) deployment.deploymentInfo.status = 'Succeeded';
 
-    const outcomes = await drive(bake?.payload);
+    const durable = await runDurable(bake?.payload);
 
-    expect(outcomes).toEqual([expect.objectContaining({ wait: 'TERMINATION_WAIT', result: 'not-waiting' })]);
+    expect(durable).toMatchObject({ result: 'closed', reasons: ['deployment is Succeeded'] });
     expect(callsFor('ContinueDeployment', id)).toHaveLength(0);
     expect(callsFor('StopDeployment', id)).toHaveLength(0);
   });
@@ -522,11 +532,9 @@ describe('codedeploy-wait-gate: TERMINATION_WAIT, end to end with the real SDK',
 
   it('fails a watch loudly, for Lambda to retry, when the deployment cannot be read at all', async () => {
     const id = newDeployment();
-    await handler(stateChange(id, 'START'), lambdaContext(1_500, functionName));
-    const [watch] = lambda.take();
     codedeploy.failNext('GetDeployment', { type: 'AccessDeniedException', message: 'denied' });
 
-    await expect(handler(watch?.payload, lambdaContext(1_500, functionName))).rejects.toThrow(/denied/);
+    await expect(handler(stateChange(id, 'START'), lambdaContext(1_500, functionName))).rejects.toThrow(/denied/);
     expect(lambda.take()).toHaveLength(0);
   });
 
@@ -537,9 +545,10 @@ describe('codedeploy-wait-gate: TERMINATION_WAIT, end to end with the real SDK',
     const deployment = codedeploy.deployment(id);
     if (deployment) deployment.deploymentInfo.status = 'Failed';
 
-    const outcomes = await drive(watch?.payload);
+    const durable = await runDurable(watch?.payload);
 
-    expect(outcomes).toEqual([expect.objectContaining({ result: 'watch-ended', reasons: ['deployment is Failed'] })]);
+    expect(durable).toMatchObject({ result: 'closed', reasons: ['deployment is Failed'] });
+    expect(callsFor('StopDeployment', id)).toHaveLength(0);
   });
 });
 
@@ -591,147 +600,25 @@ describe('codedeploy-wait-gate: template wiring', () => {
   });
 });
 
-/** A continuation sealed with the function's own key, as only greenlight can make one. */
-function sealed(body: Record<string, unknown>, issuedAt = Date.now()) {
-  return {
-    greenlightWaitGateContinuation: seal(
-      body,
-      new TextEncoder().encode(stateKey.key),
-      'codedeploy-wait-gate-continuation',
-      issuedAt,
-    ),
-  };
-}
-
 describe('codedeploy-wait-gate: a payload never approves a deployment', () => {
-  it('stops, never continues, a ready deployment on a bake continuation whose digest the sender recomputed', async () => {
+  it('does nothing for a READY event, or a durable start naming it, when the deployment is not waiting', async () => {
     const id = newDeployment();
-    codedeploy.becomeReady(id);
-    const now = Date.now();
-    const body = {
+    const start = {
       v: 1,
-      plan: 'copied-from-a-real-continuation',
-      bind: `${id}:READY_WAIT`,
-      startedAt: now - 1_000,
-      deadline: now + 600_000,
-      legs: 1,
-      checks: {
-        'green-ready': {
-          taken: 2,
-          passes: 2,
-          failures: 0,
-          errors: 0,
-          inconclusives: 0,
-          consecutivePasses: 2,
-          consecutiveErrors: 0,
-          nextAt: now,
-          recent: [],
-        },
-      },
-    };
-    const digest = createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 32);
-    const forged = {
-      greenlightWaitGateContinuation: {
-        kind: 'codedeploy-wait-gate',
-        v: 1,
-        deploymentId: id,
-        wait: 'READY_WAIT',
-        phase: 'bake',
-        hop: 1,
-        since: now,
-        state: { ...body, digest },
+      trigger: 'codedeploy-wait-gate',
+      event: {
+        'detail-type': 'CodeDeploy Deployment State-change Notification',
+        detail: { deploymentId: id, state: 'READY' },
       },
     };
 
-    const [out] = await drive(forged);
+    const [out] = await drive(stateChange(id, 'READY'));
+    // A payload sent to the durable function directly names the deployment, and CodeDeploy is asked.
+    const durable = await runDurable(start);
 
-    expect(out).toMatchObject({ verdict: 'fail', result: 'stopping' });
-    expect(out?.reasons.join('\n')).toMatch(/continuation refused: .*mac: missing or malformed/);
-    expect(callsFor('ContinueDeployment', id)).toHaveLength(0);
-    expect(test.hits).toHaveLength(0);
-  });
-
-  it('refuses a state from another deployment, sealed or not', async () => {
-    process.env.GREENLIGHT_PLAN = plan.replace('count: 2\n    interval: 100ms', 'count: 5\n    interval: 500ms');
-    const a = newDeployment();
-    const b = newDeployment();
-    const c = newDeployment();
-    for (const id of [a, b, c]) codedeploy.becomeReady(id);
-    await handler(stateChange(a, 'READY'), lambdaContext(1_600, functionName));
-    const [queued] = lambda.take();
-    const ofA =
-      (queued?.payload as { greenlightWaitGateContinuation: Record<string, unknown> } | undefined)
-        ?.greenlightWaitGateContinuation ?? {};
-    const { mac: _mac, issuedAt: _issuedAt, ...body } = ofA;
-
-    const [repointed] = await drive({ greenlightWaitGateContinuation: { ...ofA, deploymentId: b } });
-    const [resealed] = await drive(sealed({ ...body, deploymentId: c }));
-
-    expect(repointed).toMatchObject({ deploymentId: b, verdict: 'fail', result: 'stopping' });
-    expect(repointed?.reasons.join('\n')).toMatch(/mac does not verify/);
-    expect(resealed).toMatchObject({ deploymentId: c, verdict: 'fail', result: 'stopping' });
-    expect(resealed?.reasons.join('\n')).toMatch(/state\.bind: the state belongs to another deployment/);
-    expect(callsFor('ContinueDeployment', b)).toHaveLength(0);
-    expect(callsFor('ContinueDeployment', c)).toHaveLength(0);
-  });
-
-  it('never keeps watching on a watch continuation whose since is in the future', async () => {
-    process.env.GREENLIGHT_WAIT_WATCH_LIMIT = '1m';
-    const id = newDeployment();
-    const future = Date.now() + 365 * 24 * 3_600_000;
-    const unsealed = {
-      greenlightWaitGateContinuation: {
-        kind: 'codedeploy-wait-gate',
-        v: 1,
-        deploymentId: id,
-        wait: 'TERMINATION_WAIT',
-        phase: 'watch',
-        hop: 0,
-        since: future,
-      },
-    };
-    const v2 = { kind: 'codedeploy-wait-gate', v: 2, deploymentId: id, wait: 'TERMINATION_WAIT', phase: 'watch' };
-
-    const outcomes = [
-      await handler(unsealed, lambdaContext(1_000, functionName)),
-      await handler(sealed({ ...v2, hop: 0, since: future }), lambdaContext(1_000, functionName)),
-    ];
-
-    expect(outcomes.map((o) => o.result)).toEqual(['not-waiting', 'not-waiting']);
-    expect(outcomes[1]?.reasons).toBeDefined();
-    expect(lambda.take()).toHaveLength(0);
-    expect(callsFor('StopDeployment', id)).toHaveLength(0);
-    expect(callsFor('ContinueDeployment', id)).toHaveLength(0);
-  });
-
-  it('refuses an expired continuation, and one issued in the future', async () => {
-    const id = newDeployment();
-    codedeploy.becomeReady(id);
-    const v2 = { kind: 'codedeploy-wait-gate', v: 2, deploymentId: id, wait: 'READY_WAIT', phase: 'bake', hop: 1 };
-
-    const [expired] = await drive(sealed({ ...v2, since: Date.now() - 7 * 3_600_000 }, Date.now() - 7 * 3_600_000));
-    const id2 = newDeployment();
-    codedeploy.becomeReady(id2);
-    const [future] = await drive(sealed({ ...v2, deploymentId: id2, since: Date.now() }, Date.now() + 3_600_000));
-
-    expect(expired).toMatchObject({ verdict: 'fail', result: 'stopping' });
-    expect(expired?.reasons.join('\n')).toMatch(/continuation expired: issued \d+ s ago/);
-    expect(future).toMatchObject({ verdict: 'fail', result: 'stopping' });
-    expect(future?.reasons.join('\n')).toMatch(/issuedAt is in the future/);
-  });
-
-  it('does nothing for a READY event, or a forged continuation, when the deployment is not waiting', async () => {
-    const id = newDeployment();
-
-    const outcomes = [
-      ...(await drive(stateChange(id, 'READY'))),
-      ...(await drive({
-        greenlightWaitGateContinuation: { deploymentId: id, wait: 'READY_WAIT', phase: 'bake', state: {} },
-      })),
-      ...(await drive({ greenlightWaitGateContinuation: { deploymentId: id, wait: 'TERMINATION_WAIT' } })),
-    ];
-
-    expect(outcomes.map((o) => o.result)).toEqual(['not-waiting', 'not-waiting', 'not-waiting']);
+    expect(out).toMatchObject({ result: 'not-waiting' });
+    expect(durable).toMatchObject({ result: 'closed' });
+    expect(durable.reasons.join()).toMatch(/not in its READY_WAIT/);
     expect(callsFor('StopDeployment', id)).toHaveLength(0);
     expect(callsFor('ContinueDeployment', id)).toHaveLength(0);
     expect(test.hits).toHaveLength(0);
@@ -744,25 +631,9 @@ describe('codedeploy-wait-gate: a payload never approves a deployment', () => {
     // 55 s into a 60 s wait, by the event's word: a 5 s schedule would not fit.
     const time = new Date(Date.now() - 55_000).toISOString();
 
-    const outcomes = await drive(stateChange(id, 'READY', time), 8_000);
+    const outcomes = await drive(stateChange(id, 'READY', time), 20_000);
 
     expect(outcomes.at(-1)).toMatchObject({ verdict: 'pass', result: 'continued' });
     expect(callsFor('StopDeployment', id)).toHaveLength(0);
-  });
-
-  it('stops with rollback, naming the setting, when the state key cannot be read to resume a bake', async () => {
-    process.env.GREENLIGHT_PLAN = plan.replace('count: 2\n    interval: 100ms', 'count: 5\n    interval: 500ms');
-    const id = newDeployment();
-    codedeploy.becomeReady(id);
-    await handler(stateChange(id, 'READY'), lambdaContext(1_600, functionName));
-    const [queued] = lambda.take();
-    delete process.env.GREENLIGHT_STATE_KEY_SECRET_ARN;
-
-    const [out] = await drive(queued?.payload).finally(() => {
-      process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = stateKey.secretArn;
-    });
-
-    expect(out).toMatchObject({ verdict: 'fail', result: 'stopping' });
-    expect(out?.reasons.join('\n')).toMatch(/GREENLIGHT_STATE_KEY_SECRET_ARN is not set/);
   });
 });

@@ -1,20 +1,19 @@
-import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { withDurableExecution } from '@aws/durable-execution-sdk-js';
+import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../lib/gate/carried-state.ts';
+import type { DurableOutcome } from '../../lib/gate/durable.ts';
 import { clearPlanCache } from '../../lib/plan/load.ts';
-import { continuationKey } from '../../lib/triggers/ecs/event.ts';
 import { type BlueGreenRules, createBlueGreenRules } from '../../local/ecs-native-setup.ts';
 import { createLoadBalancer, type LocalLoadBalancer } from '../../local/elb-setup.ts';
 import { type EcsFake, type NativeDeployment, startEcsFake } from '../../local/fakes/ecs.ts';
-import { type JsonFake, startJsonFake } from '../../local/fakes/json-server.ts';
 import { type LambdaAsyncFake, startLambdaAsyncFake } from '../../local/fakes/lambda-async.ts';
 import { type Moto, startMoto } from '../../local/moto.ts';
-import { createStateKeySecret, type LocalStateKey } from '../../local/state-key.ts';
 import { type HttpTarget, startHttpTarget } from '../support/http-target.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 
 type Handler = typeof import('../../functions/ecs-pause-gate/index.ts')['handler'];
+type Analyse = typeof import('../../functions/durable-analysis/index.ts')['analyse'];
 
 const plan = `
 version: 1
@@ -29,6 +28,8 @@ checks:
     interval: 50ms
 `;
 const functionName = 'greenlight-ecs-pause-gate';
+/** The durable function's alias, as the template passes it in GREENLIGHT_DURABLE_FUNCTION. */
+const durableArn = 'arn:aws:lambda:us-east-1:123456789012:function:greenlight-durable-analysis:live';
 const samples = new URL('../fixtures/aws-samples/', import.meta.url);
 
 let moto: Moto;
@@ -39,9 +40,7 @@ let blue: HttpTarget;
 let lb: LocalLoadBalancer;
 let rules: BlueGreenRules;
 let handler: Handler;
-let stateKey: LocalStateKey;
-/** Secrets Manager as the functions see it: moto_server behind a recorder, to count key reads. */
-let secrets: JsonFake;
+let analyse: Analyse;
 
 const context = (timeoutMs = 30_000) => lambdaContext(timeoutMs, functionName);
 
@@ -74,15 +73,11 @@ function hookStatus(d: NativeDeployment, hookId: string): unknown {
   return details.find((h) => h.hookId === hookId)?.status;
 }
 
-/** Delivers the gate's own asynchronous invocations to it, as Lambda would, until none is left. */
-async function drain(max = 10): Promise<Awaited<ReturnType<Handler>>[]> {
-  const outcomes: Awaited<ReturnType<Handler>>[] = [];
-  for (let i = 0; i < max; i++) {
-    const queued = lambda.take();
-    if (queued.length === 0) return outcomes;
-    for (const invocation of queued) outcomes.push(await handler(invocation.payload, context(1_000)));
-  }
-  throw new Error(`still continuing after ${max} rounds`);
+/** Runs a durable start the entry function sent, on the durable function under LocalDurableTestRunner, as Lambda would. */
+async function runDurable(payload: unknown): Promise<DurableOutcome> {
+  const runner = new LocalDurableTestRunner({ handlerFunction: withDurableExecution(analyse) });
+  const execution = await runner.run({ payload });
+  return execution.getResult() as DurableOutcome;
 }
 
 beforeAll(async () => {
@@ -95,11 +90,8 @@ beforeAll(async () => {
   ecs = await startEcsFake({ fallback: moto.url });
   lb = await createLoadBalancer(moto.url, { name: 'gl-ecs-pause', prodPort: blue.port, testPort: green.port });
   rules = await createBlueGreenRules(moto.url, lb);
-  stateKey = await createStateKeySecret(moto.url);
-  secrets = await startJsonFake({ operations: {}, fallback: moto.url });
+  await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true });
   process.env.AWS_REGION = 'us-east-1';
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
-  process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = stateKey.secretArn;
   process.env.AWS_ACCESS_KEY_ID = 'test';
   process.env.AWS_SECRET_ACCESS_KEY = 'test';
   process.env.AWS_ENDPOINT_URL_ECS = ecs.url;
@@ -107,11 +99,14 @@ beforeAll(async () => {
   process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 = moto.url;
   process.env.GREENLIGHT_RESOLVE = `${lb.dnsName}=127.0.0.1`;
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.GREENLIGHT_DURABLE_FUNCTION = durableArn;
   ({ handler } = await import('../../functions/ecs-pause-gate/index.ts'));
+  ({ analyse } = await import('../../functions/durable-analysis/index.ts'));
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([moto?.stop(), ecs?.close(), lambda?.close(), green?.close(), blue?.close(), secrets?.close()]);
+  await LocalDurableTestRunner.teardownTestEnvironment();
+  await Promise.all([moto?.stop(), ecs?.close(), lambda?.close(), green?.close(), blue?.close()]);
 });
 
 beforeEach(() => {
@@ -297,46 +292,47 @@ describe('ecs-pause-gate, end to end with the real SDK', () => {
     expect(decisionsFor(hookId)).toHaveLength(0);
   });
 
-  it('continues a schedule longer than one invocation in new invocations of itself, then decides', async () => {
+  it('runs a schedule longer than one invocation on the durable function, which decides once', async () => {
     process.env.GREENLIGHT_PLAN = plan
       .replace('count: 3', 'count: 5')
       .replace('interval: 50ms', 'interval: 400ms\n    timeout: 300ms');
     process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
-    const { hookId, event } = paused();
+    const { hookId, event, d } = paused();
 
     const first = await handler(event, context(1_000));
-    const queued = [...lambda.invocations];
-    const rest = await drain();
+    const again = await handler({ ...event, id: 'redelivered' }, context(1_000));
+    const [start, another] = lambda.take();
 
-    expect(first).toMatchObject({ outcome: 'continued-later', hookId });
-    const continuation = queued.at(-1);
-    expect(continuation?.functionName).toBe(`arn:aws:lambda:us-east-1:123456789012:function:${functionName}`);
-    expect(continuation?.invocationType).toBe('Event');
-    expect(Object.keys(continuation?.payload as object)).toEqual([continuationKey]);
-    expect(rest.at(-1)).toMatchObject({ outcome: 'decided', action: 'CONTINUE' });
-    expect(rest.length).toBeGreaterThanOrEqual(1);
+    expect(first).toMatchObject({ outcome: 'analysis-started', hookId });
+    expect(again).toMatchObject({ outcome: 'analysis-started', hookId });
+    // One execution, named after the hook: the redelivery sent the same name and payload and started nothing.
+    expect(lambda.durableStarts.slice(-2).map((s) => s.outcome)).toEqual(['started', 'existing']);
+    expect(another).toBeUndefined();
+    expect(start).toMatchObject({ functionName: durableArn, invocationType: 'Event' });
+    expect(start?.payload).toEqual({
+      v: 1,
+      trigger: 'ecs-pause-gate',
+      event: {
+        source: 'aws.ecs',
+        'detail-type': 'ECS Hook State Change',
+        detail: {
+          eventName: 'HOOK_AWAITING_ACTION',
+          hookType: 'PAUSE',
+          hookId,
+          serviceDeploymentArn: d.serviceDeploymentArn,
+        },
+      },
+    });
+    expect(decisionsFor(hookId)).toHaveLength(0);
+
+    const durable = await runDurable(start?.payload);
+
+    expect(durable).toMatchObject({ result: 'decided', analysis: 'pass', decision: 'CONTINUE' });
     expect(green.hits).toHaveLength(5);
-    expect(decisionsFor(hookId)).toHaveLength(1);
+    expect(decisionsFor(hookId).map((c) => c.input.action)).toEqual(['CONTINUE']);
   });
 
-  it('rolls back on a tampered continuation', async () => {
-    process.env.GREENLIGHT_PLAN = plan.replace('interval: 50ms', 'interval: 400ms\n    timeout: 300ms');
-    process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
-    const { hookId, event } = paused();
-    await handler(event, context(1_000));
-    const [invocation] = lambda.take();
-    const payload = structuredClone(invocation?.payload) as Record<string, { state: Record<string, unknown> }>;
-    const carried = payload[continuationKey] as { state: Record<string, unknown> };
-    carried.state = { ...carried.state, deadline: (carried.state.deadline as number) + 3_600_000 };
-
-    const out = await handler(payload, context());
-
-    expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
-    expect(out.reasons[0]).toMatch(/state\.mac does not verify/);
-    expect(decisionsFor(hookId).map((c) => c.input.action)).toEqual(['ROLLBACK']);
-  });
-
-  it('rolls back when it cannot continue itself', async () => {
+  it('rolls back when it cannot start the durable execution', async () => {
     process.env.GREENLIGHT_PLAN = plan.replace('interval: 50ms', 'interval: 400ms\n    timeout: 300ms');
     process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
     lambda.failNext({ type: 'AccessDeniedException', status: 403, message: 'not allowed to invoke' });
@@ -345,7 +341,7 @@ describe('ecs-pause-gate, end to end with the real SDK', () => {
     const out = await handler(event, context(1_000));
 
     expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
-    expect(out.reasons[0]).toMatch(/cannot continue the analysis in a new invocation: .*not allowed to invoke/);
+    expect(out.reasons[0]).toMatch(/not allowed to invoke/);
     expect(decisionsFor(hookId)).toHaveLength(1);
   });
 
@@ -430,105 +426,7 @@ describe('ecs-pause-gate, end to end with the real SDK', () => {
   });
 });
 
-/** Counters for a check that has passed every measurement its plan asks for: what a forger would send. */
-function allPassed(count: number, now: number) {
-  return {
-    taken: count,
-    passes: count,
-    failures: 0,
-    errors: 0,
-    inconclusives: 0,
-    consecutivePasses: count,
-    consecutiveErrors: 0,
-    nextAt: now,
-    recent: [],
-  };
-}
-
 describe('ecs-pause-gate: a payload never approves a deployment', () => {
-  it('rolls back, never continues, on a continuation whose plain SHA-256 digest the sender recomputed', async () => {
-    process.env.GREENLIGHT_PLAN = plan.replace('interval: 50ms', 'interval: 400ms\n    timeout: 300ms');
-    process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
-    const { hookId, event } = paused();
-    // A real first leg gives the forger the plan fingerprint and the binding to copy.
-    await handler(event, context(1_000));
-    const [invocation] = lambda.take();
-    const real = (invocation?.payload as Record<string, { state: Record<string, unknown> }> | undefined)?.[
-      continuationKey
-    ];
-    const now = Date.now();
-    const body = {
-      v: 1,
-      plan: real?.state.plan,
-      bind: real?.state.bind,
-      startedAt: now - 1_000,
-      deadline: now + 600_000,
-      legs: 1,
-      checks: { 'green-health': allPassed(3, now) },
-    };
-    const digest = createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 32);
-    const forged = { [continuationKey]: { ...real, state: { ...body, digest } } };
-    const asV2 = {
-      [continuationKey]: {
-        ...real,
-        state: {
-          ...body,
-          v: 2,
-          mac: createHmac('sha256', 'a key the sender made up').update(canonicalJson(body)).digest('hex'),
-        },
-      },
-    };
-    green.hits.length = 0;
-
-    const out = await handler(forged, context());
-    const again = await handler(asV2, context());
-
-    expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
-    expect(out.reasons[0]).toMatch(/state\.v: expected 2/);
-    expect(again).toMatchObject({ outcome: 'no-op' });
-    expect(decisionsFor(hookId).map((c) => c.input.action)).toEqual(['ROLLBACK']);
-    expect(green.hits).toHaveLength(0);
-  });
-
-  it('rolls back on a state sealed for another hook, as sent or re-bound to this one', async () => {
-    process.env.GREENLIGHT_PLAN = plan.replace('interval: 50ms', 'interval: 400ms\n    timeout: 300ms');
-    process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
-    const a = paused();
-    const b = paused();
-    const c = paused();
-    await handler(a.event, context(1_000));
-    const [invocation] = lambda.take();
-    const stateOfA = (invocation?.payload as Record<string, { state: Record<string, unknown> }> | undefined)?.[
-      continuationKey
-    ]?.state as Record<string, unknown>;
-    const replayed = {
-      [continuationKey]: {
-        hookId: b.hookId,
-        serviceDeploymentArn: b.d.serviceDeploymentArn,
-        lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
-        state: stateOfA,
-      },
-    };
-    const rebound = {
-      [continuationKey]: {
-        hookId: c.hookId,
-        serviceDeploymentArn: c.d.serviceDeploymentArn,
-        lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
-        state: { ...stateOfA, bind: `${c.d.serviceDeploymentArn}|${c.hookId}` },
-      },
-    };
-
-    const outB = await handler(replayed, context());
-    const outC = await handler(rebound, context());
-
-    expect(outB).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
-    expect(outB.reasons[0]).toMatch(/state\.bind: the state belongs to another deployment/);
-    expect(outC).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
-    expect(outC.reasons[0]).toMatch(/state\.mac does not verify/);
-    expect(decisionsFor(b.hookId).map((x) => x.input.action)).toEqual(['ROLLBACK']);
-    expect(decisionsFor(c.hookId).map((x) => x.input.action)).toEqual(['ROLLBACK']);
-  });
-
   it('does nothing when a hand-made event names a stage the plan maps to [] and ECS reports another', async () => {
     process.env.GREENLIGHT_PLAN = plan.replace('hooks:\n', 'hooks:\n  POST_SCALE_UP: []\n');
     green.respond((_req, res) => {
@@ -551,23 +449,24 @@ describe('ecs-pause-gate: a payload never approves a deployment', () => {
     expect(real).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
   });
 
-  it('runs the checks of the stage ECS reports, whatever stage a continuation names', async () => {
-    process.env.GREENLIGHT_PLAN = plan.replace('hooks:\n', 'hooks:\n  POST_SCALE_UP: []\n');
-    const { hookId, d } = paused({ stage: 'POST_TEST_TRAFFIC_SHIFT' });
-    const forged = {
-      [continuationKey]: {
-        hookId,
-        serviceDeploymentArn: d.serviceDeploymentArn,
-        lifecycleStage: 'POST_SCALE_UP',
-        state: {},
+  it('decides nothing on a durable start sent directly for a hook ECS says is not awaiting: the execution asks ECS', async () => {
+    const { d, hookId } = paused();
+    const details = ecs.serviceDeployment(d.serviceDeploymentArn)?.lifecycleHookDetails as Record<string, unknown>[];
+    Object.assign(details.find((h) => h.hookId === hookId) ?? {}, { status: 'SUCCEEDED' });
+
+    const durable = await runDurable({
+      v: 1,
+      trigger: 'ecs-pause-gate',
+      event: {
+        source: 'aws.ecs',
+        'detail-type': 'ECS Hook State Change',
+        detail: { eventName: 'HOOK_AWAITING_ACTION', hookId, serviceDeploymentArn: d.serviceDeploymentArn },
       },
-    };
+    });
 
-    const out = await handler(forged, context());
-
-    expect(out).toMatchObject({ outcome: 'no-op' });
-    expect(out.reasons[0]).toMatch(/names stage POST_SCALE_UP, ECS reports POST_TEST_TRAFFIC_SHIFT/);
+    expect(durable).toMatchObject({ result: 'closed', reasons: ['the hook is SUCCEEDED, not AWAITING_ACTION'] });
     expect(decisionsFor(hookId)).toHaveLength(0);
+    expect(green.hits).toHaveLength(0);
   });
 
   it('does nothing for an event naming a hook ECS reports as not a PAUSE hook, or another service', async () => {
@@ -603,47 +502,5 @@ describe('ecs-pause-gate: a payload never approves a deployment', () => {
     expect(out).toMatchObject({ outcome: 'no-op', reasons: ['the hook is IN_PROGRESS, not AWAITING_ACTION'] });
     expect(decisionsFor(hookId)).toHaveLength(0);
     expect(green.hits).toHaveLength(0);
-  });
-
-  it('rolls back, naming the setting, when the state key cannot be read to resume', async () => {
-    process.env.GREENLIGHT_PLAN = plan.replace('interval: 50ms', 'interval: 400ms\n    timeout: 300ms');
-    process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
-    const { hookId, event } = paused();
-    await handler(event, context(1_000));
-    const [invocation] = lambda.take();
-    process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf';
-
-    const out = await handler(invocation?.payload, context()).finally(() => {
-      process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = stateKey.secretArn;
-    });
-
-    expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
-    expect(out.reasons[0]).toMatch(/cannot read the state key \(GREENLIGHT_STATE_KEY_SECRET_ARN\)/);
-    expect(decisionsFor(hookId).map((c) => c.input.action)).toEqual(['ROLLBACK']);
-  });
-
-  it('reads the state key only when state is written or read, never for an analysis that fits one invocation', async () => {
-    // A secret of its own: the key cache (one read per container) has not seen it.
-    const fresh = await createStateKeySecret(moto.url, `greenlight-state-key-fits-${Date.now()}`);
-    process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = fresh.secretArn;
-    const reads = () => secrets.callsOf('GetSecretValue').filter((c) => c.input.SecretId === fresh.secretArn).length;
-    const fits = paused();
-
-    const out = await handler(fits.event, context());
-    const readsWhenItFits = reads();
-    process.env.GREENLIGHT_PLAN = plan.replace('interval: 50ms', 'interval: 400ms\n    timeout: 300ms');
-    process.env.GREENLIGHT_REPORT_RESERVE = '100ms';
-    const long = paused();
-    const first = await handler(long.event, context(1_000));
-    const rest = await drain().finally(() => {
-      process.env.GREENLIGHT_STATE_KEY_SECRET_ARN = stateKey.secretArn;
-    });
-
-    expect(out).toMatchObject({ outcome: 'decided', action: 'CONTINUE' });
-    expect(readsWhenItFits).toBe(0);
-    expect(first.outcome).toBe('continued-later');
-    expect(rest.at(-1)).toMatchObject({ outcome: 'decided', action: 'CONTINUE' });
-    // Read once, then cached for the container's later invocations.
-    expect(reads()).toBe(1);
   });
 });

@@ -152,7 +152,7 @@ describe('malformed events: nothing identified, nothing decided, quickly', () =>
         return { ...e, detail: { ...e.detail, hookId: huge } };
       },
     ],
-    ['a continuation that is not an object', () => ({ greenlightPauseGateContinuation: 'resume please' })],
+    ['a payload that once carried state', () => ({ greenlightPauseGateContinuation: 'resume please' })],
   ])('ecs-pause-gate ignores %s without calling ECS', async (_name, event) => {
     const before = h.ecs.calls.length;
     const { value: out, ms } = await timed(() => h.handlers.ecsPauseGate(event(), lambdaContext(5_000)));
@@ -174,7 +174,7 @@ describe('malformed events: nothing identified, nothing decided, quickly', () =>
     ['no deployment id', () => waitEvent({ deploymentId: undefined })],
     ['a deployment id of the wrong type', () => waitEvent({ deploymentId: 123 })],
     ['a deployment id of 2 MiB', () => waitEvent({ deploymentId: huge })],
-    ['a continuation without a wait', () => ({ greenlightWaitGateContinuation: { deploymentId: 'd-123456789' } })],
+    ['a payload that once carried state', () => ({ greenlightWaitGateContinuation: { deploymentId: 'd-123456789' } })],
   ])('codedeploy-wait-gate refuses %s without calling CodeDeploy', async (_name, event) => {
     const before = h.codedeploy.calls.length;
     await expect(h.handlers.codedeployWaitGate(event(), lambdaContext(5_000))).rejects.toThrow(/malformed/);
@@ -299,7 +299,9 @@ describe('little time left', () => {
 
       expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0);
       expect(out.status).toBe('Failed');
-      expect(out.reasons.join('\n')).toMatch(/deadline reached/);
+      // A 60 s measurement cannot fit what is left: refused before probing (no durable function is set here),
+      // or cut by the deadline when reading the deployment already took the time.
+      expect(out.reasons.join('\n')).toMatch(/deadline reached|no durable function is configured/);
       expect(h.codedeploy.hookStatuses.get(`exec-${id}`)).toBe('Failed');
     },
   );
@@ -388,7 +390,19 @@ describe('AWS reads that fail: fail closed', () => {
     expect(h.codedeploy.hookStatuses.get(`exec-${id}`)).toBe('Failed');
   });
 
-  it('ecs-lifecycle-hook answers FAILED, never SUCCEEDED, when the service revision stays throttled through the SDK retries', async () => {
+  it('ecs-lifecycle-hook answers FAILED, never SUCCEEDED, when the service revision stays throttled for all the time it has', async () => {
+    h.ecs.failNext('DescribeServiceRevisions', { type: 'ThrottlingException', message: 'Rate exceeded' }, 10_000);
+
+    const out = await h.handlers.ecsLifecycleHook(
+      lifecycleHookEvent(h.nativeDeployment(), 'POST_TEST_TRAFFIC_SHIFT'),
+      lambdaContext(4_000),
+    );
+    h.ecs.failNext('DescribeServiceRevisions', { type: 'ThrottlingException', message: 'Rate exceeded' }, 0);
+
+    expect(out.hookStatus).toBe('FAILED');
+  });
+
+  it('ecs-lifecycle-hook retries a throttled read within its time: throttling is AWS answering, not green failing', async () => {
     h.ecs.failNext('DescribeServiceRevisions', { type: 'ThrottlingException', message: 'Rate exceeded' }, 3);
 
     const out = await h.handlers.ecsLifecycleHook(
@@ -396,7 +410,7 @@ describe('AWS reads that fail: fail closed', () => {
       lambdaContext(10_000),
     );
 
-    expect(out.hookStatus).toBe('FAILED');
+    expect(out.hookStatus).toBe('SUCCEEDED');
   });
 });
 

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { withDurableExecution } from '@aws/durable-execution-sdk-js';
+import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lifecycleHookEvent } from '../../local/fakes/ecs.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
@@ -98,6 +100,7 @@ function rng(s: number): () => number {
 }
 
 let h: Harness;
+let analyse: typeof import('../../functions/durable-analysis/index.ts')['analyse'];
 let dead: HttpTarget;
 let tripwire: Tripwire;
 const unhandled: unknown[] = [];
@@ -189,6 +192,7 @@ interface Counts {
   tightDeadlines: number;
   deadlineVerdicts: number;
   continuations: number;
+  durableExecutions: number;
   noOps: number;
   refusedProbes: number;
   awsFaultBatches: number;
@@ -209,7 +213,11 @@ interface Case {
 beforeAll(async () => {
   setFlagsFromString('--expose-gc');
   process.on('unhandledRejection', onUnhandled);
-  h = await startHarness('gl-soak');
+  h = await startHarness('gl-soak', {
+    GREENLIGHT_DURABLE_FUNCTION: 'arn:aws:lambda:us-east-1:123456789012:function:greenlight-durable-analysis:live',
+  });
+  await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true });
+  ({ analyse } = await import('../../functions/durable-analysis/index.ts'));
   dead = await startHttpTarget();
   await dead.close();
   h.green.respond(serve);
@@ -219,6 +227,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  await LocalDurableTestRunner.teardownTestEnvironment();
   tripwire?.restore();
   process.off('unhandledRejection', onUnhandled);
   await h?.close();
@@ -248,6 +257,7 @@ describe('randomized soak', () => {
         tightDeadlines: 0,
         deadlineVerdicts: 0,
         continuations: 0,
+        durableExecutions: 0,
         noOps: 0,
         refusedProbes: 0,
         awsFaultBatches: 0,
@@ -302,13 +312,8 @@ describe('randomized soak', () => {
           );
           for (const o of outs) reasonsSay(o?.reasons);
           counts.noOps += outs.filter((o) => o?.delivery === 'already-completed').length;
-          const accepted = h.codedeploy
-            .callsOf('PutLifecycleEventHookExecutionStatus')
-            .filter((call) => call.input.lifecycleEventHookExecutionId === `exec-${id}`);
-          const status = h.codedeploy.hookStatuses.get(`exec-${id}`);
-          c.delivered = status !== undefined;
-          c.passed = status === 'Succeeded';
-          if (accepted.length === 0) problems.push(`${id}: no report at all`);
+          // Read once the durable executions have run (a long schedule reports from there).
+          (c as { deploymentId?: string }).deploymentId = id;
         } else if (c.kind === 'ecs-lifecycle-hook') {
           const first = lifecycleHookEvent(h.nativeDeployment({ service: c.service }), 'POST_TEST_TRAFFIC_SHIFT');
           const finals = await Promise.all(
@@ -360,22 +365,19 @@ describe('randomized soak', () => {
         }
       };
 
-      /** Delivers queued self-invocations (pause gate and wait gate continuations), as Lambda would. */
+      /** Runs the durable executions the entry functions started (long PAUSE and wait analyses), as Lambda would. */
       const drain = async (): Promise<void> => {
-        for (let round = 0; round < 50; round++) {
-          const queued = h.lambda.take();
-          if (queued.length === 0) return;
-          await Promise.all(
-            queued.map((q) => {
-              counts.continuations++;
-              const payload = q.payload as Record<string, unknown>;
-              return 'greenlightPauseGateContinuation' in payload
-                ? invoke('ecs-pause-gate', 2_500, (ctx) => h.handlers.ecsPauseGate(payload, ctx))
-                : invoke('codedeploy-wait-gate', 2_500, (ctx) => h.handlers.codedeployWaitGate(payload, ctx));
-            }),
-          );
-        }
-        problems.push('continuations still queued after 50 rounds');
+        const queued = h.lambda.take();
+        await Promise.all(
+          queued.map(async (q) => {
+            counts.durableExecutions++;
+            if (!q.durableExecutionName) problems.push('an asynchronous invocation that starts no durable execution');
+            const runner = new LocalDurableTestRunner({ handlerFunction: withDurableExecution(analyse) });
+            const execution = await runner.run({ payload: q.payload });
+            const result = execution.getResult() as { reasons?: string[] } | undefined;
+            reasonsSay(result?.reasons);
+          }),
+        );
       };
 
       while (counts.invocations < target) {
@@ -422,9 +424,18 @@ describe('randomized soak', () => {
         }
       }
 
-      // Verdicts as AWS recorded them, once every continuation has run.
+      // Verdicts as AWS recorded them, once every durable execution has run.
       for (const c of cases) {
-        if (c.kind === 'ecs-pause-gate') {
+        if (c.kind === 'codedeploy-hook') {
+          const id = (c as { deploymentId?: string }).deploymentId ?? '';
+          const accepted = h.codedeploy
+            .callsOf('PutLifecycleEventHookExecutionStatus')
+            .filter((call) => call.input.lifecycleEventHookExecutionId === `exec-${id}`);
+          const status = h.codedeploy.hookStatuses.get(`exec-${id}`);
+          c.delivered = status !== undefined;
+          c.passed = status === 'Succeeded';
+          if (accepted.length === 0) problems.push(`${id}: no report at all`);
+        } else if (c.kind === 'ecs-pause-gate') {
           const decision = h.ecs.decisions.get((c as { hookId?: string }).hookId ?? '');
           c.delivered = decision !== undefined;
           c.passed = decision?.action === 'CONTINUE';

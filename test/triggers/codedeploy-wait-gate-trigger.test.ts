@@ -6,21 +6,21 @@ import type {
   DeploymentWaitType,
   StopResult,
 } from '../../lib/aws/codedeploy.ts';
-import type { AsyncInvokePort } from '../../lib/aws/lambda-async.ts';
-import type { StateKeyPort } from '../../lib/aws/state-key.ts';
+import type { DurableStartPort } from '../../lib/aws/durable-start.ts';
 import { GateEventError } from '../../lib/gate/errors.ts';
 import { runGate } from '../../lib/gate/run-gate.ts';
 import type { Plan } from '../../lib/plan/schema.ts';
-import { continuationKey } from '../../lib/triggers/codedeploy/wait-event.ts';
+import { readWaitInput } from '../../lib/triggers/codedeploy/wait-event.ts';
 import { codeDeployWaitGateTrigger } from '../../lib/triggers/codedeploy/wait-gate.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
-import { alarmsPlan, clock, cloudwatch, gateRun, noStateKey, quietLog, stateKey } from '../support/trigger-fakes.ts';
+import { alarmsPlan, clock, cloudwatch, gateRun, quietLog } from '../support/trigger-fakes.ts';
 
 /**
  * The CodeDeploy wait gate trigger with fake ports, in memory: which events it takes, how GetDeployment
  * (and the ECS target) decide whether a wait is open, which plan entry each wait runs, how it watches for
- * the termination wait and hands work to its next invocation (sealed), and the ContinueDeployment or
- * StopDeployment call it makes. The lifecycle around it is runGate's (test/gate/run-gate.test.ts); end to
+ * the termination wait and starts a durable execution for the watch or a long bake, and the
+ * ContinueDeployment or StopDeployment call it makes. The durable execution itself:
+ * test/gate/durable-gates.test.ts. The lifecycle around it is runGate's (test/gate/run-gate.test.ts); end to
  * end: test/functions/codedeploy-wait-gate.test.ts.
  */
 
@@ -95,28 +95,23 @@ function fakeCodeDeploy(
   return { port, continued, stopped };
 }
 
-function fakeInvoker() {
-  const sent: Record<string, unknown>[] = [];
-  const invoker: AsyncInvokePort = {
-    invokeAsync: async (_arn, payload) => {
-      sent.push(payload as Record<string, unknown>);
+/** Lambda's durable start: records each request. */
+function fakeDurable() {
+  const starts: { functionArn: string; name: string; payload: unknown }[] = [];
+  const port: DurableStartPort = {
+    start: async (request) => {
+      starts.push(request);
+      return 'started';
     },
   };
-  return { invoker, sent };
+  return { port, starts };
 }
 
-function trigger(
-  codedeploy: CodeDeployPort,
-  invoker: AsyncInvokePort,
-  key: StateKeyPort = stateKey,
-  pollInterval = '50ms',
-) {
+function trigger(codedeploy: CodeDeployPort, pollInterval = '50ms') {
   return codeDeployWaitGateTrigger({
     codedeploy,
-    invoker,
     listeners: { listenerUrl: () => Promise.reject(new Error('no listener needed')) },
     taskSets: { taskSetOrigins: () => Promise.reject(new Error('no task sets needed')) },
-    stateKey: key,
     clock,
     log: quietLog,
     settings: { pollInterval, region: 'us-east-1' },
@@ -126,17 +121,19 @@ function trigger(
 function gate(o: {
   plan: Plan;
   cd: CodeDeployPort;
-  invoker?: AsyncInvokePort;
+  durable?: DurableStartPort;
   alarm?: 'OK' | 'ALARM';
-  key?: StateKeyPort;
   pollInterval?: string;
 }) {
-  return runGate(trigger(o.cd, o.invoker ?? fakeInvoker().invoker, o.key, o.pollInterval), {
+  return runGate(trigger(o.cd, o.pollInterval), {
     loadPlan: async () => o.plan,
     checks: { clock, cloudwatch: cloudwatch(o.alarm ?? 'OK') },
     clock,
     log: quietLog,
     reserve: '200ms',
+    ...(o.durable
+      ? { durable: { functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:gl-durable:live', port: o.durable } }
+      : {}),
   });
 }
 
@@ -144,7 +141,7 @@ const both = alarmsPlan({ ReadyWait: 'none', TerminationWait: 'none' });
 
 describe('CodeDeploy wait gate trigger (fake ports)', () => {
   describe('reading the event', () => {
-    const t = trigger(fakeCodeDeploy().port, fakeInvoker().invoker);
+    const t = trigger(fakeCodeDeploy().port);
 
     it('ignores the states that end a deployment, and other detail types', () => {
       for (const state of ['SUCCESS', 'FAILURE', 'STOP']) {
@@ -157,11 +154,11 @@ describe('CodeDeploy wait gate trigger (fake ports)', () => {
       });
     });
 
-    it('throws a GateEventError on an event or a continuation that names no deployment or wait', () => {
+    it('throws a GateEventError on an event that names no deployment, a payload that once carried state included', () => {
       expect(() => t.read({ detail: { state: 'READY' } })).toThrow(GateEventError);
       expect(() => t.read({ detail: { deploymentId: 'd-1', state: 'READY' } })).toThrow(/d-XXXXXXXXX/);
-      expect(() => t.read({ [continuationKey]: { deploymentId, wait: 'BAKE' } })).toThrow(
-        /wait must be READY_WAIT or TERMINATION_WAIT/,
+      expect(() => t.read({ greenlightWaitGateContinuation: { deploymentId, wait: 'READY_WAIT' } })).toThrow(
+        /no detail object/,
       );
     });
   });
@@ -226,7 +223,7 @@ describe('CodeDeploy wait gate trigger (fake ports)', () => {
   });
 
   it('builds the context from the deployment and its ECS target', async () => {
-    const t = trigger(fakeCodeDeploy().port, fakeInvoker().invoker);
+    const t = trigger(fakeCodeDeploy().port);
     const input = t.read(eventOf('READY'));
     if ('kind' in input && input.kind === 'ignored') throw new Error('expected READY to be taken');
     const run = gateRun(both);
@@ -270,29 +267,28 @@ describe('CodeDeploy wait gate trigger (fake ports)', () => {
       expect(cd.continued).toEqual([{ deploymentId, waitType: 'TERMINATION_WAIT' }]);
     });
 
-    it('hands the watch to its next invocation, sealed, and bakes when the resumed watch sees the wait', async () => {
-      const inv = fakeInvoker();
+    it('hands the watch to a durable execution named after the deployment and the wait, with its ids only', async () => {
+      const durable = fakeDurable();
       const watching = fakeCodeDeploy({ statuses: ['InProgress'] });
-      const first = await gate({ plan: both, cd: watching.port, invoker: inv.invoker })(
+      const first = await gate({ plan: both, cd: watching.port, durable: durable.port })(
         eventOf('START'),
         lambdaContext(1_500),
       );
-      expect(first).toMatchObject({ result: 'resumes-later', reasons: ['watching'] });
-      expect(inv.sent[0]?.[continuationKey]).toMatchObject({
-        deploymentId,
-        wait: 'TERMINATION_WAIT',
-        phase: 'watch',
-        hop: 1,
-        mac: expect.any(String),
-      });
+      expect(first).toMatchObject({ wait: 'TERMINATION_WAIT', result: 'analysis-started' });
+      expect(durable.starts).toHaveLength(1);
+      const payload = durable.starts[0]?.payload as { trigger: string; event: unknown };
+      expect(payload.trigger).toBe('codedeploy-wait-gate');
+      expect(readWaitInput(payload.event)).toEqual({ deploymentId, state: 'START', detailType: stateChange });
+      expect(watching.continued).toEqual([]);
+      expect(watching.stopped).toEqual([]);
+    });
 
-      const baking = fakeCodeDeploy({ statuses: ['InProgress'], targetStatus: 'Succeeded' });
-      const second = await gate({ plan: both, cd: baking.port, invoker: inv.invoker })(
-        inv.sent[0],
-        lambdaContext(5_000),
-      );
-      expect(second).toMatchObject({ wait: 'TERMINATION_WAIT', result: 'continued' });
-      expect(baking.continued).toEqual([{ deploymentId, waitType: 'TERMINATION_WAIT' }]);
+    it('stops the deployment, naming GREENLIGHT_DURABLE_FUNCTION, when the watch has no durable function to run on', async () => {
+      const cd = fakeCodeDeploy({ statuses: ['InProgress'] });
+      const out = await gate({ plan: both, cd: cd.port })(eventOf('START'), lambdaContext(1_500));
+      expect(out).toMatchObject({ wait: 'TERMINATION_WAIT', verdict: 'fail', result: 'stopping' });
+      expect(out.reasons.join()).toMatch(/GREENLIGHT_DURABLE_FUNCTION/);
+      expect(cd.stopped).toEqual([deploymentId]);
     });
 
     it('stops the deployment, naming the setting, when the watch cannot run as configured', async () => {
@@ -306,13 +302,15 @@ describe('CodeDeploy wait gate trigger (fake ports)', () => {
       expect(cd.stopped).toEqual([deploymentId]);
     });
 
-    it('fails the invocation, for Lambda to retry, when a watch continuation arrives and the state key cannot be read', async () => {
-      const inv = fakeInvoker();
+    it('fails the invocation, for Lambda to retry, when the deployment cannot be read at all', async () => {
       const cd = fakeCodeDeploy({ statuses: ['InProgress'] });
-      await gate({ plan: both, cd: cd.port, invoker: inv.invoker })(eventOf('START'), lambdaContext(1_500));
+      const denied: CodeDeployPort = {
+        ...cd.port,
+        getDeployment: () => Promise.reject(Object.assign(new Error('denied'), { name: 'AccessDeniedException' })),
+      };
       await expect(
-        gate({ plan: both, cd: cd.port, key: noStateKey })(inv.sent[0], lambdaContext(1_500)),
-      ).rejects.toThrow(/state key/);
+        gate({ plan: both, cd: denied, durable: fakeDurable().port })(eventOf('START'), lambdaContext(1_500)),
+      ).rejects.toThrow(/denied/);
       expect(cd.continued).toEqual([]);
       expect(cd.stopped).toEqual([]);
     });
@@ -321,52 +319,29 @@ describe('CodeDeploy wait gate trigger (fake ports)', () => {
   describe('an analysis longer than one invocation', () => {
     const long = alarmsPlan({ ReadyWait: 'alarms' }, 3, '10s');
 
-    it('hands the bake on with its sealed analysis state and resumes it in the next invocation', async () => {
-      const inv = fakeInvoker();
+    it('starts a durable execution for a bake longer than the invocation, deciding nothing', async () => {
+      const durable = fakeDurable();
       const cd = fakeCodeDeploy();
-      const first = await gate({ plan: long, cd: cd.port, invoker: inv.invoker })(
+      const out = await gate({ plan: long, cd: cd.port, durable: durable.port })(
         eventOf('READY'),
         lambdaContext(1_500),
       );
-      expect(first).toMatchObject({ result: 'resumes-later' });
-      expect(inv.sent[0]?.[continuationKey]).toMatchObject({
-        phase: 'bake',
-        wait: 'READY_WAIT',
-        hop: 1,
-        state: { legs: 1 },
-      });
-      const second = await gate({ plan: long, cd: cd.port, invoker: inv.invoker })(inv.sent[0], lambdaContext(1_500));
-      expect(second).toMatchObject({ result: 'resumes-later' });
-      expect(inv.sent[1]?.[continuationKey]).toMatchObject({ hop: 2, state: { legs: 2 } });
+      expect(out).toMatchObject({ wait: 'READY_WAIT', result: 'analysis-started' });
+      expect(durable.starts.map((s) => (s.payload as { event: unknown }).event)).toEqual([
+        { source: 'aws.codedeploy', 'detail-type': stateChange, detail: { deploymentId, state: 'READY' } },
+      ]);
       expect(cd.continued).toEqual([]);
+      expect(cd.stopped).toEqual([]);
     });
 
-    it('stops the deployment on an altered continuation while CodeDeploy says it still waits', async () => {
-      const inv = fakeInvoker();
-      const cd = fakeCodeDeploy();
-      await gate({ plan: long, cd: cd.port, invoker: inv.invoker })(eventOf('READY'), lambdaContext(1_500));
-      const c = inv.sent[0]?.[continuationKey] as Record<string, unknown>;
-      const forged = { [continuationKey]: { ...c, hop: 0 } };
-      const out = await gate({ plan: long, cd: cd.port })(forged, lambdaContext(1_500));
+    it("stops the deployment, before starting anything, when the bake cannot end within the deployment's ready wait", async () => {
+      const durable = fakeDurable();
+      const cd = fakeCodeDeploy({ readyWaitMinutes: 1 });
+      const plan = alarmsPlan({ ReadyWait: 'alarms' }, 10, '10s');
+      const out = await gate({ plan, cd: cd.port, durable: durable.port })(eventOf('READY'), lambdaContext(1_500));
       expect(out).toMatchObject({ verdict: 'fail', result: 'stopping' });
-      expect(out.reasons.join()).toMatch(/continuation refused: .*does not verify/);
-      expect(cd.stopped).toEqual([deploymentId]);
-    });
-
-    it('does nothing on an altered continuation for a deployment no longer in its wait', async () => {
-      const inv = fakeInvoker();
-      await gate({ plan: long, cd: fakeCodeDeploy().port, invoker: inv.invoker })(
-        eventOf('READY'),
-        lambdaContext(1_500),
-      );
-      const c = inv.sent[0]?.[continuationKey] as Record<string, unknown>;
-      const moved = fakeCodeDeploy({ statuses: ['Succeeded'] });
-      const out = await gate({ plan: long, cd: moved.port })(
-        { [continuationKey]: { ...c, hop: 0 } },
-        lambdaContext(1_500),
-      );
-      expect(out).toMatchObject({ result: 'not-waiting' });
-      expect(moved.stopped).toEqual([]);
+      expect(out.reasons.join()).toMatch(/deploymentReadyOption\.waitTimeInMinutes/);
+      expect(durable.starts).toEqual([]);
     });
   });
 });

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { listenerArnOf } from '../../lib/aws/elbv2.ts';
 import {
-  continuationKey,
   deploymentNames,
+  pauseStartEvent,
   readEcsHookEvent,
   readPauseGateInput,
   serviceNames,
@@ -118,19 +118,18 @@ describe('reading the pause gate input', () => {
     );
   });
 
-  it('reads its own continuation', () => {
-    const ref = {
+  it('reads the start event of a durable execution: the hook ids in the same envelope, and nothing else', () => {
+    const hook = {
       hookId: 'ecs-pause-abc',
       serviceDeploymentArn: 'arn:aws:ecs:us-east-1:123456789012:service-deployment/c/s/abc',
-      lifecycleStage: 'POST_SCALE_UP',
-      state: { any: 'thing' },
     };
+    const start = pauseStartEvent({ ...hook, lifecycleStage: 'POST_SCALE_UP' } as typeof hook);
 
-    expect(readPauseGateInput({ [continuationKey]: ref })).toMatchObject({
-      kind: 'continuation',
-      hook: { hookId: 'ecs-pause-abc', lifecycleStage: 'POST_SCALE_UP' },
-      state: { any: 'thing' },
-    });
+    expect(readPauseGateInput(start)).toEqual({ kind: 'awaiting', hook });
+    // A payload that once carried state is no event at all now.
+    expect(() => readPauseGateInput({ greenlightPauseGateContinuation: { ...hook, state: {} } })).toThrow(
+      /not an ECS Hook State Change/,
+    );
   });
 });
 

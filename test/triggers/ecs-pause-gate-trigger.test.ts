@@ -1,20 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { DurableStartPort } from '../../lib/aws/durable-start.ts';
 import type { EcsHookAction, EcsLifecycleHookDetail, EcsPort, EcsServiceDeployment } from '../../lib/aws/ecs.ts';
-import type { AsyncInvokePort } from '../../lib/aws/lambda-async.ts';
-import type { StateKeyPort } from '../../lib/aws/state-key.ts';
 import { ReportError } from '../../lib/gate/deliver.ts';
 import { runGate } from '../../lib/gate/run-gate.ts';
 import type { Plan } from '../../lib/plan/schema.ts';
-import { continuationKey } from '../../lib/triggers/ecs/event.ts';
+import { readPauseGateInput } from '../../lib/triggers/ecs/event.ts';
 import { ecsPauseGateTrigger } from '../../lib/triggers/ecs/pause-gate.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
-import { alarmsPlan, clock, cloudwatch, gateRun, quietLog, stateKey } from '../support/trigger-fakes.ts';
+import { alarmsPlan, clock, cloudwatch, gateRun, quietLog } from '../support/trigger-fakes.ts';
 
 /**
  * The ECS PAUSE gate trigger with fake ports, in memory: which events it takes, how it confirms with
- * DescribeServiceDeployments that the hook awaits action, which stage's checks it runs, how it hands a
- * long analysis to its next invocation, and the ContinueServiceDeployment call it makes. The lifecycle
+ * DescribeServiceDeployments that the hook awaits action, which stage's checks it runs, how it starts a
+ * durable execution for a long analysis, and the ContinueServiceDeployment call it makes. The durable
+ * execution itself: test/gate/durable-gates.test.ts. The lifecycle
  * around it is runGate's (test/gate/run-gate.test.ts); end to end: test/functions/ecs-pause-gate.test.ts.
  */
 
@@ -75,37 +75,40 @@ function fakeEcs(
   return { ecs, continued };
 }
 
-function fakeInvoker(fails = false) {
-  const sent: { arn: string; payload: Record<string, unknown> }[] = [];
-  const invoker: AsyncInvokePort = {
-    invokeAsync: async (arn, payload) => {
-      if (fails) throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
-      sent.push({ arn, payload: payload as Record<string, unknown> });
+/** Lambda's durable start: records each request; `fails` refuses it as Lambda would without permission. */
+function fakeDurable(fails = false) {
+  const starts: { functionArn: string; name: string; payload: unknown }[] = [];
+  const port: DurableStartPort = {
+    start: async (request) => {
+      if (fails) throw Object.assign(new Error('not allowed to invoke'), { name: 'AccessDeniedException' });
+      starts.push(request);
+      return 'started';
     },
   };
-  return { invoker, sent };
+  return { port, starts };
 }
 
-function trigger(ecs: EcsPort, invoker: AsyncInvokePort = fakeInvoker().invoker, key: StateKeyPort = stateKey) {
+const durableArn = 'arn:aws:lambda:us-west-2:123456789012:function:greenlight-durable-analysis:live';
+
+function trigger(ecs: EcsPort) {
   return ecsPauseGateTrigger({
     ecs,
-    invoker,
     listeners: { listenerUrl: () => Promise.reject(new Error('no listener needed')) },
     forwards: { forwardWeights: () => Promise.reject(new Error('no rule needed')) },
-    stateKey: key,
     clock,
     log: quietLog,
     settings: { region: 'us-west-2' },
   });
 }
 
-function gate(o: { plan: Plan; ecs: EcsPort; invoker?: AsyncInvokePort; alarm?: 'OK' | 'ALARM' }) {
-  return runGate(trigger(o.ecs, o.invoker), {
+function gate(o: { plan: Plan; ecs: EcsPort; durable?: DurableStartPort; alarm?: 'OK' | 'ALARM' }) {
+  return runGate(trigger(o.ecs), {
     loadPlan: async () => o.plan,
     checks: { clock, cloudwatch: cloudwatch(o.alarm ?? 'OK') },
     clock,
     log: quietLog,
     reserve: '200ms',
+    ...(o.durable ? { durable: { functionArn: durableArn, port: o.durable } } : {}),
   });
 }
 
@@ -244,55 +247,50 @@ describe('ECS PAUSE gate trigger (fake ports)', () => {
   describe('an analysis longer than one invocation', () => {
     const long = alarmsPlan({ '*': 'alarms' }, 3, '10s');
 
-    it('hands the analysis to an asynchronous invocation of itself, with sealed state, deciding nothing', async () => {
+    it('starts a durable execution named after the hook, with the hook ids only, deciding nothing', async () => {
       const ecs = fakeEcs();
-      const inv = fakeInvoker();
-      const context = lambdaContext(1_500);
-      const out = await gate({ plan: long, ecs: ecs.ecs, invoker: inv.invoker })(event, context);
-      expect(out).toMatchObject({ outcome: 'continued-later', hookId });
+      const durable = fakeDurable();
+      const out = await gate({ plan: long, ecs: ecs.ecs, durable: durable.port })(event, lambdaContext(1_500));
+      expect(out).toMatchObject({ outcome: 'analysis-started', hookId });
       expect(ecs.continued).toEqual([]);
-      expect(inv.sent).toHaveLength(1);
-      expect(inv.sent[0]?.arn).toBe(context.invokedFunctionArn);
-      expect(inv.sent[0]?.payload[continuationKey]).toMatchObject({
-        hookId,
-        serviceDeploymentArn: deploymentArn,
-        lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
-        state: { legs: 1, mac: expect.any(String) },
+      expect(durable.starts).toHaveLength(1);
+      expect(durable.starts[0]).toMatchObject({
+        functionArn: durableArn,
+        name: expect.stringMatching(/^gl-ecs-pause-gate-/),
+      });
+      const payload = durable.starts[0]?.payload as { trigger: string; event: unknown };
+      expect(payload.trigger).toBe('ecs-pause-gate');
+      // The start event is read as the EventBridge event is, and names the hook and nothing else.
+      expect(readPauseGateInput(payload.event)).toEqual({
+        kind: 'awaiting',
+        hook: { hookId, serviceDeploymentArn: deploymentArn },
       });
     });
 
-    it('resumes from its own continuation, counting on', async () => {
+    it('rolls back when the durable execution cannot be started: nobody would finish the analysis', async () => {
       const ecs = fakeEcs();
-      const inv = fakeInvoker();
-      await gate({ plan: long, ecs: ecs.ecs, invoker: inv.invoker })(event, lambdaContext(1_500));
-      const again = await gate({ plan: long, ecs: ecs.ecs, invoker: inv.invoker })(
-        inv.sent[0]?.payload,
-        lambdaContext(1_500),
-      );
-      expect(again.outcome).toBe('continued-later');
-      expect(inv.sent[1]?.payload[continuationKey]).toMatchObject({ state: { legs: 2 } });
-    });
-
-    it('rolls back on a continuation whose state was altered', async () => {
-      const ecs = fakeEcs();
-      const inv = fakeInvoker();
-      await gate({ plan: long, ecs: ecs.ecs, invoker: inv.invoker })(event, lambdaContext(1_500));
-      const c = inv.sent[0]?.payload[continuationKey] as Record<string, Record<string, unknown>>;
-      const forged = { [continuationKey]: { ...c, state: { ...c.state, legs: 4 } } };
-      const out = await gate({ plan: long, ecs: ecs.ecs, invoker: inv.invoker })(forged, lambdaContext(1_500));
-      expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
-      expect(out.reasons.join()).toMatch(/state\.mac does not verify/);
-      expect(ecs.continued.map((x) => x.action)).toEqual(['ROLLBACK']);
-    });
-
-    it('rolls back when the analysis cannot be handed on: nobody would finish it', async () => {
-      const ecs = fakeEcs();
-      const out = await gate({ plan: long, ecs: ecs.ecs, invoker: fakeInvoker(true).invoker })(
+      const out = await gate({ plan: long, ecs: ecs.ecs, durable: fakeDurable(true).port })(
         event,
         lambdaContext(1_500),
       );
       expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
-      expect(out.reasons.join()).toMatch(/^cannot continue the analysis in a new invocation/);
+      expect(out.reasons.join()).toMatch(/not allowed to invoke/);
+    });
+
+    it('rolls back, naming GREENLIGHT_DURABLE_FUNCTION, when no durable function is configured', async () => {
+      const ecs = fakeEcs();
+      const out = await gate({ plan: long, ecs: ecs.ecs })(event, lambdaContext(1_500));
+      expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
+      expect(out.reasons.join()).toMatch(/GREENLIGHT_DURABLE_FUNCTION/);
+    });
+
+    it("rolls back, before any measurement, a schedule that cannot end before the hook's expiresAt", async () => {
+      const ecs = fakeEcs({ hook: { expiresAt: Date.now() + 20_000 } });
+      const durable = fakeDurable();
+      const out = await gate({ plan: long, ecs: ecs.ecs, durable: durable.port })(event, lambdaContext(1_500));
+      expect(out).toMatchObject({ outcome: 'decided', action: 'ROLLBACK' });
+      expect(out.reasons.join()).toMatch(/must have its verdict within/);
+      expect(durable.starts).toEqual([]);
     });
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { codeDeployHooks } from '../../../lib/spec/hooks.ts';
 import { ecsDeployment, startCodeDeployFake } from '../../../local/fakes/codedeploy.ts';
 import { loadHandler } from '../functions.ts';
+import { seedEcs } from '../signals.ts';
 import {
   codeDeployId,
   deploymentEvent,
@@ -14,6 +15,8 @@ import {
 } from '../steps.ts';
 import type { StepResult } from '../types.ts';
 import type { Driver, RehearsalContext } from './driver.ts';
+
+const greenTaskSet = 'ecs-svc/2222222222222222222';
 
 /** What CodeDeploy itself does just before a hook runs, in an ECS blue/green deployment. */
 const before: Readonly<Record<string, { event: string; act: (c: RehearsalContext) => string }>> = {
@@ -47,8 +50,10 @@ const before: Readonly<Record<string, { event: string; act: (c: RehearsalContext
 export const codeDeployEcsDriver: Driver = {
   name: 'codedeploy-ecs',
   title: 'CodeDeploy ECS blue/green',
-  async prepare() {
+  async prepare(setup) {
     const codedeploy = await startCodeDeployFake();
+    // The green task set ECS shows for the deployment (ecs-service, ecs-tasks read it).
+    seedEcs(setup.ecs, setup.signals, { taskSet: greenTaskSet, cluster: 'rehearsal', service: 'demo' });
     return {
       endpoints: { AWS_ENDPOINT_URL_CODEDEPLOY: codedeploy.url },
       notes: [`CodeDeploy         ${codedeploy.url}  (the project's fake: moto_server has no lifecycle-hook APIs)`],
@@ -83,6 +88,10 @@ export const codeDeployEcsDriver: Driver = {
               service: 'demo',
               testListenerArn: loadBalancer.testListenerArn,
               prodListenerArn: loadBalancer.prodListenerArn,
+              taskSets: {
+                blue: { targetGroup: targetGroupName(loadBalancer.blueTargetGroupArn) },
+                green: { id: greenTaskSet, targetGroup: targetGroupName(loadBalancer.greenTargetGroupArn) },
+              },
             }),
           );
           const executionId = randomUUID();
@@ -147,6 +156,11 @@ export const codeDeployEcsDriver: Driver = {
     };
   },
 };
+
+/** The target group's name, from its ARN (`...:targetgroup/<name>/<id>`): what CodeDeploy's task sets name. */
+function targetGroupName(arn: string): string {
+  return arn.split(':targetgroup/')[1]?.split('/')[0] ?? arn;
+}
 
 function readReasons(result: unknown): string[] {
   const reasons = (result as { reasons?: unknown } | null)?.reasons;

@@ -1,8 +1,10 @@
 import type { Plan } from '../../../lib/plan/schema.ts';
 import type { LocalLoadBalancer } from '../../../local/elb-setup.ts';
+import type { EcsFake } from '../../../local/fakes/ecs.ts';
 import type { Output } from '../../render.ts';
 import type { DemoService } from '../demo-service.ts';
 import type { Progress } from '../progress.ts';
+import type { SignalHealth } from '../signals.ts';
 import type { FlowResult } from '../types.ts';
 
 /** What every flow shares: the demo service behind its load balancer, the plan, the output. */
@@ -33,6 +35,10 @@ export interface DriverSetup {
   readonly loadBalancer: LocalLoadBalancer;
   /** moto_server, when the rehearsal runs one. */
   readonly motoUrl: string | undefined;
+  /** The ECS fake every flow shares (AWS_ENDPOINT_URL_ECS): native deployments, green task sets and tasks. */
+  readonly ecs: EcsFake;
+  /** How green's tasks, targets, alarms and metrics look in this scenario. */
+  readonly signals: SignalHealth;
 }
 
 export interface PreparedDriver {

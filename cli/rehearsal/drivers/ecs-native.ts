@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ecsStages } from '../../../lib/spec/hooks.ts';
-import { createBlueGreenRules } from '../../../local/ecs-native-setup.ts';
-import type { LocalLoadBalancer } from '../../../local/elb-setup.ts';
-import { lifecycleHookEvent, type NativeDeployment, startEcsFake } from '../../../local/fakes/ecs.ts';
+import { createBlueGreenRules, standInRules } from '../../../local/ecs-native-setup.ts';
+import { lifecycleHookEvent, type NativeDeployment } from '../../../local/fakes/ecs.ts';
 import { styled } from '../../render.ts';
 import { type LocalHandler, loadHandler } from '../functions.ts';
+import { seedEcs } from '../signals.ts';
 import { deploymentEvent, flowHeader, planHasChecks, skipped, skippedSteps, stepHeader, stepResult } from '../steps.ts';
 import type { StepResult } from '../types.ts';
 import type { Driver, RehearsalContext } from './driver.ts';
@@ -54,11 +53,11 @@ export const ecsNativeDriver: Driver = {
   name: 'ecs-native',
   title: 'Amazon ECS native blue/green',
   async prepare(setup) {
-    const ecs = await startEcsFake(setup.motoUrl ? { fallback: setup.motoUrl } : {});
+    const { ecs } = setup;
     return {
-      endpoints: { AWS_ENDPOINT_URL_ECS: ecs.url },
-      notes: [`ECS                ${ecs.url}  (the project's fake: moto_server has no native deployments)`],
-      close: () => ecs.close(),
+      endpoints: {},
+      notes: [],
+      close: async () => undefined,
 
       async run(c) {
         const { out, service } = c;
@@ -82,6 +81,12 @@ export const ecsNativeDriver: Driver = {
             productionListenerRule: rules.productionListenerRule,
             testListenerRule: rules.testListenerRule,
           },
+        });
+        seedEcs(ecs, setup.signals, {
+          serviceDeploymentArn: deployment.serviceDeploymentArn,
+          cluster: 'rehearsal',
+          service: 'demo',
+          taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/demo:2',
         });
         service.route('prod', 'blue');
         service.route('test', 'blue');
@@ -218,13 +223,6 @@ function weights(deployment: NativeDeployment, stage: string, direction: 'forwar
   if (stage === 'TEST_TRAFFIC_SHIFT') return { testTrafficWeights: split };
   if (stage === 'PRODUCTION_TRAFFIC_SHIFT') return { productionTrafficWeights: split };
   return {};
-}
-
-/** Listener-rule ARNs on the stand-in's listeners (what ECS's advancedConfiguration names), without moto_server. */
-function standInRules(lb: LocalLoadBalancer): { productionListenerRule: string; testListenerRule: string } {
-  const rule = (listenerArn: string) =>
-    `${listenerArn.replace(':listener/', ':listener-rule/')}/${randomBytes(8).toString('hex')}`;
-  return { productionListenerRule: rule(lb.prodListenerArn), testListenerRule: rule(lb.testListenerArn) };
 }
 
 function describe(handler: LocalHandler): string {

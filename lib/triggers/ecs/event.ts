@@ -69,7 +69,7 @@ export function readEcsHookEvent(event: unknown): EcsHookEvent {
   };
 }
 
-/** A PAUSE hook waiting for a decision, from EventBridge or from the gate's own continuation. */
+/** A PAUSE hook waiting for a decision, as an EventBridge event names it (ids; the rest is checked against ECS). */
 export interface PauseHookRef {
   readonly hookId: string;
   readonly serviceDeploymentArn: string;
@@ -82,23 +82,16 @@ export interface PauseHookRef {
 
 export type PauseGateInput =
   | { readonly kind: 'awaiting'; readonly hook: PauseHookRef; readonly eventId?: string }
-  | { readonly kind: 'continuation'; readonly hook: PauseHookRef; readonly state: unknown }
   /** Not for this gate (another event name or hook type): a logged no-op. */
   | { readonly kind: 'ignored'; readonly reason: string };
 
-/** The key of the payload the gate sends its next invocation. */
-export const continuationKey = 'greenlightPauseGateContinuation';
-
 /**
- * Reads an EventBridge `ECS Hook State Change` event or a continuation. Throws a `GateEventError` when
- * the hook cannot be identified: there is then nothing to continue or roll back.
+ * Reads an EventBridge `ECS Hook State Change` event (the durable execution starts from a minimal one of
+ * the same shape: `pauseStartEvent`). Throws a `GateEventError` when the hook cannot be identified: there
+ * is then nothing to continue or roll back.
  */
 export function readPauseGateInput(event: unknown): PauseGateInput {
   const top = asObject(parseMaybeJson(event), 'event');
-  if (top[continuationKey] !== undefined) {
-    const c = asObject(top[continuationKey], continuationKey);
-    return { kind: 'continuation', hook: readHookRef(c, `${continuationKey}.`), state: c.state };
-  }
   if (top.source !== 'aws.ecs' || top['detail-type'] !== 'ECS Hook State Change') {
     throw new GateEventError(
       `not an ECS Hook State Change event (source ${show(top.source)}, detail-type ${show(top['detail-type'])})`,
@@ -113,6 +106,24 @@ export function readPauseGateInput(event: unknown): PauseGateInput {
   }
   const hook = readHookRef(detail, 'detail.');
   return typeof top.id === 'string' ? { kind: 'awaiting', hook, eventId: top.id } : { kind: 'awaiting', hook };
+}
+
+/**
+ * The event a PAUSE hook's durable execution starts from: the hook's ids in an `ECS Hook State Change`
+ * envelope, nothing the invoker chose beyond them, so that every delivery of the hook names the same
+ * execution with the same payload (Lambda's idempotency), and `readPauseGateInput` reads it.
+ */
+export function pauseStartEvent(hook: Pick<PauseHookRef, 'hookId' | 'serviceDeploymentArn'>): Record<string, unknown> {
+  return {
+    source: 'aws.ecs',
+    'detail-type': 'ECS Hook State Change',
+    detail: {
+      eventName: 'HOOK_AWAITING_ACTION',
+      hookType: 'PAUSE',
+      hookId: hook.hookId,
+      serviceDeploymentArn: hook.serviceDeploymentArn,
+    },
+  };
 }
 
 function readHookRef(r: Record<string, unknown>, at: string): PauseHookRef {

@@ -17,7 +17,7 @@ import { summarizeChecks } from '../../gate/evaluate.ts';
 import { ecsServiceGroup } from '../../gate/observe.ts';
 import type { GateRun, Outcome, Trigger } from '../../gate/trigger.ts';
 import { ecsRoute } from '../../plan/route.ts';
-import { checksForHook, type Plan, parsePlan, parsePlanText } from '../../plan/schema.ts';
+import { checksForHook, type Plan, parsePlanText, parsePlanValue } from '../../plan/schema.ts';
 import type { Log } from '../../runtime/logger.ts';
 import { PlanError } from '../../spec/errors.ts';
 import { type EcsContextDeps, resolveEcsContext } from './context.ts';
@@ -223,7 +223,7 @@ async function planFor(run: GateRun, hook: EcsHookEvent): Promise<Plan> {
   if (given === undefined || given === null) return run.loadPlan(run.signal, ecsRoute(hook.serviceArn));
   const source = `hookDetails.${hookDetailsKeys.plan}`;
   try {
-    const plan = typeof given === 'string' ? await parsePlanText(given, source) : parsePlan(given);
+    const plan = typeof given === 'string' ? await parsePlanText(given, source) : await parsePlanValue(given);
     const problems = payloadPlanProblems(plan);
     if (problems.length > 0) throw new PlanError(problems.map((p) => `${source}.${p}`));
     return plan;

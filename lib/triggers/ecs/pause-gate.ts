@@ -1,41 +1,27 @@
 import type { EcsHookAction, EcsLifecycleHookDetail, EcsServiceDeployment } from '../../aws/ecs.ts';
-import type { AsyncInvokePort } from '../../aws/lambda-async.ts';
 import { usedPlaceholders } from '../../checks/build-runs.ts';
 import { errorMessage } from '../../core/analyze.ts';
 import type { Clock } from '../../core/types.ts';
-import {
-  decodeState,
-  encodeState,
-  maxAnalysisMs,
-  planDeadline,
-  planFingerprint,
-  type StateBinding,
-  type StateKeyOnce,
-  stateKeyOnce,
-} from '../../gate/carried-state.ts';
 import { deliver } from '../../gate/deliver.ts';
-import type { CarriedStateDeps } from '../../gate/deps.ts';
-import { GateEventError, HandOverError } from '../../gate/errors.ts';
+import { GateEventError } from '../../gate/errors.ts';
 import { ecsServiceGroup, type VerdictScope } from '../../gate/observe.ts';
 import type { Outcome, Trigger } from '../../gate/trigger.ts';
 import { ecsRoute } from '../../plan/route.ts';
 import { checksForHook } from '../../plan/schema.ts';
+import { ecsPauseHookLimitMs } from '../../plan/trigger-limits.ts';
 import type { Log } from '../../runtime/logger.ts';
-import { PlanError } from '../../spec/errors.ts';
 import { ecsStages } from '../../spec/hooks.ts';
 import { type EcsContextDeps, resolveEcsContext } from './context.ts';
 import {
-  continuationKey,
   deploymentNames,
   type EcsStage,
   type PauseGateInput,
   type PauseHookRef,
+  pauseStartEvent,
   readPauseGateInput,
 } from './event.ts';
 
-export interface PauseGatePorts extends EcsContextDeps, CarriedStateDeps {
-  /** How the gate continues a long analysis: an asynchronous invocation of itself. */
-  readonly invoker: AsyncInvokePort;
+export interface PauseGatePorts extends EcsContextDeps {
   readonly clock: Clock;
   readonly log: Log;
   readonly settings: { readonly region?: string | undefined };
@@ -43,20 +29,19 @@ export interface PauseGatePorts extends EcsContextDeps, CarriedStateDeps {
 
 export interface PauseGateOutcome {
   /**
-   * `decided`: ContinueServiceDeployment was called with `action`; `continued-later`: the analysis goes on in a
-   * new invocation; `no-op`: the hook no longer awaits a decision (stale, duplicate, expired, decided elsewhere),
-   * or the event disagrees with what ECS reports about it; `ignored`: not an event for this gate.
+   * `decided`: ContinueServiceDeployment was called with `action`; `analysis-started`: the analysis runs in a
+   * durable execution, which decides; `analysis-already-started`: a duplicate delivery found that execution
+   * started; `no-op`: the hook no longer awaits a decision (stale, duplicate, expired, decided elsewhere), or
+   * the event disagrees with what ECS reports about it; `ignored`: not an event for this gate.
    */
-  readonly outcome: 'decided' | 'continued-later' | 'no-op' | 'ignored';
+  readonly outcome: 'decided' | 'analysis-started' | 'analysis-already-started' | 'no-op' | 'ignored';
   readonly hookId?: string;
   readonly action?: EcsHookAction;
   readonly reasons: readonly string[];
 }
 
-/** Kept between the analysis deadline and the hook's expiry, so the decision lands before ECS's timeout action. */
+/** Kept between the verdict's deadline and the hook's expiry, so the decision lands before ECS's timeout action. */
 const expiryMarginMs = 30_000;
-/** How long the asynchronous invocation that continues the analysis may take to be accepted. */
-const handOverWindowMs = 30_000;
 
 type Awaiting =
   | { readonly kind: 'awaiting'; readonly deployment: EcsServiceDeployment; readonly hook: EcsLifecycleHookDetail }
@@ -64,26 +49,25 @@ type Awaiting =
 
 type Input = Exclude<PauseGateInput, { kind: 'ignored' }>;
 
-/** The hook as ECS reports it: awaiting action, at a stage greenlight knows. */
+/** The hook as ECS reports it: awaiting action, at a stage greenlight knows. JSON throughout (it crosses checkpoints). */
 interface OpenHook {
   readonly deployment: EcsServiceDeployment;
   readonly hook: EcsLifecycleHookDetail;
   readonly stage: EcsStage;
-  readonly key: StateKeyOnce;
-  binding?: StateBinding;
 }
 
 /**
- * Handles an `ECS Hook State Change` (HOOK_AWAITING_ACTION) event for a PAUSE hook, or its own continuation:
- * confirms the hook still awaits action, runs the stage's plan, and calls ContinueServiceDeployment with an
- * explicit CONTINUE (pass) or ROLLBACK (anything else). A schedule longer than one invocation goes on in a
- * new asynchronous invocation of this function, carrying the analysis state (authenticated with the state key).
+ * Handles an `ECS Hook State Change` (HOOK_AWAITING_ACTION) event for a PAUSE hook: confirms the hook still
+ * awaits action, runs the stage's plan, and calls ContinueServiceDeployment with an explicit CONTINUE (pass)
+ * or ROLLBACK (anything else). A schedule that fits the invocation runs in it; a longer one (up to the hook's
+ * own `expiresAt`: ECS allows up to 14 days) runs in a Lambda durable execution named after the hook
+ * (lib/gate/durable.ts), which confirms the hook with ECS again and decides itself.
  *
  * Whoever may invoke the function can send any payload, so the payload only names a hook: the stage, the
  * hook's type and status, the service and the expiry come from DescribeServiceDeployments. An event that
  * disagrees with ECS is a logged no-op (it may name another team's hook: acting on it, even with a
- * rollback, would let a payload decide); a hook ECS says awaits, whose analysis cannot be trusted (state
- * that does not verify, expired or bound elsewhere, an unknown stage), is rolled back: fail closed.
+ * rollback, would let a payload decide); a hook ECS says awaits, whose analysis cannot run (an unknown
+ * stage, a schedule past its expiry), is rolled back: fail closed.
  */
 export function ecsPauseGateTrigger(ports: PauseGatePorts): Trigger<Input, OpenHook, EcsHookAction, PauseGateOutcome> {
   const { clock, log } = ports;
@@ -105,7 +89,6 @@ export function ecsPauseGateTrigger(ports: PauseGatePorts): Trigger<Input, OpenH
         hookId: input.hook.hookId,
         serviceDeploymentArn: input.hook.serviceDeploymentArn,
         ...(input.hook.lifecycleStage ? { lifecycleStage: input.hook.lifecycleStage } : {}),
-        ...(input.kind === 'continuation' ? { continuation: true } : {}),
       },
       scope: pauseScope(input.hook),
     }),
@@ -134,8 +117,8 @@ export function ecsPauseGateTrigger(ports: PauseGatePorts): Trigger<Input, OpenH
           reason: `ECS reports the paused hook at ${at === undefined ? 'no lifecycle stage' : `an unknown lifecycle stage (${at.slice(0, 64)})`}: cannot tell which checks to run`,
         };
       }
-      const key = stateKeyOnce(ports.stateKey, () => AbortSignal.timeout(Math.max(1, run.reportBy - clock.now())));
-      return { kind: 'open', hook: { deployment: status.deployment, hook: status.hook, stage, key } };
+      run.scope.stage = stage;
+      return { kind: 'open', hook: { deployment: status.deployment, hook: status.hook, stage } };
     },
 
     // ECS does not pause a rollback on a PAUSE hook: there is none to tell apart.
@@ -160,76 +143,17 @@ export function ecsPauseGateTrigger(ports: PauseGatePorts): Trigger<Input, OpenH
         run.signal,
       ),
 
+    // A PAUSE hook waits until its own expiresAt (up to 14 days): a schedule longer than this invocation
+    // runs on a durable execution named after the hook.
     state: {
-      kind: 'carried',
-      async load(input, open, selected, run) {
-        const ref = input.hook;
-        const binding: StateBinding = {
-          fingerprint: planFingerprint(selected.checks, open.stage),
-          bind: `${ref.serviceDeploymentArn}|${ref.hookId}`,
-        };
-        open.binding = binding;
-        const now = clock.now();
-        const expiresAt = open.hook.expiresAt;
-        const hookDeadline = expiresAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - expiryMarginMs;
-        if (input.kind === 'continuation') {
-          const carried = decodeState(input.state, { ...binding, checks: selected.checks }, now, await open.key.get());
-          return { carried, deadline: Math.min(carried.deadline, hookDeadline) };
-        }
-        const fresh = planDeadline(selected.checks, now);
-        if (fresh.scheduleMs > maxAnalysisMs) {
-          throw new PlanError([
-            `hooks.${selected.key}: the schedule takes up to ${Math.round(fresh.scheduleMs / 60_000)} min, longer than the ${maxAnalysisMs / 3_600_000} h a gate analysis may run`,
-          ]);
-        }
-        if (fresh.deadline > hookDeadline) {
-          log.warn('the schedule may not finish before the pause hook expires; it rolls back if it does not', {
-            expiresAt: expiresAt === undefined ? undefined : new Date(expiresAt).toISOString(),
-            scheduleMs: fresh.scheduleMs,
-          });
-        }
-        // State will be written unless the schedule fits this invocation: read the key while the checks run.
-        if (now + fresh.scheduleMs > run.analysisEndsAt) open.key.prefetch();
-        return { deadline: Math.min(fresh.deadline, hookDeadline) };
-      },
-      async save(input, open, next, run) {
-        const ref = input.hook;
-        const state = encodeState(
-          { analysis: next.analysis, deadline: next.deadline, legs: next.legs },
-          open.binding as StateBinding,
-          await open.key.get(),
-        );
-        const serviceArn = open.deployment.serviceArn;
-        const expiresAt = open.hook.expiresAt;
-        const payload = {
-          [continuationKey]: {
-            hookId: ref.hookId,
-            serviceDeploymentArn: ref.serviceDeploymentArn,
-            lifecycleStage: open.stage,
-            ...(serviceArn ? { serviceArn } : {}),
-            ...(expiresAt !== undefined ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
-            state,
-          },
-        };
-        try {
-          const arn = run.invocation.invokedFunctionArn;
-          if (!arn) throw new Error('the invocation has no function ARN');
-          await deliver(
-            (signal) => ports.invoker.invokeAsync(arn, payload, signal),
-            Math.min(run.reportBy, clock.now() + handOverWindowMs),
-            clock,
-          );
-        } catch (error) {
-          throw new HandOverError(`cannot continue the analysis in a new invocation: ${errorMessage(error)}`, {
-            cause: error,
-          });
-        }
-        log.info('analysis continues in a new invocation', {
-          resumeAt: new Date(next.resumeAt).toISOString(),
-          invocation: next.legs + 1,
-        });
-        return { kind: 'handed-on', reasons: [`continues at ${new Date(next.resumeAt).toISOString()}`] };
-      },
+      kind: 'durable',
+      limits: 'ecs-pause-gate',
+      executionKey: (input) => `${input.hook.serviceDeploymentArn}|${input.hook.hookId}`,
+      startEvent: (input) => pauseStartEvent(input.hook),
+      // ECS's expiresAt, never the event's; a hook ECS reports without one is held to ECS's own maximum.
+      hookDeadline: async (_input, open) => (open.hook.expiresAt ?? clock.now() + ecsPauseHookLimitMs) - expiryMarginMs,
+      keep: (open) => JSON.parse(JSON.stringify(open)) as unknown,
+      restore: (kept) => kept as OpenHook,
     },
 
     /** Calls ContinueServiceDeployment once with the verdict's action; "no longer awaiting" is a no-op. */
@@ -288,7 +212,11 @@ function pauseOutcome(outcome: Outcome<Input, EcsHookAction>): PauseGateOutcome 
       return { outcome: 'no-op', hookId, action, reasons: [outcome.reason, ...outcome.verdict.reasons] };
     }
     case 'handed-on':
-      return { outcome: 'continued-later', hookId: outcome.input.hook.hookId, reasons: outcome.reasons };
+      return {
+        outcome: outcome.result === 'analysis-already-started' ? 'analysis-already-started' : 'analysis-started',
+        hookId: outcome.input.hook.hookId,
+        reasons: outcome.reasons,
+      };
     case 'decided':
       return {
         outcome: 'decided',
@@ -300,7 +228,7 @@ function pauseOutcome(outcome: Outcome<Input, EcsHookAction>): PauseGateOutcome 
 }
 
 /**
- * What the event (or continuation) says that ECS contradicts, if anything: the hook's type, the stage, the
+ * What the event says that ECS contradicts, if anything: the hook's type, the stage, the
  * service or the cluster. Fields the event leaves out are not compared; ECS's values are the ones used.
  */
 function disagreement(
