@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parsePlanText } from '../../lib/plan/schema.ts';
 import { type DurableProgress, localDurable, startDurableInvokeStandIn } from '../../local/durable-local.ts';
+import { standInRules } from '../../local/ecs-native-setup.ts';
 import { ecsDeployment, startCodeDeployFake } from '../../local/fakes/codedeploy.ts';
+import { startEcsFake } from '../../local/fakes/ecs.ts';
 import { startElbv2StandIn } from '../../local/fakes/elbv2.ts';
 import { localFunction, readTemplate } from '../../local/template.ts';
 import { checkTable, formatSeconds, type Output, styled } from '../render.ts';
@@ -13,23 +15,37 @@ import { progress } from './progress.ts';
 import { codeDeployId, deploymentEvent, flowHeader, stepHeader } from './steps.ts';
 
 /**
- * `npm start -- --scenario long-bake`: a 30-minute watch of green after AllowTraffic, as the issue's users
- * write it, run through the real CodeDeploy hook function and the real durable analysis function on the
- * durable SDK's LocalDurableTestRunner with skipped time (local/durable-local.ts). The hook function finds
- * the schedule longer than its invocation and starts a durable execution through Lambda's Invoke API (a
- * loopback stand-in); the execution measures green once a minute, each round a checkpointed step, a durable
- * wait between rounds (shown as it happens), and reports to CodeDeploy itself. Thirty minutes take seconds.
+ * `npm start -- --scenario long-bake`: bakes longer than a Lambda invocation, as users write them, through
+ * the real entry functions and the real durable analysis function on the durable SDK's LocalDurableTestRunner
+ * with skipped time (local/durable-local.ts): a 30-minute watch of green after AllowTraffic (the CodeDeploy
+ * hook function) and a 2-hour bake on an ECS PAUSE hook (the PAUSE gate). Each entry function finds the
+ * schedule longer than its invocation and starts one durable execution through Lambda's Invoke API (a
+ * loopback stand-in); the execution measures in checkpointed steps, waits durably between them (each wait
+ * shown as it happens) and decides itself (CodeDeploy's hook status, ECS's ContinueServiceDeployment).
+ * Two and a half hours take seconds.
  */
 
 /** Measurements of the bake, one a minute. */
 export const bakeCount = 30;
+/** The PAUSE gate's bake: a measurement every 5 minutes for 2 hours. */
+export const pauseCount = 25;
+const pauseMinutes = 120;
 
 /** The bake's plan: only AfterAllowTraffic probes; the earlier hooks are not part of this scenario. */
 export const longBakePlan = {
   version: 1,
   description: 'greenlight local rehearsal: a 30-minute watch after AllowTraffic (long-bake)',
-  hooks: { AfterAllowTraffic: ['prod-bake'] },
+  hooks: { AfterAllowTraffic: ['prod-bake'], POST_PRODUCTION_TRAFFIC_SHIFT: ['pause-bake'] },
   checks: {
+    'pause-bake': {
+      description: 'production traffic reaches a healthy green, every 5 minutes for 2 hours, while ECS pauses',
+      type: 'http',
+      url: '{{prodListenerUrl}}/health',
+      expect: { status: [200], json: { status: 'ok', version: 'green' } },
+      count: pauseCount,
+      interval: '5m',
+      timeout: '2s',
+    },
     'prod-bake': {
       description: 'production traffic reaches a healthy green, once a minute for 30 minutes',
       type: 'http',
@@ -64,6 +80,8 @@ export async function rehearseLongBake(out: Output, options: LongBakeOptions): P
     closers.push(() => elb.close());
     const codedeploy = await startCodeDeployFake();
     closers.push(() => codedeploy.close());
+    const ecs = await startEcsFake();
+    closers.push(() => ecs.close());
 
     const template = await readTemplate(resolve(projectRoot, 'template.yaml'));
     const durableFn = localFunction(template, 'DurableAnalysisFunction', {
@@ -73,12 +91,14 @@ export async function rehearseLongBake(out: Output, options: LongBakeOptions): P
     const aliasArn = `arn:aws:lambda:us-east-1:123456789012:function:${durableFn.functionName}:live`;
     const schedule = `${bakeCount} min`;
     const waits: { seconds: number; atMs: number }[] = [];
+    /** The flow being rehearsed: how long its bake is, in minutes. */
+    let bakeMinutes = bakeCount;
     const onProgress = (e: DurableProgress): void => {
       if (e.kind === 'wait') {
         waits.push(e);
         const minute = Math.floor(e.atMs / 60_000) + 1;
         out.line(
-          `    ${out.style('cyan', '⏸')} waiting ${e.seconds} s ${out.style('dim', '(durable wait, no compute)')} — minute ${minute} of ${bakeCount}`,
+          `    ${out.style('cyan', '⏸')} waiting ${e.seconds} s ${out.style('dim', '(durable wait, no compute)')} — minute ${minute} of ${bakeMinutes}`,
         );
       } else if (e.kind === 'start') {
         out.line(`    ${out.style('cyan', '▶')} durable execution ${e.execution} starts`);
@@ -97,6 +117,7 @@ export async function rehearseLongBake(out: Output, options: LongBakeOptions): P
       AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
       AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: elb.url,
       AWS_ENDPOINT_URL_CODEDEPLOY: codedeploy.url,
+      AWS_ENDPOINT_URL_ECS: ecs.url,
       AWS_SAM_LOCAL: 'true',
       AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
       GREENLIGHT_RESOLVE: `${elb.loadBalancer.dnsName}=127.0.0.1`,
@@ -134,6 +155,7 @@ export async function rehearseLongBake(out: Output, options: LongBakeOptions): P
       `  load balancer      ${elb.loadBalancer.dnsName} → 127.0.0.1, production listener :${service.prodListenerPort}`,
     );
     out.line(`  CodeDeploy         ${codedeploy.url}  (the project's fake)`);
+    out.line(`  ECS                ${ecs.url}  (the project's fake: service deployments, PAUSE hooks)`);
     out.line(`  Lambda Invoke      ${lambda.url}  (durable starts only; runs DurableAnalysisFunction in this process)`);
     out.line(`  durable executions LocalDurableTestRunner (@aws/durable-execution-sdk-js-testing), time skipped`);
 
@@ -155,10 +177,17 @@ export async function rehearseLongBake(out: Output, options: LongBakeOptions): P
       }),
     );
     stepHeader(out, 'AfterAllowTraffic', true);
-    const steps = progress(out, new Map([['prod-bake', bakeCount]]), {
-      verbose: options.verbose,
-      echo: (text) => out.problem(text),
-    });
+    const steps = progress(
+      out,
+      new Map([
+        ['prod-bake', bakeCount],
+        ['pause-bake', pauseCount],
+      ]),
+      {
+        verbose: options.verbose,
+        echo: (text) => out.problem(text),
+      },
+    );
     capture = captureLogs((record) => steps.record(record));
     steps.begin();
     const entryStarted = Date.now();
@@ -185,10 +214,56 @@ export async function rehearseLongBake(out: Output, options: LongBakeOptions): P
       `    ${styled(out, reported === 'Succeeded' ? 'Succeeded' : 'Failed')} after ${formatSeconds(execution?.virtualMs ?? 0)} of bake in ${formatSeconds(realMs)}: CodeDeploy received ${reported === undefined ? 'nothing' : styled(out, reported)}`,
     );
     for (const line of checkTable(out, log.checks, '      ')) out.line(line);
-    out.line();
-    out.line(
-      `  ${out.style('dim', 'The 2-hour PAUSE gate bake joins this scenario once the ECS PAUSE gate runs on durable executions.')}`,
+    const codeDeployWaits = waits.length;
+
+    // The ECS PAUSE hook: a 2-hour bake before ECS goes on, through the real PAUSE gate and durable function.
+    bakeMinutes = pauseMinutes;
+    const rules = standInRules(elb.loadBalancer);
+    const nativeDeployment = ecs.addNativeDeployment({
+      cluster: 'rehearsal',
+      service: 'demo',
+      loadBalancer: {
+        targetGroupArn: elb.loadBalancer.blueTargetGroupArn,
+        alternateTargetGroupArn: elb.loadBalancer.greenTargetGroupArn,
+        productionListenerRule: rules.productionListenerRule,
+        testListenerRule: rules.testListenerRule,
+      },
+    });
+    const pause = ecs.addPauseHook(nativeDeployment.serviceDeploymentArn, {
+      lifecycleStage: 'POST_PRODUCTION_TRAFFIC_SHIFT',
+      expiresInMs: 4 * 3_600_000,
+    });
+    flowHeader(
+      out,
+      'Amazon ECS native blue/green',
+      `deployment …/${nativeDeployment.serviceDeploymentArn.split('/').at(-1)} · a 2-hour bake on a PAUSE hook`,
     );
+    deploymentEvent(
+      out,
+      'HOOK_AWAITING_ACTION',
+      'ECS pauses after production traffic shifts (the hook expires in 4 h)',
+    );
+    stepHeader(out, 'POST_PRODUCTION_TRAFFIC_SHIFT (PAUSE)', true);
+    const gate = await loadHandler('EcsPauseGateFunction', entryEnvironment);
+    capture = captureLogs((record) => steps.record(record));
+    steps.begin();
+    const gateAnswer = await gate.invoke(pause.event);
+    out.line(
+      `    ${gate.logicalId} returned: ${gateAnswer.ok ? JSON.stringify((gateAnswer.result as { outcome?: unknown })?.outcome ?? gateAnswer.result) : gateAnswer.error.message}`,
+    );
+    const pauseRan = await durable.settle();
+    const pauseLog = steps.end();
+    capture.restore();
+    capture = undefined;
+    const decisions = ecs
+      .callsOf('ContinueServiceDeployment')
+      .filter((c) => c.input.hookId === pause.hookId)
+      .map((c) => String(c.input.action));
+    const pauseExecution = pauseRan[0];
+    out.line(
+      `    ${styled(out, decisions.join() === 'CONTINUE' ? 'Succeeded' : 'Failed')} after ${formatSeconds(pauseExecution?.virtualMs ?? 0)} of bake: ECS received ${decisions.length === 0 ? 'nothing' : decisions.join(', ')}`,
+    );
+    for (const line of checkTable(out, pauseLog.checks, '      ')) out.line(line);
 
     const problems: string[] = [];
     if (!handedOn) problems.push('the hook function did not start a durable execution');
@@ -199,7 +274,18 @@ export async function rehearseLongBake(out: Output, options: LongBakeOptions): P
     if (reported !== 'Succeeded') problems.push(`CodeDeploy received ${reported ?? 'nothing'}, expected Succeeded`);
     const measured = log.measurements.filter((m) => m.check === 'prod-bake').length;
     if (measured !== bakeCount) problems.push(`${measured} measurements, expected ${bakeCount}`);
-    if (waits.length !== bakeCount - 1) problems.push(`${waits.length} durable waits, expected ${bakeCount - 1}`);
+    if (codeDeployWaits !== bakeCount - 1) {
+      problems.push(`${codeDeployWaits} durable waits in the CodeDeploy bake, expected ${bakeCount - 1}`);
+    }
+    if (pauseRan.length !== 1 || pauseExecution?.status !== 'SUCCEEDED') {
+      problems.push(
+        `the PAUSE bake's durable execution: ${pauseExecution?.status ?? 'none'} ${pauseExecution?.error ?? ''}`,
+      );
+    }
+    if (decisions.join() !== 'CONTINUE')
+      problems.push(`ECS received ${decisions.join(', ') || 'nothing'}, expected CONTINUE`);
+    const pauseMeasured = pauseLog.measurements.filter((m) => m.check === 'pause-bake').length;
+    if (pauseMeasured !== pauseCount) problems.push(`${pauseMeasured} PAUSE measurements, expected ${pauseCount}`);
     const asExpected = problems.length === 0;
     out.line();
     if (asExpected) {
@@ -218,6 +304,8 @@ export async function rehearseLongBake(out: Output, options: LongBakeOptions): P
       exitCode: asExpected ? 0 : 1,
       reported,
       measurements: measured,
+      pauseMeasurements: pauseMeasured,
+      pauseDecisions: decisions,
       waits,
       execution,
       plan: Object.keys(plan.checks),
@@ -236,6 +324,6 @@ export async function rehearseLongBake(out: Output, options: LongBakeOptions): P
 }
 
 export const longBakeShows =
-  'A 30-minute watch of green after AllowTraffic (30 measurements, one a minute), longer than a Lambda invocation: the CodeDeploy hook function starts one durable execution, which measures in checkpointed steps, waits durably between them (no compute) and reports to CodeDeploy itself. Time is skipped: it takes seconds.';
+  'A 30-minute watch of green after AllowTraffic (30 measurements, one a minute) and a 2-hour bake on an ECS PAUSE hook (every 5 minutes), each longer than a Lambda invocation: the CodeDeploy hook function and the PAUSE gate each start one durable execution, which measures in checkpointed steps, waits durably between them (no compute) and decides itself. Time is skipped: it takes seconds.';
 export const longBakeExpected =
-  'the hook hands the bake to one durable execution, which measures 30 times with 29 durable waits and reports Succeeded';
+  'each bake runs in one durable execution (30 measurements and 29 durable waits for CodeDeploy, which receives Succeeded; 25 measurements over 2 hours for the PAUSE hook, which ECS continues)';

@@ -6,7 +6,7 @@ import { greenlight, run } from './run-cli.ts';
  * hook function and the real durable analysis function (LocalDurableTestRunner, skipped time), in seconds.
  */
 describe('greenlight rehearse --scenario long-bake (durable executions, time skipped)', () => {
-  it('hands the 30-minute bake to one durable execution, shows each durable wait as it happens, and reports Succeeded, in seconds', async () => {
+  it('hands the 30-minute CodeDeploy bake and the 2-hour PAUSE bake each to one durable execution, shows each durable wait as it happens, and decides both, in seconds', async () => {
     const r = await run('npm', ['start', '--silent', '--', '--scenario', 'long-bake'], { timeoutMs: 90_000 });
 
     expect(r.code, r.stderr).toBe(0);
@@ -24,6 +24,12 @@ describe('greenlight rehearse --scenario long-bake (durable executions, time ski
     expect(firstWait).toBeLessThan(second);
     expect(r.stdout).toMatch(/prod-bake\s+30\/30\s+pass/);
     expect(r.stdout).toMatch(/Succeeded after 17\d\d\.\ds of bake in [\d.]+s: CodeDeploy received Succeeded/);
+    // Then a 2-hour bake on an ECS PAUSE hook: one execution of the PAUSE gate, a measurement every 5 minutes.
+    expect(r.stdout).toMatch(/EcsPauseGateFunction returned: "analysis-started"/);
+    expect(r.stdout.match(/durable execution gl-ecs-pause-gate-[0-9a-f]{40} starts/g)).toHaveLength(1);
+    expect(r.stdout.match(/waiting 300 s \(durable wait, no compute\) — minute \d+ of 120/g)).toHaveLength(24);
+    expect(r.stdout).toMatch(/pause-bake\s+25\/25\s+pass/);
+    expect(r.stdout).toMatch(/Succeeded after 720\d\.\ds of bake: ECS received CONTINUE/);
     expect(r.stdout).toMatch(/As expected for long-bake/);
     // Thirty minutes of bake in far less real time (the machine may be loaded: a wide bound).
     expect(r.ms).toBeLessThan(80_000);
@@ -33,6 +39,8 @@ describe('greenlight rehearse --scenario long-bake (durable executions, time ski
     const r = await greenlight(['rehearse', '--help']);
 
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/long-bake\s+A 30-minute watch of green after AllowTraffic/);
+    expect(r.stdout).toMatch(
+      /long-bake\s+A 30-minute watch of green after AllowTraffic .* and a 2-hour bake on an ECS PAUSE hook/,
+    );
   });
 });
