@@ -21,6 +21,7 @@ import { type JsonFake, startJsonFake } from '../local/fakes/json-server.ts';
 import { type ProtonFake, startProtonFake } from '../local/fakes/proton.ts';
 import { esbuildOptions, functionNames } from '../scripts/build.ts';
 import type { ChildJob, ChildResult } from './child.ts';
+import { durableBenchSection } from './durable.ts';
 import { fleetMarkdown, runFleet, withFleetSection } from './fleet.ts';
 
 const { values: args } = parseArgs({
@@ -756,6 +757,8 @@ async function main(): Promise<void> {
       ),
     );
     say();
+    // Long bakes, chain against durable execution (issue 13): bench/durable.ts.
+    for (const line of await durableBenchSection()) say(line);
     const header = [
       '# greenlight benchmark results',
       '',

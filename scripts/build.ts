@@ -39,22 +39,41 @@ export async function functionNames(root = 'functions'): Promise<string[]> {
   return out;
 }
 
+/** The durable execution SDK's package: only the durable function (functions/durable-analysis) may bundle it. */
+export const durableSdkPackage = '@aws/durable-execution-sdk-js';
+
+/**
+ * Bundles one function (to `outdir`, or in memory without one) and says what it holds: its size in bytes
+ * and whether the durable execution SDK is in it (from esbuild's metafile), so that the functions that do
+ * not run on durable executions are seen not to pay for it at cold start.
+ */
+export async function bundle(name: string, outdir?: string): Promise<{ bytes: number; durableSdk: boolean }> {
+  const result = await build({
+    ...esbuildOptions,
+    entryPoints: [entryPoint(name)],
+    outdir: outdir ?? join('dist', name),
+    write: outdir !== undefined,
+    metafile: true,
+  });
+  const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.mjs'));
+  return {
+    bytes: outputs.reduce((sum, [, o]) => sum + o.bytes, 0),
+    durableSdk: outputs.some(([, o]) =>
+      Object.keys(o.inputs).some((input) => input.includes(`node_modules/${durableSdkPackage}/`)),
+    ),
+  };
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const names = (await functionNames()).filter((n) => only.length === 0 || only.includes(n));
   await rm('dist', { recursive: true, force: true });
   for (const name of names) {
     const outdir = join('dist', name);
-    const result = await build({
-      ...esbuildOptions,
-      entryPoints: [entryPoint(name)],
-      outdir,
-      metafile: true,
-    });
-    const bytes = Object.entries(result.metafile.outputs)
-      .filter(([file]) => file.endsWith('.mjs'))
-      .reduce((sum, [, o]) => sum + o.bytes, 0);
-    console.log(`${outdir}/index.mjs  ${(bytes / 1024).toFixed(1)} KiB`);
+    const { bytes, durableSdk } = await bundle(name, outdir);
+    console.log(
+      `${outdir}/index.mjs  ${(bytes / 1024).toFixed(1)} KiB${durableSdk ? '  (durable execution SDK)' : ''}`,
+    );
   }
 }
 

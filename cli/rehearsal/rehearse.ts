@@ -75,6 +75,7 @@ export async function rehearseCommand(argv: readonly string[]): Promise<number> 
     );
     return 2;
   }
+  if (scenario.rehearse) return scenario.rehearse(out, { verbose: values.verbose === true });
   const chosen = values.flow ? drivers.filter((d) => d.name === values.flow) : drivers;
   if (chosen.length === 0) {
     out.problem(

@@ -1,5 +1,7 @@
 import { checksForHook, type Plan } from '../../lib/plan/schema.ts';
+import type { Output } from '../render.ts';
 import { type GreenBehaviour, slowGreenMs } from './demo-service.ts';
+import { longBakeExpected, longBakeShows, rehearseLongBake } from './long-bake.ts';
 import type { SignalHealth } from './signals.ts';
 import type { FlowResult, StepResult } from './types.ts';
 
@@ -19,6 +21,8 @@ export interface Scenario {
   readonly expected: string;
   /** Why this flow did not behave as the scenario expects; empty when it did. */
   check(flow: FlowResult, plan: Plan): string[];
+  /** A scenario that runs its own flow instead of the drivers' (long-bake); returns the exit code. */
+  readonly rehearse?: (out: Output, options: { readonly verbose: boolean }) => Promise<number>;
 }
 
 export const scenarios: readonly Scenario[] = [
@@ -79,6 +83,16 @@ export const scenarios: readonly Scenario[] = [
       if (tolerated.length === 0) problems.push('no failed probe was seen, so no failure limit was exercised');
       return problems;
     },
+  },
+  // Its own flow: cli/rehearsal/long-bake.ts (durable executions, time skipped).
+  {
+    name: 'long-bake',
+    green: 'healthy',
+    signals: 'healthy',
+    shows: longBakeShows,
+    expected: longBakeExpected,
+    check: () => [],
+    rehearse: rehearseLongBake,
   },
 ];
 

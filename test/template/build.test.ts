@@ -3,7 +3,7 @@ import { basename, join, normalize } from 'node:path';
 import { CORE_SCHEMA, load } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { intrinsicTags, type Template } from '../../local/template.ts';
-import { entryPoint, esbuildOptions, functionNames } from '../../scripts/build.ts';
+import { bundle, entryPoint, esbuildOptions, functionNames } from '../../scripts/build.ts';
 
 /**
  * `sam build` and `npm run build` produce the same thing (issue 14). sam is not installed here, so this
@@ -153,4 +153,13 @@ describe('sam build and npm run build', () => {
     expect(variables).not.toContain('GREENLIGHT_PLAN_FILE');
     expect(variables).toEqual(expect.arrayContaining(['GREENLIGHT_PLAN', 'GREENLIGHT_PLAN_PARAMETER']));
   });
+
+  it('bundle the durable execution SDK into the durable function only: the other functions load as before', async () => {
+    const names = await functionNames();
+    const withSdk: string[] = [];
+    for (const name of names) if ((await bundle(name)).durableSdk) withSdk.push(name);
+
+    expect(names).toContain('durable-analysis');
+    expect(withSdk).toEqual(['durable-analysis']);
+  }, 60_000);
 });

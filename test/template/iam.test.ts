@@ -62,6 +62,23 @@ const checkActions = [
 /** Every function publishes its verdicts (PublishVerdicts). */
 const observeActions = ['events:PutEvents'];
 
+/**
+ * What the durable execution SDK sends for the function that runs on it (checkpoints, its execution's state):
+ * https://docs.aws.amazon.com/lambda/latest/dg/durable-security.html.
+ */
+const durableSdkActions = ['lambda:CheckpointDurableExecution', 'lambda:GetDurableExecutionState'];
+const durableSdk = '@aws/durable-execution-sdk-js';
+/**
+ * Adapters no function uses: the CLI's, which run with the operator's own credentials, so the template grants
+ * their actions to no one (a test below holds that no function's code reaches them).
+ */
+const operatorOnlyAdapters: Record<string, string> = {
+  'lib/aws/durable-read.ts': "`greenlight status` lists and reads durable executions with the operator's credentials",
+};
+
+/** The entry functions that start durable analyses (GREENLIGHT_DURABLE_FUNCTION), by logical id. */
+const durableEntries = ['CodeDeployHookFunction', 'EcsPauseGateFunction', 'CodeDeployWaitGateFunction'];
+
 /** The functions that carry state between invocations read the state key, and only they. */
 const stateKeyActions = ['secretsmanager:GetSecretValue'];
 
@@ -75,6 +92,7 @@ const functionActions: Record<string, string[]> = {
     'codedeploy:PutLifecycleEventHookExecutionStatus',
     'elasticloadbalancing:DescribeListeners',
     'elasticloadbalancing:DescribeLoadBalancers',
+    'lambda:InvokeFunction', // the durable function's alias, to start a long analysis
   ],
   EcsLifecycleHookFunction: [
     'ecs:DescribeTaskDefinition',
@@ -95,7 +113,7 @@ const functionActions: Record<string, string[]> = {
     'elasticloadbalancing:DescribeListeners',
     'elasticloadbalancing:DescribeLoadBalancers',
     'elasticloadbalancing:DescribeRules',
-    'lambda:InvokeFunction', // itself, to continue a long analysis
+    'lambda:InvokeFunction', // the durable function's alias, to start a long analysis
     ...stateKeyActions,
   ],
   CodeDeployWaitGateFunction: [
@@ -107,8 +125,26 @@ const functionActions: Record<string, string[]> = {
     'codedeploy:StopDeployment',
     'elasticloadbalancing:DescribeListeners',
     'elasticloadbalancing:DescribeLoadBalancers',
-    'lambda:InvokeFunction', // itself, to continue a long analysis
+    'lambda:InvokeFunction', // the durable function's alias, to start a long analysis
     ...stateKeyActions,
+  ],
+  // Runs the long analyses of the entry functions that start it: what they read and deliver, and its checkpoints.
+  DurableAnalysisFunction: [
+    ...durableSdkActions,
+    'ecs:DescribeTaskDefinition',
+    'codedeploy:GetDeployment',
+    'codedeploy:ListDeploymentTargets',
+    'codedeploy:GetDeploymentTarget',
+    'codedeploy:PutLifecycleEventHookExecutionStatus',
+    'codedeploy:ContinueDeployment',
+    'codedeploy:StopDeployment',
+    'ecs:DescribeServiceDeployments',
+    'ecs:ContinueServiceDeployment',
+    'ecs:DescribeServices',
+    'ecs:DescribeServiceRevisions',
+    'elasticloadbalancing:DescribeListeners',
+    'elasticloadbalancing:DescribeLoadBalancers',
+    'elasticloadbalancing:DescribeRules',
   ],
   ProtonPipelineGuardFunction: ['proton:GetService', 'proton:CancelServicePipelineDeployment'],
 };
@@ -335,10 +371,18 @@ describe('IAM in template.yaml', () => {
   });
 
   it('declares for each function only actions of the SDK commands its code can reach', () => {
-    for (const id of functionIds()) {
+    const reachableFrom = (id: string) => {
       const build = template.Resources[id]?.Metadata?.BuildProperties as { EntryPoints: string[] };
-      const files = [...reachable(build.EntryPoints[0] as string)].filter((f) => f.startsWith('lib/aws/'));
-      const callable = new Set(files.flatMap(commandsOf));
+      return [...reachable(build.EntryPoints[0] as string)];
+    };
+    for (const id of functionIds()) {
+      const own = reachableFrom(id);
+      const onDurable = own.some((f) => readFileSync(f, 'utf8').includes(`'${durableSdk}'`));
+      // The durable function runs the analyses its entry functions start: their triggers' calls are its own.
+      const files = [...own, ...(onDurable ? durableEntries.flatMap(reachableFrom) : [])].filter((f) =>
+        f.startsWith('lib/aws/'),
+      );
+      const callable = new Set([...files.flatMap(commandsOf), ...(onDurable ? durableSdkActions : [])]);
       const declared = [...(functionActions[id] ?? []), ...checkActions, ...observeActions];
       expect(
         declared.filter((a) => !callable.has(a)),
@@ -349,10 +393,20 @@ describe('IAM in template.yaml', () => {
 
   it('declares every SDK command the adapters send for some function', () => {
     const sent = readdirSync('lib/aws')
-      .filter((f) => f.endsWith('.ts'))
+      .filter((f) => f.endsWith('.ts') && !(`lib/aws/${f}` in operatorOnlyAdapters))
       .flatMap((f) => commandsOf(`lib/aws/${f}`));
     const declared = new Set([...Object.values(functionActions).flat(), ...checkActions, ...observeActions]);
+    for (const a of durableSdkActions) expect(declared.has(a), a).toBe(true);
     expect([...new Set(sent)].filter((a) => !declared.has(a))).toEqual([]);
+  });
+});
+
+describe('adapters only the CLI uses', () => {
+  it.each(Object.keys(operatorOnlyAdapters))('%s is reached by no function', (adapter) => {
+    for (const id of functionIds()) {
+      const build = template.Resources[id]?.Metadata?.BuildProperties as { EntryPoints: string[] };
+      expect([...reachable(build.EntryPoints[0] as string)], id).not.toContain(adapter);
+    }
   });
 });
 
@@ -379,5 +433,85 @@ describe('the state key in template.yaml', () => {
         expect(readers, id).toEqual([]);
       }
     }
+  });
+});
+
+describe('the durable function in template.yaml', () => {
+  /** The durable function's name and ARN, as the template's `!Sub` texts spell them. */
+  const durableName = `\${AWS::StackName}-durable-analysis`;
+  const functionArn = `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${durableName}`;
+  const durable = () => template.Resources.DurableAnalysisFunction;
+  /** What the functions' roles may do (the ECS hook's invoke role, assumed by ECS, is not a function's). */
+  const lambdaStatements = (action: string) =>
+    functionIds().flatMap((where) =>
+      functionStatements(where, true)
+        .filter((s) => s.Effect === 'Allow' && actions(s).includes(action))
+        .map((s) => ({ where, s })),
+    );
+
+  it('is a durable function: DurableConfig covering a 14-day PAUSE hook, history kept 14 days, the live alias, 15-minute invocations', () => {
+    const p = durable()?.Properties ?? {};
+    expect(durable()?.Type).toBe('AWS::Serverless::Function');
+    expect(p.FunctionName).toEqual({ 'Fn::Sub': durableName });
+    const config = p.DurableConfig as { ExecutionTimeout: number; RetentionPeriodInDays: number };
+    // ECS lets a PAUSE hook wait up to 14 days; Lambda allows an execution up to 366 days.
+    expect(Number(config.ExecutionTimeout)).toBeGreaterThanOrEqual(14 * 86_400);
+    expect(Number(config.ExecutionTimeout)).toBe(15 * 86_400);
+    expect(Number(config.RetentionPeriodInDays)).toBe(14);
+    expect(p.AutoPublishAlias).toBe('live');
+    expect(Number(p.Timeout)).toBe(900);
+    expect(p.Runtime ?? template.Globals?.Function?.Runtime).toBe('nodejs24.x');
+  });
+
+  it('is started by the CodeDeploy hook, the PAUSE gate and the wait gate, on its alias (GREENLIGHT_DURABLE_FUNCTION)', () => {
+    const starters = functionIds().filter(
+      (id) =>
+        (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+          ?.Variables?.GREENLIGHT_DURABLE_FUNCTION !== undefined,
+    );
+    expect(starters.sort()).toEqual([...durableEntries].sort());
+    for (const id of durableEntries) {
+      const env = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> })
+        ?.Variables;
+      expect(env?.GREENLIGHT_DURABLE_FUNCTION, id).toEqual({ Ref: 'DurableAnalysisFunction.Alias' });
+      const starts = functionStatements(id, false).filter((s) => actions(s).includes('lambda:InvokeFunction'));
+      expect(
+        starts.map((s) => arnTexts(s.Resource)),
+        id,
+      ).toEqual([[`${functionArn}:live`]]);
+    }
+  });
+
+  it('may be invoked on its alias only, and no function may invoke itself (no self-invocation chain)', () => {
+    for (const { where, s } of lambdaStatements('lambda:InvokeFunction')) {
+      if (s.Sid === 'SmokeTestInvoke') continue;
+      expect(actions(s), `${where} ${s.Sid}`).toEqual(['lambda:InvokeFunction']);
+      expect(arnTexts(s.Resource), `${where} ${s.Sid}`).toEqual([`${functionArn}:live`]);
+    }
+    for (const id of functionIds()) {
+      const name = String((template.Resources[id]?.Properties?.FunctionName as { 'Fn::Sub'?: string })?.['Fn::Sub']);
+      const own = functionStatements(id, true)
+        .filter((s) => s.Sid !== 'SmokeTestInvoke' && actions(s).includes('lambda:InvokeFunction'))
+        .flatMap((s) => arnTexts(s.Resource))
+        .filter((arn) => arn.includes(`:function:${name}`) && arn !== `${functionArn}:live`);
+      expect(own, id).toEqual([]);
+      expect(template.Resources[id]?.Properties?.RecursiveLoop, id).toBeUndefined();
+    }
+  });
+
+  it('checkpoints and reads the state of its own executions only (every version of itself, no other function)', () => {
+    for (const action of durableSdkActions) {
+      const grants = lambdaStatements(action);
+      expect(grants.map((g) => g.where)).toEqual(['DurableAnalysisFunction']);
+      // Lambda authorizes these on function:<name>:<version>/durable-execution/...: a qualified pattern.
+      expect(grants.map((g) => arnTexts(g.s.Resource))).toEqual([[`${functionArn}:*`]]);
+      expect(grants[0]?.s.Condition).toBeUndefined();
+    }
+  });
+
+  it('outputs the function and alias ARNs', () => {
+    const outputs = (template as { Outputs?: Record<string, { Value: unknown }> }).Outputs ?? {};
+    expect(outputs.DurableAnalysisFunctionArn?.Value).toEqual({ 'Fn::GetAtt': ['DurableAnalysisFunction', 'Arn'] });
+    expect(outputs.DurableAnalysisAliasArn?.Value).toEqual({ Ref: 'DurableAnalysisFunction.Alias' });
   });
 });
