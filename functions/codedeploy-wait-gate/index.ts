@@ -1,6 +1,6 @@
 import { runGate } from '../../lib/gate/run-gate.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
-import { triggers } from '../shared/triggers.ts';
+import { codeDeployWaitGate } from '../shared/triggers/codedeploy-wait-gate.ts';
 import { gateDeps } from '../shared/wiring.ts';
 
 /**
@@ -8,6 +8,4 @@ import { gateDeps } from '../shared/wiring.ts';
  * fail. The watch for the termination wait and a schedule longer than this invocation run on the durable
  * function (functions/durable-analysis), which decides.
  */
-export const handler = lambdaHandler((event, context) =>
-  runGate(triggers['codedeploy-wait-gate'](), gateDeps())(event, context),
-);
+export const handler = lambdaHandler((event, context) => runGate(codeDeployWaitGate(), gateDeps())(event, context));

@@ -1,6 +1,6 @@
 import { runGate } from '../../lib/gate/run-gate.ts';
 import { lambdaHandler } from '../../lib/runtime/lambda.ts';
-import { triggers } from '../shared/triggers.ts';
+import { ecsPauseGate } from '../shared/triggers/ecs-pause-gate.ts';
 import { gateDeps } from '../shared/wiring.ts';
 
 /**
@@ -8,6 +8,4 @@ import { gateDeps } from '../shared/wiring.ts';
  * CONTINUE or ROLLBACK. A schedule longer than this invocation runs on the durable function
  * (functions/durable-analysis), which decides.
  */
-export const handler = lambdaHandler((event, context) =>
-  runGate(triggers['ecs-pause-gate'](), gateDeps())(event, context),
-);
+export const handler = lambdaHandler((event, context) => runGate(ecsPauseGate(), gateDeps())(event, context));

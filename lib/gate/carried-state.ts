@@ -1,10 +1,13 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { StateKeyError, type StateKeyPort } from '../aws/state-key.ts';
-import { assess, longestScheduleMs, maxAttempts } from '../core/policy.ts';
+import { assess, maxAttempts } from '../core/policy.ts';
 import type { AnalysisState, CheckPolicy, CheckState, Measurement, Outcome } from '../core/types.ts';
 import type { PlanCheck } from '../plan/schema.ts';
 import { carriedAnalysisMs } from '../plan/trigger-limits.ts';
 import { StateError } from './errors.ts';
+import { clockSkewMs, scheduleMs } from './schedule.ts';
+
+export { clockSkewMs, scheduleMs };
 
 /**
  * An analysis carried between invocations: in an ECS hook's `hookDetails` (IN_PROGRESS) or in the
@@ -26,8 +29,6 @@ export const stateRecentLimit = 2;
 export const maxAnalysisMs = carriedAnalysisMs;
 const maxMessageChars = 200;
 const maxLegs = 5_000;
-/** How far in the future a carried timestamp may be (clocks of different execution environments). */
-export const clockSkewMs = 60_000;
 const stateVersion = 2;
 /** Hex characters of the MAC kept: the full HMAC-SHA256. */
 const macChars = 64;
@@ -52,18 +53,6 @@ export interface StateBinding {
 /** A short, stable hash of what decides the analysis: the stage and the selected checks with their policies. */
 export function planFingerprint(checks: readonly PlanCheck[], stage: string): string {
   return sha256(canonicalJson({ stage, checks: checks.map((c) => ({ ...c })) })).slice(0, 24);
-}
-
-/**
- * The longest the checks' schedule can take: initial delay, then every measurement a check may take
- * (`count`, plus up to `consecutiveErrorLimit` retried errors before each), the last one to its timeout.
- */
-export function scheduleMs(checks: readonly PlanCheck[]): number {
-  return Math.max(0, ...checks.map((c) => checkScheduleMs(c.policy)));
-}
-
-function checkScheduleMs(p: CheckPolicy): number {
-  return longestScheduleMs(p);
 }
 
 /**

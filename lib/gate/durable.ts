@@ -8,13 +8,13 @@ import type { AnalysisState, Verdict } from '../core/types.ts';
 import { minutes, scheduleProblem } from '../plan/trigger-limits.ts';
 import { deadlineFor } from '../runtime/deadline.ts';
 import type { DeploymentContext } from '../spec/placeholders.ts';
-import { scheduleMs } from './carried-state.ts';
 import { deliver, ReportError } from './deliver.ts';
 import { GateConfigError, reasonOf } from './errors.ts';
 import { evaluate, failedVerdict, jitterSeed, summarizeChecks } from './evaluate.ts';
 import { runLeg } from './leg.ts';
 import { publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 import type { GateDeps } from './run-gate.ts';
+import { scheduleMs } from './schedule.ts';
 import type { DurableStore, GateInvocation, GateRun, HandedOn, Selected, Trigger } from './trigger.ts';
 
 /**

@@ -79,7 +79,7 @@ const operatorOnlyAdapters: Record<string, string> = {
 /** The entry functions that start durable analyses (GREENLIGHT_DURABLE_FUNCTION), by logical id. */
 const durableEntries = ['CodeDeployHookFunction', 'EcsPauseGateFunction', 'CodeDeployWaitGateFunction'];
 
-/** The functions that carry state between invocations read the state key, and only they. */
+/** The function that carries state between invocations (the ECS lifecycle hook's hookDetails) reads the state key, and only it. */
 const stateKeyActions = ['secretsmanager:GetSecretValue'];
 
 /** The actions each function's code calls: the one list to change when a function calls something new. */
@@ -114,7 +114,6 @@ const functionActions: Record<string, string[]> = {
     'elasticloadbalancing:DescribeLoadBalancers',
     'elasticloadbalancing:DescribeRules',
     'lambda:InvokeFunction', // the durable function's alias, to start a long analysis
-    ...stateKeyActions,
   ],
   CodeDeployWaitGateFunction: [
     'ecs:DescribeTaskDefinition',
@@ -126,7 +125,6 @@ const functionActions: Record<string, string[]> = {
     'elasticloadbalancing:DescribeListeners',
     'elasticloadbalancing:DescribeLoadBalancers',
     'lambda:InvokeFunction', // the durable function's alias, to start a long analysis
-    ...stateKeyActions,
   ],
   // Runs the long analyses of the entry functions that start it: what they read and deliver, and its checkpoints.
   DurableAnalysisFunction: [
@@ -417,7 +415,8 @@ describe('the state key in template.yaml', () => {
     const generate = secret?.Properties?.GenerateSecretString as { PasswordLength?: unknown } | undefined;
     expect(Number(generate?.PasswordLength)).toBe(64);
     expect(secret?.Properties?.SecretString).toBeUndefined();
-    const carriers = ['EcsLifecycleHookFunction', 'EcsPauseGateFunction', 'CodeDeployWaitGateFunction'];
+    // The gates keep no state of their own any more: durable executions do (issue 13).
+    const carriers = ['EcsLifecycleHookFunction'];
     for (const id of functionIds()) {
       const env = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> })
         ?.Variables;
