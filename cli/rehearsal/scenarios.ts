@@ -1,6 +1,7 @@
 import { checksForHook, type Plan } from '../../lib/plan/schema.ts';
 import { type GreenBehaviour, slowGreenMs } from './demo-service.ts';
 import type { SignalHealth } from './signals.ts';
+import { threeServices } from './three-services.ts';
 import type { FlowResult, StepResult } from './types.ts';
 
 /**
@@ -80,6 +81,7 @@ export const scenarios: readonly Scenario[] = [
       return problems;
     },
   },
+  threeServices,
 ];
 
 export function findScenario(name: string): Scenario | undefined {
