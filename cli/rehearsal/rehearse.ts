@@ -17,6 +17,7 @@ import { captureLogs } from './log-capture.ts';
 import { progress } from './progress.ts';
 import { findScenario, type Scenario, scenarios } from './scenarios.ts';
 import { type Signals, startSignals, type TargetHealthSource } from './signals.ts';
+import { type ScenarioRig, scenarioRig } from './three-services.ts';
 import type { FlowResult } from './types.ts';
 
 /** Every kind of deployment the rehearsal drives, in the order it runs them. */
@@ -76,15 +77,23 @@ export async function rehearseCommand(argv: readonly string[]): Promise<number> 
     return 2;
   }
   if (scenario.rehearse) return scenario.rehearse(out, { verbose: values.verbose === true });
-  const chosen = values.flow ? drivers.filter((d) => d.name === values.flow) : drivers;
+  // A scenario may bring its own flows and plan library (three-services).
+  const rig = scenarioRig(scenario);
+  const flows = rig?.drivers ?? drivers;
+  const chosen = values.flow ? flows.filter((d) => d.name === values.flow) : flows;
   if (chosen.length === 0) {
     out.problem(
-      `rehearse: unknown flow ${JSON.stringify(values.flow)} (flows: ${drivers.map((d) => d.name).join(', ')})`,
+      `rehearse: unknown flow ${JSON.stringify(values.flow)} (flows of ${scenario.name}: ${flows.map((d) => d.name).join(', ')})`,
     );
+    return 2;
+  }
+  if (rig && values.plan !== undefined) {
+    out.problem(`rehearse: --plan does not apply to ${scenario.name}: its plans are in its plan library`);
     return 2;
   }
   return rehearse(out, scenario, chosen, {
     ...(values.plan !== undefined ? { planFile: values.plan } : {}),
+    ...(rig ? { rig } : {}),
     fast: values.fast === true,
     moto: values['no-moto'] !== true,
     verbose: values.verbose === true,
@@ -110,6 +119,8 @@ function parse(argv: readonly string[]) {
 
 interface Options {
   readonly planFile?: string;
+  /** The scenario's own flows and plan library, instead of the built-in plan. */
+  readonly rig?: ScenarioRig;
   readonly fast: boolean;
   readonly moto: boolean;
   readonly verbose: boolean;
@@ -137,7 +148,9 @@ async function rehearse(out: Output, scenario: Scenario, chosen: readonly Driver
     out.line(`  ${scenario.shows}`);
     out.line();
 
-    const { plan, raw, source } = await rehearsalPlan(options);
+    const library = await options.rig?.library({ fast: options.fast });
+    if (library) cleanups.push(() => library.close());
+    const { plan, raw, source } = library ?? (await rehearsalPlan(options));
     const service = await startDemoService(scenario.green);
     cleanups.push(() => service.close());
     const balancer = await loadBalancer(out, service, options.moto);
@@ -185,7 +198,12 @@ async function rehearse(out: Output, scenario: Scenario, chosen: readonly Driver
     out.line(`  state key          ${stateKey.endpoint}  (Secrets Manager stand-in: GetSecretValue)`);
     out.line(`  plan               ${source}`);
 
-    const environment = functionEnvironment(signals.planText, balancer, prepared, stateKey, ecs.url, signals);
+    const environment = {
+      ...functionEnvironment(signals.planText, balancer, prepared, stateKey, ecs.url, signals),
+      ...library?.environment,
+    };
+    // With a plan library the functions find each deployment's plan there, with no fallback.
+    if (library) delete environment.GREENLIGHT_PLAN;
     scrubEnvironment();
     const counts = new Map(Object.values(plan.checks).map((c) => [c.name, c.policy.count] as const));
     const echo = (text: string): void => out.problem(text);
@@ -416,6 +434,8 @@ function summary(out: Output, flows: readonly FlowResult[]): void {
   );
   for (const line of table(out, ['deployment', 'hook / stage', 'verdict', 'time', 'checks'], rows)) out.line(line);
   for (const f of flows) {
-    out.line(`  ${f.title}: ${f.rolledBack ? 'rolled back' : 'completed'}; production serves ${f.productionServes}`);
+    out.line(
+      `  ${f.title}: ${f.rolledBack ? 'rolled back' : 'completed'}; production serves ${f.productionServes}${f.plan !== undefined ? `; plan ${f.plan}` : ''}`,
+    );
   }
 }

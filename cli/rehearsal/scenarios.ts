@@ -3,6 +3,7 @@ import type { Output } from '../render.ts';
 import { type GreenBehaviour, slowGreenMs } from './demo-service.ts';
 import { longBakeExpected, longBakeShows, rehearseLongBake } from './long-bake.ts';
 import type { SignalHealth } from './signals.ts';
+import { threeServices } from './three-services.ts';
 import type { FlowResult, StepResult } from './types.ts';
 
 /**
@@ -94,6 +95,7 @@ export const scenarios: readonly Scenario[] = [
     check: () => [],
     rehearse: rehearseLongBake,
   },
+  threeServices,
 ];
 
 export function findScenario(name: string): Scenario | undefined {

@@ -36,4 +36,6 @@ export interface FlowResult {
   readonly rollbackSteps: readonly StepResult[];
   /** Which version the production listener served once the flow ended. */
   readonly productionServes: Version | 'unknown';
+  /** The plan parameter the functions routed this deployment to (plan library scenarios); absent: none. */
+  readonly plan?: string;
 }

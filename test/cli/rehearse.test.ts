@@ -170,7 +170,7 @@ describe('greenlight rehearse (npm start)', () => {
 
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(
-      /unknown scenario "purple-green" \(scenarios: healthy, slow-green, failing-green, flaky-green, long-bake\)/,
+      /unknown scenario "purple-green" \(scenarios: healthy, slow-green, failing-green, flaky-green, long-bake, three-services\)/,
     );
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toMatch(/checks\.x\.count: expected an integer/);
