@@ -1,0 +1,133 @@
+import { withDurableExecution } from '@aws/durable-execution-sdk-js';
+import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EcsHookAction, EcsPort } from '../../lib/aws/ecs.ts';
+import type { Clock } from '../../lib/core/types.ts';
+import { runDurableGate } from '../../lib/gate/durable.ts';
+import { parsePlan } from '../../lib/plan/schema.ts';
+import { ecsPauseGateTrigger } from '../../lib/triggers/ecs/pause-gate.ts';
+import { quietLog } from '../support/trigger-fakes.ts';
+
+// Red team (redteam3): a durable execution delivers its verdict in a step retried 3 times (`fewRetries(3)`,
+// each attempt bounded by 30 s), then fails the execution. The hook may wait hours or days more (a PAUSE
+// hook up to its expiresAt, 14 days at most). ECS then applies the hook's own timeoutAction, which the
+// service owner may have set to CONTINUE: a ROLLBACK verdict that met a few minutes of ECS throttling
+// becomes a CONTINUE. FAILS at 68cb56d: the execution gives up after about 1.5 minutes (test clock, 9 attempts) of
+// throttling, an hour before the hook expires, and never rolls back.
+
+const minute = 60_000;
+
+function steppingClock(start: number): Clock {
+  let now = start;
+  return {
+    now: () => now,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve) => {
+        if (ms <= 0 || signal.aborted) return resolve();
+        const t = setTimeout(() => {
+          now += ms;
+          resolve();
+        }, ms);
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+          { once: true },
+        );
+      }),
+    advanceTo: (t) => {
+      now = Math.max(now, t);
+    },
+    // test-only: lets the fake AWS move time on as a slow call would
+    ...({ advanceBy: (ms: number) => (now += ms) } as object),
+  } as Clock & { advanceBy(ms: number): void };
+}
+
+beforeAll(() => LocalDurableTestRunner.setupTestEnvironment({ skipTime: true }));
+afterAll(() => LocalDurableTestRunner.teardownTestEnvironment());
+
+describe('a durable execution keeps delivering its verdict while the hook still waits', () => {
+  it('REDTEAM-FAILS: a ROLLBACK that meets 3 minutes of ECS throttling is still delivered, before a CONTINUE timeout action an hour later', async () => {
+    const t0 = Date.UTC(2026, 10, 30, 8);
+    const clock = steppingClock(t0) as Clock & { advanceBy(ms: number): void };
+    const hookId = 'hook-1';
+    const arn = 'arn:aws:ecs:us-west-2:123456789012:service-deployment/my-cluster/my-service/abc123';
+    const expiresAt = t0 + 60 * minute;
+    const throttledUntil = t0 + 3 * minute;
+    const continued: EcsHookAction[] = [];
+    let attempts = 0;
+    const ecs: EcsPort = {
+      describeServiceDeployment: async (serviceDeploymentArn) => ({
+        serviceDeploymentArn,
+        serviceArn: 'arn:aws:ecs:us-west-2:123456789012:service/my-cluster/my-service',
+        clusterArn: 'arn:aws:ecs:us-west-2:123456789012:cluster/my-cluster',
+        status: 'IN_PROGRESS',
+        lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
+        rolledBack: false,
+        hooks: [
+          {
+            hookId,
+            targetType: 'PAUSE',
+            status: continued.length ? 'SUCCEEDED' : 'AWAITING_ACTION',
+            expiresAt,
+            timeoutAction: 'CONTINUE',
+          },
+        ],
+      }),
+      serviceRevisionLoadBalancers: () => Promise.reject(new Error('none')),
+      serviceLoadBalancers: () => Promise.reject(new Error('none')),
+      continueServiceDeployment: async ({ action }) => {
+        attempts++;
+        if (clock.now() < throttledUntil) {
+          clock.advanceBy(10_000);
+          throw Object.assign(new Error('Rate exceeded'), {
+            name: 'ThrottlingException',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        continued.push(action);
+      },
+    };
+    const trigger = ecsPauseGateTrigger({
+      ecs,
+      listeners: { listenerUrl: () => Promise.reject(new Error('none')) },
+      forwards: { forwardWeights: () => Promise.reject(new Error('none')) },
+      clock,
+      log: quietLog,
+      settings: { region: 'us-west-2' },
+    });
+    // A schedule that cannot end before the hook expires: a Failed verdict at once, ROLLBACK to deliver.
+    const plan = parsePlan({
+      version: 1,
+      allow: { addresses: ['loopback'] },
+      checks: { h: { type: 'http', url: 'http://127.0.0.1:9/h', count: 25, interval: '5m', timeout: '2s' } },
+      hooks: { POST_TEST_TRAFFIC_SHIFT: ['h'] },
+    });
+    const analyse = runDurableGate(trigger, {
+      loadPlan: async () => plan,
+      checks: { clock },
+      clock,
+      log: quietLog,
+      reserve: '5s',
+    });
+    const runner = new LocalDurableTestRunner({
+      handlerFunction: withDurableExecution((p: unknown, ctx) => analyse(p, ctx)),
+    });
+    await runner.run({
+      payload: {
+        v: 1,
+        trigger: 'ecs-pause-gate',
+        event: {
+          source: 'aws.ecs',
+          'detail-type': 'ECS Hook State Change',
+          detail: { eventName: 'HOOK_AWAITING_ACTION', hookType: 'PAUSE', hookId, serviceDeploymentArn: arn },
+        },
+      },
+    });
+    expect(attempts).toBeGreaterThan(0);
+    expect(clock.now()).toBeLessThan(expiresAt);
+    expect(continued).toEqual(['ROLLBACK']);
+  }, 90_000);
+});

@@ -1,0 +1,142 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { withDurableExecution } from '@aws/durable-execution-sdk-js';
+import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EcsHookAction, EcsPort } from '../../lib/aws/ecs.ts';
+import type { Clock } from '../../lib/core/types.ts';
+import { type DurableOutcome, runDurableGate } from '../../lib/gate/durable.ts';
+import { parsePlan } from '../../lib/plan/schema.ts';
+import { ecsPauseGateTrigger } from '../../lib/triggers/ecs/pause-gate.ts';
+import { quietLog } from '../support/trigger-fakes.ts';
+
+// Red team (redteam3): Lambda keeps at most 25,000 operations in one durable execution's history; each
+// measurement round is a step and a durable wait (two operations). The wait gate bounds its watch
+// (`maxWatchLooks`), but nothing bounds the rounds of a bake: a PAUSE plan of count 10000, interval 4s,
+// consecutiveErrorLimit 1 is accepted (20,000 attempts, 22.2 h, under the 24 h every ECS stage is held to),
+// and a green that errors once before each pass (green is the deployment's, not greenlight's) drives the
+// execution to 40,000 operations. (A ReadyWait bake, held to 48 h, can go further.) The execution then fails with no verdict: ECS applies the hook's timeoutAction (CONTINUE, if the
+// service owner chose it). FAILS at 68cb56d: the plan is measured instead of being refused up front.
+
+const minute = 60_000;
+
+beforeAll(() => LocalDurableTestRunner.setupTestEnvironment({ skipTime: true }));
+afterAll(() => LocalDurableTestRunner.teardownTestEnvironment());
+
+function clockAt(start: number): Clock {
+  let now = start;
+  return {
+    now: () => now,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve) => {
+        if (ms <= 0 || signal.aborted) return resolve();
+        const t = setTimeout(() => {
+          now += ms;
+          resolve();
+        }, ms);
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+          { once: true },
+        );
+      }),
+    advanceTo: (t) => {
+      now = Math.max(now, t);
+    },
+  };
+}
+
+describe('a durable bake never outgrows the durable execution history', () => {
+  it('REDTEAM-FAILS: a PAUSE plan whose rounds can exceed 25,000 history operations is refused before measuring, naming the limit', async () => {
+    const t0 = Date.UTC(2026, 10, 30, 8);
+    const clock = clockAt(t0);
+    const hits: number[] = [];
+    // Fails at once: on the current code the test ends after one round rather than 18,000.
+    const server: Server = createServer((_req, res) => {
+      hits.push(clock.now());
+      res.statusCode = 500;
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
+    try {
+      const hookId = 'hook-1';
+      const continued: EcsHookAction[] = [];
+      const ecs: EcsPort = {
+        describeServiceDeployment: async (serviceDeploymentArn) => ({
+          serviceDeploymentArn,
+          serviceArn: 'arn:aws:ecs:us-west-2:123456789012:service/my-cluster/my-service',
+          clusterArn: 'arn:aws:ecs:us-west-2:123456789012:cluster/my-cluster',
+          status: 'IN_PROGRESS',
+          lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
+          rolledBack: false,
+          hooks: [
+            {
+              hookId,
+              targetType: 'PAUSE',
+              status: continued.length ? 'SUCCEEDED' : 'AWAITING_ACTION',
+              expiresAt: t0 + 14 * 24 * 60 * minute - minute,
+            },
+          ],
+        }),
+        serviceRevisionLoadBalancers: () => Promise.reject(new Error('none')),
+        serviceLoadBalancers: () => Promise.reject(new Error('none')),
+        continueServiceDeployment: async ({ action }) => {
+          continued.push(action);
+        },
+      };
+      const trigger = ecsPauseGateTrigger({
+        ecs,
+        listeners: { listenerUrl: () => Promise.reject(new Error('none')) },
+        forwards: { forwardWeights: () => Promise.reject(new Error('none')) },
+        clock,
+        log: quietLog,
+        settings: { region: 'us-west-2' },
+      });
+      const plan = parsePlan({
+        version: 1,
+        allow: { addresses: ['loopback'] },
+        checks: {
+          h: { type: 'http', url, count: 10_000, interval: '4s', timeout: '2s', consecutiveErrorLimit: 1 },
+        },
+        hooks: { POST_TEST_TRAFFIC_SHIFT: ['h'] },
+      });
+      const analyse = runDurableGate(trigger, {
+        loadPlan: async () => plan,
+        checks: { clock },
+        clock,
+        log: quietLog,
+        reserve: '5s',
+      });
+      const runner = new LocalDurableTestRunner({
+        handlerFunction: withDurableExecution((p: unknown, ctx) => analyse(p, ctx)),
+      });
+      const execution = await runner.run({
+        payload: {
+          v: 1,
+          trigger: 'ecs-pause-gate',
+          event: {
+            source: 'aws.ecs',
+            'detail-type': 'ECS Hook State Change',
+            detail: {
+              eventName: 'HOOK_AWAITING_ACTION',
+              hookType: 'PAUSE',
+              hookId,
+              serviceDeploymentArn:
+                'arn:aws:ecs:us-west-2:123456789012:service-deployment/my-cluster/my-service/abc123',
+            },
+          },
+        },
+      });
+      const result = execution.getResult() as DurableOutcome;
+      expect(result).toMatchObject({ result: 'decided', decision: 'ROLLBACK' });
+      expect(result.reasons.join()).toMatch(/history|25,?000|rounds/i);
+      expect(hits).toEqual([]);
+    } finally {
+      await new Promise((resolve) => server.close(() => resolve(undefined)));
+    }
+  }, 60_000);
+});
