@@ -6,8 +6,9 @@ import { sendOptions } from './lazy.ts';
  * Starts a Lambda durable execution: an asynchronous `Invoke` of the durable function's qualified ARN (an
  * alias or version: durable functions are invoked qualified) with `DurableExecutionName`, Lambda's
  * idempotency key for executions (1-64 of `[A-Za-z0-9_-]`). The same name with the same payload returns
- * the execution already started, running or finished; the same name with another payload is refused with
- * `DurableExecutionAlreadyStartedException`. Both mean the hook's analysis exists: `already-started`.
+ * the execution already started, running or finished (`started`: a duplicate delivery is a no-op); the
+ * same name with another payload is refused with `DurableExecutionAlreadyStartedException`
+ * (`already-started`: someone else's start holds the name, which the caller must not trust).
  * See https://docs.aws.amazon.com/lambda/latest/dg/durable-execution-idempotency.html. Rejects with the
  * SDK's error for anything else (AccessDenied, throttling, a missing function).
  */

@@ -5,6 +5,7 @@ import { buildRuns } from '../checks/build-runs.ts';
 import { errorMessage } from '../core/analyze.ts';
 import { initialJitterMaxMs } from '../core/policy.ts';
 import type { AnalysisState, Verdict } from '../core/types.ts';
+import { NoPlanError } from '../plan/load.ts';
 import { minutes, scheduleProblem } from '../plan/trigger-limits.ts';
 import { deadlineFor } from '../runtime/deadline.ts';
 import type { DeploymentContext } from '../spec/placeholders.ts';
@@ -137,15 +138,17 @@ export async function startDurable<Input, Hook>(
     clock,
   );
   if (started === 'already-started') {
-    log.info('the durable execution for this hook already exists: a duplicate delivery, nothing to do', {
-      execution: name,
-    });
+    // Lambda refuses a name held by an execution started with another payload: not this gate's start for
+    // this hook (each delivery of a hook sends the same ids). Whoever started it must not decide the hook.
+    throw new GateConfigError(
+      `a durable execution named ${name} already exists with another start payload: this hook's analysis cannot run; failing closed`,
+    );
   } else {
     log.info('the analysis runs in a durable execution', { execution: name, ...(schedule ? { schedule } : {}) });
   }
   return {
     kind: 'handed-on',
-    result: started === 'already-started' ? 'analysis-already-started' : 'analysis-started',
+    result: 'analysis-started',
     reasons: [`the analysis runs in durable execution ${name}`],
   };
 }
@@ -334,6 +337,9 @@ export function runDurableGate<Input, Hook, Detail, Answer>(
 
     const hook = prepared.hook === undefined ? undefined : store.restore(prepared.hook);
     const rollback = prepared.kind === 'verdict' ? prepared.rollback : undefined;
+    // The verdict is retried until the hook's own deadline (hours or days for a PAUSE hook), not a fixed
+    // count: a throttled or failing API must not leave the hook to its timeout action. Capped backoff.
+    const deliverUntil = reportBy ?? clock.now() + 15 * 60_000;
     const delivery = await ctx.step(
       'deliver',
       () =>
@@ -359,7 +365,12 @@ export function runDurableGate<Input, Hook, Detail, Answer>(
             throw error instanceof ReportError ? error : new ReportError(errorMessage(error), { cause: error });
           }
         }),
-      { retryStrategy: fewRetries(3) },
+      {
+        retryStrategy: (_error, attempt) => {
+          const seconds = Math.min(2 ** attempt, 60);
+          return { shouldRetry: clock.now() + seconds * 1_000 < deliverUntil, delay: { seconds } };
+        },
+      },
     );
     if (delivery.kind === 'closed') {
       return { result: 'closed', analysis: verdict.status, reasons: [delivery.reason], rounds };
@@ -406,8 +417,8 @@ export function runDurableGate<Input, Hook, Detail, Answer>(
             });
             return { kind: 'waiting', resumeAt: opened.resumeAt, waitSeconds, scope };
           }
-          // A read that failed: the step is retried, then the execution fails closed.
-          if (opened.kind === 'retry') throw opened.error;
+          // A read that failed: the step is retried (below), then the execution fails closed.
+          if (opened.kind === 'retry') throw new RetryOpen(opened.error);
           if (opened.kind === 'refused') {
             hook = opened.hook;
             return {
@@ -430,8 +441,20 @@ export function runDurableGate<Input, Hook, Detail, Answer>(
               scope,
             };
           }
+          // As in runGate: a gate that ignores deployments without a plan finds the plan before failing on a
+          // setting, and leaves a deployment no plan routes to alone (someone else's, or a forged start).
+          if (run.settingError && trigger.withoutPlan !== 'ignore') throw run.settingError;
+          let selected: Selected;
+          try {
+            selected = await trigger.checks(input, hook, run);
+          } catch (error) {
+            if (trigger.withoutPlan === 'ignore' && error instanceof NoPlanError) {
+              log.info("no plan routes to this deployment: not greenlight's to decide", { reason: error.message });
+              return { kind: 'closed', reason: error.message, scope };
+            }
+            throw error;
+          }
           if (run.settingError) throw run.settingError;
-          const selected = await trigger.checks(input, hook, run);
           const misfit = scheduleProblem(store.limits, selected.key, selected.checks);
           if (misfit !== undefined) throw new GateConfigError(misfit);
           const context = await trigger.context(input, hook, selected, run);
@@ -461,6 +484,7 @@ export function runDurableGate<Input, Hook, Detail, Answer>(
             scope,
           };
         } catch (error) {
+          if (error instanceof RetryOpen) throw error.cause;
           const reason = reasonOf(error);
           log.error('no verdict from the checks; failing closed', { reason, errorName: (error as Error)?.name });
           return {
@@ -500,6 +524,14 @@ export function runDurableGate<Input, Hook, Detail, Answer>(
       });
     }
   };
+}
+
+/** A trigger's `retry` from `open`: thrown out of the step, so that the SDK retries the step. */
+class RetryOpen extends Error {
+  constructor(cause: unknown) {
+    super('retry opening the hook', { cause });
+    this.name = 'RetryOpen';
+  }
 }
 
 /** Checkpoints hold JSON: what a step returns is what a replay gets back, so it is made JSON here. */

@@ -152,7 +152,7 @@ function fillVariables(
   problem: (path: string, message: string) => void,
 ): unknown {
   if (typeof value === 'string') {
-    return value.replace(variablePattern, (whole, name: string) => {
+    const filled = value.replace(variablePattern, (whole, name: string) => {
       const text = variables.get(name);
       if (text === undefined) {
         const shown = variableNamePattern.test(name) ? `{{var.${name}}}` : '{{var.…}}';
@@ -164,6 +164,14 @@ function fillVariables(
       }
       return text;
     });
+    // Values next to each other (`{` then `{testListenerUrl}}`) must not make a placeholder the plan did not
+    // write: a variable is text, never a placeholder (nor half of one).
+    const placeholders = (text: string) => text.replaceAll(variablePattern, '').split('{{').length - 1;
+    if (placeholders(filled) > placeholders(value)) {
+      problem(path, 'its variables, once filled in, make a placeholder ("{{"): a variable holds plain text');
+      return value;
+    }
+    return filled;
   }
   if (Array.isArray(value)) return value.map((v, i) => fillVariables(v, join(path, i), variables, problem));
   if (value !== null && typeof value === 'object') {

@@ -354,19 +354,37 @@ export const planShape: ObjectShape = obj(
     version: doc(oneOf([1], { text: '1' }), 'Always 1.'),
     description: doc(str(), 'What the plan is for.'),
     include: doc(
-      list(str({ max: 128 }), 10),
+      list(
+        str({
+          max: 256,
+          pattern: /^(?!\.\.?$)[A-Za-z0-9_.-]{1,256}$/,
+          patternText: 'a name of letters, digits, "_", "." and "-" (not "." or "..")',
+        }),
+        10,
+      ),
       'Shared check sets, by name, read from <GREENLIGHT_PLAN_PREFIX>shared/<name> (see docs/plan.md, routing).',
     ),
     variables: doc(
-      map(str({ max: 1024 }), {
-        max: 50,
-        countText: 'must have at most 50 variables',
-        keys: {
-          pattern: /^[A-Za-z][A-Za-z0-9_]{0,63}$/,
-          message: 'variable names start with a letter and use letters, digits and "_" (at most 64)',
-          skipBadKeys: true,
+      map(
+        anyOf([
+          str({
+            max: 1024,
+            pattern: /^(?![\s\S]*\{\{)[\s\S]*$/,
+            patternText: 'plain text, not placeholders ("{{")',
+          }),
+          num(),
+          bool(),
+        ]),
+        {
+          max: 50,
+          countText: 'must have at most 50 variables',
+          keys: {
+            pattern: /^[A-Za-z][A-Za-z0-9_]{0,63}$/,
+            message: 'variable names start with a letter and use letters, digits and "_" (at most 64)',
+            skipBadKeys: true,
+          },
         },
-      }),
+      ),
       'Values checks use as {{var.name}}: what changes per service or release without editing checks.',
     ),
     defaults: doc(obj(policyShapes), 'Policy fields every check takes unless it sets its own.'),

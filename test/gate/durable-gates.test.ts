@@ -471,7 +471,7 @@ function lambdaDurable() {
         return 'started';
       }
       starts.push({ name, payload, outcome: existing === text ? 'existing' : 'conflict' });
-      return 'already-started';
+      return existing === text ? 'started' : 'already-started';
     },
   };
   return { port, starts, executions };

@@ -272,14 +272,17 @@ describe('CodeDeploy hook analyses on a durable execution (LocalDurableTestRunne
 });
 
 describe('the entry function: short schedules here, long ones in one durable execution per hook', () => {
-  /** Lambda's execution-name idempotency: a name already started answers `already-started`. */
+  /**
+   * Lambda's execution-name idempotency: the same name and payload return the execution already started
+   * (202, no new one); the same name with another payload is refused (`already-started`).
+   */
   function lambdaDurable() {
     const starts: { functionArn: string; name: string; payload: unknown }[] = [];
     const port: DurableStartPort = {
       start: async (request) => {
-        const seen = starts.some((s) => s.name === request.name);
+        const held = starts.find((s) => s.name === request.name);
         starts.push(request);
-        return seen ? 'already-started' : 'started';
+        return held && JSON.stringify(held.payload) !== JSON.stringify(request.payload) ? 'already-started' : 'started';
       },
     };
     return { port, starts };
@@ -305,7 +308,7 @@ describe('the entry function: short schedules here, long ones in one durable exe
     const first = await gate(event, lambdaContext(10_000));
     const second = await gate({ ...event, extra: 'ignored' }, lambdaContext(10_000));
     expect(first).toMatchObject({ delivery: 'analysis-started' });
-    expect(second).toMatchObject({ delivery: 'analysis-already-started' });
+    expect(second).toMatchObject({ delivery: 'analysis-started' });
     expect(cd.reported).toEqual([]);
     const name = durableExecutionName('codedeploy-hook', 'd-ABCDEFGH1/exec-1');
     expect(name).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
@@ -313,6 +316,18 @@ describe('the entry function: short schedules here, long ones in one durable exe
     // The same payload every time, ids only: Lambda returns the running execution instead of refusing it.
     expect(lambda.starts[1]?.payload).toEqual(lambda.starts[0]?.payload);
     expect(lambda.starts[0]?.payload).toEqual(start);
+  });
+
+  it("fails closed, reported, when the hook's execution name is held by a start with another payload", async () => {
+    const cd = codeDeploy(Date.now(), realClock);
+    const lambda = lambdaDurable();
+    const name = durableExecutionName('codedeploy-hook', 'd-ABCDEFGH1/exec-1');
+    // Someone who may invoke the durable function took the name first, with a payload of their own.
+    lambda.starts.push({ functionArn: 'x', name, payload: { v: 1, trigger: 'ecs-pause-gate', event: {} } });
+    const out = await entry(cd.port, bakePlan('http://127.0.0.1:9/health'), lambda.port)(event, lambdaContext(10_000));
+    expect(out).toMatchObject({ status: 'Failed', delivery: 'reported' });
+    expect(out.reasons.join()).toMatch(/already exists with another start payload/);
+    expect(cd.reported.map((r) => r.status)).toEqual(['Failed']);
   });
 
   it('runs a schedule that fits its invocation itself, with no durable execution', async () => {

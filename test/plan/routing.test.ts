@@ -158,3 +158,17 @@ describe('green task definition placeholders', () => {
     expect(issuesOf(() => parsePlan(checks('https://example.com/{{greenImages}}')))[0]).toMatch(/unknown placeholder/);
   });
 });
+
+describe('variables cannot assemble a placeholder (red team)', () => {
+  it('refuses two values that, side by side, spell {{testListenerUrl}}', async () => {
+    const { parsePlan } = await import('../../lib/plan/schema.ts');
+    expect(() =>
+      parsePlan({
+        version: 1,
+        variables: { a: '{', b: '{testListenerUrl}}' },
+        checks: { c: { type: 'http', url: 'https://{{var.a}}{{var.b}}/health' } },
+        hooks: { AfterAllowTraffic: ['c'] },
+      }),
+    ).toThrow(/checks\.c\.url: its variables, once filled in, make a placeholder/);
+  });
+});

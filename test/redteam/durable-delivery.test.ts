@@ -49,7 +49,7 @@ beforeAll(() => LocalDurableTestRunner.setupTestEnvironment({ skipTime: true }))
 afterAll(() => LocalDurableTestRunner.teardownTestEnvironment());
 
 describe('a durable execution keeps delivering its verdict while the hook still waits', () => {
-  it('REDTEAM-FAILS: a ROLLBACK that meets 3 minutes of ECS throttling is still delivered, before a CONTINUE timeout action an hour later', async () => {
+  it('a ROLLBACK that meets 3 minutes of ECS throttling is still delivered, before a CONTINUE timeout action an hour later', async () => {
     const t0 = Date.UTC(2026, 10, 30, 8);
     const clock = steppingClock(t0) as Clock & { advanceBy(ms: number): void };
     const hookId = 'hook-1';

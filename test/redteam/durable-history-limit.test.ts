@@ -50,7 +50,7 @@ function clockAt(start: number): Clock {
 }
 
 describe('a durable bake never outgrows the durable execution history', () => {
-  it('REDTEAM-FAILS: a PAUSE plan whose rounds can exceed 25,000 history operations is refused before measuring, naming the limit', async () => {
+  it('a PAUSE plan whose rounds can exceed 25,000 history operations is refused before measuring, naming the limit', async () => {
     const t0 = Date.UTC(2026, 10, 30, 8);
     const clock = clockAt(t0);
     const hits: number[] = [];
@@ -96,14 +96,18 @@ describe('a durable bake never outgrows the durable execution history', () => {
         log: quietLog,
         settings: { region: 'us-west-2' },
       });
-      const plan = parsePlan({
+      const document = {
         version: 1,
         allow: { addresses: ['loopback'] },
         checks: {
           h: { type: 'http', url, count: 10_000, interval: '4s', timeout: '2s', consecutiveErrorLimit: 1 },
         },
         hooks: { POST_TEST_TRAFFIC_SHIFT: ['h'] },
-      });
+      };
+      // Mapped by name, validate refuses it (the one table of trigger limits) ...
+      expect(() => parsePlan(document)).toThrow(/20000 measurements, more than the 12000 rounds/);
+      // ... and under "*", which parsing cannot pin to one trigger, the execution refuses it before measuring.
+      const plan = parsePlan({ ...document, hooks: { '*': ['h'] } });
       const analyse = runDurableGate(trigger, {
         loadPlan: async () => plan,
         checks: { clock },

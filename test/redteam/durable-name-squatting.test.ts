@@ -18,7 +18,7 @@ import { clock, quietLog } from '../support/trigger-fakes.ts';
 // service owner chose it). FAILS at 68cb56d: the entry answers analysis-already-started and decides nothing.
 
 describe('a durable execution name taken with another payload is not a duplicate delivery', () => {
-  it('REDTEAM-FAILS: the PAUSE entry does not hand a long bake to an execution started with another payload', async () => {
+  it('the PAUSE entry does not hand a long bake to an execution started with another payload', async () => {
     const t0 = Date.now();
     const hookId = 'hook-1';
     const arn = 'arn:aws:ecs:us-west-2:123456789012:service-deployment/my-cluster/my-service/abc123';

@@ -114,7 +114,7 @@ const stateChange = (state: string) => ({
 });
 
 describe('the wait gate entry, misconfigured, never stops a deployment that has no plan', () => {
-  it('REDTEAM-FAILS: a bad GREENLIGHT_WAIT_POLL_INTERVAL does not stop (with rollback) a START deployment no plan routes to', async () => {
+  it('a bad GREENLIGHT_WAIT_POLL_INTERVAL does not stop (with rollback) a START deployment no plan routes to', async () => {
     const clock = fixedClock(Date.now());
     const cd = codeDeploy('InProgress');
     const gate = runGate(waitTrigger(cd.port, clock, 'often'), {
@@ -129,7 +129,7 @@ describe('the wait gate entry, misconfigured, never stops a deployment that has 
     expect(out).toMatchObject({ result: 'no-plan' });
   });
 
-  it('REDTEAM-FAILS: a bad GREENLIGHT_REPORT_RESERVE does not stop (with rollback) a START deployment no plan routes to', async () => {
+  it('a bad GREENLIGHT_REPORT_RESERVE does not stop (with rollback) a START deployment no plan routes to', async () => {
     const clock = fixedClock(Date.now());
     const cd = codeDeploy('InProgress');
     const gate = runGate(waitTrigger(cd.port, clock), {
@@ -158,7 +158,7 @@ async function runDurable<I, H, D, A>(trigger: Trigger<I, H, D, A>, clock: Clock
 }
 
 describe('a durable execution never acts on a deployment that has no plan', () => {
-  it('REDTEAM-FAILS: a PAUSE start payload for a hook whose service has no plan does not roll it back', async () => {
+  it('a PAUSE start payload for a hook whose service has no plan does not roll it back', async () => {
     const t0 = Date.UTC(2026, 10, 30, 8);
     const clock = fixedClock(t0);
     const hookId = 'hook-1';
@@ -208,7 +208,7 @@ describe('a durable execution never acts on a deployment that has no plan', () =
     expect(result.result).toBe('closed');
   }, 30_000);
 
-  it('REDTEAM-FAILS: a READY start payload for a deployment no plan routes to does not stop it', async () => {
+  it('a READY start payload for a deployment no plan routes to does not stop it', async () => {
     const clock = fixedClock(Date.UTC(2026, 10, 30, 9));
     const cd = codeDeploy('Ready');
     const result = await runDurable(waitTrigger(cd.port, clock), clock, {

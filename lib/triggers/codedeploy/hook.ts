@@ -43,8 +43,8 @@ export interface HookOutcome {
   readonly hook?: string;
   /** What was reported; absent when the analysis went on in a durable execution, which reports it. */
   readonly status?: HookStatus;
-  /** `analysis-started` / `analysis-already-started`: a durable execution analyses and reports. */
-  readonly delivery: 'reported' | 'already-completed' | 'analysis-started' | 'analysis-already-started';
+  /** `analysis-started`: a durable execution analyses and reports (one per hook, whatever the deliveries). */
+  readonly delivery: 'reported' | 'already-completed' | 'analysis-started';
   readonly reasons: readonly string[];
 }
 
@@ -208,7 +208,7 @@ function hookOutcome(outcome: Outcome<Input, Delivered>): HookOutcome {
   if (outcome.kind === 'handed-on') {
     return {
       deploymentId: outcome.input.deploymentId,
-      delivery: outcome.result === 'analysis-already-started' ? 'analysis-already-started' : 'analysis-started',
+      delivery: 'analysis-started',
       reasons: outcome.reasons,
     };
   }

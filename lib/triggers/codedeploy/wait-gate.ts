@@ -77,10 +77,8 @@ export type WaitResult =
   /** CodeDeploy's "already done" answers to ContinueDeployment / StopDeployment: logged no-ops. */
   | 'already-completed'
   | 'not-ready'
-  /** The watch or the analysis runs in a durable execution, which decides. */
+  /** The watch or the analysis runs in a durable execution, which decides (one per wait, whatever the deliveries). */
   | 'analysis-started'
-  /** A duplicate delivery: the durable execution for this wait was already started. */
-  | 'analysis-already-started'
   /** The deployment ended, or the watch limit passed, before its termination wait began. */
   | 'watch-ended'
   /** No plan routes to the deployment and there is no fallback: someone else's deployment. */
@@ -157,13 +155,15 @@ export function codeDeployWaitGateTrigger(ports: WaitGatePorts): Trigger<WaitInp
       reason,
       hook: { wait: 'TERMINATION_WAIT', since: clock.now(), recheck: false },
     });
-    if (run.settingError) return refused(run.settingError.message);
-    let settings: Settings;
+    // A bad setting refuses the watch only once the plan says the deployment is greenlight's: a misconfigured
+    // gate must never stop someone else's deployment (a deployment no plan routes to is left alone).
+    let settingProblem = run.settingError?.message;
+    let settings = readSettings({});
     try {
       settings = readSettings(ports.settings);
     } catch (error) {
       if (!(error instanceof SettingError)) throw error;
-      return refused(error.message);
+      settingProblem ??= error.message;
     }
     const interval = watchIntervalMs(settings);
     const later = (reason: string): Opened<WaitHook> => ({
@@ -201,7 +201,6 @@ export function codeDeployWaitGateTrigger(ports: WaitGatePorts): Trigger<WaitInp
     }
     try {
       // The route the bake will use: an ECS deployment's plan may be kept under its service.
-      const target = await waitTarget(ports, deployment, run.signal).catch(() => undefined);
       const plan = await run.loadPlan(run.signal, codeDeployRoute(deployment, target));
       if (!hasEntry(plan, planKeys.TERMINATION_WAIT)) {
         return {
@@ -215,6 +214,7 @@ export function codeDeployWaitGateTrigger(ports: WaitGatePorts): Trigger<WaitInp
       // Watched anyway: when the wait comes, the bake fails closed on the plan if it is still unreadable.
       log.warn('cannot read the plan now; watching anyway', { error: errorMessage(error) });
     }
+    if (settingProblem !== undefined) return refused(settingProblem);
     if (terminationWaitStarted(deployment, target)) {
       log.info('the termination wait has begun: baking on production traffic');
       return {
@@ -411,7 +411,7 @@ function waitOutcome(outcome: Outcome<WaitInput, Delivered>): WaitOutcome {
       return {
         deploymentId: outcome.input.deploymentId,
         wait: waitOf(outcome.input),
-        result: outcome.result === 'analysis-already-started' ? 'analysis-already-started' : 'analysis-started',
+        result: 'analysis-started',
         reasons: outcome.reasons,
       };
     case 'decided':

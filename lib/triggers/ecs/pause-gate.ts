@@ -30,11 +30,11 @@ export interface PauseGatePorts extends EcsContextDeps {
 export interface PauseGateOutcome {
   /**
    * `decided`: ContinueServiceDeployment was called with `action`; `analysis-started`: the analysis runs in a
-   * durable execution, which decides; `analysis-already-started`: a duplicate delivery found that execution
-   * started; `no-op`: the hook no longer awaits a decision (stale, duplicate, expired, decided elsewhere), or
+   * durable execution, which decides (a duplicate delivery finds the same execution: Lambda keeps one per
+   * name); `no-op`: the hook no longer awaits a decision (stale, duplicate, expired, decided elsewhere), or
    * the event disagrees with what ECS reports about it; `ignored`: not an event for this gate.
    */
-  readonly outcome: 'decided' | 'analysis-started' | 'analysis-already-started' | 'no-op' | 'ignored';
+  readonly outcome: 'decided' | 'analysis-started' | 'no-op' | 'ignored';
   readonly hookId?: string;
   readonly action?: EcsHookAction;
   readonly reasons: readonly string[];
@@ -213,7 +213,7 @@ function pauseOutcome(outcome: Outcome<Input, EcsHookAction>): PauseGateOutcome 
     }
     case 'handed-on':
       return {
-        outcome: outcome.result === 'analysis-already-started' ? 'analysis-already-started' : 'analysis-started',
+        outcome: 'analysis-started',
         hookId: outcome.input.hook.hookId,
         reasons: outcome.reasons,
       };
