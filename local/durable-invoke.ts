@@ -72,6 +72,14 @@ export async function invokeWithDurable(
   });
   const aliasArn = `arn:aws:lambda:${region}:123456789012:function:${durableFn.functionName}:live`;
 
+  if (logicalId === durableLogicalId && argv.includes('--local')) {
+    // --local builds the deployment an entry function's event names; a start payload is what an entry
+    // function sends once it has confirmed that deployment, so it is run through the entry function.
+    console.error(
+      `invoke: --local runs the entry functions against greenlight's fakes; ${durableLogicalId} runs what they start. Run the entry function (for a CodeDeploy hook: npm run invoke -- --local CodeDeployHookFunction events/codedeploy-hook/<event>.json --plan <a plan longer than the invocation>), or this start payload without --local, with AWS_ENDPOINT_URL_<SERVICE> pointing at your own fakes (docs/durable.md).`,
+    );
+    return 2;
+  }
   if (logicalId === durableLogicalId) {
     let payload: unknown;
     try {

@@ -100,8 +100,10 @@ export function localDurable(options: LocalDurableOptions = {}): LocalDurable {
         });
       }
       const text = JSON.stringify(payload);
+      // As Lambda: the same name and payload return the execution already started (nothing new runs);
+      // the same name with another payload is refused.
       const known = payloads.get(name);
-      if (known !== undefined) return 'already-started';
+      if (known !== undefined) return known === text ? 'started' : 'already-started';
       payloads.set(name, text);
       queue.push({ name, functionArn, payload: JSON.parse(text) });
       return 'started';

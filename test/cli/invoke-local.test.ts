@@ -12,6 +12,7 @@ const functionOf: Readonly<Record<string, string>> = {
   'ecs-pause-gate': 'EcsPauseGateFunction',
   'codedeploy-wait-gate': 'CodeDeployWaitGateFunction',
   'proton-pipeline-guard': 'ProtonPipelineGuardFunction',
+  'durable-analysis': 'DurableAnalysisFunction',
 };
 
 /** What each sample ends in with a healthy green: the verdict line, and what reached the fakes. */
@@ -49,6 +50,10 @@ function expected(
           `ContinueDeployment \\{"deploymentId":"${detail.deploymentId}","deploymentWaitType":"${detail.state === 'READY' ? 'READY_WAIT' : 'TERMINATION_WAIT'}"\\}`,
         ),
       };
+    case 'durable-analysis':
+      // A start payload, which an entry function sends once it has confirmed the deployment: --local runs
+      // entry functions and says so (exit 2); the durable function's own run is test/cli/invoke-durable.test.ts.
+      return { verdict: /--local runs the entry functions/, delivered: /./ };
     case 'proton-pipeline-guard':
       return { verdict: /^local verdict: Succeeded \(passed\)/m, delivered: /delivered:\n {2}nothing/ };
     default:
@@ -88,6 +93,11 @@ describe('npm run invoke -- --local: every sample event runs as shipped, without
 
       const r = await invokeLocal(['--no-moto', logicalId, s.path]);
 
+      if (s.folder === 'durable-analysis') {
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(want.verdict);
+        return;
+      }
       expect(r.code, r.stderr.slice(-2000)).toBe(0);
       expect(() => JSON.parse(r.stdout)).not.toThrow();
       expect(r.stderr).toMatch(/local \(loopback only, no AWS account\):/);

@@ -24,7 +24,10 @@ describe('localDurable', () => {
     const local = localDurable({ handler: bake, onProgress: (e) => seen.push(e) });
 
     expect(await local.start({ functionArn: 'arn:fn:live', name: 'gl-x-1', payload: { v: 1 } })).toBe('started');
-    expect(await local.start({ functionArn: 'arn:fn:live', name: 'gl-x-1', payload: { v: 1 } })).toBe(
+    // As Lambda: the same name and payload find the execution started (nothing new runs) ...
+    expect(await local.start({ functionArn: 'arn:fn:live', name: 'gl-x-1', payload: { v: 1 } })).toBe('started');
+    // ... another payload under the name is refused.
+    expect(await local.start({ functionArn: 'arn:fn:live', name: 'gl-x-1', payload: { v: 2 } })).toBe(
       'already-started',
     );
     const before = Date.now();
