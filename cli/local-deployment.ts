@@ -347,12 +347,12 @@ async function lambdaFake(world: World, fails: boolean): Promise<LambdaFake> {
   return lambda;
 }
 
-/** Lambda Invoke for the gates' asynchronous continuations: queued, then delivered by `next`. */
+/** Lambda Invoke for durable starts (DurableExecutionName): queued, then run by `next`. */
 async function asyncFake(world: World): Promise<LambdaAsyncFake> {
   const lambda = await startLambdaAsyncFake();
   world.closers.push(() => lambda.close());
   world.environment.AWS_ENDPOINT_URL_LAMBDA = lambda.url;
-  world.notes.push(`Lambda ${lambda.url} (queues the function's continuations of itself; run here in turn)`);
+  world.notes.push(`Lambda ${lambda.url} (durable starts, queued; the executions run here in turn)`);
   return lambda;
 }
 

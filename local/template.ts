@@ -62,6 +62,17 @@ export function resolver(template: Template, overrides: Record<string, string>, 
     if (name === 'AWS::NoValue') return noValue;
     if (name in pseudo) return pseudo[name];
     if (name in parameters) return parameters[name];
+    // SAM's `!Ref Function.Alias` (AutoPublishAlias): the alias ARN, a qualified ARN as Lambda wants it.
+    const alias = /^([A-Za-z0-9]+)\.Alias$/.exec(name);
+    const fn = alias ? template.Resources[alias[1] as string] : undefined;
+    if (alias && fn?.Type === 'AWS::Serverless::Function') {
+      const props = fn.Properties ?? {};
+      const functionName = props.FunctionName === undefined ? alias[1] : String(resolve(props.FunctionName));
+      const region = pseudo['AWS::Region'] ?? 'us-east-1';
+      const account = pseudo['AWS::AccountId'] ?? '123456789012';
+      const partition = pseudo['AWS::Partition'] ?? 'aws';
+      return `arn:${partition}:lambda:${region}:${account}:function:${functionName}:${String(props.AutoPublishAlias ?? 'live')}`;
+    }
     return `\${${name}}`;
   };
   const condition = (name: string): boolean => Boolean(resolve(template.Conditions?.[name]));

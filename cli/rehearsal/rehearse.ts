@@ -167,7 +167,7 @@ async function rehearse(out: Output, scenario: Scenario, chosen: readonly Driver
       targets: balancer.targets,
     });
     cleanups.push(() => signals.close());
-    // The key that authenticates carried state (an ECS hook's hookDetails, the gates' continuations).
+    // The key that authenticates carried state (the ECS lifecycle hook's hookDetails).
     const stateKey = await startStateKeyStandIn();
     cleanups.push(() => stateKey.fake.close());
     const prepared: PreparedDriver[] = [];

@@ -18,7 +18,7 @@ export const schemaDescription = [
   'This schema checks the structure: field names, types, ranges, patterns and lists.',
   'Only `greenlight validate` (and the functions, which validate the same way) also check:',
   "durations within their field's limit (initialDelay and interval at most 1h, timeout 15m, ...) and timeout more than 0;",
-  "consecutiveSuccesses at most count; a hook's schedule within its trigger's limit (14 min or 24 h);",
+  "consecutiveSuccesses at most count; a hook's schedule within its trigger's limit (docs/plan.md, limits per trigger);",
   'that every check a hook lists exists, once, and that a hook is not mapped under both its names (PreTraffic, BeforeAllowTraffic);',
   "that a hook's checks are not all dryRun, and that {{testListenerUrl}} is not probed where it still reaches blue;",
   'placeholders ({{name}} known, {{secret:name}} declared under secrets); bodyMatches in RE2 syntax;',
