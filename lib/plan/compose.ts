@@ -42,11 +42,17 @@ export function includedNames(raw: unknown): string[] {
  *   twice (by the plan and a set, or by two sets) is a plan error, never a silent override.
  * - `variables: {name: text}`: every `{{var.name}}` in the checks (own and included) is replaced by its
  *   text. A `{{var.x}}` the plan does not define is a plan error, as is a variable holding `{{`.
- * Anything else is left for the plan's schema. Throws a `PlanError` listing every problem with its field.
+ * Anything else is left for the plan's schema. Returns the document and every problem with its field
+ * (`path: message`), for the plan's reader to list with its own: one mistake never hides another.
  */
-export function composePlan(raw: unknown, options: ComposeOptions = {}): unknown {
+export function composePlan(
+  raw: unknown,
+  options: ComposeOptions = {},
+): { readonly document: unknown; readonly issues: readonly string[] } {
   const top = record(raw);
-  if (!top || (top.include === undefined && top.variables === undefined && !usesVariables(top.checks))) return raw;
+  if (!top || (top.include === undefined && top.variables === undefined && !usesVariables(top.checks))) {
+    return { document: raw, issues: [] };
+  }
   const issues: string[] = [];
   const problem = (path: string, message: string): void => {
     issues.push(`${path}: ${message}`);
@@ -108,9 +114,11 @@ export function composePlan(raw: unknown, options: ComposeOptions = {}): unknown
     }
   }
   const filled = fillVariables(checks, 'checks', variables, problem);
-  if (issues.length > 0) throw new PlanError(issues);
   const { include: _include, variables: _variables, ...rest } = top;
-  return { ...rest, ...(top.checks === undefined && origin.size === 0 ? {} : { checks: filled }) };
+  return {
+    document: { ...rest, ...(top.checks === undefined && origin.size === 0 ? {} : { checks: filled }) },
+    issues,
+  };
 }
 
 function readVariables(value: unknown, problem: (path: string, message: string) => void): ReadonlyMap<string, string> {

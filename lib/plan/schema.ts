@@ -92,13 +92,16 @@ export function parsePlan(document: unknown, options?: ComposeOptions): Plan {
   if (nestedDeeperThan(document, maxPlanDepth)) {
     throw new PlanError([`plan: nested deeper than ${maxPlanDepth} levels`]);
   }
-  const raw = composePlan(document, options);
+  const composed = composePlan(document, options);
+  const raw = composed.document;
   // The structural pass first, from the definitions the JSON Schema is made of: whatever the readers
   // below say, a plan the schema refuses is refused. Its problems are worded as the readers word theirs,
   // so each is said once (the readers' come first, in their order; any only the pass finds follow).
   const structure = new Fields();
   checkShape(planShape, raw, '', structure);
   const f = new Fields();
+  // Composition's problems first, then the plan's own: one mistake never hides another.
+  f.issues.push(...composed.issues);
   const fail = (): PlanError => {
     for (const issue of structure.issues) if (!f.issues.includes(issue)) f.issues.push(issue);
     return new PlanError(f.issues);

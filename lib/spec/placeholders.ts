@@ -101,7 +101,8 @@ export function checkPlaceholders(
             `unknown secret {{${clip(name)}}} (the plan's secrets: ${secrets.size ? [...secrets].join(', ') : 'none'})`,
           );
         }
-      } else if (!known.has(name) && !containerPlaceholderOf(name)) {
+      } else if (!known.has(name) && !containerPlaceholderOf(name) && !name.startsWith('var.')) {
+        // `{{var.name}}` left here is a variable the plan does not define: composePlan reports it.
         f.problem(path, `unknown placeholder ${shownPlaceholder(name)} (known: ${placeholderNames.join(', ')})`);
       }
     }

@@ -172,3 +172,25 @@ describe('variables cannot assemble a placeholder (red team)', () => {
     ).toThrow(/checks\.c\.url: its variables, once filled in, make a placeholder/);
   });
 });
+
+describe('one mistake never hides another (newcomer pass)', () => {
+  it("lists an unknown variable together with the plan's other problems", async () => {
+    const { parsePlan } = await import('../../lib/plan/schema.ts');
+    let issues: readonly string[] = [];
+    try {
+      parsePlan({
+        version: 1,
+        checks: {
+          c: { type: 'http', url: 'https://example.com/{{var.nope}}', expect: { status: 700 }, retries: 3 },
+        },
+        hooks: { AfterAllowTraffc: ['c'] },
+      });
+    } catch (error) {
+      issues = (error as { issues: readonly string[] }).issues;
+    }
+    expect(issues.some((i) => /unknown variable \{\{var\.nope\}\}/.test(i))).toBe(true);
+    expect(issues.some((i) => /retries/.test(i))).toBe(true);
+    expect(issues.some((i) => /AfterAllowTraffc/.test(i))).toBe(true);
+    expect(issues.filter((i) => /var\.nope/.test(i))).toHaveLength(1);
+  });
+});
