@@ -292,7 +292,14 @@ export async function startLocalDeployment(options: LocalOptions): Promise<Local
         const queued = pending?.take() ?? [];
         const own = queued.find((q) => q.invocationType === 'Event');
         if (!own) return undefined;
-        // The continuation's own wait is at most a second here: its measurement runs when it is due.
+        const start = record(own.payload);
+        if (start.v === 1 && typeof start.trigger === 'string' && start.event !== undefined) {
+          // A durable start (ids only): the execution would look at the hook again after a durable wait. Here
+          // the entry function takes that look, with the start event (which its own read accepts), once the
+          // local deployment's wait can have begun (a second after it started).
+          await new Promise((r) => setTimeout(r, 1_200));
+          return start.event;
+        }
         await new Promise((r) => setTimeout(r, 50));
         return own.payload;
       },
@@ -352,7 +359,7 @@ async function asyncFake(world: World): Promise<LambdaAsyncFake> {
   const lambda = await startLambdaAsyncFake();
   world.closers.push(() => lambda.close());
   world.environment.AWS_ENDPOINT_URL_LAMBDA = lambda.url;
-  world.notes.push(`Lambda ${lambda.url} (durable starts, queued; the executions run here in turn)`);
+  world.notes.push(`Lambda ${lambda.url} (durable starts, queued; each execution's next look is taken here in turn)`);
   return lambda;
 }
 
