@@ -212,7 +212,9 @@ describe('greenlight rehearse (npm start)', () => {
 
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/AfterInstall\n[\s\S]*?Failed in [\d.]+s: CodeDeploy received Failed/);
-    expect(r.stdout).toMatch(/green-service: fail: .*1 running of 2 desired/);
+    // Both AfterInstall checks fail on failing signals; the first measured decides, and which one that is
+    // depends on the schedule's jitter (per deployment): either is green's stopped tasks.
+    expect(r.stdout).toMatch(/green-service: fail: .*1 running of 2 desired|green-tasks: fail: /);
     expect(r.stdout).toMatch(/POST_SCALE_UP\s+Failed/);
     expect(r.stdout).toMatch(/As expected for failing-green/);
   }, 60_000);
