@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,11 +10,11 @@ import { type DurableOutcome, durableExecutionName, runDurableGate } from '../..
 import { runGate } from '../../lib/gate/run-gate.ts';
 import type { Trigger } from '../../lib/gate/trigger.ts';
 import { type Plan, parsePlan } from '../../lib/plan/schema.ts';
-import type { Log } from '../../lib/runtime/logger.ts';
 import { codeDeployWaitGateTrigger, maxWatchLooks, watchIntervalMs } from '../../lib/triggers/codedeploy/wait-gate.ts';
 import { ecsPauseGateTrigger } from '../../lib/triggers/ecs/pause-gate.ts';
+import { green, skippingClock } from '../support/durable-time.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
-import { clock as realClock } from '../support/trigger-fakes.ts';
+import { clock as realClock, quietLog as silent } from '../support/trigger-fakes.ts';
 
 /**
  * The ECS PAUSE gate and the CodeDeploy wait gate on Lambda durable executions, run by the SDK's own
@@ -28,56 +26,6 @@ import { clock as realClock } from '../support/trigger-fakes.ts';
  */
 
 const minute = 60_000;
-const silent: Log = { debug() {}, info() {}, warn() {}, error() {}, appendKeys() {} };
-
-/** A clock moved by completed sleeps and by each durable wait's end (skipped), as in durable.test.ts. */
-function skippingClock(start: number): Clock {
-  let now = start;
-  return {
-    now: () => now,
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve) => {
-        if (ms <= 0 || signal.aborted) return resolve();
-        const timer = setTimeout(() => {
-          signal.removeEventListener('abort', cut);
-          now += ms;
-          resolve();
-        }, ms);
-        const cut = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        signal.addEventListener('abort', cut, { once: true });
-      }),
-    advanceTo: (t) => {
-      now = Math.max(now, t);
-    },
-  };
-}
-
-interface Green {
-  readonly url: string;
-  readonly hits: number[];
-  close(): Promise<void>;
-}
-
-/** A local green whose /health answers 200 until `degradesAt` (test-clock epoch ms), then 500. */
-async function green(clock: Clock, degradesAt = Number.POSITIVE_INFINITY): Promise<Green> {
-  const hits: number[] = [];
-  const server: Server = createServer((_req, res) => {
-    const now = clock.now();
-    hits.push(now);
-    res.statusCode = now >= degradesAt ? 500 : 200;
-    res.end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/health`,
-    hits,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
 
 function bakePlan(hook: string, url: string, count: number, interval: string): Plan {
   return parsePlan({

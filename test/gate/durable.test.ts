@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,10 +7,10 @@ import type { Clock } from '../../lib/core/types.ts';
 import { type DurableOutcome, durableExecutionName, runDurableGate } from '../../lib/gate/durable.ts';
 import { runGate } from '../../lib/gate/run-gate.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
-import type { Log } from '../../lib/runtime/logger.ts';
 import { codeDeployHookTrigger } from '../../lib/triggers/codedeploy/hook.ts';
+import { green, skippingClock } from '../support/durable-time.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
-import { clock as realClock } from '../support/trigger-fakes.ts';
+import { clock as realClock, quietLog as silent } from '../support/trigger-fakes.ts';
 
 /**
  * Analyses on Lambda durable functions, run by the SDK's own LocalDurableTestRunner with time skipping:
@@ -23,62 +21,6 @@ import { clock as realClock } from '../support/trigger-fakes.ts';
  */
 
 const minute = 60_000;
-
-/**
- * A clock that moves only when told: by a sleep that completes (in real time: they are short here, a
- * measurement's timeout or a round's slack) and to the end of each durable wait (skipped).
- */
-function skippingClock(start: number) {
-  let now = start;
-  const clock: Clock = {
-    now: () => now,
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve) => {
-        if (ms <= 0 || signal.aborted) return resolve();
-        const timer = setTimeout(() => {
-          signal.removeEventListener('abort', cut);
-          now += ms;
-          resolve();
-        }, ms);
-        const cut = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        signal.addEventListener('abort', cut, { once: true });
-      }),
-    advanceTo: (t) => {
-      now = Math.max(now, t);
-    },
-  };
-  return clock;
-}
-
-const silent: Log = { debug() {}, info() {}, warn() {}, error() {}, appendKeys() {} };
-
-interface Green {
-  readonly url: string;
-  /** Epoch ms (on the test clock) of each request green answered. */
-  readonly hits: number[];
-  close(): Promise<void>;
-}
-
-/** A local green whose /health answers 200 until `degradesAt` (test-clock epoch ms), then 500. */
-async function green(clock: Clock, degradesAt = Number.POSITIVE_INFINITY): Promise<Green> {
-  const hits: number[] = [];
-  const server: Server = createServer((_req, res) => {
-    const now = clock.now();
-    hits.push(now);
-    res.statusCode = now >= degradesAt ? 500 : 200;
-    res.end(now >= degradesAt ? 'degraded' : 'ok');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/health`,
-    hits,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** CodeDeploy with one deployment whose AfterAllowTraffic hook began at `hookStart`; records reports. */
 function codeDeploy(hookStart: number, clock: Clock) {

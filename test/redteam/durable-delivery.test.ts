@@ -6,6 +6,7 @@ import type { Clock } from '../../lib/core/types.ts';
 import { runDurableGate } from '../../lib/gate/durable.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
 import { ecsPauseGateTrigger } from '../../lib/triggers/ecs/pause-gate.ts';
+import { skippingClock as steppingClock } from '../support/durable-time.ts';
 import { quietLog } from '../support/trigger-fakes.ts';
 
 // Red team (redteam3): a durable execution delivers its verdict in a step retried 3 times (`fewRetries(3)`,
@@ -16,34 +17,6 @@ import { quietLog } from '../support/trigger-fakes.ts';
 // throttling, an hour before the hook expires, and never rolls back.
 
 const minute = 60_000;
-
-function steppingClock(start: number): Clock {
-  let now = start;
-  return {
-    now: () => now,
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve) => {
-        if (ms <= 0 || signal.aborted) return resolve();
-        const t = setTimeout(() => {
-          now += ms;
-          resolve();
-        }, ms);
-        signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(t);
-            resolve();
-          },
-          { once: true },
-        );
-      }),
-    advanceTo: (t) => {
-      now = Math.max(now, t);
-    },
-    // test-only: lets the fake AWS move time on as a slow call would
-    ...({ advanceBy: (ms: number) => (now += ms) } as object),
-  } as Clock & { advanceBy(ms: number): void };
-}
 
 beforeAll(() => LocalDurableTestRunner.setupTestEnvironment({ skipTime: true }));
 afterAll(() => LocalDurableTestRunner.teardownTestEnvironment());

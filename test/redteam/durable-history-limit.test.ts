@@ -4,10 +4,10 @@ import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EcsHookAction, EcsPort } from '../../lib/aws/ecs.ts';
-import type { Clock } from '../../lib/core/types.ts';
 import { type DurableOutcome, runDurableGate } from '../../lib/gate/durable.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
 import { ecsPauseGateTrigger } from '../../lib/triggers/ecs/pause-gate.ts';
+import { skippingClock as clockAt } from '../support/durable-time.ts';
 import { quietLog } from '../support/trigger-fakes.ts';
 
 // Red team (redteam3): Lambda keeps at most 25,000 operations in one durable execution's history; each
@@ -22,32 +22,6 @@ const minute = 60_000;
 
 beforeAll(() => LocalDurableTestRunner.setupTestEnvironment({ skipTime: true }));
 afterAll(() => LocalDurableTestRunner.teardownTestEnvironment());
-
-function clockAt(start: number): Clock {
-  let now = start;
-  return {
-    now: () => now,
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve) => {
-        if (ms <= 0 || signal.aborted) return resolve();
-        const t = setTimeout(() => {
-          now += ms;
-          resolve();
-        }, ms);
-        signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(t);
-            resolve();
-          },
-          { once: true },
-        );
-      }),
-    advanceTo: (t) => {
-      now = Math.max(now, t);
-    },
-  };
-}
 
 describe('a durable bake never outgrows the durable execution history', () => {
   it('a PAUSE plan whose rounds can exceed 25,000 history operations is refused before measuring, naming the limit', async () => {

@@ -10,6 +10,7 @@ import type { Trigger } from '../../lib/gate/trigger.ts';
 import { NoPlanError } from '../../lib/plan/load.ts';
 import { codeDeployWaitGateTrigger } from '../../lib/triggers/codedeploy/wait-gate.ts';
 import { ecsPauseGateTrigger } from '../../lib/triggers/ecs/pause-gate.ts';
+import { skippingClock as fixedClock } from '../support/durable-time.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 import { quietLog } from '../support/trigger-fakes.ts';
 
@@ -28,32 +29,6 @@ const deploymentId = 'd-ABCDEFGH1';
 const noPlan = async () => {
   throw new NoPlanError(['/greenlight/plans/codedeploy/app/group'], []);
 };
-
-function fixedClock(start: number): Clock {
-  let now = start;
-  return {
-    now: () => now,
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve) => {
-        if (ms <= 0 || signal.aborted) return resolve();
-        const t = setTimeout(() => {
-          now += ms;
-          resolve();
-        }, ms);
-        signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(t);
-            resolve();
-          },
-          { once: true },
-        );
-      }),
-    advanceTo: (t) => {
-      now = Math.max(now, t);
-    },
-  };
-}
 
 function codeDeploy(status: string, targetStatus = 'InProgress') {
   const decisions: { call: string; wait?: DeploymentWaitType }[] = [];
