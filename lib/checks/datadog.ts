@@ -1,7 +1,5 @@
 import type { Observation } from '../core/types.ts';
-import { PlanError } from '../spec/errors.ts';
 import { formatDuration, join } from '../spec/fields.ts';
-import { probeGuard } from './egress.ts';
 import type { CheckKind } from './kind.ts';
 import {
   type MetricThreshold,
@@ -14,13 +12,13 @@ import {
   clip,
   parseJson,
   providerGet,
-  providerUrl,
+  providerTarget,
   readProviderFields,
   secretOnly,
   transportError,
 } from './provider-http.ts';
 import { fillQuery, placeDatadog } from './query-fill.ts';
-import { httpsTls, type TlsSpec } from './tls.ts';
+import type { TlsSpec } from './tls.ts';
 
 /**
  * A Datadog metrics query (v1 `GET /api/v1/query?from&to&query`, which answers `series[].pointlist`
@@ -108,11 +106,7 @@ export const datadogCheck: CheckKind<DatadogSpec> = {
   },
 
   create(spec, deps, path) {
-    const base = providerUrl(spec.endpoint, join(path, 'url'));
-    const guard = probeGuard({ egress: deps.egress, ownHost: base.hostname, pinned: deps.pinned, lookup: deps.lookup });
-    const refused = guard.refuse(base);
-    if (refused) throw new PlanError([`${join(path, 'url')}: refused: ${refused}`]);
-    const tls = httpsTls(spec.tls, base, path);
+    const { base, guard, tls } = providerTarget(spec.endpoint, spec.tls, deps, path);
     const headers = { 'dd-api-key': spec.apiKey, 'dd-application-key': spec.applicationKey };
     const what = `Datadog ${clip(spec.query, 100)}`;
     const window = formatDuration(spec.windowMs);

@@ -1,7 +1,6 @@
 import type { Observation } from '../core/types.ts';
 import { PlanError } from '../spec/errors.ts';
 import { describe, formatDuration, join } from '../spec/fields.ts';
-import { probeGuard } from './egress.ts';
 import type { CheckKind } from './kind.ts';
 import {
   type MetricThreshold,
@@ -14,13 +13,13 @@ import {
   clip,
   parseJson,
   providerGet,
-  providerUrl,
+  providerTarget,
   readProviderFields,
   secretOnly,
   transportError,
 } from './provider-http.ts';
 import { fillQuery, placePromql } from './query-fill.ts';
-import { httpsTls, type TlsSpec } from './tls.ts';
+import type { TlsSpec } from './tls.ts';
 
 /** A request to sign: the method, the full URL (query string included) and the headers to send. */
 export interface SigV4Request {
@@ -169,11 +168,7 @@ export const prometheusCheck: CheckKind<PrometheusSpec, PrometheusPorts> = {
   },
 
   create(spec, deps, path) {
-    const base = providerUrl(spec.url, join(path, 'url'));
-    const guard = probeGuard({ egress: deps.egress, ownHost: base.hostname, pinned: deps.pinned, lookup: deps.lookup });
-    const refused = guard.refuse(base);
-    if (refused) throw new PlanError([`${join(path, 'url')}: refused: ${refused}`]);
-    const tls = httpsTls(spec.tls, base, path);
+    const { base, guard, tls } = providerTarget(spec.url, spec.tls, deps, path);
     const amp = ampHost.exec(base.hostname);
     const scope = spec.sigv4 ?? (amp ? { region: amp[1] as string, service: 'aps' } : undefined);
     if (amp && (spec.bearerToken !== undefined || spec.basicAuth !== undefined)) {

@@ -5,9 +5,9 @@ import { PlanError } from '../spec/errors.ts';
 import { type Fields, join } from '../spec/fields.ts';
 import type { BodyBudget } from './body-budget.ts';
 import { jsonParseCost, jsonParseMaxBytes } from './body-expect.ts';
-import { EgressRefusedError, type ProbeGuard } from './egress.ts';
+import { EgressRefusedError, type ProbeGuard, type ProbeGuardOptions, probeGuard } from './egress.ts';
 import { type MetricThreshold, readThreshold } from './metric-threshold.ts';
-import { readTls, type TlsOptions, type TlsSpec } from './tls.ts';
+import { httpsTls, readTls, type TlsOptions, type TlsSpec } from './tls.ts';
 
 /**
  * One GET to a metrics provider's HTTP API (Prometheus, Datadog): through the check's egress guard
@@ -20,6 +20,24 @@ export interface ProviderResponse {
   readonly body: string;
   /** The body was longer than the bound and was cut. */
   readonly truncated: boolean;
+}
+
+/**
+ * A provider's endpoint as a check measures it: the URL (`providerUrl`), the guard that keeps its probes
+ * where `allow` says, and the https options of its `tls`. Throws a `PlanError` naming `path`'s fields when
+ * the URL is invalid, refused by the egress rules, or carries `tls` without https.
+ */
+export function providerTarget(
+  text: string,
+  tls: TlsSpec | undefined,
+  deps: Omit<ProbeGuardOptions, 'ownHost'>,
+  path: string,
+): { readonly base: URL; readonly guard: ProbeGuard; readonly tls: TlsOptions | undefined } {
+  const base = providerUrl(text, join(path, 'url'));
+  const guard = probeGuard({ egress: deps.egress, ownHost: base.hostname, pinned: deps.pinned, lookup: deps.lookup });
+  const refused = guard.refuse(base);
+  if (refused) throw new PlanError([`${join(path, 'url')}: refused: ${refused}`]);
+  return { base, guard, tls: httpsTls(tls, base, path) };
 }
 
 /** Reads `text` as an absolute http(s) URL; a `PlanError` naming `path` when it is not one. */
