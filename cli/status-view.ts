@@ -52,6 +52,11 @@ function shortId(id: string): string {
   return id.startsWith('arn:') ? (id.split('/').at(-1) ?? id) : id;
 }
 
+/** Which hook and plan key an analysis is known to judge: the header is shown again once they are known. */
+function judgedOf(a: AnalysisView): string {
+  return `${a.hook ?? ''}|${a.planKey ?? ''}`;
+}
+
 function analysisHeader(out: Output, a: AnalysisView): string {
   const hook = a.hook ?? '(hook not opened yet)';
   const plan = a.planKey !== undefined ? ` judged by plan key ${out.style('bold', a.planKey)}` : '';
@@ -159,7 +164,10 @@ export function snapshotLines(out: Output, s: StatusSnapshot): string[] {
 export function watchView(out: Output) {
   const hookStatus = new Map<string, string>();
   const deploymentStatus = new Map<string, string>();
-  const seen = new Map<string, { phase: string; rounds: number; checks: boolean; verdict: string; problem: string }>();
+  const seen = new Map<
+    string,
+    { phase: string; rounds: number; checks: boolean; verdict: string; problem: string; judged: string }
+  >();
   const shown = new Map<string, number>();
   let headed = false;
 
@@ -198,7 +206,7 @@ export function watchView(out: Output) {
         const key = a.execution.arn;
         const before = seen.get(key);
         if (!before || (before.checks === false && a.checks.length > 0)) {
-          if (!before) out.line(analysisHeader(out, a));
+          if (!before || before.judged !== judgedOf(a)) out.line(analysisHeader(out, a));
           if (a.checks.length > 0) out.line(`    running ${a.checks.map((c) => out.style('bold', c.name)).join(', ')}`);
         }
         const width = Math.max(12, ...a.checks.map((c) => c.name.length));
@@ -234,6 +242,7 @@ export function watchView(out: Output) {
         const now = {
           phase: a.phase,
           rounds: a.rounds,
+          judged: judgedOf(a),
           checks: a.checks.length > 0,
           verdict,
           problem: a.problem ?? '',
