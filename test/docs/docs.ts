@@ -112,3 +112,32 @@ export function relativeLinks(doc: DocFile): DocLink[] {
   });
   return links;
 }
+
+/** A plan whose `*` entry runs the checks of `fragment`, declaring the `{{secret:...}}` names it uses. */
+export function planAround(fragment: string): string {
+  const names = [...fragment.matchAll(/^ {2}([A-Za-z0-9][\w.-]*):\s*$/gm)].map(([, n]) => n);
+  const secrets = [...new Set([...fragment.matchAll(/\{\{secret:([\w.-]+)\}\}/g)].map(([, n]) => n))];
+  return [
+    'version: 1',
+    ...(secrets.length ? ['secrets:', ...secrets.map((s) => `  ${s}: { ssm: /greenlight/${s} }`)] : []),
+    'hooks:',
+    `  "*": [${names.join(', ')}]`,
+    'checks:',
+    fragment,
+  ].join('\n');
+}
+
+/** The plan `top` begins: a version before it, and the `*` entry running its checks (or none). */
+export function planFrom(top: string): string {
+  const at = top.indexOf('\nchecks:\n');
+  const fragment = at === -1 ? '' : top.slice(at + '\nchecks:\n'.length);
+  const names = [...fragment.matchAll(/^ {2}([A-Za-z0-9][\w.-]*):\s*$/gm)].map(([, n]) => n);
+  const head = at === -1 ? top.trimEnd() : top.slice(0, at);
+  return [
+    'version: 1',
+    head,
+    'hooks:',
+    `  "*": [${names.join(', ')}]`,
+    ...(fragment ? ['checks:', fragment] : ['checks: {}']),
+  ].join('\n');
+}

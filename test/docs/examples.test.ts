@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePlanText } from '../../lib/plan/schema.ts';
 import { PlanError } from '../../lib/spec/errors.ts';
-import { codeBlocks, root } from './docs.ts';
+import { codeBlocks, planAround, planFrom, root } from './docs.ts';
 
 // A newcomer copies the docs' examples: each must be a plan the functions accept, as written. Whole
 // plans are validated as they are; a check written as it stands under `checks:` is validated inside a
@@ -15,35 +15,6 @@ const plans = yaml.filter((b) => /^(?:# yaml-language-server: \$schema=\S+\n)?ve
 const checks = yaml.filter((b) => /^ {2}[A-Za-z0-9][\w.-]*:\n {4}type: /.test(b.body));
 // The top of a plan shown alone (an `allow` or `secrets` block, with or without checks).
 const blocks = yaml.filter((b) => /^(allow|secrets):\n/.test(b.body));
-
-/** A plan whose `*` entry runs the checks of `fragment`, declaring the `{{secret:...}}` names it uses. */
-function planAround(fragment: string): string {
-  const names = [...fragment.matchAll(/^ {2}([A-Za-z0-9][\w.-]*):\s*$/gm)].map(([, n]) => n);
-  const secrets = [...new Set([...fragment.matchAll(/\{\{secret:([\w.-]+)\}\}/g)].map(([, n]) => n))];
-  return [
-    'version: 1',
-    ...(secrets.length ? ['secrets:', ...secrets.map((s) => `  ${s}: { ssm: /greenlight/${s} }`)] : []),
-    'hooks:',
-    `  "*": [${names.join(', ')}]`,
-    'checks:',
-    fragment,
-  ].join('\n');
-}
-
-/** The plan `top` begins: a version before it, and the `*` entry running its checks (or none). */
-function planFrom(top: string): string {
-  const at = top.indexOf('\nchecks:\n');
-  const fragment = at === -1 ? '' : top.slice(at + '\nchecks:\n'.length);
-  const names = [...fragment.matchAll(/^ {2}([A-Za-z0-9][\w.-]*):\s*$/gm)].map(([, n]) => n);
-  const head = at === -1 ? top.trimEnd() : top.slice(0, at);
-  return [
-    'version: 1',
-    head,
-    'hooks:',
-    `  "*": [${names.join(', ')}]`,
-    ...(fragment ? ['checks:', fragment] : ['checks: {}']),
-  ].join('\n');
-}
 
 /** The plan's problems, or [] when it is valid. */
 async function problems(text: string, source: string): Promise<readonly string[]> {

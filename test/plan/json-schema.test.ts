@@ -11,7 +11,7 @@ import { fits, type Shape } from '../../lib/plan/shape.ts';
 import { parseYaml } from '../../lib/plan/yaml.ts';
 import { PlanError } from '../../lib/spec/errors.ts';
 import { entryPoint, esbuildOptions, functionNames } from '../../scripts/build.ts';
-import { codeBlocks, root } from '../docs/docs.ts';
+import { codeBlocks, planAround, planFrom, root } from '../docs/docs.ts';
 import { schemaErrors } from './json-schema-subset.ts';
 
 // The JSON Schema editors use and the validator's structural pass are made from one definition
@@ -43,35 +43,6 @@ function verdicts(plan: unknown): { jsonSchema: boolean; zod: boolean; validator
 }
 
 const modeline = /^# yaml-language-server: \$schema=(\S+)\n/;
-
-/** A plan whose `*` entry runs the checks of a docs fragment written as under `checks:`. */
-function planAround(fragment: string): string {
-  const names = [...fragment.matchAll(/^ {2}([A-Za-z0-9][\w.-]*):\s*$/gm)].map(([, n]) => n);
-  const secrets = [...new Set([...fragment.matchAll(/\{\{secret:([\w.-]+)\}\}/g)].map(([, n]) => n))];
-  return [
-    'version: 1',
-    ...(secrets.length ? ['secrets:', ...secrets.map((s) => `  ${s}: { ssm: /greenlight/${s} }`)] : []),
-    'hooks:',
-    `  "*": [${names.join(', ')}]`,
-    'checks:',
-    fragment,
-  ].join('\n');
-}
-
-/** The plan a docs block of top-level fields (`allow:`, `secrets:`, with or without checks) begins. */
-function planFrom(top: string): string {
-  const at = top.indexOf('\nchecks:\n');
-  const fragment = at === -1 ? '' : top.slice(at + '\nchecks:\n'.length);
-  const names = [...fragment.matchAll(/^ {2}([A-Za-z0-9][\w.-]*):\s*$/gm)].map(([, n]) => n);
-  const head = at === -1 ? top.trimEnd() : top.slice(0, at);
-  return [
-    'version: 1',
-    head,
-    'hooks:',
-    `  "*": [${names.join(', ')}]`,
-    ...(fragment ? ['checks:', fragment] : ['checks: {}']),
-  ].join('\n');
-}
 
 /** Every example plan of the repository and its docs, as text, by where it is. */
 function examplePlans(): [string, string][] {
