@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { codeDeployHooks } from '../../../lib/spec/hooks.ts';
 import { ecsDeployment, startCodeDeployFake } from '../../../local/fakes/codedeploy.ts';
-import { loadHandler } from '../functions.ts';
+import { type Invocation, loadHandler } from '../functions.ts';
+import type { StepLog } from '../progress.ts';
 import { seedEcs } from '../signals.ts';
 import {
   codeDeployId,
@@ -104,22 +105,7 @@ export const codeDeployEcsDriver: Driver = {
             LifecycleEventHookExecutionId: executionId,
           });
           const log = progress.end();
-          const reported = codedeploy.hookStatuses.get(executionId);
-          const reasons = invocation.ok
-            ? readReasons(invocation.result)
-            : [
-                `the function threw ${invocation.error.name}: ${invocation.error.message} (CodeDeploy would wait up to an hour for a report)`,
-              ];
-          const result: StepResult = {
-            name: hook,
-            status: reported === 'Succeeded' ? 'Succeeded' : 'Failed',
-            ...(reported !== undefined ? { reported } : {}),
-            reasons: reasons.length > 0 ? reasons : log.reasons,
-            checks: log.checks,
-            measurements: log.measurements,
-            durationMs: Date.now() - started,
-            invocations: 1,
-          };
+          const result = hookStep(hook, invocation, codedeploy.hookStatuses.get(executionId), log, started);
           steps.push(result);
           stepResult(out, result, 'CodeDeploy');
           if (result.status === 'Failed') failedAt = hook;
@@ -162,7 +148,34 @@ function targetGroupName(arn: string): string {
   return arn.split(':targetgroup/')[1]?.split('/')[0] ?? arn;
 }
 
-function readReasons(result: unknown): string[] {
-  const reasons = (result as { reasons?: unknown } | null)?.reasons;
-  return Array.isArray(reasons) ? reasons.map(String) : [];
+/**
+ * One CodeDeploy hook as the rehearsal reports it: what the function reported (`reported`, absent when it
+ * reported nothing), its reasons (the function's own, else its error, else what its log says), and what
+ * its log recorded, from `started` (epoch ms) to now.
+ */
+export function hookStep(
+  hook: string,
+  invocation: Invocation,
+  reported: string | undefined,
+  log: StepLog,
+  started: number,
+): StepResult {
+  const given = invocation.ok ? (invocation.result as { reasons?: unknown } | null)?.reasons : undefined;
+  const reasons = invocation.ok
+    ? Array.isArray(given)
+      ? given.map(String)
+      : []
+    : [
+        `the function threw ${invocation.error.name}: ${invocation.error.message} (CodeDeploy would wait up to an hour for a report)`,
+      ];
+  return {
+    name: hook,
+    status: reported === 'Succeeded' ? 'Succeeded' : 'Failed',
+    ...(reported !== undefined ? { reported } : {}),
+    reasons: reasons.length > 0 ? reasons : log.reasons,
+    checks: log.checks,
+    measurements: log.measurements,
+    durationMs: Date.now() - started,
+    invocations: 1,
+  };
 }

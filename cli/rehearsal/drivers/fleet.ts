@@ -22,6 +22,7 @@ import {
   stepResult,
 } from '../steps.ts';
 import type { FlowResult, StepResult } from '../types.ts';
+import { hookStep } from './codedeploy-ecs.ts';
 import type { Driver, DriverSetup, PreparedDriver, RehearsalContext } from './driver.ts';
 
 /**
@@ -309,23 +310,7 @@ async function codeDeployFlow(
     const started = Date.now();
     const invocation = await handler.invoke({ DeploymentId: deploymentId, LifecycleEventHookExecutionId: executionId });
     const log = progress.end();
-    const reported = codedeploy.hookStatuses.get(executionId);
-    const given = invocation.ok ? (invocation.result as { reasons?: unknown } | null)?.reasons : undefined;
-    const reasons = invocation.ok
-      ? Array.isArray(given)
-        ? given.map(String)
-        : []
-      : [`the function threw ${invocation.error.name}: ${invocation.error.message}`];
-    const result: StepResult = {
-      name: hook,
-      status: reported === 'Succeeded' ? 'Succeeded' : 'Failed',
-      ...(reported !== undefined ? { reported } : {}),
-      reasons: reasons.length > 0 ? reasons : log.reasons,
-      checks: log.checks,
-      measurements: log.measurements,
-      durationMs: Date.now() - started,
-      invocations: 1,
-    };
+    const result = hookStep(hook, invocation, codedeploy.hookStatuses.get(executionId), log, started);
     steps.push(result);
     stepResult(out, result, 'CodeDeploy');
     if (result.status === 'Failed') failedAt = hook;
