@@ -241,7 +241,8 @@ export function fisherGreater(a: number, n1: number, b: number, n2: number): num
  * Judges green against blue at the `look`-th measurement of a check: `fail` when green is
  * significantly (at alpha_look / 2 for each test) AND materially worse in latency or in errors,
  * `inconclusive` when the latency samples are too few to tell (fewer than `minSamples`, or so few
- * that even the most extreme ordering could not be significant at this look), `pass` otherwise.
+ * that even the most extreme ordering could not be significant at this look), `pass` otherwise
+ * (including every latency on both sides equal: a shift of exactly 0).
  */
 export function judge(green: SideSample, blue: SideSample, s: JudgeSettings, look: number): Judgement {
   const alphaLook = lookAlpha(s.alpha, look);
@@ -268,6 +269,17 @@ export function judge(green: SideSample, blue: SideSample, s: JudgeSettings, loo
       ...(latency ? { latency } : {}),
       outcome: 'inconclusive',
       reason: `too few latency samples (green ${green.latenciesMs.length}, blue ${blue.latenciesMs.length}, need ${s.minSamples} each)`,
+    };
+  }
+  // Every latency on both sides the same: no ordering, so no test could tell, yet the samples show no
+  // shift at all (HL shift and interval 0). That is evidence of no difference, not a lack of it.
+  const first = green.latenciesMs[0];
+  if ([...green.latenciesMs, ...blue.latenciesMs].every((v) => v === first)) {
+    return {
+      ...base,
+      latency,
+      outcome: 'pass',
+      reason: `no difference: every latency ${round(first ?? 0)} ms on both sides`,
     };
   }
   if (smallestP(green.latenciesMs, blue.latenciesMs) >= each) {

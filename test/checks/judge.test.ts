@@ -104,6 +104,18 @@ describe('judge', () => {
     expect(judge(side(blue), side(blue), defaultJudge, 1).outcome).toBe('pass');
   });
 
+  it('passes, naming the latency, when every latency on both sides is the same (no ordering, shift exactly 0)', () => {
+    // A CI flake: twelve 6 ms answers a side had no variance, and the judge called that "samples too small".
+    const six = Array(12).fill(6);
+    const j = judge(side(six), side(six), { ...defaultJudge, minSamples: 8 }, 1);
+    expect(j.outcome).toBe('pass');
+    expect(j.reason).toBe('no difference: every latency 6 ms on both sides');
+    expect(j.latency?.shift).toBe(0);
+    // Still not a pass below minSamples, nor on errors.
+    expect(judge(side([6, 6]), side([6, 6]), defaultJudge, 1).outcome).toBe('inconclusive');
+    expect(judge(side(six, 12, 12), side(six, 0, 12), defaultJudge, 1).outcome).toBe('fail');
+  });
+
   it('is inconclusive with fewer samples than minSamples', () => {
     const j = judge(side([500, 600, 700]), side([10, 11, 12]), defaultJudge, 1);
     expect(j.outcome).toBe('inconclusive');
