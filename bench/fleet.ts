@@ -430,6 +430,7 @@ async function runLevel(n: number, options: FleetOptions, aws: LoopbackAws): Pro
     const svc = `svc-${i}`;
     const clients = fleetClients(options.scale);
     const signal = AbortSignal.timeout(deadlineMs);
+    const deadlineAt = Date.now() + deadlineMs;
     try {
       const context = await resolveEcsContext(
         {
@@ -454,7 +455,14 @@ async function runLevel(n: number, options: FleetOptions, aws: LoopbackAws): Pro
         cloudwatch: cloudWatchAdapter(() => clients.cloudwatch),
       };
       const runs = buildRuns(checks, context, deps);
-      const analysis = await analyze({ checks: runs, clock: systemClock, signal, ...fleetAnalyzeOptions(svc) });
+      // As the ECS lifecycle hook's legs run it: the analysis deadline lets throttled measurements be taken again.
+      const analysis = await analyze({
+        checks: runs,
+        clock: systemClock,
+        signal,
+        deadlineAt: deadlineAt - 1,
+        ...fleetAnalyzeOptions(svc),
+      });
       if (analysis.kind !== 'verdict') return 'suspended';
       return analysis.verdict.status === 'pass' ? undefined : analysis.verdict.reasons.join('; ');
     } catch (error) {

@@ -14,13 +14,16 @@ export const noDataOutcomes: readonly NoDataOutcome[] = ['fail', 'inconclusive',
 
 /**
  * An AWS call that failed (throttled, denied, not found, aborted) as an `error` measurement:
- * never a pass, and the message names the SDK's error class so the cause is plain in the verdict.
+ * never a pass, and the message names the SDK's error class so the cause is plain in the verdict. A call
+ * AWS still throttled when the measurement's time ran out (`ThrottledError`) is marked `throttled`.
  * `denied`, when given, is said after an access denial: what the operator sets to allow the call
  * (the stack parameter that scopes the function's IAM policy).
  */
 export function awsError(what: string, error: unknown, signal: AbortSignal, denied?: string): Observation {
-  // Still throttled when the measurement's time ran out: AWS's answer, said as such.
-  if (error instanceof ThrottledError) return { outcome: 'error', message: `${what}: ${error.message}` };
+  // Still throttled when the measurement's time ran out: AWS's answer, said as such, and marked so that the
+  // analysis measures again rather than count it while the deadline allows.
+  if (error instanceof ThrottledError)
+    return { outcome: 'error', message: `${what}: ${error.message}`, throttled: true };
   if (signal.aborted) {
     const reason: unknown = signal.reason;
     const why = reason instanceof Error && reason.name !== 'AbortError' ? reason.message : 'aborted';

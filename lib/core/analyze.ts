@@ -45,6 +45,15 @@ export interface AnalyzeOptions {
    * hook, so that deployments started together do not measure in lockstep. Bounded by `scheduleJitter`.
    */
   readonly jitterSeed?: string;
+  /**
+   * Epoch milliseconds by which every deciding check must have finished (the analysis deadline). When
+   * given, a measurement whose AWS reads were still throttled when its time ran out (`Observation.throttled`)
+   * is not counted: the check measures again an interval later, as long as the rest of its schedule still
+   * fits before this; after that, a throttled measurement is an error like any other. Throttling is AWS's
+   * answer to the account's load, not evidence about green (a fleet of deployments measuring at once must
+   * not roll each other back), yet the verdict still comes before the deadline.
+   */
+  readonly deadlineAt?: number;
 }
 
 export type Analysis =
@@ -122,6 +131,31 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
       if (loopSignal.aborted) return 'stopped';
       const m = await measureOnce(run, clock, loopSignal, { index: current.taken + 1 });
       if (m === undefined) return 'stopped';
+      const retakeAt = Math.max(m.startedAt + run.policy.intervalMs, clock.now());
+      if (
+        m.throttled &&
+        options.deadlineAt !== undefined &&
+        restFits(run.policy, current, retakeAt, options.deadlineAt)
+      ) {
+        const retaken: Measurement = {
+          ...m,
+          message: `${m.message}; not counted: measured again in ${seconds(retakeAt - clock.now())} (the deadline leaves time)`,
+        };
+        // Not counted and not a measurement of green; like an error, it breaks a run of passes.
+        const next: CheckState = {
+          ...current,
+          consecutivePasses: 0,
+          nextAt: retakeAt,
+          recent: [...current.recent, retaken].slice(-recentLimit),
+        };
+        states.set(run.name, next);
+        try {
+          options.onMeasurement?.(run, retaken, next);
+        } catch {
+          // Progress reporting must never change a verdict.
+        }
+        continue;
+      }
       const counters = count(current, m.outcome);
       const assessment = assess(counters, run.policy);
       const next: CheckState = {
@@ -178,6 +212,20 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     verdict: toVerdict(results, startedAt, clock.now(), options.noChecksPass === true),
     state,
   };
+}
+
+/**
+ * Whether a check whose next measurement starts at `startAt` can still take every measurement it needs
+ * (`count` less those already counted, none of them an error) before `deadlineAt`: each an interval after
+ * the previous one started (or when it ended, if it ran longer), the last running to its timeout.
+ */
+export function restFits(p: CheckPolicy, c: Counters, startAt: number, deadlineAt: number): boolean {
+  const left = Math.max(1, p.count - measured(c));
+  return startAt + (left - 1) * Math.max(p.intervalMs, p.timeoutMs) + p.timeoutMs <= deadlineAt;
+}
+
+function seconds(ms: number): string {
+  return `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
 }
 
 function isRunning(states: Map<string, CheckState>) {
@@ -286,8 +334,17 @@ async function measureOnce(
     local.abort();
   }
   if (signal.aborted) return undefined;
-  const durationMs = clock.now() - startedAt;
   if (first === TIMED_OUT) {
+    // A check that was cut may still say why within a moment (its own reads' budget ends at the same time, and
+    // a busy event loop runs both timers together): an error it reports, such as AWS throttling its reads, is
+    // more exact than "timed out". A late pass or fail is not taken: the measurement overran its timeout.
+    const late = await Promise.race([
+      measured,
+      clock.sleep(cutGraceMs(run.policy.timeoutMs), signal).then(() => undefined),
+    ]);
+    if (signal.aborted) return undefined;
+    const durationMs = clock.now() - startedAt;
+    if (late?.outcome === 'error') return { ...late, startedAt, durationMs };
     return {
       outcome: 'error',
       message: `timed out after ${run.policy.timeoutMs} ms`,
@@ -295,7 +352,13 @@ async function measureOnce(
       durationMs,
     };
   }
+  const durationMs = clock.now() - startedAt;
   return { ...first, startedAt, durationMs };
+}
+
+/** How long a cut measurement may take to report its own error: 5% of its timeout, 10 to 100 ms. */
+function cutGraceMs(timeoutMs: number): number {
+  return Math.min(100, Math.max(10, timeoutMs * 0.05));
 }
 
 function sanitize(o: Observation): Observation {
@@ -303,7 +366,10 @@ function sanitize(o: Observation): Observation {
     return { outcome: 'error', message: 'check returned no valid outcome' };
   }
   const message = typeof o.message === 'string' ? o.message : String(o.message);
-  return o.value === undefined ? { outcome: o.outcome, message } : { outcome: o.outcome, message, value: o.value };
+  const base: Observation =
+    o.value === undefined ? { outcome: o.outcome, message } : { outcome: o.outcome, message, value: o.value };
+  // Only an error can be "throttled": a pass or fail is evidence about green, whatever the flag says.
+  return o.throttled === true && o.outcome === 'error' ? { ...base, throttled: true } : base;
 }
 
 /**

@@ -8,6 +8,12 @@ export interface Observation {
   readonly message: string;
   /** The observed value (a status code, a count, a latency), when there is one. */
   readonly value?: string | number | boolean | null;
+  /**
+   * An `error` whose AWS reads were still throttled when the measurement's time ran out: AWS's answer to the
+   * account's load, not evidence about green. The analysis takes it again instead of counting it, as long as
+   * its deadline leaves time for the rest of the check's schedule (`AnalyzeOptions.deadlineAt`).
+   */
+  readonly throttled?: true;
 }
 
 export interface Measurement extends Observation {

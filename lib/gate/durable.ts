@@ -6,7 +6,7 @@ import { errorMessage } from '../core/analyze.ts';
 import { initialJitterMaxMs } from '../core/policy.ts';
 import type { AnalysisState, Verdict } from '../core/types.ts';
 import { NoPlanError } from '../plan/load.ts';
-import { minutes, scheduleProblem } from '../plan/trigger-limits.ts';
+import { maxDurableRounds, minutes, scheduleProblem } from '../plan/trigger-limits.ts';
 import { deadlineFor } from '../runtime/deadline.ts';
 import type { DeploymentContext } from '../spec/placeholders.ts';
 import { deliver, ReportError } from './deliver.ts';
@@ -99,6 +99,7 @@ export async function enterDurable<Input, Hook>(o: {
       log,
       suspendAt: run.analysisEndsAt,
       suspendCountsTimeout: false,
+      deadlineAt: run.analysisEndsAt,
       jitterSeed: jitterSeed(run.scope, selected.key),
     });
     if (analysis.kind === 'verdict') return analysis;
@@ -316,6 +317,14 @@ export function runDurableGate<Input, Hook, Detail, Answer>(
       let state: AnalysisState | undefined;
       for (;;) {
         let round: Round;
+        // Throttled measurements taken again add rounds beyond the schedule's: the history stays bounded.
+        if (rounds >= maxDurableRounds) {
+          verdict = failedVerdict(
+            `the analysis took ${rounds} measurement rounds, the most a durable execution's history holds, without a verdict`,
+            clock.now(),
+          );
+          break;
+        }
         try {
           round = await ctx.step(`measure-${rounds}`, () => measure(p, state), { retryStrategy: fewRetries(2) });
         } catch (error) {

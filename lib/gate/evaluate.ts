@@ -23,6 +23,8 @@ export interface EvaluateOptions {
   readonly onMeasurement?: (check: CheckRun, m: Measurement) => void;
   /** Spreads the first measurement of hooks that start together (`scheduleJitter`): the deployment and hook. */
   readonly jitterSeed?: string;
+  /** The analysis deadline: throttled measurements are taken again while the schedule still fits (`AnalyzeOptions.deadlineAt`). */
+  readonly deadlineAt?: number;
 }
 
 /** The longest measurement detail a log line carries: 30 measurements x 10 checks stay small in Live Tail. */
@@ -46,6 +48,7 @@ export function evaluate(options: EvaluateOptions): Promise<Analysis> {
     ...(options.suspendAt !== undefined ? { suspendAt: options.suspendAt } : {}),
     ...(options.suspendCountsTimeout !== undefined ? { suspendCountsTimeout: options.suspendCountsTimeout } : {}),
     ...(options.jitterSeed !== undefined ? { jitterSeed: options.jitterSeed } : {}),
+    ...(options.deadlineAt !== undefined ? { deadlineAt: options.deadlineAt } : {}),
     onMeasurement: (check, m, state) => {
       log.info('measurement', measurementLine(check, m, state));
       options.onMeasurement?.(check, m);
@@ -63,6 +66,7 @@ export function measurementLine(
     check: check.name,
     kind: check.kind,
     outcome: m.outcome,
+    ...(m.throttled ? { throttled: true } : {}),
     detail: clipDetail(m.message),
     ...(m.value !== undefined ? { value: typeof m.value === 'string' ? clipDetail(m.value) : m.value } : {}),
     durationMs: Math.round(m.durationMs),

@@ -52,6 +52,7 @@ export async function runLeg(o: LegOptions): Promise<LegResult> {
     signal: o.signal,
     log: o.log,
     suspendAt,
+    deadlineAt: o.deadline,
     ...(o.state ? { state: o.state } : {}),
     ...(o.jitterSeed !== undefined ? { jitterSeed: o.jitterSeed } : {}),
     onMeasurement: () => {

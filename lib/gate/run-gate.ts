@@ -204,6 +204,7 @@ export function runGate<Input, Hook, Detail, Answer>(
           log,
           suspendAt: run.analysisEndsAt,
           suspendCountsTimeout: false,
+          deadlineAt: run.analysisEndsAt,
           jitterSeed: jitterSeed(scope, selected.key),
         });
         if (analysis.kind === 'verdict') return analysis;

@@ -128,6 +128,35 @@ describe('throttled AWS reads (issue 14)', () => {
     expect(ecs.callsOf('DescribeServiceDeployments').length).toBeGreaterThan(3);
   });
 
+  it('a measurement AWS throttles to its end is taken again while the deadline allows, and the check passes on real reads', async () => {
+    ecs.failNext('DescribeServiceDeployments', throttled, Number.POSITIVE_INFINITY);
+    const lifted = setTimeout(() => ecs.clearFaults(), 400);
+    const checks = runsOf({ service: { ...service, count: 2, interval: '300ms', timeout: '300ms' } });
+    const seen: string[] = [];
+    try {
+      const analysis = await analyze({
+        checks,
+        clock: systemClock,
+        signal: AbortSignal.timeout(10_000),
+        deadlineAt: Date.now() + 10_000,
+        onMeasurement: (_c, m) => seen.push(`${m.outcome}${m.throttled ? ' (throttled)' : ''}`),
+      });
+      expect(analysis.kind === 'verdict' && analysis.verdict.status).toBe('pass');
+      expect(seen[0]).toBe('error (throttled)');
+      expect(seen.filter((s) => s === 'pass')).toHaveLength(2);
+    } finally {
+      clearTimeout(lifted);
+    }
+  });
+
+  it('without a deadline to stretch to, the same throttled measurement is the error it always was', async () => {
+    ecs.failNext('DescribeServiceDeployments', throttled, Number.POSITIVE_INFINITY);
+    const checks = runsOf({ service: { ...service, count: 2, interval: '300ms', timeout: '300ms' } });
+    const analysis = await analyze({ checks, clock: systemClock, signal: AbortSignal.timeout(10_000) });
+    expect(analysis.kind === 'verdict' && analysis.verdict.status).toBe('error');
+    expect(analysis.kind === 'verdict' && analysis.verdict.reasons[0]).toMatch(/throttled by AWS/);
+  });
+
   it('a context read throttled twice, then answered, does not fail the hook', async () => {
     ecs.failNext('DescribeServiceRevisions', throttled, 2);
 
