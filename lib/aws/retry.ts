@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pluggable, RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types';
 import { ThrottledError } from '../spec/errors.ts';
+import { noteThrottled } from '../spec/throttle-watch.ts';
 
 /**
  * Error codes the SDK classifies as throttling (`THROTTLING_ERROR_CODES` of the SDK's
@@ -120,9 +121,12 @@ export const throttleLog: Pluggable<object, object> = {
           return await next(args);
         } catch (error) {
           const log = calls.getStore();
-          if (log && isThrottling(error)) {
-            log.firstThrottledAt ??= Date.now();
-            log.throttles++;
+          if (isThrottling(error)) {
+            noteThrottled();
+            if (log) {
+              log.firstThrottledAt ??= Date.now();
+              log.throttles++;
+            }
           }
           throw error;
         }

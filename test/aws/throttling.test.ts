@@ -149,6 +149,35 @@ describe('throttled AWS reads (issue 14)', () => {
     }
   });
 
+  it('a measurement whose time ran out after AWS throttled an earlier read is throttled, though the read cut was not', async () => {
+    // ListTasks throttled for 300 ms of a 600 ms measurement, then DescribeTasks slow: the budget cuts DescribeTasks.
+    ecs.failNext('ListTasks', throttled, Number.POSITIVE_INFINITY);
+    const lifted = setTimeout(() => ecs.clearFaults('ListTasks'), 300);
+    ecs.delay('DescribeTasks', 2_000);
+    try {
+      const [run] = runsOf({ tasks: { type: 'ecs-tasks', serviceRevision: '{{targetServiceRevisionArn}}' } });
+      const o = await run?.measure(AbortSignal.timeout(5_000), { index: 1, cutAt: Date.now() + 600 });
+      expect(o?.outcome).toBe('error');
+      expect(o?.throttled).toBe(true);
+      expect(o?.message).toMatch(/time for AWS reads ran out \(AWS throttled \d+ of its reads\)$/);
+    } finally {
+      clearTimeout(lifted);
+      ecs.delay('DescribeTasks', 0);
+    }
+  });
+
+  it('a measurement cut without any throttling is a plain error, not throttled', async () => {
+    ecs.delay('DescribeServiceDeployments', 2_000);
+    try {
+      const [run] = runsOf({ service });
+      const o = await run?.measure(AbortSignal.timeout(5_000), { index: 1, cutAt: Date.now() + 300 });
+      expect(o?.outcome).toBe('error');
+      expect(o?.throttled).toBeUndefined();
+    } finally {
+      ecs.delay('DescribeServiceDeployments', 0);
+    }
+  });
+
   it('without a deadline to stretch to, the same throttled measurement is the error it always was', async () => {
     ecs.failNext('DescribeServiceDeployments', throttled, Number.POSITIVE_INFINITY);
     const checks = runsOf({ service: { ...service, count: 2, interval: '300ms', timeout: '300ms' } });
