@@ -19,6 +19,8 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { cloudWatchAdapter } from '../lib/aws/cloudwatch.ts';
 import { ecsAdapter } from '../lib/aws/ecs.ts';
 import { ecsChecksAdapter } from '../lib/aws/ecs-checks.ts';
@@ -74,11 +76,20 @@ export interface FleetCounts {
   readonly throttled: Map<string, number>;
 }
 
-interface LoopbackAws {
+export interface LoopbackAws {
   readonly counts: FleetCounts;
   readonly greenPort: number;
+  /** The `AWS_ENDPOINT_URL_*` variables that point the SDK at it. */
+  readonly endpoints: Readonly<Record<string, string>>;
   /** Fresh buckets and counts for the next level. */
   reset(): void;
+  close(): Promise<void>;
+}
+
+/** The loopback AWS as the fleet drives it: in a worker thread (bench/fleet-worker.ts), or in-process. */
+export interface FleetAws {
+  reset(): Promise<void>;
+  counts(): Promise<FleetCounts>;
   close(): Promise<void>;
 }
 
@@ -107,7 +118,7 @@ const arn = {
     `arn:aws:elasticloadbalancing:${region}:${account}:targetgroup/${svc}-${color}/${color === 'blue' ? '73e2d6bc24d8a067' : '83e2d6bc24d8a068'}`,
 };
 
-async function startLoopbackAws(scale: number): Promise<LoopbackAws> {
+export async function startLoopbackAws(scale: number): Promise<LoopbackAws> {
   let buckets = new Map<BucketName, TokenBucket>();
   const counts: FleetCounts = { answered: new Map(), throttled: new Map() };
   const reset = () => {
@@ -283,16 +294,20 @@ async function startLoopbackAws(scale: number): Promise<LoopbackAws> {
   elb.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => elb.listen(0, '127.0.0.1', resolve));
 
-  process.env.AWS_REGION = region;
-  process.env.AWS_ACCESS_KEY_ID = 'fleet';
-  process.env.AWS_SECRET_ACCESS_KEY = 'fleet';
-  process.env.AWS_ENDPOINT_URL_ECS = ecs.url;
-  process.env.AWS_ENDPOINT_URL_CLOUDWATCH = cloudwatch.url;
-  process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 = `http://127.0.0.1:${(elb.address() as AddressInfo).port}`;
+  const endpoints = {
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: 'fleet',
+    AWS_SECRET_ACCESS_KEY: 'fleet',
+    AWS_ENDPOINT_URL_ECS: ecs.url,
+    AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.url,
+    AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: `http://127.0.0.1:${(elb.address() as AddressInfo).port}`,
+  };
+  Object.assign(process.env, endpoints);
 
   return {
     counts,
     greenPort,
+    endpoints,
     reset,
     async close() {
       await Promise.all([ecs.close(), cloudwatch.close(), closeServer(elb), closeServer(green)]);
@@ -386,6 +401,12 @@ export interface LevelResult {
   readonly throttledPerHook: number;
   /** Wall time of the level, scaled back to AWS time (seconds). */
   readonly hookSecondsMax: number;
+  /**
+   * The 99th percentile of the deployments' event-loop delay (ms, unscaled). The deployments share one
+   * process here, unlike Lambda's one sandbox each: when this nears a probe's timeout, the machine, not AWS,
+   * is deciding, and the level must be run at a smaller scale.
+   */
+  readonly eventLoopLagP99Ms: number;
   readonly answered: Readonly<Record<string, number>>;
 }
 
@@ -401,15 +422,15 @@ export interface FleetOptions {
 
 /** Runs the levels in turn, each with fresh buckets. */
 export async function runFleet(options: FleetOptions): Promise<LevelResult[]> {
-  const aws = await startLoopbackAws(options.scale);
+  const aws = await startFleetAws(options.scale);
   const results: LevelResult[] = [];
   try {
     for (const n of options.levels) {
-      aws.reset();
+      await aws.reset();
       const result = await runLevel(n, options, aws);
       results.push(result);
       options.log?.(
-        `fleet: ${n} deployments: ${result.falseRollbacks} false rollbacks, ${result.readsPerHook.toFixed(1)} reads and ${result.throttledPerHook.toFixed(1)} throttled per hook${result.reasons[0] ? `; first: ${result.reasons[0]}` : ''}`,
+        `fleet: ${n} deployments: ${result.falseRollbacks} false rollbacks, ${result.readsPerHook.toFixed(1)} reads and ${result.throttledPerHook.toFixed(1)} throttled per hook, event-loop delay p99 ${result.eventLoopLagP99Ms.toFixed(0)} ms, ${result.hookSecondsMax.toFixed(0)} s (AWS time)${result.reasons[0] ? `; first: ${result.reasons[0]}` : ''}`,
       );
       if (result.falseRollbacks > 0 && options.stopAtFirst !== false) break;
     }
@@ -419,7 +440,40 @@ export async function runFleet(options: FleetOptions): Promise<LevelResult[]> {
   return results;
 }
 
-async function runLevel(n: number, options: FleetOptions, aws: LoopbackAws): Promise<LevelResult> {
+/**
+ * The loopback AWS and green in a worker thread, so that their own work (HTTP, XML, token buckets) does not
+ * delay the deployments' event loop; the SDK is pointed at it through `AWS_ENDPOINT_URL_*`.
+ */
+async function startFleetAws(scale: number): Promise<FleetAws> {
+  const worker = new Worker(new URL('./fleet-worker.ts', import.meta.url), { workerData: { scale } });
+  let seq = 0;
+  const pending = new Map<number, (value: unknown) => void>();
+  worker.on('message', (m: { id: number; value: unknown }) => {
+    pending.get(m.id)?.(m.value);
+    pending.delete(m.id);
+  });
+  const failed = new Promise<never>((_, reject) => worker.once('error', reject));
+  const ask = <T>(kind: string): Promise<T> => {
+    const id = ++seq;
+    const answer = new Promise<T>((resolve) => pending.set(id, resolve as (value: unknown) => void));
+    worker.postMessage({ id, kind });
+    return Promise.race([answer, failed]);
+  };
+  Object.assign(process.env, await ask<Record<string, string>>('endpoints'));
+  return {
+    reset: () => ask('reset'),
+    async counts() {
+      const c = await ask<{ answered: [string, number][]; throttled: [string, number][] }>('counts');
+      return { answered: new Map(c.answered), throttled: new Map(c.throttled) };
+    },
+    async close() {
+      await ask('close');
+      await worker.terminate();
+    },
+  };
+}
+
+async function runLevel(n: number, options: FleetOptions, aws: FleetAws): Promise<LevelResult> {
   const plan = parsePlan(typicalPlan(options.scale));
   const names = plan.hooks.POST_TEST_TRAFFIC_SHIFT ?? [];
   const checks = names.map((name) => plan.checks[name]).filter((c) => c !== undefined);
@@ -471,10 +525,14 @@ async function runLevel(n: number, options: FleetOptions, aws: LoopbackAws): Pro
       clients.destroy();
     }
   };
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   const outcomes = await Promise.all(Array.from({ length: n }, (_, i) => one(i + 1)));
+  lag.disable();
+  const counts = await aws.counts();
   const reasons = outcomes.filter((o): o is string => o !== undefined);
-  const answered = [...aws.counts.answered.values()].reduce((a, b) => a + b, 0);
-  const throttled = [...aws.counts.throttled.values()].reduce((a, b) => a + b, 0);
+  const answered = [...counts.answered.values()].reduce((a, b) => a + b, 0);
+  const throttled = [...counts.throttled.values()].reduce((a, b) => a + b, 0);
   return {
     deployments: n,
     passed: n - reasons.length,
@@ -483,9 +541,8 @@ async function runLevel(n: number, options: FleetOptions, aws: LoopbackAws): Pro
     readsPerHook: answered / n,
     throttledPerHook: throttled / n,
     hookSecondsMax: ((performance.now() - started) * options.scale) / 1000,
-    answered: Object.fromEntries(
-      [...aws.counts.answered.entries()].map(([k, v]) => [k, Math.round((v / n) * 10) / 10]),
-    ),
+    eventLoopLagP99Ms: lag.percentile(99) / 1e6,
+    answered: Object.fromEntries([...counts.answered.entries()].map(([k, v]) => [k, Math.round((v / n) * 10) / 10])),
   };
 }
 
@@ -508,6 +565,7 @@ export function fleetMarkdown(results: readonly LevelResult[], options: FleetOpt
       `${r.falseRollbacks}`,
       r.readsPerHook.toFixed(1),
       r.throttledPerHook.toFixed(1),
+      r.eventLoopLagP99Ms.toFixed(0),
       r.reasons[0] ? r.reasons[0].slice(0, 160).replace(/\|/g, '/') : '',
     ].join(' | '),
   );
@@ -519,8 +577,8 @@ export function fleetMarkdown(results: readonly LevelResult[], options: FleetOpt
     '',
     `Concurrent healthy deployments before the first false rollback: **${clean.length > 0 ? Math.max(...clean) : 0}**${first ? ` (first false rollback at ${first.deployments})` : ' (none at any level run)'} (goal 200). AWS reads per hook${unthrottled ? ` at ${unthrottled.deployments} deployments: **${unthrottled.readsPerHook.toFixed(1)}**` : ''}.`,
     '',
-    '| deployments | false rollbacks | AWS reads answered per hook | throttled per hook | first reason |',
-    '| --- | --- | --- | --- | --- |',
+    '| deployments | false rollbacks | AWS reads answered per hook | throttled per hook | event-loop delay p99, ms | first reason |',
+    '| --- | --- | --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r} |`),
     end,
   ].join('\n');

@@ -41,7 +41,12 @@ export interface RetryTuning {
   /** Full-jitter backoff for throttling: the n-th delay is random in [0, min(cap, base × 2^n)). Milliseconds. */
   readonly throttleBaseMs: number;
   readonly throttleCapMs: number;
-  /** A throttled call stops retrying after this long since its first attempt, even with no abort signal. */
+  /**
+   * A throttled call stops retrying after this long since its first attempt, even with no abort signal.
+   * Every greenlight call carries its deadline's signal, which decides first; this bounds only a call made
+   * without one. Longer than a fleet's throttling at its start: a hook's context reads (listeners, rules) wait
+   * for their turn as long as the hook's deadline allows, not a fixed minute.
+   */
   readonly throttleGiveUpMs: number;
   /** Attempts for other retryable errors (5xx, timeouts, resets), as the SDK's standard mode. */
   readonly otherAttempts: number;
@@ -52,7 +57,7 @@ export interface RetryTuning {
 export const defaultRetryTuning: RetryTuning = {
   throttleBaseMs: 200,
   throttleCapMs: 4_000,
-  throttleGiveUpMs: 60_000,
+  throttleGiveUpMs: 15 * 60_000,
   otherAttempts: 3,
   otherBaseMs: 100,
 };
