@@ -73,7 +73,7 @@ export function runGate<Input, Hook, Detail, Answer>(
     let rollback: string | undefined;
     let decided: Awaited<ReturnType<typeof decide>>;
     try {
-      decided = await decide();
+      decided = await beforeCutoff(decide(), deadline, clock.now());
     } catch (error) {
       const reason = reasonOf(error);
       log.error('no verdict from the checks; failing closed', { reason, errorName: (error as Error)?.name });
@@ -261,4 +261,31 @@ function isIgnored(read: unknown): read is Ignored {
   return (
     read !== null && typeof read === 'object' && (read as { kind?: unknown }).kind === 'ignored' && 'reason' in read
   );
+}
+
+/**
+ * `work`, or an error when it has not settled by half-way through the report reserve: every
+ * call in `decide` carries the deadline's signal, yet one that did not (or a port that ignores it) must not
+ * take the verdict's delivery with it. The analysis itself stops at `analysisEndsAt`, so a `decide` that
+ * keeps to its signal always settles before this.
+ */
+async function beforeCutoff<T>(
+  work: Promise<T>,
+  deadline: { readonly analysisEndsAt: number; readonly reportBy: number },
+  now: number,
+): Promise<T> {
+  const cutoff = deadline.analysisEndsAt + Math.max(0, Math.floor((deadline.reportBy - deadline.analysisEndsAt) / 2));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new GateConfigError('no verdict by the deadline: a call did not stop at the deadline (failing closed)')),
+      Math.max(0, cutoff - now),
+    );
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -56,6 +56,8 @@ function cloudwatch(behaviour: 'ok' | 'hang'): CloudWatchPort {
 
 interface FakeOptions {
   readonly throwAt?: Step;
+  /** A step that never settles and ignores the deadline's signal (a port that forgot it). */
+  readonly hangAt?: Step;
   readonly opened?: Opened<string>;
   readonly rollback?: string;
   readonly delivery?: 'delivered' | 'closed' | 'throws';
@@ -111,6 +113,7 @@ function fakeTrigger(
     },
     async context() {
       step('context');
+      if (o.hangAt === 'context') await new Promise(() => {});
       return { hook };
     },
     state: store,
@@ -190,6 +193,16 @@ describe('runGate: one verdict lifecycle', () => {
     expect(seen.delivered).toHaveLength(1);
     expect(seen.delivered[0]?.status).not.toBe('pass');
     // The reserve (300 ms) is kept for the report: delivered before Lambda would stop the function.
+    expect((seen.deliveredAt[0] ?? Number.POSITIVE_INFINITY) - started).toBeLessThan(1_500);
+  });
+
+  it('delivers a Failed verdict before the deadline when a step ignores the deadline and never settles', async () => {
+    const { seen, gate } = setup({ hangAt: 'context' });
+    const started = Date.now();
+    await gate({ id: 'd-1' }, lambdaContext(1_500));
+    expect(seen.delivered).toHaveLength(1);
+    expect(seen.delivered[0]?.status).toBe('error');
+    expect(seen.delivered[0]?.reasons[0]).toMatch(/no verdict by the deadline/);
     expect((seen.deliveredAt[0] ?? Number.POSITIVE_INFINITY) - started).toBeLessThan(1_500);
   });
 
