@@ -214,6 +214,12 @@ export async function startLoopbackAws(scale: number): Promise<LoopbackAws> {
         }),
         failures: [],
       })),
+      DescribeTaskDefinition: json('ECS reads', 'ECS DescribeTaskDefinition', (input) => ({
+        taskDefinition: {
+          taskDefinitionArn: arn.taskDefinition(serviceOf(input.taskDefinition)),
+          containerDefinitions: [{ name: 'app', healthCheck: { command: ['CMD', 'true'], interval: 30 } }],
+        },
+      })),
       ListTasks: json('ECS reads', 'ECS ListTasks', (input) => {
         const svc = serviceOf(input.serviceName ?? input.startedBy);
         return { taskArns: input.desiredStatus === 'STOPPED' ? [] : [arn.task(svc, 1), arn.task(svc, 2)] };

@@ -1,6 +1,7 @@
 import {
   DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
+  DescribeTaskDefinitionCommand,
   DescribeTaskSetsCommand,
   DescribeTasksCommand,
   type ECSClient,
@@ -15,6 +16,8 @@ import { throttledCall } from './retry.ts';
 
 /** Enough tasks for any green fleet greenlight validates; more would only slow the check down. */
 const maxTasks = 500;
+/** https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html: `interval` defaults to 30 s. */
+const defaultHealthCheckIntervalSeconds = 30;
 
 export function ecsChecksAdapter(client: () => ECSClient = ecsClient): EcsChecksPort {
   return {
@@ -38,31 +41,25 @@ export function ecsChecksAdapter(client: () => ECSClient = ecsClient): EcsChecks
     },
 
     async revisionDeployment(ref, signal) {
-      let arn: string | undefined = ref.serviceDeploymentArn;
-      let nextToken: string | undefined;
-      let pages = 0;
-      while (!arn) {
-        const out = await throttledCall('ECS ListServiceDeployments', signal, (o) =>
-          client().send(
-            new ListServiceDeploymentsCommand({ cluster: ref.cluster, service: ref.service, nextToken }),
-            o,
-          ),
+      const describe = async (arn: string) => {
+        const out = await throttledCall('ECS DescribeServiceDeployments', signal, (o) =>
+          client().send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }), o),
         );
-        // Newest first, as ECS lists them: the first match is the deployment in progress.
-        arn = out.serviceDeployments?.find((d) => d.targetServiceRevisionArn === ref.revisionArn)?.serviceDeploymentArn;
-        nextToken = out.nextToken;
-        if (!nextToken || ++pages >= 5) break;
+        return out.serviceDeployments?.[0];
+      };
+      let d = ref.serviceDeploymentArn ? await describe(ref.serviceDeploymentArn) : undefined;
+      // An ARN carried from the event or an earlier read stands only for the deployment that targets this revision.
+      const targets = d?.targetServiceRevision?.arn;
+      if (targets !== undefined && targets !== ref.revisionArn) d = undefined;
+      if (!d) {
+        const arn = await listedDeployment(ref, signal, client);
+        if (!arn) return undefined;
+        d = await describe(arn);
+        if (!d) return undefined;
       }
-      if (!arn) return undefined;
-      const found = arn;
-      const out = await throttledCall('ECS DescribeServiceDeployments', signal, (o) =>
-        client().send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [found] }), o),
-      );
-      const d = out.serviceDeployments?.[0];
-      if (!d) return undefined;
       const target = d.targetServiceRevision;
       return compact({
-        serviceDeploymentArn: d.serviceDeploymentArn ?? found,
+        serviceDeploymentArn: d.serviceDeploymentArn ?? ref.serviceDeploymentArn ?? '',
         status: d.status,
         statusReason: d.statusReason,
         rollback: d.rollback !== undefined,
@@ -85,42 +82,78 @@ export function ecsChecksAdapter(client: () => ECSClient = ecsClient): EcsChecks
       });
     },
 
-    async tasks(query, signal) {
+    async taskArns(query, signal) {
       const arns: string[] = [];
-      let truncated = false;
-      for (const desiredStatus of ['RUNNING', 'STOPPED'] as const) {
-        let nextToken: string | undefined;
-        do {
-          const out = await throttledCall('ECS ListTasks', signal, (o) =>
-            client().send(
-              new ListTasksCommand({
-                cluster: query.cluster,
-                startedBy: query.startedBy,
-                serviceName: query.serviceName,
-                desiredStatus,
-                nextToken,
-              }),
-              o,
-            ),
-          );
-          arns.push(...(out.taskArns ?? []));
-          nextToken = out.nextToken;
-        } while (nextToken && arns.length < maxTasks);
-        if (nextToken) truncated = true;
-      }
+      let nextToken: string | undefined;
+      do {
+        const out = await throttledCall('ECS ListTasks', signal, (o) =>
+          client().send(
+            new ListTasksCommand({
+              cluster: query.cluster,
+              startedBy: query.startedBy,
+              serviceName: query.serviceName,
+              desiredStatus: query.desiredStatus,
+              nextToken,
+            }),
+            o,
+          ),
+        );
+        arns.push(...(out.taskArns ?? []));
+        nextToken = out.nextToken;
+      } while (nextToken && arns.length < maxTasks);
+      return { arns: [...new Set(arns)].slice(0, maxTasks), truncated: nextToken !== undefined };
+    },
+
+    async describeTasks(cluster, arns, signal) {
       const tasks: TaskState[] = [];
       const failures: TaskFailure[] = [];
       const unique = [...new Set(arns)].slice(0, maxTasks);
       for (let i = 0; i < unique.length; i += 100) {
         const out = await throttledCall('ECS DescribeTasks', signal, (o) =>
-          client().send(new DescribeTasksCommand({ cluster: query.cluster, tasks: unique.slice(i, i + 100) }), o),
+          client().send(new DescribeTasksCommand({ cluster, tasks: unique.slice(i, i + 100) }), o),
         );
         tasks.push(...(out.tasks ?? []).map(toTaskState));
         failures.push(...(out.failures ?? []).map((f) => compact({ arn: f.arn, reason: f.reason, detail: f.detail })));
       }
-      return { tasks, failures, truncated };
+      return { tasks, failures };
+    },
+
+    async taskDefinitionHealth(taskDefinition, signal) {
+      const out = await throttledCall('ECS DescribeTaskDefinition', signal, (o) =>
+        client().send(new DescribeTaskDefinitionCommand({ taskDefinition }), o),
+      );
+      const td = out.taskDefinition;
+      if (!td) throw new Error(`DescribeTaskDefinition returned no task definition for ${taskDefinition}`);
+      return {
+        arn: td.taskDefinitionArn ?? taskDefinition,
+        // ECS runs a health check every `interval` seconds, 30 when the task definition leaves it out.
+        healthCheckIntervals: (td.containerDefinitions ?? []).flatMap((c) =>
+          c.healthCheck ? [c.healthCheck.interval ?? defaultHealthCheckIntervalSeconds] : [],
+        ),
+      };
     },
   };
+}
+
+/** The newest service deployment of the service that targets the revision (ListServiceDeployments lists newest first). */
+async function listedDeployment(
+  ref: { cluster: string; service: string; revisionArn: string },
+  signal: AbortSignal | undefined,
+  client: () => ECSClient,
+): Promise<string | undefined> {
+  let nextToken: string | undefined;
+  for (let pages = 0; pages < 5; pages++) {
+    const out = await throttledCall('ECS ListServiceDeployments', signal, (o) =>
+      client().send(new ListServiceDeploymentsCommand({ cluster: ref.cluster, service: ref.service, nextToken }), o),
+    );
+    const arn = out.serviceDeployments?.find(
+      (d) => d.targetServiceRevisionArn === ref.revisionArn,
+    )?.serviceDeploymentArn;
+    if (arn) return arn;
+    nextToken = out.nextToken;
+    if (!nextToken) return undefined;
+  }
+  return undefined;
 }
 
 function toTaskState(t: Task): TaskState {

@@ -11,15 +11,19 @@ import { throttledCall } from './retry.ts';
 
 export function targetHealthAdapter(client: () => ElasticLoadBalancingV2Client = elbv2Client): TargetHealthPort {
   return {
-    async targetGroupArn(nameOrArn, signal) {
-      if (isArn(nameOrArn)) return nameOrArn;
+    async targetGroup(nameOrArn, signal) {
       const out = await throttledCall('ELBv2 DescribeTargetGroups', signal, (o) =>
-        client().send(new DescribeTargetGroupsCommand({ Names: [nameOrArn] }), o),
+        client().send(
+          new DescribeTargetGroupsCommand(isArn(nameOrArn) ? { TargetGroupArns: [nameOrArn] } : { Names: [nameOrArn] }),
+          o,
+        ),
       );
-      const arn = out.TargetGroups?.[0]?.TargetGroupArn;
+      const group = out.TargetGroups?.[0];
       // ELBv2 answers an unknown name with TargetGroupNotFound; an empty answer is treated the same.
-      if (!arn) throw Object.assign(new Error(`target group ${nameOrArn} not found`), { name: 'TargetGroupNotFound' });
-      return arn;
+      if (!group?.TargetGroupArn) {
+        throw Object.assign(new Error(`target group ${nameOrArn} not found`), { name: 'TargetGroupNotFound' });
+      }
+      return compact({ arn: group.TargetGroupArn, healthCheckIntervalSeconds: group.HealthCheckIntervalSeconds });
     },
 
     async targetHealth(targetGroupArn, signal) {

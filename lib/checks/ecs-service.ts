@@ -27,6 +27,11 @@ export interface EcsServiceSpec extends EcsGreen {
   readonly maxPending: number;
   /** Fewer running tasks than this fails even when desired is lower (a green with 0 tasks proves nothing). */
   readonly minRunning: number;
+  /**
+   * Not a plan field: the service deployment the ECS native event names (`prepare`), when green is its target
+   * revision, so that it is described without listing the service's deployments first.
+   */
+  readonly serviceDeploymentArn?: string;
 }
 
 /** Service deployment states in which green is being given up: never a pass. */
@@ -55,13 +60,25 @@ export const ecsServiceCheck: CheckKind<EcsServiceSpec, EcsServicePorts> = {
     return { ...green, maxPending, minRunning };
   },
 
-  prepare: preferGreen,
+  prepare(spec, context) {
+    const green = preferGreen(spec, context);
+    const { serviceDeploymentArn, targetServiceRevisionArn } = context;
+    const target =
+      green.serviceRevision !== undefined &&
+      (/^\{\{\s*targetServiceRevisionArn\s*\}\}$/.test(green.serviceRevision) ||
+        green.serviceRevision === targetServiceRevisionArn);
+    // The event names the service deployment whose target is this revision: no ListServiceDeployments to find it.
+    return target && serviceDeploymentArn && targetServiceRevisionArn ? { ...green, serviceDeploymentArn } : green;
+  },
 
   create(spec, deps, path) {
     const { ecs } = deps;
     const green = resolveGreen(spec, path);
-    // Which service deployment targets the revision does not change during a hook: listed once, then described.
-    const known: { serviceDeploymentArn?: string } = {};
+    // Which service deployment targets the revision does not change during a hook: named by the event, or listed
+    // once, then described at every measurement (a rollback can start at any moment). The adapter checks that the
+    // deployment it describes targets the revision, and lists when it does not.
+    const known: { serviceDeploymentArn?: string } =
+      spec.serviceDeploymentArn === undefined ? {} : { serviceDeploymentArn: spec.serviceDeploymentArn };
     return withReadBudget(deps.clock, (signal) =>
       green.kind === 'taskSet'
         ? measureTaskSet(ecs, green, spec, signal)

@@ -1,9 +1,10 @@
 import type { Clock, Observation } from '../core/types.ts';
+import { ThrottledError } from '../spec/errors.ts';
 import { join } from '../spec/fields.ts';
 import { type EcsGreen, preferGreen, type ResolvedGreen, readGreen, resolveGreen } from './ecs-service.ts';
 import type { CheckKind } from './kind.ts';
 import { awsError, listSome, short } from './observations.ts';
-import type { EcsChecksPort, RevisionState, TaskFailure, TaskState } from './ports.ts';
+import type { EcsChecksPort, RevisionState, TaskFailure, TaskQuery, TaskState } from './ports.ts';
 import { withReadBudget } from './read-budget.ts';
 
 export interface EcsTasksSpec extends EcsGreen {
@@ -17,9 +18,47 @@ export interface EcsTasksSpec extends EcsGreen {
   readonly windowMs?: number;
 }
 
-interface RevisionMemo {
+/**
+ * What one hook has read of its tasks, carried from measurement to measurement: facts that do not change
+ * (the service revision, the task definitions' health check intervals) and the last readings of signals that
+ * change no faster than AWS says (task health, stopped tasks).
+ */
+interface TasksMemo {
   revision?: RevisionState | undefined;
+  running?: RunningReading | undefined;
+  stopped?: StoppedReading | undefined;
+  /** Milliseconds between two container health checks, by task definition ARN. */
+  readonly healthFloors: Map<string, number>;
 }
+
+/** The running tasks as DescribeTasks last showed them. */
+interface RunningReading {
+  /** The ARNs ListTasks (desiredStatus RUNNING) gave when they were described. */
+  readonly arns: ReadonlySet<string>;
+  readonly tasks: readonly TaskState[];
+  readonly truncated: boolean;
+  /** Epoch milliseconds. */
+  readonly at: number;
+  /** How long the reading stands for the tasks' health (0: read again at the next measurement), and why. */
+  readonly floorMs: number;
+  readonly floorWhy: string;
+}
+
+/** The stopped tasks as ListTasks (desiredStatus STOPPED) and DescribeTasks last showed them. */
+interface StoppedReading {
+  readonly tasks: readonly TaskState[];
+  readonly truncated: boolean;
+  /** Epoch milliseconds. */
+  readonly at: number;
+}
+
+/**
+ * Stopped tasks are listed again at least this often, even when the running list did not change: a task can
+ * start and stop between two measurements (a replacement that fails to start).
+ */
+export const stoppedListFloorMs = 60_000;
+/** Without a container health check a task's health stays UNKNOWN: its reading is read again this often. */
+export const noHealthCheckFloorMs = 60_000;
 
 /** Stop codes that mean the task itself failed, whatever its exit codes. */
 const failedStops = new Set(['EssentialContainerExited', 'TaskFailedToStart']);
@@ -57,32 +96,43 @@ export const ecsTasksCheck: CheckKind<EcsTasksSpec, EcsTasksPorts> = {
   create(spec, deps, path) {
     const { ecs } = deps;
     const green = resolveGreen(spec, path);
-    // A service revision does not change: read once per hook, not per measurement.
-    const revision: RevisionMemo = {};
-    return withReadBudget(deps.clock, (signal) => measure(ecs, deps.clock, green, spec, signal, revision));
+    const memo: TasksMemo = { healthFloors: new Map() };
+    return withReadBudget(deps.clock, (signal) => measure(ecs, deps.clock, green, spec, signal, memo));
   },
 };
 
+/**
+ * One measurement. ListTasks (desiredStatus RUNNING) every time: it is the cheap detector of change (a task
+ * that stops leaves it, a replacement joins it under a new ARN). The running tasks are described again only
+ * when that list changed, or when the last description is older than the tasks' container health check
+ * interval (ECS cannot change a task's health faster); stopped tasks are listed at the first measurement,
+ * when the running list changed, while one is still stopping, and at least every 60 s.
+ */
 async function measure(
   ecs: EcsChecksPort,
   clock: Clock,
   green: ResolvedGreen,
   spec: EcsTasksSpec,
   signal: AbortSignal,
-  memo: RevisionMemo,
+  memo: TasksMemo,
 ): Promise<Observation> {
+  const now = clock.now();
   let where: string;
-  let tasks: TaskState[];
-  let failures: TaskFailure[];
-  let truncated: boolean;
-  let since = spec.windowMs === undefined ? undefined : clock.now() - spec.windowMs;
+  let query: TaskQuery;
+  let isGreen: (t: TaskState) => boolean;
+  let since = spec.windowMs === undefined ? undefined : now - spec.windowMs;
+  let running: RunningReading;
+  let stopped: StoppedReading;
+  const notes: string[] = [];
   try {
     if (green.kind === 'taskSet') {
       where = `tasks of task set ${green.taskSet}`;
       // A task set's tasks carry its id in startedBy.
-      ({ tasks, failures, truncated } = await ecs.tasks({ cluster: green.cluster, startedBy: green.taskSet }, signal));
+      query = { cluster: green.cluster, startedBy: green.taskSet };
+      isGreen = () => true;
     } else {
       where = `tasks of service revision ${green.serviceRevision}`;
+      // A service revision does not change: read once per hook, not per measurement.
       memo.revision ??= await ecs.serviceRevision(green.serviceRevision, signal);
       const revision = memo.revision;
       if (!revision?.taskDefinition) {
@@ -90,11 +140,54 @@ async function measure(
         return { outcome: 'error', message: `${where}: revision not found` };
       }
       // ECS does not tag tasks with their revision: the service's tasks running its task definition are green.
-      const all = await ecs.tasks({ cluster: green.cluster, serviceName: green.service }, signal);
-      tasks = all.tasks.filter((t) => t.taskDefinitionArn === revision.taskDefinition);
-      failures = all.failures;
-      truncated = all.truncated;
+      query = { cluster: green.cluster, serviceName: green.service };
+      isGreen = (t) => t.taskDefinitionArn === revision.taskDefinition;
       if (revision.createdAt !== undefined) since = Math.max(since ?? 0, revision.createdAt);
+    }
+    const listed = await ecs.taskArns({ ...query, desiredStatus: 'RUNNING' }, signal);
+    const last = memo.running;
+    const changed = !last || last.arns.size !== listed.arns.length || listed.arns.some((a) => !last.arns.has(a));
+
+    const lastStopped = memo.stopped;
+    if (
+      !lastStopped ||
+      changed ||
+      now - lastStopped.at >= stoppedListFloorMs ||
+      lastStopped.tasks.some((t) => t.lastStatus !== 'STOPPED')
+    ) {
+      const read = await readStopped(ecs, query, lastStopped, signal);
+      if ('failed' in read) return failuresError(where, read.failed);
+      stopped = { ...read, at: now };
+      memo.stopped = stopped;
+    } else {
+      stopped = lastStopped;
+      notes.push(
+        `stopped tasks as listed ${ago(now, stopped.at)}: no task left the running list since, listed again every ${stoppedListFloorMs / 1000} s`,
+      );
+    }
+
+    if (!last || changed || now - last.at >= last.floorMs) {
+      memo.running = undefined;
+      const described =
+        listed.arns.length > 0
+          ? await ecs.describeTasks(query.cluster, listed.arns, signal)
+          : { tasks: [], failures: [] };
+      if (described.failures.length > 0) return failuresError(where, described.failures);
+      const floor = await healthFloor(ecs, described.tasks.filter(isGreen), memo, signal);
+      running = {
+        arns: new Set(listed.arns),
+        tasks: described.tasks,
+        truncated: listed.truncated,
+        at: now,
+        floorMs: floor.ms,
+        floorWhy: floor.why,
+      };
+      memo.running = running;
+    } else {
+      running = last;
+      notes.unshift(
+        `running tasks as described ${ago(now, running.at)}: none started or stopped since, and ${running.floorWhy}`,
+      );
     }
   } catch (error) {
     return awsError(
@@ -103,13 +196,92 @@ async function measure(
       signal,
     );
   }
-  if (failures.length > 0) {
-    const listed = failures.map(
-      (x) => `${taskId(x.arn ?? '?')} (${x.reason ?? 'no reason'}${x.detail ? `: ${x.detail}` : ''})`,
-    );
-    return { outcome: 'error', message: `${where}: DescribeTasks failures: ${listSome(listed, 3)}` };
-  }
+  // A task described as running may have stopped since ListTasks listed it: judged as stopped, once.
+  const seen = new Set<string>();
+  const tasks = [...running.tasks, ...stopped.tasks].filter((t) => {
+    if (seen.has(t.arn)) return false;
+    seen.add(t.arn);
+    return isGreen(t);
+  });
+  const observation = judge(tasks, since, spec, where, running.truncated || stopped.truncated);
+  return notes.length === 0 ? observation : { ...observation, message: `${observation.message} (${notes.join('; ')})` };
+}
 
+/** Lists the stopped tasks and describes those not yet seen stopped for good (a stopped task does not change). */
+async function readStopped(
+  ecs: EcsChecksPort,
+  query: TaskQuery,
+  last: StoppedReading | undefined,
+  signal: AbortSignal,
+): Promise<{ tasks: TaskState[]; truncated: boolean } | { failed: TaskFailure[] }> {
+  const listed = await ecs.taskArns({ ...query, desiredStatus: 'STOPPED' }, signal);
+  const known = new Map((last?.tasks ?? []).filter((t) => t.lastStatus === 'STOPPED').map((t) => [t.arn, t]));
+  const fresh = listed.arns.filter((a) => !known.has(a));
+  if (fresh.length > 0) {
+    const described = await ecs.describeTasks(query.cluster, fresh, signal);
+    if (described.failures.length > 0) return { failed: described.failures };
+    for (const t of described.tasks) known.set(t.arn, t);
+  }
+  return { tasks: listed.arns.flatMap((a) => known.get(a) ?? []), truncated: listed.truncated };
+}
+
+/**
+ * How long a description of these green tasks stands for their health: the shortest container health check
+ * interval of their task definitions (read once per hook), 60 s when none has a health check, and 0 (describe
+ * again) while a task is not settled in RUNNING, whose next change does not wait for a health check.
+ */
+async function healthFloor(
+  ecs: EcsChecksPort,
+  tasks: readonly TaskState[],
+  memo: TasksMemo,
+  signal: AbortSignal,
+): Promise<{ ms: number; why: string }> {
+  const unsettled = tasks.some((t) => t.lastStatus !== 'RUNNING' || t.desiredStatus !== 'RUNNING');
+  const definitions = [...new Set(tasks.map((t) => t.taskDefinitionArn))];
+  if (unsettled || definitions.length === 0 || definitions.includes(undefined)) return { ms: 0, why: '' };
+  for (const arn of definitions as string[]) {
+    if (memo.healthFloors.has(arn)) continue;
+    let healthCheckIntervals: readonly number[];
+    try {
+      ({ healthCheckIntervals } = await ecs.taskDefinitionHealth(arn, signal));
+    } catch (error) {
+      if (signal.aborted || error instanceof ThrottledError) throw error;
+      // Only economy rests on it: tasks of a task definition that cannot be read are described at every measurement.
+      memo.healthFloors.set(arn, 0);
+      continue;
+    }
+    // ECS accepts 5-300 s; a smaller value is not trusted to bound anything.
+    const seconds = healthCheckIntervals.length > 0 ? Math.max(5, Math.min(...healthCheckIntervals)) : undefined;
+    memo.healthFloors.set(arn, seconds === undefined ? noHealthCheckFloorMs : seconds * 1000);
+  }
+  const ms = Math.min(...definitions.map((arn) => memo.healthFloors.get(arn as string) ?? 0));
+  const checked = definitions.some((arn) => memo.healthFloors.get(arn as string) !== noHealthCheckFloorMs);
+  return {
+    ms,
+    why: checked
+      ? `container health checks run every ${ms / 1000} s`
+      : `without a container health check, described again every ${ms / 1000} s`,
+  };
+}
+
+function ago(now: number, at: number): string {
+  return `${((now - at) / 1000).toFixed(1)} s ago`;
+}
+
+function failuresError(where: string, failures: readonly TaskFailure[]): Observation {
+  const listed = failures.map(
+    (x) => `${taskId(x.arn ?? '?')} (${x.reason ?? 'no reason'}${x.detail ? `: ${x.detail}` : ''})`,
+  );
+  return { outcome: 'error', message: `${where}: DescribeTasks failures: ${listSome(listed, 3)}` };
+}
+
+function judge(
+  tasks: readonly TaskState[],
+  since: number | undefined,
+  spec: EcsTasksSpec,
+  where: string,
+  truncated: boolean,
+): Observation {
   const stopped = tasks.filter((t) => t.desiredStatus === 'STOPPED' || t.lastStatus === 'STOPPED');
   const live = tasks.filter((t) => !stopped.includes(t));
   const problems: string[] = [];

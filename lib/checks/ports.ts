@@ -115,6 +115,16 @@ export interface TaskQuery {
   readonly serviceName?: string;
 }
 
+/** The container health checks of a task definition: what bounds how often a task's health can change. */
+export interface TaskDefinitionHealth {
+  readonly arn: string;
+  /**
+   * Seconds between two runs of each container health check the task definition declares (`healthCheck.interval`,
+   * 5-300, ECS's default 30 when the health check omits it); empty when no container has a health check.
+   */
+  readonly healthCheckIntervals: readonly number[];
+}
+
 /** What the ECS checks ask of Amazon ECS: reads only. */
 export interface EcsChecksPort {
   /** `undefined` when the service has no such task set. */
@@ -124,7 +134,8 @@ export interface EcsChecksPort {
   ): Promise<TaskSetState | undefined>;
   /**
    * The newest service deployment targeting `revisionArn`; `undefined` when there is none. With
-   * `serviceDeploymentArn` (found before, or named by the event) it is described without listing.
+   * `serviceDeploymentArn` (found before, or named by the event) it is described without listing, unless
+   * ECS says that deployment targets another revision.
    */
   revisionDeployment(
     ref: { cluster: string; service: string; revisionArn: string; serviceDeploymentArn?: string },
@@ -132,9 +143,23 @@ export interface EcsChecksPort {
   ): Promise<RevisionDeploymentState | undefined>;
   /** `undefined` when ECS does not know the revision. */
   serviceRevision(revisionArn: string, signal?: AbortSignal): Promise<RevisionState | undefined>;
-  /** Running and stopped tasks that match, described; `failures` as DescribeTasks reports them. */
-  tasks(
-    query: TaskQuery,
+  /**
+   * The ARNs of the tasks that match, by desired status (ListTasks, every page up to a bound); `truncated`
+   * when there were more. https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTasks.html
+   */
+  taskArns(
+    query: TaskQuery & { readonly desiredStatus: 'RUNNING' | 'STOPPED' },
     signal?: AbortSignal,
-  ): Promise<{ tasks: TaskState[]; failures: TaskFailure[]; truncated: boolean }>;
+  ): Promise<{ arns: string[]; truncated: boolean }>;
+  /** These tasks described (DescribeTasks, 100 a call); `failures` as DescribeTasks reports them. */
+  describeTasks(
+    cluster: string,
+    arns: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<{ tasks: TaskState[]; failures: TaskFailure[] }>;
+  /**
+   * A task definition's container health checks (DescribeTaskDefinition). A task definition revision never
+   * changes: read it once. https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html
+   */
+  taskDefinitionHealth(taskDefinition: string, signal?: AbortSignal): Promise<TaskDefinitionHealth>;
 }

@@ -1,3 +1,4 @@
+import type { Observation } from '../core/types.ts';
 import { join } from '../spec/fields.ts';
 import type { CheckKind } from './kind.ts';
 import { awsError, listSome, textOr } from './observations.ts';
@@ -12,10 +13,20 @@ export interface TargetState {
   readonly description?: string;
 }
 
+/** A target group as the target-health check needs it. */
+export interface TargetGroupState {
+  readonly arn: string;
+  /** Seconds between two health checks of each target (5-300); absent when Elastic Load Balancing does not say. */
+  readonly healthCheckIntervalSeconds?: number;
+}
+
 /** What the target-health check asks of Elastic Load Balancing: reads only. */
 export interface TargetHealthPort {
-  /** The ARN of a target group given by name or ARN; a name is looked up (DescribeTargetGroups). */
-  targetGroupArn(nameOrArn: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * A target group given by name or ARN (DescribeTargetGroups): its ARN and health check interval, which do
+   * not change during a hook. https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetGroups.html
+   */
+  targetGroup(nameOrArn: string, signal?: AbortSignal): Promise<TargetGroupState>;
   /** Every registered target of the group and its state. */
   targetHealth(targetGroupArn: string, signal?: AbortSignal): Promise<TargetState[]>;
 }
@@ -43,17 +54,34 @@ export const targetHealthCheck: CheckKind<TargetHealthSpec, TargetHealthPorts> =
 
   create(spec, deps) {
     const elb = deps.targetHealth;
-    // A target group's ARN does not change during a hook: looked up from its name once, not per measurement.
-    let arn: string | undefined;
-    return withReadBudget(deps.clock, async (signal) => {
-      const where = `target group ${spec.targetGroup}`;
+    const where = `target group ${spec.targetGroup}`;
+    // A target group's ARN and health check interval do not change during a hook: read once, not per measurement.
+    let group: TargetGroupState | undefined;
+    // Elastic Load Balancing changes a target's state at its health checks (and at registration, after which a
+    // deregistered target stays draining for the deregistration delay): a reading younger than the interval stands.
+    let last: { readonly targets: TargetState[]; readonly at: number } | undefined;
+    return withReadBudget(deps.clock, async (signal): Promise<Observation> => {
+      const now = deps.clock.now();
+      const floorMs = (group?.healthCheckIntervalSeconds ?? 0) * 1000;
+      if (last && now - last.at < floorMs) {
+        const o = judge(last.targets);
+        return {
+          ...o,
+          message: `${o.message} (as read ${((now - last.at) / 1000).toFixed(1)} s ago: target health changes at most once a health check interval, ${floorMs / 1000} s)`,
+        };
+      }
       let targets: TargetState[];
       try {
-        arn ??= await elb.targetGroupArn(spec.targetGroup, signal);
-        targets = await elb.targetHealth(arn, signal);
+        group ??= await elb.targetGroup(spec.targetGroup, signal);
+        targets = await elb.targetHealth(group.arn, signal);
       } catch (error) {
         return awsError(`DescribeTargetHealth ${where}`, error, signal);
       }
+      last = { targets, at: now };
+      return judge(targets);
+    });
+
+    function judge(targets: readonly TargetState[]): Observation {
       // Only `healthy` counts: `initial`, `draining`, `unused` and `unavailable` are not serving green traffic yet (or any more).
       const healthy = targets.filter((t) => t.state === 'healthy');
       const others = targets
@@ -75,6 +103,6 @@ export const targetHealthCheck: CheckKind<TargetHealthSpec, TargetHealthPorts> =
         };
       }
       return { outcome: 'pass', message: `${where}: ${summary}`, value: healthy.length };
-    });
+    }
   },
 };

@@ -5,6 +5,8 @@ import { FakeAwsError, type JsonFake, startJsonFake } from './json-server.ts';
  * The Amazon ECS APIs of native (blue/green, linear, canary) deployments that moto_server lacks or answers
  * without what greenlight reads: DescribeServices with `loadBalancers[].advancedConfiguration`,
  * DescribeServiceRevisions, DescribeServiceDeployments with `lifecycleHookDetails`, ContinueServiceDeployment.
+ * DescribeTaskDefinition answers the task definitions added here, then moto_server's, then, for a task definition
+ * that one of its tasks or revisions runs, one container `web` with a health check every 30 s (ECS's default).
  * Services it does not know, and every other operation, go to `fallback` (a moto_server URL) when given.
  *
  * ECS does not document which error ContinueServiceDeployment returns for a hook that no longer awaits
@@ -30,6 +32,8 @@ export interface EcsFake extends JsonFake {
   addTaskSet(cluster: string, service: string, taskSet: FakeTaskSet): void;
   /** Tasks ListTasks (by startedBy, serviceName, desiredStatus) and DescribeTasks answer in `cluster`. */
   addTasks(cluster: string, tasks: readonly FakeTask[]): void;
+  /** A task definition DescribeTaskDefinition answers (by its ARN), instead of moto_server's or the default. */
+  addTaskDefinition(taskDefinition: Record<string, unknown> & { taskDefinitionArn: string }): void;
 }
 
 /** A task set as DescribeTaskSets shows it. */
@@ -118,6 +122,7 @@ export async function startEcsFake(options: { fallback?: string; port?: number }
   const describeFailures = new Map<string, { reason: string; detail?: string }>();
   const taskSets = new Map<string, FakeTaskSet>();
   const tasks = new Map<string, FakeTask & { cluster: string }>();
+  const taskDefinitions = new Map<string, Record<string, unknown>>();
   const clusterName = (c: unknown) => String(c ?? 'default').replace(/^arn:[^:]+:ecs:[^:]+:\d+:cluster\//, '');
   const taskOut = (t: FakeTask & { cluster: string }) => ({
     taskArn: t.taskArn,
@@ -249,6 +254,35 @@ export async function startEcsFake(options: { fallback?: string; port?: number }
             return t ? [taskOut(t)] : [];
           }),
           failures: arns.filter((a) => !tasks.has(a)).map((arn) => ({ arn, reason: 'MISSING' })),
+        };
+      },
+      DescribeTaskDefinition: async (input) => {
+        const wanted = String(input.taskDefinition ?? '');
+        const added = taskDefinitions.get(wanted);
+        if (added) return { taskDefinition: added };
+        const runs =
+          [...tasks.values()].some((t) => t.taskDefinitionArn === wanted) ||
+          [...revisions.values()].some((r) => r.taskDefinition === wanted);
+        if (options.fallback) {
+          try {
+            return await forwardJson(options.fallback, regionOf(wanted), 'DescribeTaskDefinition', input);
+          } catch (error) {
+            if (!runs) throw error;
+          }
+        }
+        if (!runs) throw new FakeAwsError('ClientException', 'Unable to describe task definition.');
+        return {
+          taskDefinition: {
+            taskDefinitionArn: wanted,
+            status: 'ACTIVE',
+            containerDefinitions: [
+              {
+                name: 'web',
+                essential: true,
+                healthCheck: { command: ['CMD-SHELL', 'curl -f http://localhost/ || exit 1'], interval: 30 },
+              },
+            ],
+          },
         };
       },
       ListServiceDeployments: (input) => {
@@ -434,6 +468,9 @@ export async function startEcsFake(options: { fallback?: string; port?: number }
     },
     addTasks(cluster, list) {
       for (const t of list) tasks.set(t.taskArn, { ...t, cluster: clusterName(cluster) });
+    },
+    addTaskDefinition(taskDefinition) {
+      taskDefinitions.set(taskDefinition.taskDefinitionArn, taskDefinition);
     },
     setDeploymentStatus(arn, status) {
       const d = deployments.get(arn);

@@ -76,7 +76,7 @@ export async function startElbv2StandIn(options: {
       const items = found.map(
         (arn) =>
           `<member><TargetGroupArn>${arn}</TargetGroupArn><TargetGroupName>${groupName(arn)}</TargetGroupName>` +
-          `<Protocol>HTTP</Protocol><Port>80</Port><TargetType>ip</TargetType>` +
+          `<Protocol>HTTP</Protocol><Port>80</Port><TargetType>ip</TargetType><HealthCheckIntervalSeconds>30</HealthCheckIntervalSeconds>` +
           `<LoadBalancerArns><member>${loadBalancer.loadBalancerArn}</member></LoadBalancerArns></member>`,
       );
       return `<TargetGroups>${items.join('')}</TargetGroups>`;

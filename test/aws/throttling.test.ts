@@ -50,6 +50,12 @@ beforeAll(async () => {
           },
         ],
       }),
+      DescribeTaskDefinition: () => ({
+        taskDefinition: {
+          taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/orders:2',
+          containerDefinitions: [{ name: 'app', healthCheck: { command: ['CMD', 'true'], interval: 30 } }],
+        },
+      }),
       ListTasks: (input) => ({
         taskArns: input.desiredStatus === 'STOPPED' ? [] : ['arn:aws:ecs:us-east-1:123456789012:task/shop/t1'],
       }),
@@ -195,7 +201,7 @@ describe('throttled AWS reads (issue 14)', () => {
     expect(ecs.callsOf('DescribeServiceRevisions')).toHaveLength(3);
   });
 
-  it("reads a hook's immutable facts once across its measurements: service deployment and revision", async () => {
+  it("reads a hook's immutable facts once across its measurements: service deployment, revision, task definition", async () => {
     const every = { count: 4, interval: '10ms' };
     const runs = runsOf({
       service: { ...service, ...every },
@@ -208,7 +214,10 @@ describe('throttled AWS reads (issue 14)', () => {
     expect(ecs.callsOf('ListServiceDeployments')).toHaveLength(1);
     expect(ecs.callsOf('DescribeServiceRevisions')).toHaveLength(1);
     expect(ecs.callsOf('DescribeServiceDeployments')).toHaveLength(4);
-    expect(ecs.callsOf('DescribeTasks')).toHaveLength(4);
+    expect(ecs.callsOf('DescribeTaskDefinition')).toHaveLength(1);
+    // The running list did not change and container health checks run every 30 s: described once.
+    expect(ecs.callsOf('ListTasks').filter((c) => c.input.desiredStatus === 'RUNNING')).toHaveLength(4);
+    expect(ecs.callsOf('DescribeTasks')).toHaveLength(1);
   });
 
   it('does not poll alarms faster than their period: every 5 s for a minute reads a 60 s alarm twice', async () => {

@@ -229,6 +229,36 @@ describe('ecs-service for an ECS native service revision', () => {
     expect(o.message).toContain('no service deployment of native/web targets it');
   });
 
+  it('describes the service deployment the event names without listing the deployments first', async () => {
+    deployments = [serviceDeployment('IN_PROGRESS', { requested: 3, running: 3, pending: 0 })];
+    const listed = ecs.callsOf('ListServiceDeployments').length;
+
+    const o = await measureOnce(check, { ...native, serviceDeploymentArn: deploymentArn }, deps);
+
+    expect(o.outcome).toBe('pass');
+    expect(ecs.callsOf('ListServiceDeployments')).toHaveLength(listed);
+    expect(ecs.callsOf('DescribeServiceDeployments').at(-1)?.input).toEqual({ serviceDeploymentArns: [deploymentArn] });
+  });
+
+  it('lists the deployments when the one the event names targets another revision', async () => {
+    const other = `${deploymentArn}-other`;
+    deployments = [
+      serviceDeployment('IN_PROGRESS', { requested: 3, running: 3, pending: 0 }),
+      {
+        ...serviceDeployment('IN_PROGRESS', { requested: 1, running: 1, pending: 0 }),
+        serviceDeploymentArn: other,
+        targetServiceRevision: { arn: `${revisionArn}1`, requestedTaskCount: 1, runningTaskCount: 1 },
+      },
+    ];
+    const listed = ecs.callsOf('ListServiceDeployments').length;
+
+    const o = await measureOnce(check, { ...native, serviceDeploymentArn: other }, deps);
+
+    expect(o.outcome).toBe('pass');
+    expect(o.message).toContain('3 running of 3 desired');
+    expect(ecs.callsOf('ListServiceDeployments')).toHaveLength(listed + 1);
+  });
+
   it('refuses a revision that is not an ARN unless cluster and service are given', async () => {
     await expect(measureOnce({ ...check, serviceRevision: 'rev-1' }, {}, deps)).rejects.toThrow(
       /checks\.subject\.serviceRevision: expected a service revision ARN/,

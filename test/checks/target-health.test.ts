@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRuns } from '../../lib/checks/build-runs.ts';
 import type { CheckDeps } from '../../lib/checks/kind.ts';
+import type { CheckRun, Clock, Observation } from '../../lib/core/types.ts';
+import { parsePlan } from '../../lib/plan/schema.ts';
 import { registerTargets } from '../../local/checks-setup.ts';
 import { createLoadBalancer, type LocalLoadBalancer } from '../../local/elb-setup.ts';
 import { startTargetHealthFake, type TargetHealthFake } from '../../local/fakes/target-health.ts';
@@ -44,8 +47,8 @@ describe('target-health against moto_server', () => {
     expect(elb.actions).toContain('DescribeTargetGroups');
   });
 
-  it('takes an ARN as it is, without a lookup', async () => {
-    const before = elb.actions.filter((a) => a === 'DescribeTargetGroups').length;
+  it('reads a target group given by ARN by its ARN (for its health check interval)', async () => {
+    const before = elb.actions.length;
 
     const o = await measureOnce(
       { type: 'target-health', targetGroup: '{{greenTargetGroupArn}}' },
@@ -54,7 +57,7 @@ describe('target-health against moto_server', () => {
     );
 
     expect(o.outcome).toBe('pass');
-    expect(elb.actions.filter((a) => a === 'DescribeTargetGroups').length).toBe(before);
+    expect(elb.actions.slice(before)).toEqual(['DescribeTargetGroups', 'DescribeTargetHealth']);
   });
 
   it('fails an empty target group: no healthy target proves nothing', async () => {
@@ -128,6 +131,88 @@ describe('target-health with target states moto_server does not produce (from th
 
     expect(o.outcome).toBe('error');
     expect(o.message).toContain('AccessDenied');
+  });
+});
+
+describe('target-health reads no faster than Elastic Load Balancing changes target health', () => {
+  let now: number;
+  const clock: Clock = { now: () => now, sleep: async () => {} };
+
+  /** One target-health check of a hook, measured at these times (seconds from the first measurement). */
+  async function measureAt(check: Record<string, unknown>, seconds: readonly number[], between?: (s: number) => void) {
+    const plan = parsePlan({
+      version: 1,
+      hooks: { '*': ['targets'] },
+      checks: { targets: { type: 'target-health', ...check } },
+    });
+    const [run] = buildRuns(Object.values(plan.checks), { greenTargetGroup: greenName }, { ...deps, clock });
+    const start = 1_800_000_000_000;
+    const seen: Observation[] = [];
+    for (const s of seconds) {
+      now = start + s * 1000;
+      between?.(s);
+      seen.push(await (run as CheckRun).measure(AbortSignal.timeout(5_000)));
+    }
+    return seen;
+  }
+
+  const count = (action: string, from: number) => elb.actions.slice(from).filter((a) => a === action).length;
+
+  it('reads the target group once and reuses a reading younger than its health check interval (30 s), saying so', async () => {
+    elb.setTargets(lb.greenTargetGroupArn, [
+      { id: '10.0.0.11', port: 8080, state: 'healthy' },
+      { id: '10.0.0.12', port: 8080, state: 'healthy' },
+    ]);
+    const from = elb.actions.length;
+
+    const seen = await measureAt({}, [0, 5, 25, 30, 35]);
+
+    expect(seen.map((o) => o.outcome)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
+    expect(count('DescribeTargetGroups', from)).toBe(1);
+    expect(count('DescribeTargetHealth', from)).toBe(2); // at 0 s and at 30 s
+    expect(seen[1]?.message).toBe(
+      `target group ${greenName}: 2 of 2 targets healthy (as read 5.0 s ago: target health changes at most once a health check interval, 30 s)`,
+    );
+    expect(seen[3]?.message).toBe(`target group ${greenName}: 2 of 2 targets healthy`);
+  });
+
+  it('sees a target that turned unhealthy at the first read after the interval', async () => {
+    const seen = await measureAt({}, [0, 20, 30], (s) =>
+      elb.setTargets(lb.greenTargetGroupArn, [
+        { id: '10.0.0.11', port: 8080, state: 'healthy' },
+        { id: '10.0.0.12', port: 8080, state: s < 10 ? 'healthy' : 'unhealthy', reason: 'Target.Timeout' },
+      ]),
+    );
+
+    expect(seen.map((o) => o.outcome)).toEqual(['pass', 'pass', 'fail']);
+    expect(seen[2]?.message).toContain('10.0.0.12:8080 unhealthy (Target.Timeout)');
+  });
+
+  it('keeps a failing reading a fail while it stands', async () => {
+    elb.setTargets(lb.greenTargetGroupArn, [
+      { id: '10.0.0.11', port: 8080, state: 'healthy' },
+      { id: '10.0.0.12', port: 8080, state: 'draining', reason: 'Target.DeregistrationInProgress' },
+    ]);
+    const from = elb.actions.length;
+
+    const seen = await measureAt({}, [0, 5, 10]);
+
+    expect(seen.map((o) => o.outcome)).toEqual(['fail', 'fail', 'fail']);
+    expect(seen[2]?.message).toContain('10.0.0.12:8080 draining (Target.DeregistrationInProgress)');
+    expect(seen[2]?.message).toContain('as read 10.0 s ago');
+    expect(count('DescribeTargetHealth', from)).toBe(1);
+  });
+
+  it('does not reuse a reading that was an error: the next measurement reads again', async () => {
+    elb.setTargets(lb.greenTargetGroupArn, [{ id: '10.0.0.11', port: 8080, state: 'healthy' }]);
+    elb.failNext('DescribeTargetHealth', { code: 'AccessDenied', status: 403, message: 'not authorized' });
+    const from = elb.actions.length;
+
+    const seen = await measureAt({ targetGroup: lb.greenTargetGroupArn }, [0, 5]);
+
+    expect(seen.map((o) => o.outcome)).toEqual(['error', 'pass']);
+    expect(count('DescribeTargetHealth', from)).toBe(2);
+    expect(count('DescribeTargetGroups', from)).toBe(1);
   });
 });
 

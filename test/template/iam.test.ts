@@ -50,6 +50,7 @@ const checkActions = [
   'ecs:DescribeServiceRevisions',
   'ecs:DescribeTasks',
   'ecs:ListTasks',
+  'ecs:DescribeTaskDefinition', // ecs-tasks: the container health check interval
   'elasticloadbalancing:DescribeTargetGroups',
   'elasticloadbalancing:DescribeTargetHealth',
   'cloudwatch:DescribeAlarms',
