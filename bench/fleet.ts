@@ -119,6 +119,8 @@ const arn = {
 };
 
 export async function startLoopbackAws(scale: number): Promise<LoopbackAws> {
+  // AWS's own intervals (health checks, alarm periods) scale with the plan, keeping their ratios to it.
+  const seconds = (s: number) => Math.max(1, Math.round(s / scale));
   let buckets = new Map<BucketName, TokenBucket>();
   const counts: FleetCounts = { answered: new Map(), throttled: new Map() };
   const reset = () => {
@@ -217,7 +219,7 @@ export async function startLoopbackAws(scale: number): Promise<LoopbackAws> {
       DescribeTaskDefinition: json('ECS reads', 'ECS DescribeTaskDefinition', (input) => ({
         taskDefinition: {
           taskDefinitionArn: arn.taskDefinition(serviceOf(input.taskDefinition)),
-          containerDefinitions: [{ name: 'app', healthCheck: { command: ['CMD', 'true'], interval: 30 } }],
+          containerDefinitions: [{ name: 'app', healthCheck: { command: ['CMD', 'true'], interval: seconds(30) } }],
         },
       })),
       ListTasks: json('ECS reads', 'ECS ListTasks', (input) => {
@@ -248,7 +250,7 @@ export async function startLoopbackAws(scale: number): Promise<LoopbackAws> {
             AlarmName: `${svc}-${n}`,
             StateValue: 'OK',
             StateReason: 'Threshold Crossed: no datapoints were breaching',
-            Period: 60,
+            Period: seconds(60),
             EvaluationPeriods: 3,
           })),
           CompositeAlarms: [],
@@ -268,7 +270,7 @@ export async function startLoopbackAws(scale: number): Promise<LoopbackAws> {
       const name = form.get('Names.member.1') ?? form.get('TargetGroupArns.member.1') ?? '';
       const svc = serviceOf(name);
       const color = name.includes('blue') ? 'blue' : 'green';
-      return `<TargetGroups><member><TargetGroupArn>${arn.targetGroup(svc, color)}</TargetGroupArn><TargetGroupName>${svc}-${color}</TargetGroupName><HealthCheckIntervalSeconds>30</HealthCheckIntervalSeconds></member></TargetGroups>`;
+      return `<TargetGroups><member><TargetGroupArn>${arn.targetGroup(svc, color)}</TargetGroupArn><TargetGroupName>${svc}-${color}</TargetGroupName><HealthCheckIntervalSeconds>${seconds(30)}</HealthCheckIntervalSeconds></member></TargetGroups>`;
     },
     DescribeTargetHealth: () =>
       ['10.0.1.10', '10.0.2.10']

@@ -27,7 +27,8 @@ export function withReadBudget(clock: Clock, measure: Measure): Measure {
     });
     try {
       const { value, throttles } = await watchThrottles(() => measure(AbortSignal.any([signal, spent.signal]), at));
-      return spent.signal.aborted && !signal.aborted ? throttledIfSo(value, throttles) : value;
+      // Cut by its read budget or by the analysis's timeout (a busy event loop may run that one first).
+      return spent.signal.aborted || signal.aborted ? throttledIfSo(value, throttles) : value;
     } finally {
       done.abort();
     }

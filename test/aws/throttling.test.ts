@@ -172,6 +172,21 @@ describe('throttled AWS reads (issue 14)', () => {
     }
   });
 
+  it("is throttled too when the analysis's timeout cuts it before its read budget does (a busy event loop)", async () => {
+    ecs.failNext('ListTasks', throttled, Number.POSITIVE_INFINITY);
+    const lifted = setTimeout(() => ecs.clearFaults('ListTasks'), 200);
+    ecs.delay('DescribeTasks', 2_000);
+    try {
+      const [run] = runsOf({ tasks: { type: 'ecs-tasks', serviceRevision: '{{targetServiceRevisionArn}}' } });
+      const o = await run?.measure(AbortSignal.timeout(400), { index: 1, cutAt: Date.now() + 5_000 });
+      expect(o?.outcome).toBe('error');
+      expect(o?.throttled).toBe(true);
+    } finally {
+      clearTimeout(lifted);
+      ecs.delay('DescribeTasks', 0);
+    }
+  });
+
   it('a measurement cut without any throttling is a plain error, not throttled', async () => {
     ecs.delay('DescribeServiceDeployments', 2_000);
     try {
