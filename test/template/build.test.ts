@@ -127,6 +127,27 @@ describe('sam build and npm run build', () => {
     }
   });
 
+  it('refuse to build without a place to build to: make without ARTIFACTS_DIR, the script with --outdir and no single function', async () => {
+    const refused = async (file: string, args: string[], env: NodeJS.ProcessEnv) =>
+      run(file, args, { cwd: samCopy, env }).then(
+        () => 'built',
+        (error: { code?: number; stderr?: string }) => `${error.code}: ${error.stderr?.trim()}`,
+      );
+    const { ARTIFACTS_DIR: _unset, ...env } = process.env;
+    const node = join(root, 'node_modules', '.bin', 'node');
+
+    expect(await refused('make', ['build-CodeDeployHookFunction'], env)).toMatch(
+      /^2: Makefile:\d+: \*\*\* ARTIFACTS_DIR is not set: sam build sets it; npm run build builds into dist\/\.\s+Stop\.$/,
+    );
+    expect(await refused(node, ['scripts/build.ts', '--outdir', join(scratch, 'out')], env)).toBe(
+      '1: build: --outdir DIR builds exactly one function: node scripts/build.ts --outdir DIR <folder>',
+    );
+    expect(
+      await refused(node, ['scripts/build.ts', '--outdir', join(scratch, 'out'), 'no-such-function'], env),
+    ).toMatch(/^1: build: no function folder no-such-function \(functions: codedeploy-hook, /);
+    await expect(readdir(join(scratch, 'out'))).rejects.toThrow(/ENOENT/);
+  });
+
   it('ship no source maps, and nothing turns them on (EnableSourceMaps=false)', async () => {
     const globalOptions = (template.Globals?.Function?.Environment as { Variables?: Record<string, unknown> })
       ?.Variables?.NODE_OPTIONS;
