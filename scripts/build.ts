@@ -7,8 +7,8 @@
 // or from SSM (PlanParameterName), never from a folder.
 //   node scripts/build.ts [folder...]                 every function (or those named) into dist/
 //   node scripts/build.ts --outdir DIR folder         one function into DIR (replaces DIR/index.mjs and DIR/chunks)
-import { readdir, rm, stat } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { entryPoint } from '../local/build-targets.ts';
@@ -108,7 +108,8 @@ export function loadedAtImport(metafile: Metafile, output: string): Set<string> 
  * (from esbuild's metafile): its files and their sizes, what the entry loads at module init, and whether
  * the durable execution SDK is in it, so that the functions that do not run on durable executions are seen
  * not to pay for it. `cwd` is the project (default: the process's working directory). Throws a
- * `BuildError` when the entry would load one of the `onDemandPackages` at module init.
+ * `BuildError`, having written nothing, when the entry would load one of the `onDemandPackages` at
+ * module init.
  */
 export async function bundle(name: string, outdir?: string, cwd = process.cwd()): Promise<Built> {
   const dir = resolve(cwd, outdir ?? join('dist', name));
@@ -118,7 +119,8 @@ export async function bundle(name: string, outdir?: string, cwd = process.cwd())
     absWorkingDir: cwd,
     entryPoints: [entryPoint(name)],
     outdir: dir,
-    write: outdir !== undefined,
+    // Written below, once the build is known to be one that may be deployed.
+    write: false,
     metafile: true,
   });
   const { metafile } = result;
@@ -140,6 +142,12 @@ export async function bundle(name: string, outdir?: string, cwd = process.cwd())
       throw new BuildError(
         `${name}: index.mjs would load ${pkg} at module init (in ${eager.map(inDir).join(', ')}): import it with import() where a plan needs it`,
       );
+    }
+  }
+  if (outdir !== undefined) {
+    for (const file of result.outputFiles) {
+      await mkdir(dirname(file.path), { recursive: true });
+      await writeFile(file.path, file.contents);
     }
   }
   return {

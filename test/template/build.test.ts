@@ -198,7 +198,7 @@ describe('sam build and npm run build', () => {
     expect(hookBuild.initBytes).toBeLessThan(hookBuild.bytes);
   });
 
-  it('refuse to build a function whose entry would load re2js or js-yaml at module init (so every function built above does not)', async () => {
+  it('refuse to build a function whose entry would load re2js or js-yaml at module init, writing nothing (so every function built above does not)', async () => {
     const project = join(scratch, 'eager');
     await mkdir(join(project, 'functions', 'eager'), { recursive: true });
     await symlink(join(root, 'node_modules'), join(project, 'node_modules'));
@@ -210,7 +210,8 @@ describe('sam build and npm run build', () => {
     await expect(bundle('eager', undefined, project)).rejects.toThrow(
       /^eager: index\.mjs would load js-yaml at module init \(in index\.mjs\)/,
     );
-    await expect(bundle('eager', undefined, project)).rejects.toBeInstanceOf(BuildError);
+    await expect(bundle('eager', join(project, 'out'), project)).rejects.toBeInstanceOf(BuildError);
+    await expect(readdir(join(project, 'out'))).rejects.toThrow(/ENOENT/);
   });
 });
 
