@@ -1,13 +1,14 @@
 import { fork } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { readBuildTargets } from '../local/build-targets.ts';
 import { type LocalStateKey, startStateKeyStandIn } from '../local/state-key.ts';
 import { localFunction, readTemplate } from '../local/template.ts';
-import { esbuildOptions } from '../scripts/build.ts';
+import { esbuildOptions, splitOptions } from '../scripts/build.ts';
 import { type LocalDeployment, LocalSetupError, startLocalDeployment } from './local-deployment.ts';
 
 export const invokeUsage = `usage: greenlight invoke <LogicalId> <event.json> [options]
@@ -15,8 +16,8 @@ export const invokeUsage = `usage: greenlight invoke <LogicalId> <event.json> [o
        npm run invoke -- --local <LogicalId> <event.json> [--green-fails] [--plan FILE]
 
 Runs one function of template.yaml locally, as "sam local invoke" would, without Docker: the
-template's handler, environment, memory and timeout; the function bundled the way SAM's esbuild
-build does; a fresh Node.js process with the variables the Lambda runtime sets and a context whose
+template's handler, environment, memory and timeout; the function bundled the way sam build and
+npm run build bundle it (index.mjs and its chunks); a fresh Node.js process with the variables the Lambda runtime sets and a context whose
 remaining time counts down. Logs go to stderr, the function's response (JSON) to stdout.
 
 options:
@@ -103,6 +104,8 @@ export async function invokeCommand(argv: readonly string[]): Promise<number> {
       parameters,
       region,
       stackName: 'greenlight-local',
+      // The Makefile sam build runs sits next to the template (CodeUri: .).
+      builds: await readBuildTargets(dirname(values.template)),
     });
   } catch (error) {
     console.error(`invoke: ${(error as Error).message}`);
@@ -158,7 +161,7 @@ export async function invokeCommand(argv: readonly string[]): Promise<number> {
       stateKey = await startStateKeyStandIn();
       console.error(`state key: Secrets Manager stand-in at ${stateKey.endpoint}`);
     }
-    await build({ ...esbuildOptions, entryPoints: [fn.entryPoint], outdir, logLevel: 'error' });
+    await build({ ...esbuildOptions, ...splitOptions, entryPoints: [fn.entryPoint], outdir, logLevel: 'error' });
     const [file, exportName] = splitHandler(fn.handler);
     const bundle = join(outdir, `${file}.mjs`);
 

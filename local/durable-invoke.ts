@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readBuildTargets } from './build-targets.ts';
 import { type DurableProgress, type LocalDurable, localDurable, startDurableInvokeStandIn } from './durable-local.ts';
 import { localFunction, readTemplate } from './template.ts';
 
@@ -49,7 +51,12 @@ export async function invokeWithDurable(
     return invoke(argv);
   }
   if (!template.Resources[durableLogicalId]) return invoke(argv);
-  const durableFn = localFunction(template, durableLogicalId, { parameters, region, stackName: 'greenlight-local' });
+  const durableFn = localFunction(template, durableLogicalId, {
+    parameters,
+    region,
+    stackName: 'greenlight-local',
+    builds: await readBuildTargets(dirname(values.template)),
+  });
   const envFile = typeof values['env-vars'] === 'string' ? await readEnvVars(values['env-vars']) : {};
   const fromShell = Object.fromEntries(
     Object.entries(process.env).filter(([k, v]) => v !== undefined && /^(AWS_|GREENLIGHT_|POWERTOOLS_)/.test(k)),

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { load, Schema, Type } from 'js-yaml';
+import { entryPoint as functionEntry } from './build-targets.ts';
 
 /** CloudFormation short-form intrinsics (!Ref, !Sub, ...) as their long forms, so js-yaml can read a template. */
 const intrinsics = [
@@ -152,11 +153,21 @@ export interface LocalFunction {
   readonly environment: Record<string, string>;
 }
 
-/** What `sam local invoke` would take from the template for one function. */
+/**
+ * What `sam local invoke` would take from the template for one function. Its entry point comes from
+ * `builds` (`readBuildTargets()`: the Makefile target `sam build` runs for the function); a function
+ * without a target is an error.
+ */
 export function localFunction(
   template: Template,
   logicalId: string,
-  options: { parameters?: Record<string, string>; region: string; stackName: string },
+  options: {
+    parameters?: Record<string, string>;
+    region: string;
+    stackName: string;
+    /** LogicalId to function folder, from the Makefile (local/build-targets.ts). */
+    builds: ReadonlyMap<string, string>;
+  },
 ): LocalFunction {
   const resource = template.Resources[logicalId];
   const functions = Object.entries(template.Resources)
@@ -174,9 +185,9 @@ export function localFunction(
   });
   const globals = (resolve(template.Globals?.Function ?? {}) ?? {}) as Record<string, unknown>;
   const props = resolve(resource.Properties ?? {}) as Record<string, unknown>;
-  const build = (resource.Metadata?.BuildProperties ?? {}) as { EntryPoints?: string[] };
-  const entryPoint = build.EntryPoints?.[0];
-  if (!entryPoint) throw new Error(`${logicalId} has no Metadata.BuildProperties.EntryPoints`);
+  const folder = options.builds.get(logicalId);
+  if (folder === undefined) throw new Error(`${logicalId} has no build-${logicalId} target in the Makefile`);
+  const entryPoint = functionEntry(folder);
   const envOf = (o: Record<string, unknown>) =>
     ((o.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<
       string,

@@ -1,5 +1,6 @@
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readBuildTargets } from '../../local/build-targets.ts';
 import { lambdaContext } from '../../local/lambda-context.ts';
 import { localFunction, readTemplate } from '../../local/template.ts';
 
@@ -43,16 +44,18 @@ export async function loadHandler(
 ): Promise<LocalHandler> {
   const region = overrides.AWS_REGION ?? 'us-east-1';
   const template = await readTemplate(resolve(projectRoot, 'template.yaml'));
+  const builds = new Map(await readBuildTargets(projectRoot));
   const inTemplate = template.Resources[logicalId]?.Type === 'AWS::Serverless::Function';
   if (!inTemplate && options.notInTemplate) {
-    // A function whose template resource has not landed yet still runs, with the template's Globals.
+    // A function whose template resource and Makefile target have not landed yet still runs, with the
+    // template's Globals.
     template.Resources[logicalId] = {
       Type: 'AWS::Serverless::Function',
-      Metadata: { BuildProperties: { EntryPoints: [options.notInTemplate.entryPoint] } },
       Properties: { Handler: 'index.handler', FunctionName: options.notInTemplate.functionName },
     };
+    builds.set(logicalId, basename(dirname(options.notInTemplate.entryPoint)));
   }
-  const declared = localFunction(template, logicalId, { region, stackName: 'greenlight-rehearsal' });
+  const declared = localFunction(template, logicalId, { region, stackName: 'greenlight-rehearsal', builds });
   const fn = options.timeoutSeconds === undefined ? declared : { ...declared, timeoutSeconds: options.timeoutSeconds };
   const exportName = fn.handler.slice(fn.handler.lastIndexOf('.') + 1);
   const environment: Record<string, string> = { ...fn.environment, ...overrides };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parsePlanText } from '../../lib/plan/schema.ts';
+import { readBuildTargets } from '../../local/build-targets.ts';
 import { type DurableProgress, localDurable, startDurableInvokeStandIn } from '../../local/durable-local.ts';
 import { standInRules } from '../../local/ecs-native-setup.ts';
 import { ecsDeployment, startCodeDeployFake } from '../../local/fakes/codedeploy.ts';
@@ -87,6 +88,7 @@ export async function rehearseLongBake(out: Output, options: LongBakeOptions): P
     const durableFn = localFunction(template, 'DurableAnalysisFunction', {
       region: 'us-east-1',
       stackName: 'greenlight-rehearsal',
+      builds: await readBuildTargets(projectRoot),
     });
     const aliasArn = `arn:aws:lambda:us-east-1:123456789012:function:${durableFn.functionName}:live`;
     const schedule = `${bakeCount} min`;

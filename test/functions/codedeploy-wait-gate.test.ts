@@ -563,7 +563,9 @@ describe('codedeploy-wait-gate: template wiring', () => {
     };
 
     expect(fn?.Type).toBe('AWS::Serverless::Function');
-    expect(fn?.Metadata?.BuildProperties).toMatchObject({ EntryPoints: ['functions/codedeploy-wait-gate/index.ts'] });
+    const { readBuildTargets } = await import('../../local/build-targets.ts');
+    expect(fn?.Metadata?.BuildMethod).toBe('makefile');
+    expect((await readBuildTargets()).get('CodeDeployWaitGateFunction')).toBe('codedeploy-wait-gate');
     expect(props.Handler).toBe('index.handler');
     expect(template.Resources.CodeDeployWaitGateLogGroup?.Properties?.RetentionInDays).toEqual({
       Ref: 'LogRetentionInDays',

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parsePlanText } from '../../lib/plan/schema.ts';
+import { entryPoint, readBuildTargets } from '../../local/build-targets.ts';
 import { readTemplate, type Template } from '../../local/template.ts';
 import { blockAfter } from '../docs/docs.ts';
 
@@ -44,11 +45,13 @@ beforeAll(async () => {
 });
 
 describe('template.yaml wiring of the ECS native functions', () => {
-  it('builds both functions from entry points that exist', () => {
+  it('builds both functions from entry points that exist', async () => {
+    const builds = await readBuildTargets();
     for (const id of ['EcsLifecycleHookFunction', 'EcsPauseGateFunction']) {
-      const build = template.Resources[id]?.Metadata?.BuildProperties as { EntryPoints: string[] };
-      expect(build.EntryPoints).toHaveLength(1);
-      expect(existsSync(build.EntryPoints[0] as string)).toBe(true);
+      expect(template.Resources[id]?.Metadata?.BuildMethod, id).toBe('makefile');
+      const folder = builds.get(id);
+      expect(folder, `${id}: build-${id} in the Makefile`).toBeDefined();
+      expect(existsSync(entryPoint(folder as string))).toBe(true);
     }
   });
 

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { entryPoint, readBuildTargets } from '../../local/build-targets.ts';
 import { readTemplate, type Template } from '../../local/template.ts';
 import { libraryActions } from '../support/library-actions.ts';
 
@@ -173,9 +174,19 @@ const refArns: Record<string, string> = {
 };
 
 let template: Template;
+/** LogicalId to function folder: the Makefile target sam build runs for the function. */
+let builds: ReadonlyMap<string, string>;
+
+/** The entry point a function's build starts from; a function without a build target fails the test. */
+const entryOf = (id: string): string => {
+  const folder = builds.get(id);
+  if (folder === undefined) throw new Error(`${id} has no build-${id} target in the Makefile`);
+  return entryPoint(folder);
+};
 
 beforeAll(async () => {
   template = await readTemplate();
+  builds = await readBuildTargets();
 });
 
 const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -370,10 +381,7 @@ describe('IAM in template.yaml', () => {
   });
 
   it('declares for each function only actions of the SDK commands its code can reach', () => {
-    const reachableFrom = (id: string) => {
-      const build = template.Resources[id]?.Metadata?.BuildProperties as { EntryPoints: string[] };
-      return [...reachable(build.EntryPoints[0] as string)];
-    };
+    const reachableFrom = (id: string) => [...reachable(entryOf(id))];
     for (const id of functionIds()) {
       const own = reachableFrom(id);
       const onDurable = own.some((f) => readFileSync(f, 'utf8').includes(`'${durableSdk}'`));
@@ -403,8 +411,7 @@ describe('IAM in template.yaml', () => {
 describe('adapters only the CLI uses', () => {
   it.each(Object.keys(operatorOnlyAdapters))('%s is reached by no function', (adapter) => {
     for (const id of functionIds()) {
-      const build = template.Resources[id]?.Metadata?.BuildProperties as { EntryPoints: string[] };
-      expect([...reachable(build.EntryPoints[0] as string)], id).not.toContain(adapter);
+      expect([...reachable(entryOf(id))], id).not.toContain(adapter);
     }
   });
 });
