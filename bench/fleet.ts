@@ -70,6 +70,8 @@ class TokenBucket {
 }
 
 export interface FleetCounts {
+  /** The 99th percentile of the loopback AWS's own event-loop delay (ms), when it runs in a worker. */
+  readonly awsLagP99Ms?: number;
   /** Requests answered, by operation. */
   readonly answered: Map<string, number>;
   /** Requests refused with a throttling error, by bucket. */
@@ -415,6 +417,8 @@ export interface LevelResult {
    * is deciding, and the level must be run at a smaller scale.
    */
   readonly eventLoopLagP99Ms: number;
+  /** The same for the loopback AWS (its worker thread). */
+  readonly awsLagP99Ms: number;
   readonly answered: Readonly<Record<string, number>>;
 }
 
@@ -438,7 +442,7 @@ export async function runFleet(options: FleetOptions): Promise<LevelResult[]> {
       const result = await runLevel(n, options, aws);
       results.push(result);
       options.log?.(
-        `fleet: ${n} deployments: ${result.falseRollbacks} false rollbacks, ${result.readsPerHook.toFixed(1)} reads and ${result.throttledPerHook.toFixed(1)} throttled per hook, event-loop delay p99 ${result.eventLoopLagP99Ms.toFixed(0)} ms, ${result.hookSecondsMax.toFixed(0)} s (AWS time)${result.reasons[0] ? `; first: ${result.reasons[0]}` : ''}`,
+        `fleet: ${n} deployments: ${result.falseRollbacks} false rollbacks, ${result.readsPerHook.toFixed(1)} reads and ${result.throttledPerHook.toFixed(1)} throttled per hook, event-loop delay p99 ${result.eventLoopLagP99Ms.toFixed(0)} ms (loopback AWS ${result.awsLagP99Ms.toFixed(0)} ms), ${result.hookSecondsMax.toFixed(0)} s (AWS time)${result.reasons[0] ? `; first: ${result.reasons[0]}` : ''}`,
       );
       if (result.falseRollbacks > 0 && options.stopAtFirst !== false) break;
     }
@@ -471,8 +475,8 @@ async function startFleetAws(scale: number): Promise<FleetAws> {
   return {
     reset: () => ask('reset'),
     async counts() {
-      const c = await ask<{ answered: [string, number][]; throttled: [string, number][] }>('counts');
-      return { answered: new Map(c.answered), throttled: new Map(c.throttled) };
+      const c = await ask<{ answered: [string, number][]; throttled: [string, number][]; lagP99Ms: number }>('counts');
+      return { answered: new Map(c.answered), throttled: new Map(c.throttled), awsLagP99Ms: c.lagP99Ms };
     },
     async close() {
       await ask('close');
@@ -550,6 +554,7 @@ async function runLevel(n: number, options: FleetOptions, aws: FleetAws): Promis
     throttledPerHook: throttled / n,
     hookSecondsMax: ((performance.now() - started) * options.scale) / 1000,
     eventLoopLagP99Ms: lag.percentile(99) / 1e6,
+    awsLagP99Ms: counts.awsLagP99Ms ?? 0,
     answered: Object.fromEntries([...counts.answered.entries()].map(([k, v]) => [k, Math.round((v / n) * 10) / 10])),
   };
 }
@@ -573,7 +578,7 @@ export function fleetMarkdown(results: readonly LevelResult[], options: FleetOpt
       `${r.falseRollbacks}`,
       r.readsPerHook.toFixed(1),
       r.throttledPerHook.toFixed(1),
-      r.eventLoopLagP99Ms.toFixed(0),
+      `${r.eventLoopLagP99Ms.toFixed(0)} / ${r.awsLagP99Ms.toFixed(0)}`,
       r.reasons[0] ? r.reasons[0].slice(0, 160).replace(/\|/g, '/') : '',
     ].join(' | '),
   );
@@ -585,7 +590,7 @@ export function fleetMarkdown(results: readonly LevelResult[], options: FleetOpt
     '',
     `Concurrent healthy deployments before the first false rollback: **${clean.length > 0 ? Math.max(...clean) : 0}**${first ? ` (first false rollback at ${first.deployments})` : ' (none at any level run)'} (goal 200). AWS reads per hook${unthrottled ? ` at ${unthrottled.deployments} deployments: **${unthrottled.readsPerHook.toFixed(1)}**` : ''}.`,
     '',
-    '| deployments | false rollbacks | AWS reads answered per hook | throttled per hook | event-loop delay p99, ms | first reason |',
+    '| deployments | false rollbacks | AWS reads answered per hook | throttled per hook | event-loop delay p99, ms: deployments / loopback AWS | first reason |',
     '| --- | --- | --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r} |`),
     end,
