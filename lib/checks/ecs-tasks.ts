@@ -149,31 +149,48 @@ async function measure(
     const changed = !last || last.arns.size !== listed.arns.length || listed.arns.some((a) => !last.arns.has(a));
 
     const lastStopped = memo.stopped;
-    if (
+    const listStopped =
       !lastStopped ||
       changed ||
       now - lastStopped.at >= stoppedListFloorMs ||
-      lastStopped.tasks.some((t) => t.lastStatus !== 'STOPPED')
-    ) {
-      const read = await readStopped(ecs, query, lastStopped, signal);
-      if ('failed' in read) return failuresError(where, read.failed);
-      stopped = { ...read, at: now };
-      memo.stopped = stopped;
-    } else {
-      stopped = lastStopped;
+      lastStopped.tasks.some((t) => t.lastStatus !== 'STOPPED');
+    const describeRunning = !last || changed || now - last.at >= last.floorMs;
+    if (describeRunning) memo.running = undefined;
+    // The stopped tasks and the running ones are read side by side: a measurement that needs both (the
+    // first, or after a change) waits for the longer chain of reads, not their sum.
+    const [stoppedRead, runningRead] = await Promise.all([
+      listStopped ? readStopped(ecs, query, lastStopped, signal) : undefined,
+      describeRunning
+        ? (async () => {
+            const described =
+              listed.arns.length > 0
+                ? await ecs.describeTasks(query.cluster, listed.arns, signal)
+                : { tasks: [], failures: [] };
+            if (described.failures.length > 0) return { failed: described.failures };
+            return { described, floor: await healthFloor(ecs, described.tasks.filter(isGreen), memo, signal) };
+          })()
+        : undefined,
+    ]);
+
+    if (stoppedRead === undefined) {
+      stopped = lastStopped as StoppedReading;
       notes.push(
         `stopped tasks as listed ${ago(now, stopped.at)}: no task left the running list since, listed again every ${stoppedListFloorMs / 1000} s`,
       );
+    } else {
+      if ('failed' in stoppedRead) return failuresError(where, stoppedRead.failed);
+      stopped = { ...stoppedRead, at: now };
+      memo.stopped = stopped;
     }
 
-    if (!last || changed || now - last.at >= last.floorMs) {
-      memo.running = undefined;
-      const described =
-        listed.arns.length > 0
-          ? await ecs.describeTasks(query.cluster, listed.arns, signal)
-          : { tasks: [], failures: [] };
-      if (described.failures.length > 0) return failuresError(where, described.failures);
-      const floor = await healthFloor(ecs, described.tasks.filter(isGreen), memo, signal);
+    if (runningRead === undefined) {
+      running = last as RunningReading;
+      notes.unshift(
+        `running tasks as described ${ago(now, running.at)}: none started or stopped since, and ${running.floorWhy}`,
+      );
+    } else {
+      if ('failed' in runningRead) return failuresError(where, runningRead.failed);
+      const { described, floor } = runningRead;
       running = {
         arns: new Set(listed.arns),
         tasks: described.tasks,
@@ -183,11 +200,6 @@ async function measure(
         floorWhy: floor.why,
       };
       memo.running = running;
-    } else {
-      running = last;
-      notes.unshift(
-        `running tasks as described ${ago(now, running.at)}: none started or stopped since, and ${running.floorWhy}`,
-      );
     }
   } catch (error) {
     return awsError(

@@ -112,6 +112,10 @@ export async function startJsonFake(options: JsonFakeOptions): Promise<JsonFake>
     }
   }
 
+  // Idle keep-alive connections stay open a minute, as AWS endpoints keep them: with Node's 5 s default,
+  // a client that reuses a connection just as the server closes it gets "socket hang up", which AWS does not
+  // cause (seen in the fleet bench, where reads wait for seconds between retries).
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
