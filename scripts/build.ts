@@ -33,8 +33,10 @@ export const esbuildOptions = {
 } as const;
 
 /**
- * What a deployed build adds: ES-module chunks next to index.mjs. Chunk names are `chunks/<module>-<hash>`,
- * the hash from the chunk's content, so a rebuild of the same code writes the same files.
+ * What a deployed build adds: ES-module chunks next to index.mjs, `chunks/<name>-<hash>.mjs`: `<name>` is the
+ * file a dynamic import() loads (its folder's for an index.js: re2js's build/index.js gives `build`, an SDK
+ * package's dist-es/index.js `dist-es`), or `chunk` for code shared between chunks; the hash is from the
+ * chunk's content, so a rebuild of the same code writes the same files.
  */
 export const splitOptions = {
   splitting: true,
@@ -182,8 +184,10 @@ async function main(): Promise<void> {
     await rm(join(dir, 'index.mjs'), { force: true });
     await rm(join(dir, 'chunks'), { recursive: true, force: true });
     const built = await bundle(name, dir);
+    // The folder, not index.mjs: the size is every file's, and index.mjs is only one of them.
+    const entryBytes = built.files[0]?.bytes ?? 0;
     console.log(
-      `${join(dir, 'index.mjs')}  ${kib(built.bytes)} in ${built.files.length} files, ${kib(built.initBytes)} loaded at init${built.durableSdk ? '  (durable execution SDK)' : ''}`,
+      `${join(dir, '/')}  ${kib(built.bytes)} in ${built.files.length} files (index.mjs ${kib(entryBytes)}), ${kib(built.initBytes)} loaded at init${built.durableSdk ? '  (durable execution SDK)' : ''}`,
     );
   }
 }

@@ -173,9 +173,9 @@ describe('sam build and npm run build', () => {
   });
 
   it('bundle the durable execution SDK into the durable function only: the other functions load as before', async () => {
-    // npm run build says it per function, from esbuild's metafile: a line `dist/<name>/index.mjs ...`.
+    // npm run build says it per function, from esbuild's metafile: a line `dist/<name>/  ... KiB in N files (index.mjs ...)`.
     const names = await functionNames(join(root, 'functions'));
-    const lines = names.map((name) => npmOutput.split('\n').find((l) => l.startsWith(`dist/${name}/index.mjs `)));
+    const lines = names.map((name) => npmOutput.split('\n').find((l) => l.startsWith(`dist/${name}/ `)));
     const withSdk = names.filter((_name, i) => lines[i]?.endsWith('(durable execution SDK)'));
 
     expect(lines.every((l) => l !== undefined)).toBe(true);
