@@ -1,4 +1,3 @@
-import { PlanError } from '../spec/errors.ts';
 import { describe, echo, join } from '../spec/fields.ts';
 import { isRouteSegment } from './route.ts';
 
