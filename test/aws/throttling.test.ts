@@ -155,36 +155,32 @@ describe('throttled AWS reads (issue 14)', () => {
     }
   });
 
-  it('a measurement whose time ran out after AWS throttled an earlier read is throttled, though the read cut was not', async () => {
-    // ListTasks throttled for 300 ms of a 600 ms measurement, then DescribeTasks slow: the budget cuts DescribeTasks.
+  /** An ecs-tasks measurement whose ListTasks AWS throttles for `liftAfterMs`, then whose DescribeTasks is slow. */
+  async function throttledThenSlow(liftAfterMs: number, signal: AbortSignal, cutAt: number) {
     ecs.failNext('ListTasks', throttled, Number.POSITIVE_INFINITY);
-    const lifted = setTimeout(() => ecs.clearFaults('ListTasks'), 300);
+    const lifted = setTimeout(() => ecs.clearFaults('ListTasks'), liftAfterMs);
     ecs.delay('DescribeTasks', 2_000);
     try {
       const [run] = runsOf({ tasks: { type: 'ecs-tasks', serviceRevision: '{{targetServiceRevisionArn}}' } });
-      const o = await run?.measure(AbortSignal.timeout(5_000), { index: 1, cutAt: Date.now() + 600 });
-      expect(o?.outcome).toBe('error');
-      expect(o?.throttled).toBe(true);
-      expect(o?.message).toMatch(/time for AWS reads ran out \(AWS throttled \d+ of its reads\)$/);
+      return await run?.measure(signal, { index: 1, cutAt });
     } finally {
       clearTimeout(lifted);
       ecs.delay('DescribeTasks', 0);
     }
+  }
+
+  it('a measurement whose time ran out after AWS throttled an earlier read is throttled, though the read cut was not', async () => {
+    // ListTasks throttled for 300 ms of a 600 ms measurement, then DescribeTasks slow: the budget cuts DescribeTasks.
+    const o = await throttledThenSlow(300, AbortSignal.timeout(5_000), Date.now() + 600);
+    expect(o?.outcome).toBe('error');
+    expect(o?.throttled).toBe(true);
+    expect(o?.message).toMatch(/time for AWS reads ran out \(AWS throttled \d+ of its reads\)$/);
   });
 
   it("is throttled too when the analysis's timeout cuts it before its read budget does (a busy event loop)", async () => {
-    ecs.failNext('ListTasks', throttled, Number.POSITIVE_INFINITY);
-    const lifted = setTimeout(() => ecs.clearFaults('ListTasks'), 200);
-    ecs.delay('DescribeTasks', 2_000);
-    try {
-      const [run] = runsOf({ tasks: { type: 'ecs-tasks', serviceRevision: '{{targetServiceRevisionArn}}' } });
-      const o = await run?.measure(AbortSignal.timeout(400), { index: 1, cutAt: Date.now() + 5_000 });
-      expect(o?.outcome).toBe('error');
-      expect(o?.throttled).toBe(true);
-    } finally {
-      clearTimeout(lifted);
-      ecs.delay('DescribeTasks', 0);
-    }
+    const o = await throttledThenSlow(200, AbortSignal.timeout(400), Date.now() + 5_000);
+    expect(o?.outcome).toBe('error');
+    expect(o?.throttled).toBe(true);
   });
 
   it('a measurement cut without any throttling is a plain error, not throttled', async () => {

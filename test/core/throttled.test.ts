@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type Analysis, analyze, restFits } from '../../lib/core/analyze.ts';
 import { emptyCounters } from '../../lib/core/policy.ts';
 import type { CheckPolicy, CheckRun, Measure, Measurement, Observation, Verdict } from '../../lib/core/types.ts';
+import { defaultPolicy } from '../../lib/plan/schema.ts';
 import { systemClock } from '../../lib/runtime/clock.ts';
 import { virtualClock } from './virtual-clock.ts';
 
@@ -9,17 +10,7 @@ import { virtualClock } from './virtual-clock.ts';
 // to the account's load, not evidence about green: a throttled measurement is taken again while the deadline
 // leaves time for the rest of the schedule, and only then counts as an error.
 
-const policy: CheckPolicy = {
-  initialDelayMs: 0,
-  count: 3,
-  intervalMs: 5_000,
-  timeoutMs: 5_000,
-  failureLimit: 0,
-  consecutiveErrorLimit: 0,
-  consecutiveSuccesses: 0,
-  inconclusiveLimit: 0,
-  dryRun: false,
-};
+const policy: CheckPolicy = { ...defaultPolicy, count: 3 };
 
 const throttled: Observation = {
   outcome: 'error',
