@@ -444,6 +444,12 @@ export async function runFleet(options: FleetOptions): Promise<LevelResult[]> {
       options.log?.(
         `fleet: ${n} deployments: ${result.falseRollbacks} false rollbacks, ${result.readsPerHook.toFixed(1)} reads and ${result.throttledPerHook.toFixed(1)} throttled per hook, event-loop delay p99 ${result.eventLoopLagP99Ms.toFixed(0)} ms (loopback AWS ${result.awsLagP99Ms.toFixed(0)} ms), ${result.hookSecondsMax.toFixed(0)} s (AWS time)${result.reasons[0] ? `; first: ${result.reasons[0]}` : ''}`,
       );
+      options.log?.(
+        `fleet: ${n} deployments: answered per hook: ${Object.entries(result.answered)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
       if (result.falseRollbacks > 0 && options.stopAtFirst !== false) break;
     }
   } finally {

@@ -48,6 +48,8 @@ interface RunningReading {
 interface StoppedReading {
   readonly tasks: readonly TaskState[];
   readonly truncated: boolean;
+  /** The ARNs ListTasks (desiredStatus RUNNING) gave when the stopped tasks were listed. */
+  readonly runningArns: ReadonlySet<string>;
   /** Epoch milliseconds. */
   readonly at: number;
 }
@@ -146,12 +148,16 @@ async function measure(
     }
     const listed = await ecs.taskArns({ ...query, desiredStatus: 'RUNNING' }, signal);
     const last = memo.running;
-    const changed = !last || last.arns.size !== listed.arns.length || listed.arns.some((a) => !last.arns.has(a));
+    const differs = (arns: ReadonlySet<string>) =>
+      arns.size !== listed.arns.length || listed.arns.some((a) => !arns.has(a));
+    const changed = !last || differs(last.arns);
 
+    // Each reading is judged against the running list it was taken with, and kept as soon as it is read:
+    // a measurement AWS throttled halfway (stopped tasks read, running ones not) is taken again from there.
     const lastStopped = memo.stopped;
     const listStopped =
       !lastStopped ||
-      changed ||
+      differs(lastStopped.runningArns) ||
       now - lastStopped.at >= stoppedListFloorMs ||
       lastStopped.tasks.some((t) => t.lastStatus !== 'STOPPED');
     const describeRunning = !last || changed || now - last.at >= last.floorMs;
@@ -159,7 +165,12 @@ async function measure(
     // The stopped tasks and the running ones are read side by side: a measurement that needs both (the
     // first, or after a change) waits for the longer chain of reads, not their sum.
     const [stoppedRead, runningRead] = await Promise.all([
-      listStopped ? readStopped(ecs, query, lastStopped, signal) : undefined,
+      listStopped
+        ? readStopped(ecs, query, lastStopped, signal).then((read) => {
+            if (!('failed' in read)) memo.stopped = { ...read, runningArns: new Set(listed.arns), at: now };
+            return read;
+          })
+        : undefined,
       describeRunning
         ? (async () => {
             const described =
@@ -167,7 +178,17 @@ async function measure(
                 ? await ecs.describeTasks(query.cluster, listed.arns, signal)
                 : { tasks: [], failures: [] };
             if (described.failures.length > 0) return { failed: described.failures };
-            return { described, floor: await healthFloor(ecs, described.tasks.filter(isGreen), memo, signal) };
+            const floor = await healthFloor(ecs, described.tasks.filter(isGreen), memo, signal);
+            const reading: RunningReading = {
+              arns: new Set(listed.arns),
+              tasks: described.tasks,
+              truncated: listed.truncated,
+              at: now,
+              floorMs: floor.ms,
+              floorWhy: floor.why,
+            };
+            memo.running = reading;
+            return { reading };
           })()
         : undefined,
     ]);
@@ -179,8 +200,7 @@ async function measure(
       );
     } else {
       if ('failed' in stoppedRead) return failuresError(where, stoppedRead.failed);
-      stopped = { ...stoppedRead, at: now };
-      memo.stopped = stopped;
+      stopped = memo.stopped as StoppedReading;
     }
 
     if (runningRead === undefined) {
@@ -190,16 +210,7 @@ async function measure(
       );
     } else {
       if ('failed' in runningRead) return failuresError(where, runningRead.failed);
-      const { described, floor } = runningRead;
-      running = {
-        arns: new Set(listed.arns),
-        tasks: described.tasks,
-        truncated: listed.truncated,
-        at: now,
-        floorMs: floor.ms,
-        floorWhy: floor.why,
-      };
-      memo.running = running;
+      running = runningRead.reading;
     }
   } catch (error) {
     return awsError(

@@ -183,6 +183,21 @@ describe('throttled AWS reads (issue 14)', () => {
     expect(o?.throttled).toBe(true);
   });
 
+  it('an ecs-tasks measurement AWS throttled halfway is taken again from where it stopped: stopped tasks not listed twice', async () => {
+    // The running branch stalls on DescribeTaskDefinition; the stopped branch (ListTasks STOPPED) got its answer.
+    ecs.failNext('DescribeTaskDefinition', throttled, Number.POSITIVE_INFINITY);
+    const [run] = runsOf({ tasks: { type: 'ecs-tasks', serviceRevision: '{{targetServiceRevisionArn}}' } });
+    const first = await run?.measure(AbortSignal.timeout(5_000), { index: 1, cutAt: Date.now() + 300 });
+    expect(first?.throttled).toBe(true);
+    const stoppedLists = () => ecs.callsOf('ListTasks').filter((c) => c.input.desiredStatus === 'STOPPED').length;
+    expect(stoppedLists()).toBe(1);
+
+    ecs.clearFaults();
+    const retake = await run?.measure(AbortSignal.timeout(5_000), { index: 1, cutAt: Date.now() + 5_000 });
+    expect(retake?.outcome).toBe('pass');
+    expect(stoppedLists()).toBe(1);
+  });
+
   it('a measurement cut without any throttling is a plain error, not throttled', async () => {
     ecs.delay('DescribeServiceDeployments', 2_000);
     try {
