@@ -97,7 +97,9 @@ export const ecsTasksCheck: CheckKind<EcsTasksSpec, EcsTasksPorts> = {
     const { ecs } = deps;
     const green = resolveGreen(spec, path);
     const memo: TasksMemo = { healthFloors: new Map() };
-    return withReadBudget(deps.clock, (signal) => measure(ecs, deps.clock, green, spec, signal, memo));
+    return withReadBudget(deps.clock, (signal, at) =>
+      measure(ecs, deps.clock, green, spec, signal, memo, at?.final === true),
+    );
   },
 };
 
@@ -115,6 +117,8 @@ async function measure(
   spec: EcsTasksSpec,
   signal: AbortSignal,
   memo: TasksMemo,
+  /** A pass now may complete the check (`MeasureAt.final`): nothing is reused, a health check may have run since. */
+  final: boolean,
 ): Promise<Observation> {
   const now = clock.now();
   let where: string;
@@ -152,6 +156,7 @@ async function measure(
     if (
       !lastStopped ||
       changed ||
+      final ||
       now - lastStopped.at >= stoppedListFloorMs ||
       lastStopped.tasks.some((t) => t.lastStatus !== 'STOPPED')
     ) {
@@ -166,7 +171,7 @@ async function measure(
       );
     }
 
-    if (!last || changed || now - last.at >= last.floorMs) {
+    if (!last || changed || final || !(now - last.at < last.floorMs)) {
       memo.running = undefined;
       const described =
         listed.arns.length > 0
@@ -250,8 +255,14 @@ async function healthFloor(
       memo.healthFloors.set(arn, 0);
       continue;
     }
-    // ECS accepts 5-300 s; a smaller value is not trusted to bound anything.
-    const seconds = healthCheckIntervals.length > 0 ? Math.max(5, Math.min(...healthCheckIntervals)) : undefined;
+    // ECS accepts 5-300 s; a smaller value is not trusted to bound anything, nor one that is not a number
+    // (the tasks are then described at every measurement).
+    if (!healthCheckIntervals.every((s) => typeof s === 'number' && Number.isFinite(s))) {
+      memo.healthFloors.set(arn, 0);
+      continue;
+    }
+    const seconds =
+      healthCheckIntervals.length > 0 ? Math.min(300, Math.max(5, Math.min(...healthCheckIntervals))) : undefined;
     memo.healthFloors.set(arn, seconds === undefined ? noHealthCheckFloorMs : seconds * 1000);
   }
   const ms = Math.min(...definitions.map((arn) => memo.healthFloors.get(arn as string) ?? 0));
