@@ -142,4 +142,34 @@ describe('ecs-tasks with a 300 s container health check interval', () => {
     expect(verdict.status).toBe('fail');
     expect(verdict.reasons[0]).toContain('rt4a is UNHEALTHY');
   });
+
+  it('fails a task that started and crashed between two measurements (the running list unchanged)', async () => {
+    const set = 'ecs-svc/2234567890123456789';
+    const healthy = { ...task('HEALTHY'), taskArn: `${base}:task/${cluster}/rt4b`, startedBy: set };
+    ecs.addTasks(cluster, [healthy]);
+    const plan = parsePlan({
+      version: 1,
+      hooks: { '*': ['tasks'] },
+      checks: { tasks: { type: 'ecs-tasks', cluster, service: 'orders', taskSet: set, ...policy } },
+    });
+    const deps = { clock: systemClock, ecs: ecsChecksAdapter(() => client) } as CheckDeps;
+    const [r] = buildRuns(Object.values(plan.checks), {}, deps);
+    if (!r) throw new Error('no run');
+    const verdict = await verdictOf(r, () =>
+      ecs.addTasks(cluster, [
+        {
+          ...healthy,
+          taskArn: `${base}:task/${cluster}/rt4crash`,
+          lastStatus: 'STOPPED',
+          desiredStatus: 'STOPPED',
+          stopCode: 'EssentialContainerExited',
+          stoppedReason: 'Essential container in task exited',
+          stoppedAt: Date.now(),
+          containers: [{ name: 'c0', lastStatus: 'STOPPED', exitCode: 1 }],
+        },
+      ]),
+    );
+    expect(verdict.status).toBe('fail');
+    expect(verdict.reasons[0]).toContain('rt4crash stopped: EssentialContainerExited');
+  });
 });
