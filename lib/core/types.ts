@@ -59,8 +59,9 @@ export interface MeasureAt {
   /**
    * A pass of this measurement may complete the check: the last of its `count` measurements, or the pass that
    * would complete its run of `consecutiveSuccesses`. A check that reuses an earlier reading between
-   * measurements (target-health, ecs-tasks) reads afresh for it: a health check may have run at any moment
-   * since that reading, and a check must not pass on a reading older than its last measurement.
+   * measurements (target-health, ecs-tasks, cloudwatch-alarms, cloudwatch-metric) reads afresh for it: AWS
+   * may have changed the state (a health check, an alarm evaluation) at any moment since that reading, and
+   * a check must not pass on a reading older than its last measurement.
    */
   readonly final?: boolean;
 }
