@@ -40,6 +40,8 @@ could not be read, 130 interrupted.`;
 
 /** Reads in a row that may fail during a watch before it gives up: AWS answers again after a throttle. */
 const watchErrorLimit = 5;
+/** How long one read of the deployment may take, throttled reads' retries included. */
+const readTimeoutMs = 20_000;
 
 /** `greenlight status`. Returns the exit code. */
 export async function statusCommand(argv: readonly string[]): Promise<number> {
@@ -85,7 +87,11 @@ export async function statusCommand(argv: readonly string[]): Promise<number> {
   const json = values.json === true;
   const out = createOutput({ json });
   const cache = newStatusCache();
-  const read = () => readStatus(target, sources, Date.now(), cache);
+  const stop = new AbortController();
+  // Each read is bounded: a throttled AWS read otherwise retries for up to 15 minutes (lib/aws/retry.ts), and
+  // neither --timeout nor an interrupt could end it.
+  const read = () =>
+    readStatus(target, sources, Date.now(), cache, AbortSignal.any([stop.signal, AbortSignal.timeout(readTimeoutMs)]));
 
   if (!values.watch) {
     try {
@@ -100,7 +106,6 @@ export async function statusCommand(argv: readonly string[]): Promise<number> {
   }
 
   const view = watchView(out);
-  const stop = new AbortController();
   const interrupted = (): void => stop.abort();
   process.once('SIGINT', interrupted);
   const ends = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;

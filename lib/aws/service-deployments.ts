@@ -1,6 +1,6 @@
 import { type ECSClient, ListServiceDeploymentsCommand } from '@aws-sdk/client-ecs';
 import { type EcsServiceDeployment, ecsAdapter, ecsClient } from './ecs.ts';
-import { sendOptions } from './lazy.ts';
+import { throttledCall } from './retry.ts';
 
 /**
  * An ECS service's newest native (blue/green, linear, canary) deployment, as `greenlight status --cluster
@@ -16,9 +16,9 @@ export function ecsServiceDeploymentsAdapter(client: () => ECSClient = ecsClient
   const ecs = ecsAdapter(client);
   return {
     async latest(cluster, service, signal) {
-      const out = await client().send(
-        new ListServiceDeploymentsCommand({ cluster, service, maxResults: 20 }),
-        sendOptions(signal),
+      // Still throttled when the read's time ran out: said as such, not as a bare AbortError.
+      const out = await throttledCall('ECS ListServiceDeployments', signal, (o) =>
+        client().send(new ListServiceDeploymentsCommand({ cluster, service, maxResults: 20 }), o),
       );
       // The API lists newest first; sorting by creation keeps that true whatever the order.
       const newest = [...(out.serviceDeployments ?? [])].sort(

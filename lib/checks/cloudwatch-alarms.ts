@@ -50,9 +50,11 @@ export const cloudWatchAlarmsCheck: CheckKind<CloudWatchAlarmsSpec, CloudWatchAl
     const what = names ? `alarms ${listSome(names, 3)}` : `alarms named ${spec.alarmPrefix}*`;
     // Alarms change state at most once a period: a read younger than that is the alarms' state still.
     let last: { readonly found: AlarmState[]; readonly at: number } | undefined;
-    return withReadBudget(deps.clock, async (signal): Promise<Observation> => {
+    return withReadBudget(deps.clock, async (signal, at): Promise<Observation> => {
       const now = deps.clock.now();
-      if (last && now - last.at < alarmPollFloorMs(last.found)) {
+      // CloudWatch may have evaluated an alarm at any moment since the last read: the measurement whose pass
+      // would complete the check reads again, so the check never passes on an older reading.
+      if (last && at?.final !== true && now - last.at < alarmPollFloorMs(last.found)) {
         const o = judge(last.found);
         const floor = alarmPollFloorMs(last.found) / 1000;
         return {

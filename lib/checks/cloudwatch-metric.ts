@@ -90,11 +90,12 @@ export const cloudWatchMetricCheck: CheckKind<CloudWatchMetricSpec, CloudWatchMe
     // minute): a read younger than that is still the value, and is not asked of CloudWatch again.
     const floorMs = metricPollFloorMs(spec.periodSeconds);
     let last: { readonly series: MetricSeries[]; readonly at: number } | undefined;
-    return withReadBudget(deps.clock, async (signal): Promise<Observation> => {
+    return withReadBudget(deps.clock, async (signal, at): Promise<Observation> => {
       const end = deps.clock.now();
       let series: MetricSeries[];
       let age = '';
-      if (last && end - last.at < floorMs) {
+      // The measurement whose pass would complete the check reads again: never a pass on an older reading.
+      if (last && at?.final !== true && end - last.at < floorMs) {
         series = last.series;
         age = ` (as read ${((end - last.at) / 1000).toFixed(1)} s ago: the metric changes at most once in ${floorMs / 1000} s)`;
       } else {

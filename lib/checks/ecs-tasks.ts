@@ -99,7 +99,9 @@ export const ecsTasksCheck: CheckKind<EcsTasksSpec, EcsTasksPorts> = {
     const { ecs } = deps;
     const green = resolveGreen(spec, path);
     const memo: TasksMemo = { healthFloors: new Map() };
-    return withReadBudget(deps.clock, (signal) => measure(ecs, deps.clock, green, spec, signal, memo));
+    return withReadBudget(deps.clock, (signal, at) =>
+      measure(ecs, deps.clock, green, spec, signal, memo, at?.final === true),
+    );
   },
 };
 
@@ -117,6 +119,8 @@ async function measure(
   spec: EcsTasksSpec,
   signal: AbortSignal,
   memo: TasksMemo,
+  /** A pass now may complete the check (`MeasureAt.final`): nothing is reused, a health check may have run since. */
+  final: boolean,
 ): Promise<Observation> {
   const now = clock.now();
   let where: string;
@@ -158,9 +162,11 @@ async function measure(
     const listStopped =
       !lastStopped ||
       differs(lastStopped.runningArns) ||
+      final ||
       now - lastStopped.at >= stoppedListFloorMs ||
       lastStopped.tasks.some((t) => t.lastStatus !== 'STOPPED');
-    const describeRunning = !last || changed || now - last.at >= last.floorMs;
+    // Not `>=`: a floor that is not a number must mean "describe again", never "never".
+    const describeRunning = !last || changed || final || !(now - last.at < last.floorMs);
     if (describeRunning) memo.running = undefined;
     // The stopped tasks and the running ones are read side by side: a measurement that needs both (the
     // first, or after a change) waits for the longer chain of reads, not their sum.
@@ -273,8 +279,14 @@ async function healthFloor(
       memo.healthFloors.set(arn, 0);
       continue;
     }
-    // ECS accepts 5-300 s; a smaller value is not trusted to bound anything.
-    const seconds = healthCheckIntervals.length > 0 ? Math.max(5, Math.min(...healthCheckIntervals)) : undefined;
+    // ECS accepts 5-300 s; a smaller value is not trusted to bound anything, nor one that is not a number
+    // (the tasks are then described at every measurement).
+    if (!healthCheckIntervals.every((s) => typeof s === 'number' && Number.isFinite(s))) {
+      memo.healthFloors.set(arn, 0);
+      continue;
+    }
+    const seconds =
+      healthCheckIntervals.length > 0 ? Math.min(300, Math.max(5, Math.min(...healthCheckIntervals))) : undefined;
     memo.healthFloors.set(arn, seconds === undefined ? noHealthCheckFloorMs : seconds * 1000);
   }
   const ms = Math.min(...definitions.map((arn) => memo.healthFloors.get(arn as string) ?? 0));

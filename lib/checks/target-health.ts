@@ -60,10 +60,12 @@ export const targetHealthCheck: CheckKind<TargetHealthSpec, TargetHealthPorts> =
     // Elastic Load Balancing changes a target's state at its health checks (and at registration, after which a
     // deregistered target stays draining for the deregistration delay): a reading younger than the interval stands.
     let last: { readonly targets: TargetState[]; readonly at: number } | undefined;
-    return withReadBudget(deps.clock, async (signal): Promise<Observation> => {
+    return withReadBudget(deps.clock, async (signal, at): Promise<Observation> => {
       const now = deps.clock.now();
-      const floorMs = (group?.healthCheckIntervalSeconds ?? 0) * 1000;
-      if (last && now - last.at < floorMs) {
+      const floorMs = intervalMs(group?.healthCheckIntervalSeconds);
+      // A health check may have run at any moment since the last reading: the measurement whose pass would
+      // complete the check reads again, so the check never passes on an older reading.
+      if (last && at?.final !== true && now - last.at < floorMs) {
         const o = judge(last.targets);
         return {
           ...o,
@@ -106,3 +108,8 @@ export const targetHealthCheck: CheckKind<TargetHealthSpec, TargetHealthPorts> =
     }
   },
 };
+
+/** How long a reading stands: the target group's interval (ELB accepts 5-300 s), 0 when it says nothing usable. */
+function intervalMs(seconds: unknown): number {
+  return typeof seconds === 'number' && Number.isFinite(seconds) ? Math.min(300, Math.max(0, seconds)) * 1000 : 0;
+}

@@ -129,7 +129,10 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
       const wait = current.nextAt - clock.now();
       if (wait > 0) await clock.sleep(wait, loopSignal);
       if (loopSignal.aborted) return 'stopped';
-      const m = await measureOnce(run, clock, loopSignal, { index: current.taken + 1 });
+      const m = await measureOnce(run, clock, loopSignal, {
+        index: current.taken + 1,
+        final: mayComplete(run.policy, current),
+      });
       if (m === undefined) return 'stopped';
       const retakeAt = Math.max(m.startedAt + run.policy.intervalMs, clock.now());
       if (
@@ -222,6 +225,11 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
 export function restFits(p: CheckPolicy, c: Counters, startAt: number, deadlineAt: number): boolean {
   const left = Math.max(1, p.count - measured(c));
   return startAt + (left - 1) * Math.max(p.intervalMs, p.timeoutMs) + p.timeoutMs <= deadlineAt;
+}
+
+/** Whether a pass of the check's next measurement may complete it (`MeasureAt.final`). */
+function mayComplete(p: CheckPolicy, c: Counters): boolean {
+  return p.consecutiveSuccesses > 0 ? c.consecutivePasses + 1 >= p.consecutiveSuccesses : measured(c) + 1 >= p.count;
 }
 
 function seconds(ms: number): string {

@@ -56,6 +56,14 @@ export interface MeasureAt {
    * so that its own reason ("throttled by AWS ...") is the measurement's, not a bare timeout.
    */
   readonly cutAt?: number;
+  /**
+   * A pass of this measurement may complete the check: the last of its `count` measurements, or the pass that
+   * would complete its run of `consecutiveSuccesses`. A check that reuses an earlier reading between
+   * measurements (target-health, ecs-tasks, cloudwatch-alarms, cloudwatch-metric) reads afresh for it: AWS
+   * may have changed the state (a health check, an alarm evaluation) at any moment since that reading, and
+   * a check must not pass on a reading older than its last measurement.
+   */
+  readonly final?: boolean;
 }
 
 /** One measurement. `at` is given by the analysis; a check measured on its own may go without it. */

@@ -213,7 +213,8 @@ function readCheckState(
   if (!Array.isArray(list) || list.length > stateRecentLimit) {
     throw new StateError(`${path}.recent: expected a list of at most ${stateRecentLimit} measurements`);
   }
-  if (list.length > counters.taken) throw new StateError(`${path}.recent: more measurements than taken`);
+  // Not bounded by `taken`: a throttled measurement taken again is kept in `recent` but not counted. The recent
+  // measurements only word the reasons; statuses come from the counters.
   const recent = list.map((m, i) => readMeasurement(m, `${path}.recent[${i}]`, window));
   const assessment = assess(counters, policy);
   return { ...counters, status: assessment.status, reason: assessment.reason, nextAt, recent };
