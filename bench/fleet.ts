@@ -15,7 +15,7 @@
 // Time is scaled by `scale`: every duration of the plan, the hook's deadline and the SDK's retry delays are
 // divided by it, and every bucket refills `scale` times faster (bucket sizes unchanged), so that the
 // simulation keeps AWS's ratios between demand and supply while running `scale` times faster.
-//   npm run bench -- --fleet-only [--fleet-scale 5] [--fleet-levels 10,20,40]
+//   npm run bench -- --fleet-only [--fleet-scale 2] [--fleet-levels 1,50,100,150,200] (the defaults)
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

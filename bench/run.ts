@@ -34,8 +34,8 @@ const { values: args } = parseArgs({
     invocations: { type: 'string', default: '21' },
     only: { type: 'string', multiple: true },
     'fleet-only': { type: 'boolean', default: false },
-    'fleet-levels': { type: 'string', default: '10,20,40,60,100,150,200' },
-    'fleet-scale': { type: 'string', default: '5' },
+    'fleet-levels': { type: 'string', default: '1,50,100,150,200' },
+    'fleet-scale': { type: 'string', default: '2' },
     'init-only': { type: 'boolean', default: false },
   },
 });
