@@ -142,6 +142,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
       ) {
         const retaken: Measurement = {
           ...m,
+          retaken: true,
           message: `${m.message}; not counted: measured again in ${seconds(retakeAt - clock.now())} (the deadline leaves time)`,
         };
         // Not counted and not a measurement of green; like an error, it breaks a run of passes.

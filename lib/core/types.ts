@@ -20,6 +20,8 @@ export interface Measurement extends Observation {
   /** Epoch milliseconds at which the measurement started. */
   readonly startedAt: number;
   readonly durationMs: number;
+  /** A throttled measurement the analysis takes again (`AnalyzeOptions.deadlineAt`): it counts toward nothing. */
+  readonly retaken?: true;
 }
 
 /** When and how often a check measures, and what it tolerates. Durations in milliseconds. */

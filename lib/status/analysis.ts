@@ -318,6 +318,18 @@ export function analysisFromHistory(
   };
 }
 
+/**
+ * The numbers (1-based, of the check's `taken`) of its most recent measurements, oldest first, given which of
+ * them were retaken (throttled, not counted): numbered from the newest back, a retaken measurement is an
+ * attempt at the measurement after the one before it and takes no number of its own.
+ */
+export function measurementIndexes(taken: number, retaken: readonly boolean[]): number[] {
+  let n = taken;
+  const out: number[] = [];
+  for (let i = retaken.length - 1; i >= 0; i--) out.unshift(retaken[i] ? n + 1 : n--);
+  return out;
+}
+
 /** Each planned check with its counters: from the verdict when there is one, else from the last suspended round. */
 function checkViews(
   planned: ReadonlyMap<string, Planned>,
@@ -342,7 +354,10 @@ function checkViews(
     const status = verdictChecks !== undefined && rawStatus === 'running' ? 'stopped' : rawStatus;
     const count = plan?.count;
     const recentRaw = Array.isArray(v?.recent) ? v.recent : Array.isArray(s?.recent) ? s.recent : [];
-    const first = taken - recentRaw.length;
+    const indexes = measurementIndexes(
+      taken,
+      recentRaw.map((m) => obj(m)?.retaken === true),
+    );
     const recent = recentRaw.map((m, i): MeasurementView => {
       const r = obj(m) ?? {};
       const durationMs = num(r.durationMs);
@@ -351,7 +366,7 @@ function checkViews(
         message: str(r.message) ?? '',
         at: num(r.startedAt) ?? 0,
         ...(durationMs !== undefined ? { durationMs } : {}),
-        index: first + i + 1,
+        index: indexes[i] ?? 0,
       };
     });
     return {

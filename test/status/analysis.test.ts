@@ -11,7 +11,7 @@ import type { Clock } from '../../lib/core/types.ts';
 import { runDurableGate } from '../../lib/gate/durable.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
 import type { Log } from '../../lib/runtime/logger.ts';
-import { analysisFromHistory } from '../../lib/status/analysis.ts';
+import { analysisFromHistory, measurementIndexes } from '../../lib/status/analysis.ts';
 import type { StatusSnapshot } from '../../lib/status/snapshot.ts';
 import { codeDeployHookTrigger } from '../../lib/triggers/codedeploy/hook.ts';
 
@@ -268,5 +268,13 @@ describe('a hook analysis read from its durable execution history', () => {
     expect(text).toMatch(/\(4 earlier measurements of green-health not shown\)/);
     expect(text).toMatch(/green-health\s+6\/10\s+pass/);
     expect(text).not.toMatch(/green-health\s+5\/10/);
+  });
+});
+
+describe('measurement numbers with throttled retakes (issue 14)', () => {
+  it('gives a retaken measurement the number of the one it was an attempt at, and no number of its own', () => {
+    // Taken 4; the recent five: #2, a retake of #3, #3, #4, then a retake of #5 still pending.
+    expect(measurementIndexes(4, [false, true, false, false, true])).toEqual([2, 3, 3, 4, 5]);
+    expect(measurementIndexes(4, [false, false, false, false])).toEqual([1, 2, 3, 4]);
   });
 });
