@@ -56,15 +56,29 @@ export function planFingerprint(checks: readonly PlanCheck[], stage: string): st
 }
 
 /**
+ * Time the plan's deadline leaves beyond its schedule for measurements AWS throttles, which are taken again
+ * rather than counted (`AnalyzeOptions.deadlineAt`): a fleet of 200 deployments starting together stretches
+ * one-minute bakes to about ten minutes at AWS's published ECS limits (`npm run bench`, fleet section).
+ */
+export const throttleAllowanceMs = 15 * 60_000;
+
+/** The longest an ECS lifecycle hook's analysis may run (its hook's limit): the deadline never goes past it. */
+export const maxPlanDeadlineMs = 24 * 3_600_000;
+
+/**
  * The plan's own deadline, fixed at the first invocation: the schedule's length plus a margin for
- * the gaps between invocations (callback delays, cold starts): one minute and a tenth of the schedule.
+ * the gaps between invocations (callback delays, cold starts) of one minute and a tenth of the schedule,
+ * plus `throttleAllowanceMs` for throttled measurements taken again, within `maxPlanDeadlineMs` of the
+ * start (never less than the schedule and its margin).
  */
 export function planDeadline(
   checks: readonly PlanCheck[],
   startedAt: number,
 ): { deadline: number; scheduleMs: number } {
   const schedule = scheduleMs(checks);
-  return { deadline: startedAt + schedule + 60_000 + Math.ceil(schedule / 10), scheduleMs: schedule };
+  const margin = schedule + 60_000 + Math.ceil(schedule / 10);
+  const length = Math.max(margin, Math.min(margin + throttleAllowanceMs, maxPlanDeadlineMs));
+  return { deadline: startedAt + length, scheduleMs: schedule };
 }
 
 /**

@@ -206,7 +206,24 @@ describe('the plan deadline', () => {
   it('is the longest schedule plus a margin for the gaps between invocations', () => {
     // green-api: 2.5s jitter + 30s + 2 x 1m + 5s timeout = 157.5s; green-health: 4 x 10s + 2s + 2.5s = 44.5s
     expect(scheduleMs(checks)).toBe(157_500);
-    expect(planDeadline(checks, now)).toEqual({ deadline: now + 157_500 + 60_000 + 15_750, scheduleMs: 157_500 });
+    // The schedule, a minute and a tenth of it for the gaps between calls, and 15 minutes for throttled retakes.
+    expect(planDeadline(checks, now)).toEqual({
+      deadline: now + 157_500 + 60_000 + 15_750 + 15 * 60_000,
+      scheduleMs: 157_500,
+    });
+  });
+
+  it('never runs past the 24 hours an ECS hook analysis may take, nor cuts the schedule short of its margin', () => {
+    const day = 24 * 3_600_000;
+    const long = parsePlan({
+      version: 1,
+      hooks: { '*': ['slow'] },
+      // About 21.65 h: with its margin under 24 h, with the throttle allowance over it.
+      checks: { slow: { type: 'http', url: 'http://127.0.0.1/', count: 1300, interval: '1m', timeout: '1s' } },
+    });
+    const { deadline, scheduleMs: schedule } = planDeadline(Object.values(long.checks), now);
+    expect(schedule + 60_000 + Math.ceil(schedule / 10)).toBeLessThan(day);
+    expect(deadline - now).toBe(day);
   });
 
   it('issue 11: makes room for every retried error: count × (consecutiveErrorLimit + 1) measurements', () => {
