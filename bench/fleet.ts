@@ -584,6 +584,7 @@ export function fleetMarkdown(results: readonly LevelResult[], options: FleetOpt
       `${r.falseRollbacks}`,
       r.readsPerHook.toFixed(1),
       r.throttledPerHook.toFixed(1),
+      r.hookSecondsMax.toFixed(0),
       `${r.eventLoopLagP99Ms.toFixed(0)} / ${r.awsLagP99Ms.toFixed(0)}`,
       r.reasons[0] ? r.reasons[0].slice(0, 160).replace(/\|/g, '/') : '',
     ].join(' | '),
@@ -596,8 +597,8 @@ export function fleetMarkdown(results: readonly LevelResult[], options: FleetOpt
     '',
     `Concurrent healthy deployments before the first false rollback: **${clean.length > 0 ? Math.max(...clean) : 0}**${first ? ` (first false rollback at ${first.deployments})` : ' (none at any level run)'} (goal 200). AWS reads per hook${unthrottled ? ` at ${unthrottled.deployments} deployments: **${unthrottled.readsPerHook.toFixed(1)}**` : ''}.`,
     '',
-    '| deployments | false rollbacks | AWS reads answered per hook | throttled per hook | event-loop delay p99, ms: deployments / loopback AWS | first reason |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| deployments | false rollbacks | AWS reads answered per hook | throttled per hook | longest hook, s (AWS time; deadline 840) | event-loop delay p99, ms: deployments / loopback AWS | first reason |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r} |`),
     end,
   ].join('\n');
