@@ -1,13 +1,11 @@
 import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EcsHookAction, EcsPort } from '../../lib/aws/ecs.ts';
 import type { Clock } from '../../lib/core/types.ts';
 import { runDurableGate } from '../../lib/gate/durable.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
-import { ecsPauseGateTrigger } from '../../lib/triggers/ecs/pause-gate.ts';
 import { skippingClock as steppingClock } from '../support/durable-time.ts';
-import { quietLog } from '../support/trigger-fakes.ts';
+import { fakePauseGate, quietLog } from '../support/trigger-fakes.ts';
 
 // Red team (redteam3): a durable execution delivers its verdict in a step retried 3 times (`fewRetries(3)`,
 // each attempt bounded by 30 s), then fails the execution. The hook may wait hours or days more (a PAUSE
@@ -29,29 +27,13 @@ describe('a durable execution keeps delivering its verdict while the hook still 
     const arn = 'arn:aws:ecs:us-west-2:123456789012:service-deployment/my-cluster/my-service/abc123';
     const expiresAt = t0 + 60 * minute;
     const throttledUntil = t0 + 3 * minute;
-    const continued: EcsHookAction[] = [];
     let attempts = 0;
-    const ecs: EcsPort = {
-      describeServiceDeployment: async (serviceDeploymentArn) => ({
-        serviceDeploymentArn,
-        serviceArn: 'arn:aws:ecs:us-west-2:123456789012:service/my-cluster/my-service',
-        clusterArn: 'arn:aws:ecs:us-west-2:123456789012:cluster/my-cluster',
-        status: 'IN_PROGRESS',
-        lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
-        rolledBack: false,
-        hooks: [
-          {
-            hookId,
-            targetType: 'PAUSE',
-            status: continued.length ? 'SUCCEEDED' : 'AWAITING_ACTION',
-            expiresAt,
-            timeoutAction: 'CONTINUE',
-          },
-        ],
-      }),
-      serviceRevisionLoadBalancers: () => Promise.reject(new Error('none')),
-      serviceLoadBalancers: () => Promise.reject(new Error('none')),
-      continueServiceDeployment: async ({ action }) => {
+    const { trigger, continued } = fakePauseGate({
+      clock,
+      hookId,
+      expiresAt,
+      timeoutAction: 'CONTINUE',
+      onContinue: () => {
         attempts++;
         if (clock.now() < throttledUntil) {
           clock.advanceBy(10_000);
@@ -60,16 +42,7 @@ describe('a durable execution keeps delivering its verdict while the hook still 
             $metadata: { httpStatusCode: 400 },
           });
         }
-        continued.push(action);
       },
-    };
-    const trigger = ecsPauseGateTrigger({
-      ecs,
-      listeners: { listenerUrl: () => Promise.reject(new Error('none')) },
-      forwards: { forwardWeights: () => Promise.reject(new Error('none')) },
-      clock,
-      log: quietLog,
-      settings: { region: 'us-west-2' },
     });
     // A schedule that cannot end before the hook expires: a Failed verdict at once, ROLLBACK to deliver.
     const plan = parsePlan({

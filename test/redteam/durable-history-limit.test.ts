@@ -3,12 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EcsHookAction, EcsPort } from '../../lib/aws/ecs.ts';
 import { type DurableOutcome, runDurableGate } from '../../lib/gate/durable.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
-import { ecsPauseGateTrigger } from '../../lib/triggers/ecs/pause-gate.ts';
 import { skippingClock as clockAt } from '../support/durable-time.ts';
-import { quietLog } from '../support/trigger-fakes.ts';
+import { fakePauseGate, quietLog } from '../support/trigger-fakes.ts';
 
 // Red team (redteam3): Lambda keeps at most 25,000 operations in one durable execution's history; each
 // measurement round is a step and a durable wait (two operations). The wait gate bounds its watch
@@ -38,38 +36,7 @@ describe('a durable bake never outgrows the durable execution history', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
     try {
       const hookId = 'hook-1';
-      const continued: EcsHookAction[] = [];
-      const ecs: EcsPort = {
-        describeServiceDeployment: async (serviceDeploymentArn) => ({
-          serviceDeploymentArn,
-          serviceArn: 'arn:aws:ecs:us-west-2:123456789012:service/my-cluster/my-service',
-          clusterArn: 'arn:aws:ecs:us-west-2:123456789012:cluster/my-cluster',
-          status: 'IN_PROGRESS',
-          lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
-          rolledBack: false,
-          hooks: [
-            {
-              hookId,
-              targetType: 'PAUSE',
-              status: continued.length ? 'SUCCEEDED' : 'AWAITING_ACTION',
-              expiresAt: t0 + 14 * 24 * 60 * minute - minute,
-            },
-          ],
-        }),
-        serviceRevisionLoadBalancers: () => Promise.reject(new Error('none')),
-        serviceLoadBalancers: () => Promise.reject(new Error('none')),
-        continueServiceDeployment: async ({ action }) => {
-          continued.push(action);
-        },
-      };
-      const trigger = ecsPauseGateTrigger({
-        ecs,
-        listeners: { listenerUrl: () => Promise.reject(new Error('none')) },
-        forwards: { forwardWeights: () => Promise.reject(new Error('none')) },
-        clock,
-        log: quietLog,
-        settings: { region: 'us-west-2' },
-      });
+      const { trigger } = fakePauseGate({ clock, hookId, expiresAt: t0 + 14 * 24 * 60 * minute - minute });
       const document = {
         version: 1,
         allow: { addresses: ['loopback'] },

@@ -1,12 +1,10 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
 import { durableStartAdapter } from '../../lib/aws/durable-start.ts';
-import type { EcsHookAction, EcsPort } from '../../lib/aws/ecs.ts';
 import { runGate } from '../../lib/gate/run-gate.ts';
 import { parsePlan } from '../../lib/plan/schema.ts';
-import { ecsPauseGateTrigger } from '../../lib/triggers/ecs/pause-gate.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
-import { clock, quietLog } from '../support/trigger-fakes.ts';
+import { clock, fakePauseGate, quietLog } from '../support/trigger-fakes.ts';
 
 // Red team (redteam3): the durable execution's name is public knowledge (gl-<trigger>-sha256(trigger, key), the
 // key being the service deployment ARN and hook id an EventBridge event carries). Lambda answers
@@ -22,31 +20,12 @@ describe('a durable execution name taken with another payload is not a duplicate
     const t0 = Date.now();
     const hookId = 'hook-1';
     const arn = 'arn:aws:ecs:us-west-2:123456789012:service-deployment/my-cluster/my-service/abc123';
-    const continued: EcsHookAction[] = [];
-    const ecs: EcsPort = {
-      describeServiceDeployment: async (serviceDeploymentArn) => ({
-        serviceDeploymentArn,
-        serviceArn: 'arn:aws:ecs:us-west-2:123456789012:service/my-cluster/my-service',
-        clusterArn: 'arn:aws:ecs:us-west-2:123456789012:cluster/my-cluster',
-        status: 'IN_PROGRESS',
-        lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
-        rolledBack: false,
-        hooks: [
-          {
-            hookId,
-            targetType: 'PAUSE',
-            status: continued.length ? 'SUCCEEDED' : 'AWAITING_ACTION',
-            expiresAt: t0 + 6 * 3_600_000,
-            timeoutAction: 'CONTINUE',
-          },
-        ],
-      }),
-      serviceRevisionLoadBalancers: () => Promise.reject(new Error('none')),
-      serviceLoadBalancers: () => Promise.reject(new Error('none')),
-      continueServiceDeployment: async ({ action }) => {
-        continued.push(action);
-      },
-    };
+    const { trigger, continued } = fakePauseGate({
+      clock,
+      hookId,
+      expiresAt: t0 + 6 * 3_600_000,
+      timeoutAction: 'CONTINUE',
+    });
     // Lambda, as it answers a start whose name an execution with another payload already holds.
     const lambda = {
       send: async () => {
@@ -56,33 +35,23 @@ describe('a durable execution name taken with another payload is not a duplicate
         });
       },
     } as unknown as LambdaClient;
-    const gate = runGate(
-      ecsPauseGateTrigger({
-        ecs,
-        listeners: { listenerUrl: () => Promise.reject(new Error('none')) },
-        forwards: { forwardWeights: () => Promise.reject(new Error('none')) },
-        clock,
-        log: quietLog,
-        settings: { region: 'us-west-2' },
-      }),
-      {
-        loadPlan: async () =>
-          parsePlan({
-            version: 1,
-            allow: { addresses: ['loopback'] },
-            checks: { h: { type: 'http', url: 'http://127.0.0.1:9/h', count: 25, interval: '5m', timeout: '2s' } },
-            hooks: { POST_TEST_TRAFFIC_SHIFT: ['h'] },
-          }),
-        checks: { clock },
-        clock,
-        log: quietLog,
-        reserve: '200ms',
-        durable: {
-          functionArn: 'arn:aws:lambda:us-west-2:123456789012:function:gl-durable:live',
-          port: durableStartAdapter(() => lambda),
-        },
+    const gate = runGate(trigger, {
+      loadPlan: async () =>
+        parsePlan({
+          version: 1,
+          allow: { addresses: ['loopback'] },
+          checks: { h: { type: 'http', url: 'http://127.0.0.1:9/h', count: 25, interval: '5m', timeout: '2s' } },
+          hooks: { POST_TEST_TRAFFIC_SHIFT: ['h'] },
+        }),
+      checks: { clock },
+      clock,
+      log: quietLog,
+      reserve: '200ms',
+      durable: {
+        functionArn: 'arn:aws:lambda:us-west-2:123456789012:function:gl-durable:live',
+        port: durableStartAdapter(() => lambda),
       },
-    );
+    });
     const out = await gate(
       {
         source: 'aws.ecs',

@@ -2,17 +2,15 @@ import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CodeDeployDeployment, CodeDeployPort, DeploymentWaitType } from '../../lib/aws/codedeploy.ts';
-import type { EcsHookAction, EcsPort } from '../../lib/aws/ecs.ts';
 import type { Clock } from '../../lib/core/types.ts';
 import { type DurableOutcome, runDurableGate } from '../../lib/gate/durable.ts';
 import { runGate } from '../../lib/gate/run-gate.ts';
 import type { Trigger } from '../../lib/gate/trigger.ts';
 import { NoPlanError } from '../../lib/plan/load.ts';
 import { codeDeployWaitGateTrigger } from '../../lib/triggers/codedeploy/wait-gate.ts';
-import { ecsPauseGateTrigger } from '../../lib/triggers/ecs/pause-gate.ts';
 import { skippingClock as fixedClock } from '../support/durable-time.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
-import { quietLog } from '../support/trigger-fakes.ts';
+import { fakePauseGate, quietLog } from '../support/trigger-fakes.ts';
 
 // Red team (redteam3): the ECS PAUSE gate and the CodeDeploy wait gate receive every deployment of their
 // EventBridge scope; one that no plan routes to is someone else's and must never be stopped or rolled back
@@ -138,37 +136,12 @@ describe('a durable execution never acts on a deployment that has no plan', () =
     const clock = fixedClock(t0);
     const hookId = 'hook-1';
     const arn = 'arn:aws:ecs:us-west-2:123456789012:service-deployment/their-cluster/their-service/abc123';
-    const continued: EcsHookAction[] = [];
-    const ecs: EcsPort = {
-      describeServiceDeployment: async (serviceDeploymentArn) => ({
-        serviceDeploymentArn,
-        serviceArn: 'arn:aws:ecs:us-west-2:123456789012:service/their-cluster/their-service',
-        clusterArn: 'arn:aws:ecs:us-west-2:123456789012:cluster/their-cluster',
-        status: 'IN_PROGRESS',
-        lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
-        rolledBack: false,
-        hooks: [
-          {
-            hookId,
-            targetType: 'PAUSE',
-            status: continued.length ? 'SUCCEEDED' : 'AWAITING_ACTION',
-            expiresAt: t0 + 60 * minute,
-          },
-        ],
-      }),
-      serviceRevisionLoadBalancers: () => Promise.reject(new Error('none')),
-      serviceLoadBalancers: () => Promise.reject(new Error('none')),
-      continueServiceDeployment: async ({ action }) => {
-        continued.push(action);
-      },
-    };
-    const trigger = ecsPauseGateTrigger({
-      ecs,
-      listeners: { listenerUrl: () => Promise.reject(new Error('none')) },
-      forwards: { forwardWeights: () => Promise.reject(new Error('none')) },
+    const { trigger, continued } = fakePauseGate({
       clock,
-      log: quietLog,
-      settings: { region: 'us-west-2' },
+      hookId,
+      expiresAt: t0 + 60 * minute,
+      cluster: 'their-cluster',
+      service: 'their-service',
     });
     const result = await runDurable(trigger, clock, {
       v: 1,

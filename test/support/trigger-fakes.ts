@@ -1,9 +1,11 @@
+import type { EcsHookAction, EcsPort } from '../../lib/aws/ecs.ts';
 import type { StateKeyPort } from '../../lib/aws/state-key.ts';
 import type { AlarmState, CloudWatchPort } from '../../lib/checks/ports.ts';
 import type { Clock } from '../../lib/core/types.ts';
 import type { GateRun } from '../../lib/gate/trigger.ts';
 import { type Plan, parsePlan } from '../../lib/plan/schema.ts';
 import type { Log } from '../../lib/runtime/logger.ts';
+import { ecsPauseGateTrigger } from '../../lib/triggers/ecs/pause-gate.ts';
 import { lambdaContext } from './lambda-context.ts';
 
 /**
@@ -63,4 +65,60 @@ export function gateRun(plan: Plan, timeoutMs = 5_000): GateRun {
     invocation: lambdaContext(timeoutMs),
     loadPlan: async () => plan,
   };
+}
+
+/**
+ * The ECS PAUSE gate's trigger on an in-memory ECS: one service deployment at POST_TEST_TRAFFIC_SHIFT with
+ * one PAUSE hook, `AWAITING_ACTION` until the gate continues it. `continued` lists the actions the gate sent;
+ * `onContinue` runs before each is recorded (throw from it to refuse one, as a throttled ECS would).
+ */
+export function fakePauseGate(o: {
+  readonly clock: Clock;
+  readonly hookId: string;
+  readonly expiresAt: number;
+  readonly timeoutAction?: 'CONTINUE' | 'ROLLBACK';
+  readonly cluster?: string;
+  readonly service?: string;
+  readonly onContinue?: (action: EcsHookAction) => void;
+}): {
+  readonly ecs: EcsPort;
+  readonly trigger: ReturnType<typeof ecsPauseGateTrigger>;
+  readonly continued: EcsHookAction[];
+} {
+  const continued: EcsHookAction[] = [];
+  const cluster = o.cluster ?? 'my-cluster';
+  const ecs: EcsPort = {
+    describeServiceDeployment: async (serviceDeploymentArn) => ({
+      serviceDeploymentArn,
+      serviceArn: `arn:aws:ecs:us-west-2:123456789012:service/${cluster}/${o.service ?? 'my-service'}`,
+      clusterArn: `arn:aws:ecs:us-west-2:123456789012:cluster/${cluster}`,
+      status: 'IN_PROGRESS',
+      lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
+      rolledBack: false,
+      hooks: [
+        {
+          hookId: o.hookId,
+          targetType: 'PAUSE',
+          status: continued.length ? 'SUCCEEDED' : 'AWAITING_ACTION',
+          expiresAt: o.expiresAt,
+          ...(o.timeoutAction ? { timeoutAction: o.timeoutAction } : {}),
+        },
+      ],
+    }),
+    serviceRevisionLoadBalancers: () => Promise.reject(new Error('none')),
+    serviceLoadBalancers: () => Promise.reject(new Error('none')),
+    continueServiceDeployment: async ({ action }) => {
+      o.onContinue?.(action);
+      continued.push(action);
+    },
+  };
+  const trigger = ecsPauseGateTrigger({
+    ecs,
+    listeners: { listenerUrl: () => Promise.reject(new Error('none')) },
+    forwards: { forwardWeights: () => Promise.reject(new Error('none')) },
+    clock: o.clock,
+    log: quietLog,
+    settings: { region: 'us-west-2' },
+  });
+  return { ecs, trigger, continued };
 }
