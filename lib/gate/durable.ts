@@ -11,7 +11,7 @@ import { deadlineFor } from '../runtime/deadline.ts';
 import type { DeploymentContext } from '../spec/placeholders.ts';
 import { deliver, ReportError } from './deliver.ts';
 import { GateConfigError, reasonOf } from './errors.ts';
-import { evaluate, failedVerdict, jitterSeed, summarizeChecks } from './evaluate.ts';
+import { evaluateInInvocation, failedVerdict, jitterSeed, summarizeChecks } from './evaluate.ts';
 import { runLeg } from './leg.ts';
 import { publishVerdict, type VerdictScope, verdictRecord } from './observe.ts';
 import type { GateDeps } from './run-gate.ts';
@@ -91,22 +91,14 @@ export async function enterDurable<Input, Hook>(o: {
   if (now + schedule <= run.analysisEndsAt) {
     const context = await trigger.context(input, hook, selected, run);
     const runs = buildRuns(selected.checks, context, deps.checks);
-    log.info('running checks', { planKey: selected.key, checks: runs.map((r) => r.name) });
-    const analysis = await evaluate({
+    return evaluateInInvocation({
       runs,
       clock,
-      signal: run.signal,
       log,
-      suspendAt: run.analysisEndsAt,
-      suspendCountsTimeout: false,
-      deadlineAt: run.analysisEndsAt,
-      jitterSeed: jitterSeed(run.scope, selected.key),
+      run,
+      planKey: selected.key,
+      unfinished: () => 'the schedule did not finish in this invocation although it should have',
     });
-    if (analysis.kind === 'verdict') return analysis;
-    return {
-      kind: 'verdict',
-      verdict: failedVerdict('the schedule did not finish in this invocation although it should have', clock.now()),
-    };
   }
   if (!deps.durable) {
     throw new GateConfigError(

@@ -101,3 +101,32 @@ export function failedVerdict(reason: string, now: number): Verdict {
 export function jitterSeed(scope: VerdictScope, planKey: string): string {
   return `${scope.deploymentId ?? ''}/${scope.stage ?? planKey}`;
 }
+
+/**
+ * Runs `runs` to a verdict within this invocation, for a caller that cannot call back (no state is carried):
+ * measurements start until `analysisEndsAt`, one that starts in time runs until the deadline cuts it, and
+ * throttled measurements are taken again while they fit before it. A schedule left unfinished is a Failed
+ * verdict whose reason `unfinished` words from when the next measurement was due (epoch ms).
+ */
+export async function evaluateInInvocation(o: {
+  readonly runs: readonly CheckRun[];
+  readonly clock: Clock;
+  readonly log: Log;
+  readonly run: { readonly signal: AbortSignal; readonly analysisEndsAt: number; readonly scope: VerdictScope };
+  readonly planKey: string;
+  readonly unfinished: (resumeAt: number) => string;
+}): Promise<{ readonly kind: 'verdict'; readonly verdict: Verdict }> {
+  o.log.info('running checks', { planKey: o.planKey, checks: o.runs.map((r) => r.name) });
+  const analysis = await evaluate({
+    runs: o.runs,
+    clock: o.clock,
+    signal: o.run.signal,
+    log: o.log,
+    suspendAt: o.run.analysisEndsAt,
+    suspendCountsTimeout: false,
+    deadlineAt: o.run.analysisEndsAt,
+    jitterSeed: jitterSeed(o.run.scope, o.planKey),
+  });
+  if (analysis.kind === 'verdict') return analysis;
+  return { kind: 'verdict', verdict: failedVerdict(o.unfinished(analysis.resumeAt), o.clock.now()) };
+}

@@ -11,7 +11,7 @@ import { GateConfigError, reasonOf } from './errors.ts';
 
 export { reasonOf };
 
-import { evaluate, failedVerdict, jitterSeed, summarizeChecks } from './evaluate.ts';
+import { evaluateInInvocation, failedVerdict, jitterSeed, summarizeChecks } from './evaluate.ts';
 import { runPlannedLeg } from './leg.ts';
 import { publishVerdict, verdictRecord } from './observe.ts';
 import type { Closed, Delivery, GateInvocation, GateRun, HandedOn, Ignored, Selected, Trigger } from './trigger.ts';
@@ -195,26 +195,16 @@ export function runGate<Input, Hook, Detail, Answer>(
         // Refused before the first measurement (a `*` entry is not checked when the plan is parsed).
         const misfit = scheduleProblem(store.limits, selected.key, selected.checks);
         if (misfit !== undefined) throw new GateConfigError(misfit);
-        log.info('running checks', { planKey: selected.key, checks: runs.map((r) => r.name) });
         // The caller cannot call back: a measurement that starts in time runs until the deadline cuts it.
-        const analysis = await evaluate({
+        return evaluateInInvocation({
           runs,
           clock,
-          signal: run.signal,
           log,
-          suspendAt: run.analysisEndsAt,
-          suspendCountsTimeout: false,
-          deadlineAt: run.analysisEndsAt,
-          jitterSeed: jitterSeed(scope, selected.key),
+          run,
+          planKey: selected.key,
+          unfinished: (resumeAt) =>
+            `the plan's schedule does not fit in this invocation (next measurement due in ${minutes(resumeAt - clock.now())}, after the ${minutes(run.analysisEndsAt - clock.now())} left): raise the function timeout or shorten the schedule`,
         });
-        if (analysis.kind === 'verdict') return analysis;
-        return {
-          kind: 'verdict',
-          verdict: failedVerdict(
-            `the plan's schedule does not fit in this invocation (next measurement due in ${minutes(analysis.resumeAt - clock.now())}, after the ${minutes(run.analysisEndsAt - clock.now())} left): raise the function timeout or shorten the schedule`,
-            clock.now(),
-          ),
-        };
       }
       if (store.kind === 'durable') {
         return enterDurable({
